@@ -1,0 +1,133 @@
+import { request } from 'undici';
+import { InfrastructureError, InterruptedError, errorMessage } from '../common/errors.js';
+import { formatDuration } from '../common/duration.js';
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly text: string;
+}
+
+export interface AtoCoreClientOptions {
+  /** bound of one HTTP call */
+  readonly requestTimeoutMs?: number;
+  /** fires on interruption */
+  readonly signal?: AbortSignal;
+  /** largest answer read, in bytes */
+  readonly maxBodyBytes?: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** AtoCore's HTTP API (contract: "The HTTP API"). Every call has a timeout and names its URL when it fails. */
+export class AtoCoreClient {
+  readonly baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #maxBodyBytes: number;
+
+  constructor(baseUrl: string, options: AtoCoreClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#signal = options.signal;
+    this.#maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  }
+
+  /** One call. Network failures and timeouts are InfrastructureErrors; any HTTP status is an answer. */
+  async call(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<HttpAnswer> {
+    const url = `${this.baseUrl}${path}`;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = this.#signal ? AbortSignal.any([timeout, this.#signal]) : timeout;
+    try {
+      const response = await request(url, {
+        method,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const text = bytes.subarray(0, this.#maxBodyBytes).toString('utf8');
+      let parsed: unknown = undefined;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.statusCode, body: parsed, text };
+    } catch (error) {
+      if (this.#signal?.aborted && this.#signal.reason instanceof InterruptedError) throw this.#signal.reason;
+      if (timeout.aborted) {
+        throw new InfrastructureError(`${method} ${url} did not answer within ${formatDuration(timeoutMs)}`, { cause: error });
+      }
+      throw new InfrastructureError(`${method} ${url} failed: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  /** Like call(), but a non-2xx status or a non-JSON answer is an error naming the URL. */
+  async json<T = Record<string, unknown>>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const answer = await this.call(method, path, body, timeoutMs);
+    if (answer.status < 200 || answer.status >= 300) {
+      throw new AtoCoreHttpError(method, `${this.baseUrl}${path}`, answer);
+    }
+    if (answer.body === undefined) {
+      throw new AtoCoreHttpError(method, `${this.baseUrl}${path}`, answer, 'the answer is not JSON');
+    }
+    return answer.body as T;
+  }
+
+  /**
+   * Polls GET /health until it answers 200. Gives up after `timeoutMs`, naming the URL
+   * and the bound; `isAlive` lets the caller stop early when the process died.
+   */
+  async waitHealthy(timeoutMs: number, isAlive: () => string | undefined, boundName: string): Promise<HttpAnswer> {
+    const started = Date.now();
+    let last = 'no answer yet';
+    for (;;) {
+      const died = isAlive();
+      if (died) throw new InfrastructureError(`AtoCore exited before it became healthy at ${this.baseUrl}/health: ${died}`);
+      const left = timeoutMs - (Date.now() - started);
+      if (left <= 0) {
+        throw new InfrastructureError(
+          `AtoCore did not become healthy: GET ${this.baseUrl}/health gave no 200 within ${formatDuration(timeoutMs)} (${boundName}); last: ${last}`,
+        );
+      }
+      try {
+        const answer = await this.call('GET', '/health', undefined, Math.min(2_000, left));
+        if (answer.status === 200) return answer;
+        last = `HTTP ${answer.status}`;
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        last = errorMessage(error);
+      }
+      await sleep(Math.min(200, Math.max(1, timeoutMs - (Date.now() - started))), this.#signal);
+    }
+  }
+}
+
+export class AtoCoreHttpError extends InfrastructureError {
+  readonly status: number;
+  constructor(method: string, url: string, answer: HttpAnswer, why?: string) {
+    super(`${method} ${url} answered HTTP ${answer.status}${why ? ` (${why})` : ''}: ${answer.text.slice(0, 300)}`);
+    this.status = answer.status;
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

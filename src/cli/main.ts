@@ -1,0 +1,148 @@
+import { Command, CommanderError, Option } from 'commander';
+import { DrillError, ExitCode, InterruptedError, UsageError, errorMessage } from '../common/errors.js';
+import { runEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { runDrill } from '../engine/runner.js';
+import { loadSeed } from '../engine/seed.js';
+import type { DrillReport } from '../engine/types.js';
+import { exitCodeFor, type FailOn } from '../engine/verdict.js';
+import { consoleProgress, renderConsoleSummary } from '../reporting/console.js';
+import { renderJsonReport } from '../reporting/json.js';
+import { renderJunit } from '../reporting/junit.js';
+import { renderMarkdownSummary } from '../reporting/markdown.js';
+import { writeReportFile } from '../reporting/write.js';
+import { ProcessRuntime } from '../runtimes/process.js';
+import { STANDIN_FAULTS } from '../runtimes/standin.js';
+import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  verdict pass (or warn)
+  1  verdict fail: the drill found a problem (--fail-on warn: also on warn)
+  2  usage or configuration error
+  3  could not run: infrastructure, a timeout, an interruption`;
+
+async function writeReports(report: DrillReport, paths: { reportJson: string | null; junit: string | null; summary: string | null }): Promise<void> {
+  if (paths.reportJson) await writeReportFile(paths.reportJson, renderJsonReport(report), '--report-json');
+  if (paths.junit) await writeReportFile(paths.junit, renderJunit(report), '--junit');
+  if (paths.summary) await writeReportFile(paths.summary, renderMarkdownSummary(report), '--summary');
+}
+
+/** Turns SIGINT/SIGTERM into an abort (teardown runs); a second signal cleans up at once and exits. */
+function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      runEmergencyCleanup();
+      process.exit(ExitCode.infrastructure);
+    }
+    controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
+  const inputs = parseDrillFlags(flags);
+  if (inputs.runtime === 'container') {
+    throw new UsageError('--runtime container is not available in this version yet; use the process runtime (the default)');
+  }
+  const seed = await loadSeed(inputs.seedDir ?? undefined);
+  const interrupt = interruptOnSignals();
+  try {
+    const runtime = new ProcessRuntime({
+      ...(inputs.command ? { command: inputs.command } : {}),
+      ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
+      faults: inputs.faults,
+      signal: interrupt.signal,
+    });
+    io.stdout.write(`atocore-drill: restore drill, ${inputs.command ? `your AtoCore (${inputs.command.join(' ')})` : 'the embedded AtoCore stand-in'} as a local process${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}\n`);
+    const report = await runDrill({
+      runtime,
+      seed,
+      includeChroma: inputs.includeChroma,
+      keep: inputs.keep,
+      timeoutMs: inputs.timeoutMs,
+      signal: interrupt.signal,
+      faults: inputs.faults,
+      observer: consoleProgress(io.stdout),
+    });
+    io.stdout.write(renderConsoleSummary(report));
+    await writeReports(report, inputs);
+    return exitCodeFor(report.verdict, inputs.failOn as FailOn);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export function buildProgram(io: CliIo, exit: { code: number }): Command {
+  const program = new Command('atocore-drill')
+    .description('Proves that AtoCore backups really restore: a restore drill with its own, independent verdict.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run atocore-drill --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program
+    .command('drill')
+    .description(
+      'Start a throwaway AtoCore, seed it, back up, mutate, stop, restore, start, verify. With no options: the embedded ' +
+        'AtoCore stand-in as a local process (needs python3, no Docker).',
+    )
+    .addOption(new Option('--runtime <runtime>', 'where AtoCore runs').choices(['process', 'container']))
+    .option('--image <img>', 'AtoCore image to drill (container runtime)')
+    .option('--from-image <img>', 'migration rollback drill: seed and back up under this image, then migrate to --image and roll back')
+    .option('--command <cmd>', 'your AtoCore: how to start the service (split without a shell; ATOCORE_* are set for the drill root)')
+    .option('--backup-cli <cmd>', 'your AtoCore: how to invoke its backup module, e.g. "python -m atocore.ops.backup"')
+    .option('--include-chroma', 'back up and restore the Chroma directory too, and check it')
+    .option('--seed <dir>', 'seed dataset directory (default: the bundled fixtures/seed)')
+    .option('--fault <name>', `switch on a stand-in fault (repeatable; tests only): ${STANDIN_FAULTS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
+    .option('--keep', 'keep the drill root (data, snapshots) for inspection; its path is printed and in the report')
+    .option('--timeout <duration>', `budget for the whole drill, e.g. 90s, 15m (default ${DEFAULT_DRILL_TIMEOUT})`)
+    .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
+    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1)')
+    .option('--junit <file>', 'write JUnit XML (one test case per check)')
+    .option('--summary <file>', 'write a Markdown summary (the job summary)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (flags: RawDrillFlags) => {
+      exit.code = await drillCommand(flags, io);
+    });
+  return program;
+}
+
+/** The whole CLI: one top-level catch maps typed errors to exit codes. */
+export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const exit = { code: 0 };
+  const program = buildProgram(io, exit);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.usage;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exit.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (error instanceof DrillError) {
+      io.stderr.write(`atocore-drill: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`atocore-drill: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`);
+    return ExitCode.infrastructure;
+  }
+}

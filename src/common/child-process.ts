@@ -1,0 +1,180 @@
+import { spawn } from 'node:child_process';
+import shellQuote from 'shell-quote';
+import { UsageError } from './errors.js';
+
+/** A finished child process, as a value: never an exception for a non-zero exit. */
+export interface ProcessResult {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  /** set when the process could not be started at all (ENOENT, EACCES) */
+  readonly spawnError?: string;
+}
+
+export interface RunProcessOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** output beyond this many bytes per stream is dropped (the head and the tail are kept) */
+  readonly maxOutputBytes?: number;
+  readonly input?: string;
+}
+
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * Runs argv without a shell, in its own process group so a timeout or an abort kills
+ * whatever it started too. Output is bounded.
+ */
+export function runProcess(argv: readonly string[], options: RunProcessOptions): Promise<ProcessResult> {
+  const [command, ...args] = argv;
+  if (!command) throw new UsageError('empty command');
+  const started = Date.now();
+  const limit = options.maxOutputBytes ?? 4 * 1024 * 1024;
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout = new BoundedText(limit);
+    const stderr = new BoundedText(limit);
+    let timedOut = false;
+    let aborted = false;
+    let spawnError: string | undefined;
+    const kill = (): void => {
+      killProcessGroup(child.pid, 'SIGTERM');
+      setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, options.timeoutMs);
+    const onAbort = (): void => {
+      aborted = true;
+      kill();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+    child.on('error', (error) => {
+      spawnError = error.message;
+    });
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({
+        argv,
+        exitCode,
+        signal,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        durationMs: Date.now() - started,
+        timedOut,
+        aborted,
+        ...(spawnError === undefined ? {} : { spawnError }),
+      });
+    });
+    if (options.signal?.aborted) onAbort();
+  });
+}
+
+export function killProcessGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function isProcessGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Keeps the first and the last `limit / 2` bytes of a stream. */
+export class BoundedText {
+  readonly #limit: number;
+  #head: Buffer[] = [];
+  #headBytes = 0;
+  #tail: Buffer[] = [];
+  #tailBytes = 0;
+  #dropped = 0;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  push(chunk: Buffer): void {
+    const half = Math.floor(this.#limit / 2);
+    if (this.#headBytes < half) {
+      const take = chunk.subarray(0, half - this.#headBytes);
+      this.#head.push(take);
+      this.#headBytes += take.length;
+      chunk = chunk.subarray(take.length);
+    }
+    if (chunk.length === 0) return;
+    this.#tail.push(chunk);
+    this.#tailBytes += chunk.length;
+    while (this.#tailBytes > half && this.#tail.length > 0) {
+      const first = this.#tail[0]!;
+      const excess = this.#tailBytes - half;
+      if (first.length <= excess) {
+        this.#tail.shift();
+        this.#tailBytes -= first.length;
+        this.#dropped += first.length;
+      } else {
+        this.#tail[0] = first.subarray(excess);
+        this.#tailBytes -= excess;
+        this.#dropped += excess;
+      }
+    }
+  }
+  text(): string {
+    const head = Buffer.concat(this.#head).toString('utf8');
+    const tail = Buffer.concat(this.#tail).toString('utf8');
+    return this.#dropped > 0 ? `${head}\n… ${this.#dropped} bytes dropped …\n${tail}` : head + tail;
+  }
+}
+
+/**
+ * Splits a command line into argv without a shell (quotes are honoured; variables are
+ * not expanded; pipes, redirections and globs are refused). `what` names the flag.
+ */
+export function splitCommandLine(line: string, what: string): string[] {
+  const tokens = shellQuote.parse(line, (name: string) => `$${name}`);
+  const argv: string[] = [];
+  for (const token of tokens) {
+    if (typeof token === 'string') {
+      argv.push(token);
+      continue;
+    }
+    throw new UsageError(`${what}: "${line}" uses shell syntax (${JSON.stringify(token)}); give a plain command and its arguments`);
+  }
+  if (argv.length === 0) throw new UsageError(`${what}: the command is empty`);
+  return argv;
+}
+
+export function describeProcessResult(result: ProcessResult): string {
+  if (result.spawnError) return `could not start ${result.argv[0]}: ${result.spawnError}`;
+  if (result.timedOut) return `timed out after ${result.durationMs}ms`;
+  if (result.aborted) return 'aborted';
+  if (result.signal) return `killed by ${result.signal}`;
+  return `exit ${result.exitCode}`;
+}

@@ -1,0 +1,248 @@
+/**
+ * The drill's checks: small pure functions from what was observed to a CheckResult.
+ * Nothing here does I/O; the runner gathers the observations.
+ */
+import type { BackupCliCall, BackupMetadata, RestoreAnswer, ValidateAnswer } from '../atocore/backup-cli.js';
+import { summarizeBackupCliCall } from '../atocore/backup-cli.js';
+import { describeProcessResult } from '../common/child-process.js';
+import { fingerprintDifferences, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
+import { treeDifferences } from './files.js';
+import { check, type CheckResult } from './types.js';
+
+export interface SnapshotObservation {
+  readonly answer: BackupMetadata;
+  readonly stamp: string | null;
+  readonly snapshotDir: string | null;
+  readonly metadataOnDisk: boolean;
+  readonly dbBytesOnDisk: number | null;
+  readonly chromaRequested: boolean;
+  readonly chromaFilesOnDisk: number | null;
+}
+
+export function backupCreatedCheck(o: SnapshotObservation): CheckResult {
+  const evidence = { stamp: o.stamp, snapshot_dir: o.snapshotDir, answer: o.answer };
+  if (!o.stamp) return check('backup.created', 'fail', `the backup answer names no snapshot directory with a stamp (backup_root: ${String(o.answer.backup_root)})`, evidence);
+  const problems: string[] = [];
+  if (!o.metadataOnDisk) problems.push('backup-metadata.json is missing');
+  if (o.dbBytesOnDisk === null) problems.push('db/atocore.db is missing');
+  else if (o.dbBytesOnDisk === 0) problems.push('db/atocore.db is empty');
+  else if (typeof o.answer.db_size_bytes === 'number' && o.answer.db_size_bytes !== o.dbBytesOnDisk) {
+    problems.push(`db_size_bytes says ${o.answer.db_size_bytes} but the file has ${o.dbBytesOnDisk}`);
+  }
+  if (o.chromaRequested) {
+    if (o.chromaFilesOnDisk === null || o.chromaFilesOnDisk === 0) problems.push('Chroma was requested but the snapshot has no chroma/ files');
+    else if (typeof o.answer.chroma_snapshot_files === 'number' && o.answer.chroma_snapshot_files !== o.chromaFilesOnDisk) {
+      problems.push(`chroma_snapshot_files says ${o.answer.chroma_snapshot_files} but ${o.chromaFilesOnDisk} files are there`);
+    }
+  }
+  if (problems.length > 0) return check('backup.created', 'fail', `snapshot ${o.stamp}: ${problems.join('; ')}`, { ...evidence, problems });
+  return check('backup.created', 'pass', `snapshot ${o.stamp} written (${o.dbBytesOnDisk} bytes of database${o.chromaRequested ? `, ${o.chromaFilesOnDisk} Chroma files` : ''})`, evidence);
+}
+
+/** AtoCore's own validator. `valid` absent is not valid; exit 0 does not mean valid. */
+export function backupValidCheck(call: BackupCliCall, stamp: string): CheckResult {
+  const answer = call.json as ValidateAnswer | undefined;
+  const evidence = summarizeBackupCliCall(call);
+  if (!answer) return check('backup.valid', 'fail', `AtoCore's validate ${stamp} printed no JSON (${describeProcessResult(call.result)})`, evidence);
+  if (answer.valid !== true) {
+    const errors = Array.isArray(answer.errors) ? answer.errors : [];
+    return check('backup.valid', 'fail', `AtoCore's validator rejects ${stamp}: ${errors.join('; ') || `valid is ${JSON.stringify(answer.valid ?? 'absent')}`}`, evidence);
+  }
+  return check('backup.valid', 'pass', `AtoCore's validator accepts ${stamp}`, evidence);
+}
+
+function describeInspection(inspection: DbInspection): string {
+  if (inspection.error && !inspection.fingerprint) return inspection.error;
+  const parts: string[] = [];
+  if (!inspection.integrity.ok) parts.push(`integrity_check: ${inspection.integrity.messages.slice(0, 3).join('; ')}`);
+  if (!inspection.foreignKeys.ok) parts.push(`${inspection.foreignKeys.violations.length} foreign key violation(s)`);
+  if (inspection.error) parts.push(inspection.error);
+  return parts.join('; ');
+}
+
+function inspectionEvidence(inspection: DbInspection): Record<string, unknown> {
+  return {
+    path: inspection.path,
+    integrity_check: inspection.integrity.messages,
+    foreign_key_violations: inspection.foreignKeys.violations,
+    error: inspection.error,
+    tables: inspection.fingerprint?.tables ?? null,
+  };
+}
+
+export function independentIntegrityCheck(inspection: DbInspection, stamp: string): CheckResult {
+  if (!inspection.ok) return check('backup.independent_integrity', 'fail', `the snapshot database of ${stamp} is damaged: ${describeInspection(inspection)}`, inspectionEvidence(inspection));
+  return check('backup.independent_integrity', 'pass', `integrity_check ok and no foreign key violations in ${stamp} (read from a private copy)`, inspectionEvidence(inspection));
+}
+
+export interface StateChanges {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+}
+
+export function refusalCheck(call: BackupCliCall, changes: StateChanges): CheckResult {
+  const changedAnything = changes.added.length + changes.removed.length + changes.changed.length > 0;
+  const evidence = { ...summarizeBackupCliCall(call), changes };
+  if (call.result.exitCode === 0 || call.result.spawnError || call.result.timedOut) {
+    return check('restore.refuses_without_confirm', 'fail', `restore without --confirm-service-stopped did not refuse (${describeProcessResult(call.result)})${changedAnything ? ' and changed files' : ''}`, evidence);
+  }
+  if (changedAnything) {
+    return check('restore.refuses_without_confirm', 'fail', `restore without --confirm-service-stopped exited ${call.result.exitCode} but changed files: ${[...changes.added, ...changes.removed, ...changes.changed].slice(0, 5).join(', ')}`, evidence);
+  }
+  return check('restore.refuses_without_confirm', 'pass', `refused (exit ${call.result.exitCode}) and changed nothing`, evidence);
+}
+
+export function restoreIntegrityCheck(inspection: DbInspection, answer: RestoreAnswer): CheckResult {
+  const evidence = { ...inspectionEvidence(inspection), atocore_says_integrity_ok: answer.restored_integrity_ok ?? null };
+  if (!inspection.ok) return check('restore.integrity', 'fail', `the restored database is damaged: ${describeInspection(inspection)}`, evidence);
+  return check('restore.integrity', 'pass', 'the restored database passes integrity_check and foreign_key_check', evidence);
+}
+
+export interface PreRestoreObservation {
+  readonly reported: unknown;
+  readonly backupStamp: string;
+  readonly snapshotExists: boolean;
+  readonly inspection: DbInspection | null;
+  /** the live database as it was just before the confirmed restore */
+  readonly before: DbFingerprint | null;
+  readonly markerBBefore: boolean;
+  readonly markerBInSnapshot: boolean;
+}
+
+export function preRestoreSnapshotCheck(o: PreRestoreObservation): CheckResult {
+  const evidence: Record<string, unknown> = { pre_restore_snapshot: o.reported, backup_stamp: o.backupStamp };
+  if (typeof o.reported !== 'string' || o.reported === '') {
+    return check('restore.pre_restore_snapshot', 'fail', 'restore reported no pre-restore safety snapshot', evidence);
+  }
+  if (o.reported === o.backupStamp) {
+    return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot has the stamp of the backup being restored (${o.backupStamp}): it was written into that backup`, evidence);
+  }
+  if (!o.snapshotExists) return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot ${o.reported} is not in snapshots/`, evidence);
+  if (!o.inspection?.fingerprint || !o.inspection.ok) {
+    return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot ${o.reported} does not open cleanly: ${o.inspection?.error ?? o.inspection?.integrity.messages.join('; ')}`, evidence);
+  }
+  if (o.before) {
+    const differences = fingerprintDifferences(o.before, o.inspection.fingerprint);
+    if (differences.length > 0) {
+      return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot ${o.reported} does not hold the state it replaced`, { ...evidence, differences });
+    }
+  }
+  if (o.markerBBefore && !o.markerBInSnapshot) {
+    return check('restore.pre_restore_snapshot', 'fail', `marker B was live before the restore but is not in the pre-restore snapshot ${o.reported}`, evidence);
+  }
+  return check('restore.pre_restore_snapshot', 'pass', `pre-restore snapshot ${o.reported} holds the replaced state${o.markerBBefore ? ' (marker B included)' : ''}`, evidence);
+}
+
+export function markerPreBackupCheck(marker: string, inSnapshot: boolean, inRestored: boolean): CheckResult {
+  const evidence = { marker, in_snapshot: inSnapshot, in_restored_db: inRestored };
+  if (!inSnapshot) return check('marker.pre_backup_present', 'fail', 'marker A, written before the backup, is missing from the snapshot database', evidence);
+  if (!inRestored) return check('marker.pre_backup_present', 'fail', 'marker A is in the snapshot but missing from the restored database', evidence);
+  return check('marker.pre_backup_present', 'pass', 'marker A is in the snapshot and back after the restore', evidence);
+}
+
+export function markerPostBackupGoneCheck(marker: string, liveBeforeRestore: boolean, inRestored: boolean): CheckResult {
+  const evidence = { marker, live_before_restore: liveBeforeRestore, in_restored_db: inRestored };
+  if (!liveBeforeRestore) return check('marker.post_backup_gone', 'fail', 'marker B was not in the live database before the restore, so its absence proves nothing', evidence);
+  if (inRestored) return check('marker.post_backup_gone', 'fail', 'marker B, written after the backup, is still in the database after the restore: the database was not restored', evidence);
+  return check('marker.post_backup_gone', 'pass', 'marker B, written after the backup, is gone after the restore', evidence);
+}
+
+export interface RegistryObservation {
+  readonly baselineSha256: string | null;
+  readonly restoredSha256: string | null;
+  readonly markerAId: string;
+  readonly markerBId: string;
+  readonly restoredIds: readonly string[] | null;
+  readonly reported: unknown;
+}
+
+export function registryRestoredCheck(o: RegistryObservation): CheckResult {
+  const hasA = o.restoredIds?.includes(o.markerAId) ?? false;
+  const hasB = o.restoredIds?.includes(o.markerBId) ?? false;
+  const evidence = { baseline_sha256: o.baselineSha256, restored_sha256: o.restoredSha256, marker_a_present: hasA, marker_b_present: hasB, atocore_says_registry_restored: o.reported ?? null };
+  if (o.restoredSha256 === null) return check('registry.restored', 'fail', 'the project registry is missing or unreadable after the restore', evidence);
+  if (hasB) return check('registry.restored', 'fail', 'the registry entry written after the backup (marker B) is still there: the registry was not restored', evidence);
+  if (!hasA) return check('registry.restored', 'fail', 'the registry entry written before the backup (marker A) is missing after the restore', evidence);
+  if (o.restoredSha256 !== o.baselineSha256) return check('registry.restored', 'fail', 'the restored registry differs from the one at backup time', evidence);
+  return check('registry.restored', 'pass', 'the registry is byte-identical to the one at backup time', evidence);
+}
+
+export function chromaRestoredCheck(baseline: Record<string, string>, restored: Record<string, string>, markerA: string, markerB: string, reported: unknown): CheckResult {
+  const differences = treeDifferences(baseline, restored);
+  const evidence = { ...differences, files_at_backup: Object.keys(baseline).length, files_restored: Object.keys(restored).length, atocore_says_chroma_restored: reported ?? null };
+  if (markerB in restored) return check('chroma.restored', 'fail', `the Chroma file written after the backup (${markerB}) is still there${reported === true ? ', although AtoCore says chroma_restored: true' : ''}`, evidence);
+  if (!(markerA in restored)) return check('chroma.restored', 'fail', `the Chroma file written before the backup (${markerA}) is missing after the restore`, evidence);
+  if (differences.added.length + differences.removed.length + differences.changed.length > 0) {
+    return check('chroma.restored', 'fail', 'the restored Chroma directory differs from the one at backup time', evidence);
+  }
+  return check('chroma.restored', 'pass', `all ${Object.keys(baseline).length} Chroma files are back, byte-identical`, evidence);
+}
+
+export function baselineIntactCheck(baseline: DbFingerprint, restored: DbFingerprint | null): CheckResult {
+  if (!restored) return check('baseline.intact', 'fail', 'the restored database could not be fingerprinted', {});
+  const differences = fingerprintDifferences(baseline, restored);
+  const evidence = { baseline_sha256: baseline.contentSha256, restored_sha256: restored.contentSha256, differences };
+  if (differences.length > 0) {
+    const names = differences.map((d) => d.table ?? 'schema').join(', ');
+    return check('baseline.intact', 'fail', `the restored database differs from the state at backup time in: ${names}`, evidence);
+  }
+  return check('baseline.intact', 'pass', `every table's rows and content equal the state at backup time (${Object.keys(baseline.tables).length} tables)`, evidence);
+}
+
+export function serviceHealthCheck(answer: { status: number; body: unknown } | null, error: string | null, logs: string): CheckResult {
+  if (!answer) return check('service.health', 'fail', `AtoCore did not come back after the restore: ${error}`, { logs_tail: logs.slice(-3_000) });
+  const body = (answer.body ?? {}) as Record<string, unknown>;
+  return check('service.health', 'pass', `GET /health answered 200 (version ${String(body.version ?? 'unknown')})`, { health: body });
+}
+
+/** /stats key names vary between AtoCore versions; these are the ones the harness understands. */
+function firstNumber(record: Record<string, unknown>, keys: readonly string[]): number | null {
+  for (const key of keys) if (typeof record[key] === 'number') return record[key];
+  return null;
+}
+
+export function serviceStatsCheck(stats: Record<string, unknown>, expected: { documents: number; chunks: number; memories: number }): CheckResult {
+  const actual = {
+    documents: firstNumber(stats, ['documents', 'source_documents', 'total_documents']),
+    chunks: firstNumber(stats, ['chunks', 'source_chunks', 'total_chunks']),
+    memories: firstNumber(stats, ['memories', 'total_memories']),
+  };
+  const evidence = { expected, reported: actual, stats };
+  const wrong = (Object.keys(expected) as Array<keyof typeof expected>).filter((key) => actual[key] !== expected[key]);
+  if (wrong.length > 0) {
+    return check('service.stats', 'fail', `/stats disagrees with the restored data: ${wrong.map((k) => `${k} ${actual[k]} (expected ${expected[k]})`).join(', ')}`, evidence);
+  }
+  return check('service.stats', 'pass', `/stats reports ${expected.documents} documents, ${expected.chunks} chunks, ${expected.memories} memories, as on disk`, evidence);
+}
+
+export function serviceProjectsCheck(answer: unknown, onDisk: readonly string[], seeded: readonly string[]): CheckResult {
+  const list = (answer as { projects?: unknown } | null)?.projects;
+  const served = Array.isArray(list) ? list.map((p) => (typeof p === 'string' ? p : String((p as { id?: unknown })?.id ?? (p as { name?: unknown })?.name))) : null;
+  const evidence = { served, on_disk: onDisk, seeded };
+  if (!served) return check('service.projects', 'fail', '/projects did not answer {"projects": [...]}', evidence);
+  const missingSeed = seeded.filter((id) => !served.includes(id));
+  const differs = served.length !== onDisk.length || onDisk.some((id) => !served.includes(id));
+  if (missingSeed.length > 0) return check('service.projects', 'fail', `/projects lacks seeded projects: ${missingSeed.join(', ')}`, evidence);
+  if (differs) return check('service.projects', 'fail', '/projects differs from the restored registry file', evidence);
+  return check('service.projects', 'pass', `/projects lists the ${served.length} projects of the restored registry`, evidence);
+}
+
+export interface ContextProbeResult {
+  readonly prompt: string;
+  readonly project: string;
+  readonly chunksUsed: number | null;
+  readonly foreignChunks: number;
+  readonly error: string | null;
+}
+
+export function serviceContextCheck(results: readonly ContextProbeResult[]): CheckResult {
+  const evidence = { probes: results };
+  if (results.length === 0) return check('service.context', 'warn', 'the seed has no context probes, so /context/build was not exercised', evidence);
+  const bad = results.filter((r) => r.error !== null || !r.chunksUsed || r.chunksUsed <= 0 || r.foreignChunks > 0);
+  if (bad.length > 0) {
+    const why = bad.map((r) => `${r.project}: ${r.error ?? (r.foreignChunks > 0 ? `${r.foreignChunks} chunks from other projects` : `chunks_used ${r.chunksUsed}`)}`);
+    return check('service.context', 'fail', `/context/build did not answer from the seed for ${why.join('; ')}`, evidence);
+  }
+  return check('service.context', 'pass', `/context/build answered ${results.length} seed prompts with chunks of the right project`, evidence);
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** sha256 of every regular file under `dir`, by relative path; symlinks are listed, never followed. */
+export async function hashTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(current: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(current, entry.name);
+      const key = relative(dir, path).split(sep).join('/');
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isSymbolicLink()) out[key] = 'symlink';
+      else if (entry.isFile()) out[key] = await sha256File(path);
+    }
+  }
+  await walk(dir);
+  return out;
+}
+
+/** The paths whose hash differs between two trees (added, removed or changed). */
+export function treeDifferences(expected: Record<string, string>, actual: Record<string, string>): { added: string[]; removed: string[]; changed: string[] } {
+  const added = Object.keys(actual).filter((key) => !(key in expected)).sort();
+  const removed = Object.keys(expected).filter((key) => !(key in actual)).sort();
+  const changed = Object.keys(expected).filter((key) => key in actual && expected[key] !== actual[key]).sort();
+  return { added, removed, changed };
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readJsonFile(path: string): Promise<unknown> {
+  return JSON.parse(await readFile(path, 'utf8')) as unknown;
+}
+
+/** Writes through a temp file and a rename, so a reader never sees half a file. */
+export async function writeFileAtomic(path: string, content: string | Buffer): Promise<void> {
+  const temp = `${path}.atocore-drill-${process.pid}.tmp`;
+  await writeFile(temp, content);
+  await rename(temp, path);
+}

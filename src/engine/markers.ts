@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AtoCoreClient } from '../atocore/client.js';
+import type { AtoCoreLayout } from '../runtimes/types.js';
+import { writeFileAtomic } from './files.js';
+
+/**
+ * A two-sided marker: A is written before the backup and must come back, B after it and
+ * must be gone. Each has a form in every store: a memory, a registry entry, a Chroma file.
+ */
+export interface Marker {
+  readonly label: 'A' | 'B';
+  readonly memoryContent: string;
+  readonly registryId: string;
+  /** relative to the Chroma directory */
+  readonly chromaFile: string;
+}
+
+export function markersFor(runId: string): { a: Marker; b: Marker } {
+  const make = (label: 'A' | 'B'): Marker => ({
+    label,
+    memoryContent: `atocore-drill marker ${label} ${runId}`,
+    registryId: `atocore-drill-marker-${label.toLowerCase()}-${runId}`,
+    chromaFile: `atocore-drill-marker-${label.toLowerCase()}-${runId}.bin`,
+  });
+  return { a: make('A'), b: make('B') };
+}
+
+export function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Writes the marker into the stores: the memory through the API, the rest as files. */
+export async function writeMarker(marker: Marker, client: AtoCoreClient, layout: AtoCoreLayout, includeChroma: boolean): Promise<void> {
+  await client.json('POST', '/memory', { memory_type: 'episodic', content: marker.memoryContent, project: 'drill', confidence: 1 });
+  const registry = JSON.parse(await readFile(layout.registryPath, 'utf8')) as { projects: unknown[] };
+  registry.projects.push({ id: marker.registryId, aliases: [], description: `atocore-drill marker ${marker.label}`, ingest_roots: [] });
+  await writeFileAtomic(layout.registryPath, `${JSON.stringify(registry, null, 2)}\n`);
+  if (includeChroma) await writeFile(join(layout.chromaDir, marker.chromaFile), randomBytes(4096));
+}
+
+/** The project ids of a registry file; null when it is missing or not a registry. */
+export async function registryProjectIds(path: string): Promise<string[] | null> {
+  try {
+    const registry = JSON.parse(await readFile(path, 'utf8')) as { projects?: unknown };
+    if (!Array.isArray(registry.projects)) return null;
+    return registry.projects.map((p) => String((p as { id?: unknown }).id));
+  } catch {
+    return null;
+  }
+}

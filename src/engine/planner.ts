@@ -1,0 +1,65 @@
+/**
+ * The drill as a plan: inputs → ordered steps, each with the checks it decides.
+ * Pure (no I/O), so the order and the check list are tested without running anything.
+ */
+export type DrillStepId =
+  | 'start'
+  | 'seed'
+  | 'marker_a'
+  | 'backup'
+  | 'baseline'
+  | 'marker_b'
+  | 'stop'
+  | 'restore_unconfirmed'
+  | 'restore'
+  | 'restart'
+  | 'verify_service'
+  | 'teardown';
+
+export interface PlannedStep {
+  readonly id: DrillStepId;
+  readonly title: string;
+  /** check ids this step decides, in report order */
+  readonly checks: readonly string[];
+  /** runs even when an earlier step failed */
+  readonly always: boolean;
+}
+
+export interface DrillPlanInput {
+  readonly includeChroma: boolean;
+}
+
+export function planDrill(input: DrillPlanInput): PlannedStep[] {
+  const step = (id: DrillStepId, title: string, checks: string[] = [], always = false): PlannedStep => ({ id, title, checks, always });
+  return [
+    step('start', 'Start AtoCore on a fresh data root and wait for /health'),
+    step('seed', 'Seed the registry, Chroma, documents, chunks and memories'),
+    step('marker_a', `Write marker A (memory, registry entry${input.includeChroma ? ', Chroma file' : ''}): must come back`),
+    step('backup', `Back up${input.includeChroma ? ' with Chroma' : ''} and check the snapshot`, [
+      'backup.created',
+      'backup.valid',
+      'backup.independent_integrity',
+    ]),
+    step('baseline', 'Record the baseline fingerprint'),
+    step('marker_b', 'Write marker B in every store: must disappear'),
+    step('stop', 'Stop AtoCore'),
+    step('restore_unconfirmed', 'Restore without --confirm-service-stopped: must refuse', ['restore.refuses_without_confirm']),
+    step('restore', 'Restore with --confirm-service-stopped and check the files', [
+      'restore.integrity',
+      'restore.pre_restore_snapshot',
+      'marker.pre_backup_present',
+      'marker.post_backup_gone',
+      'registry.restored',
+      ...(input.includeChroma ? ['chroma.restored'] : []),
+      'baseline.intact',
+    ]),
+    step('restart', 'Start AtoCore on the restored data (RTO)', ['service.health']),
+    step('verify_service', 'Check that the service serves the restored data', ['service.stats', 'service.projects', 'service.context']),
+    step('teardown', 'Tear down', [], true),
+  ];
+}
+
+/** Every check id a plan decides, in order. */
+export function plannedCheckIds(plan: readonly PlannedStep[]): string[] {
+  return plan.flatMap((step) => step.checks);
+}

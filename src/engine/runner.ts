@@ -1,0 +1,362 @@
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AtoCoreClient } from '../atocore/client.js';
+import { callBackupCli, type BackupMetadata, type RestoreAnswer } from '../atocore/backup-cli.js';
+import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
+import { describeProcessResult } from '../common/child-process.js';
+import { Deadline } from '../common/deadline.js';
+import { formatDuration } from '../common/duration.js';
+import { DrillError, InterruptedError, errorMessage } from '../common/errors.js';
+import type { AtoCoreRuntime } from '../runtimes/types.js';
+import { fingerprintOf, inspectDatabaseFile, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
+import * as checks from './checks.js';
+import { waitPastSecond } from './clock.js';
+import { hashTree, pathExists, sha256File, treeDifferences } from './files.js';
+import { markersFor, newRunId, registryProjectIds, writeMarker } from './markers.js';
+import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from './planner.js';
+import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
+import { check, type CheckResult, type DrillReport, type StepRecord } from './types.js';
+import { decideVerdict } from './verdict.js';
+
+export interface DrillObserver {
+  stepStarted?(step: PlannedStep): void;
+  stepFinished?(record: StepRecord, checks: readonly CheckResult[]): void;
+}
+
+export interface DrillOptions {
+  readonly runtime: AtoCoreRuntime;
+  readonly seed: Seed;
+  readonly includeChroma: boolean;
+  /** keep the data root (and the service stopped) for inspection */
+  readonly keep: boolean;
+  /** the whole drill's budget (--timeout) */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly faults?: readonly string[];
+  readonly observer?: DrillObserver;
+  readonly runId?: string;
+}
+
+/** A step found a problem with AtoCore (verdict fail), as opposed to not being able to run (error). */
+export class StepFinding extends Error {}
+
+const HEALTH_TIMEOUT_MS = 60_000;
+const BACKUP_TIMEOUT_MS = 10 * 60_000;
+const CLI_TIMEOUT_MS = 5 * 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+/** Runs the plan: backup → mutate → stop → restore → start → verify, and tears down whatever happens. */
+export async function runDrill(options: DrillOptions): Promise<DrillReport> {
+  const startedAt = new Date();
+  const plan = planDrill({ includeChroma: options.includeChroma });
+  const deadline = new Deadline(options.timeoutMs);
+  const runtime = options.runtime;
+  const runId = options.runId ?? newRunId();
+  const markers = markersFor(runId);
+  const found = new Map<string, CheckResult>();
+  const steps: StepRecord[] = [];
+  const signal = options.signal;
+  let client: AtoCoreClient | undefined;
+  let stamp: SnapshotStamp | null = null;
+  let backupCreatedAt: number | null = null;
+  let lastSnapshotMoment = 0;
+  let baseline: { db: DbFingerprint; registrySha256: string; chroma: Record<string, string> } | undefined;
+  let markerAInSnapshot = false;
+  let restored: { inspection: DbInspection; answer: RestoreAnswer } | undefined;
+  let stopStartedAt: number | null = null;
+  const metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
+  let halted: string | undefined;
+  let errorText: string | undefined;
+
+  const record = (result: CheckResult): void => {
+    found.set(result.id, result);
+  };
+  const api = (): AtoCoreClient => {
+    if (!client) throw new Error('AtoCore is not running');
+    return client;
+  };
+  const healthBound = (): { ms: number; name: string } => {
+    const ms = deadline.bound(HEALTH_TIMEOUT_MS);
+    return { ms, name: deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(options.timeoutMs)}` : 'the health wait' };
+  };
+  const cli = (args: string[], ms = CLI_TIMEOUT_MS) => callBackupCli(runtime.backupCli, args, deadline.bound(ms));
+  const snapshotDir = (name: string): string => join(runtime.layout.snapshotsDir, name);
+
+  const handlers: Record<Exclude<DrillStepId, 'teardown'>, () => Promise<string>> = {
+    async start() {
+      await runtime.prepare();
+      const bound = healthBound();
+      const started = await runtime.start(bound.ms, bound.name);
+      client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
+      return `healthy at ${started.baseUrl}, data root ${runtime.layout.root}`;
+    },
+
+    async seed() {
+      const seed = options.seed;
+      await writeSeedFiles(seed, runtime.layout);
+      insertSeedRows(seed, runtime.layout.dbPath);
+      await postSeedMemories(seed, api());
+      checkpointSeed(runtime.layout.dbPath);
+      return `${seed.registry.projects.length} projects, ${seed.documents.length} documents, ${seed.chunkCount} chunks, ${seed.memories.length} memories${seed.chromaDir ? ', Chroma files' : ''}`;
+    },
+
+    async marker_a() {
+      await writeMarker(markers.a, api(), runtime.layout, options.includeChroma);
+      return `"${markers.a.memoryContent}"`;
+    },
+
+    async backup() {
+      const answer = await api().json<BackupMetadata>('POST', '/admin/backup', { include_chroma: options.includeChroma }, deadline.bound(BACKUP_TIMEOUT_MS));
+      const name = typeof answer.backup_root === 'string' ? basename(answer.backup_root.replace(/\/+$/, '')) : '';
+      stamp = isSnapshotStamp(name) ? name : null;
+      const dir = stamp ? snapshotDir(stamp) : null;
+      const dbPath = dir ? join(dir, 'db', 'atocore.db') : null;
+      const dbBytes = dbPath ? await stat(dbPath).then((s) => s.size, () => null) : null;
+      const chromaFiles = dir && options.includeChroma ? Object.keys(await hashTree(join(dir, 'chroma'))).length : null;
+      const created = checks.backupCreatedCheck({
+        answer,
+        stamp,
+        snapshotDir: dir,
+        metadataOnDisk: dir ? await pathExists(join(dir, 'backup-metadata.json')) : false,
+        dbBytesOnDisk: dbBytes,
+        chromaRequested: options.includeChroma,
+        chromaFilesOnDisk: chromaFiles,
+      });
+      record(created);
+      if (!stamp || !dbPath) throw new StepFinding(created.message);
+      backupCreatedAt = typeof answer.created_at === 'string' ? Date.parse(answer.created_at) : stampTime(stamp);
+      lastSnapshotMoment = Math.max(stampTime(stamp), Date.now());
+      // the harness's own look first, while the snapshot is exactly as AtoCore wrote it
+      const inspection = await inspectDatabaseFile(dbPath, (db) => {
+        markerAInSnapshot = memoriesWithContent(db, markers.a.memoryContent).length > 0;
+      });
+      record(checks.independentIntegrityCheck(inspection, stamp));
+      const validation = await cli(['validate', stamp]);
+      record(checks.backupValidCheck(validation, stamp));
+      return `snapshot ${stamp}`;
+    },
+
+    async baseline() {
+      const db = withLiveDatabase(runtime.layout.dbPath, fingerprintOf);
+      baseline = {
+        db,
+        registrySha256: await sha256File(runtime.layout.registryPath),
+        chroma: options.includeChroma ? await hashTree(runtime.layout.chromaDir) : {},
+      };
+      const rows = Object.values(db.tables).reduce((sum, t) => sum + t.rows, 0);
+      return `${Object.keys(db.tables).length} tables, ${rows} rows, content ${db.contentSha256.slice(0, 12)}`;
+    },
+
+    async marker_b() {
+      await writeMarker(markers.b, api(), runtime.layout, options.includeChroma);
+      const live = withLiveDatabase(runtime.layout.dbPath, (db) => memoriesWithContent(db, markers.b.memoryContent).length > 0);
+      if (!live) throw new StepFinding('marker B was accepted by POST /memory but is not in the database');
+      return `"${markers.b.memoryContent}"`;
+    },
+
+    async stop() {
+      stopStartedAt = Date.now();
+      if (backupCreatedAt !== null && !Number.isNaN(backupCreatedAt)) metrics.rpo_s = Math.round((stopStartedAt - backupCreatedAt) / 1000);
+      await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
+      client = undefined;
+      return `stopped in ${formatDuration(Date.now() - stopStartedAt)}`;
+    },
+
+    async restore_unconfirmed() {
+      const target = requireStamp(stamp);
+      const before = await hashTree(runtime.layout.root);
+      await waitPastSecond(lastSnapshotMoment, signal);
+      const call = await cli(['restore', target]);
+      lastSnapshotMoment = Math.max(lastSnapshotMoment, Date.now());
+      const after = await hashTree(runtime.layout.root);
+      const result = checks.refusalCheck(call, treeDifferences(before, after));
+      record(result);
+      return result.message;
+    },
+
+    async restore() {
+      const target = requireStamp(stamp);
+      let markerBBefore = false;
+      const before = await inspectDatabaseFile(runtime.layout.dbPath, (db) => {
+        markerBBefore = memoriesWithContent(db, markers.b.memoryContent).length > 0;
+      });
+      await waitPastSecond(lastSnapshotMoment, signal);
+      const args = ['restore', target, '--confirm-service-stopped', ...(options.includeChroma ? ['--chroma'] : [])];
+      const call = await cli(args);
+      metrics.restore_ms = call.result.durationMs;
+      const answer = call.json as RestoreAnswer | undefined;
+      if (call.result.exitCode !== 0 || !answer) {
+        throw new StepFinding(`restore ${target} --confirm-service-stopped did not complete (${describeProcessResult(call.result)}): ${call.result.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+      }
+      let markerAInRestored = false;
+      let markerBInRestored = false;
+      const inspection = await inspectDatabaseFile(runtime.layout.dbPath, (db) => {
+        markerAInRestored = memoriesWithContent(db, markers.a.memoryContent).length > 0;
+        markerBInRestored = memoriesWithContent(db, markers.b.memoryContent).length > 0;
+      });
+      restored = { inspection, answer };
+      record(checks.restoreIntegrityCheck(inspection, answer));
+
+      const reported = answer.pre_restore_snapshot;
+      let preInspection: DbInspection | null = null;
+      let markerBInPre = false;
+      const preExists = typeof reported === 'string' && isSnapshotStamp(reported) && (await pathExists(join(snapshotDir(reported), 'db', 'atocore.db')));
+      if (preExists) {
+        preInspection = await inspectDatabaseFile(join(snapshotDir(reported), 'db', 'atocore.db'), (db) => {
+          markerBInPre = memoriesWithContent(db, markers.b.memoryContent).length > 0;
+        });
+      }
+      record(
+        checks.preRestoreSnapshotCheck({
+          reported,
+          backupStamp: target,
+          snapshotExists: preExists,
+          inspection: preInspection,
+          before: before.fingerprint,
+          markerBBefore,
+          markerBInSnapshot: markerBInPre,
+        }),
+      );
+      record(checks.markerPreBackupCheck(markers.a.memoryContent, markerAInSnapshot, markerAInRestored));
+      record(checks.markerPostBackupGoneCheck(markers.b.memoryContent, markerBBefore, markerBInRestored));
+      const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch(() => null);
+      record(
+        checks.registryRestoredCheck({
+          baselineSha256: baseline?.registrySha256 ?? null,
+          restoredSha256: restoredRegistrySha,
+          markerAId: markers.a.registryId,
+          markerBId: markers.b.registryId,
+          restoredIds: await registryProjectIds(runtime.layout.registryPath),
+          reported: answer.registry_restored,
+        }),
+      );
+      if (options.includeChroma) {
+        record(checks.chromaRestoredCheck(baseline?.chroma ?? {}, await hashTree(runtime.layout.chromaDir), markers.a.chromaFile, markers.b.chromaFile, answer.chroma_restored));
+      }
+      if (baseline) record(checks.baselineIntactCheck(baseline.db, inspection.fingerprint));
+      return `restored ${target} in ${formatDuration(call.result.durationMs)}; pre-restore snapshot ${String(reported)}`;
+    },
+
+    async restart() {
+      const bound = healthBound();
+      let started;
+      try {
+        started = await runtime.start(bound.ms, bound.name);
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        record(checks.serviceHealthCheck(null, errorMessage(error), runtime.recentLogs()));
+        throw new StepFinding(`AtoCore did not come back on the restored data: ${errorMessage(error)}`);
+      }
+      if (stopStartedAt !== null) metrics.rto_ms = Date.now() - stopStartedAt;
+      client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
+      const health = await api().call('GET', '/health');
+      record(checks.serviceHealthCheck(health.status === 200 ? health : null, `GET /health answered ${health.status}`, runtime.recentLogs()));
+      return `healthy again; RTO ${formatDuration(metrics.rto_ms ?? 0)}`;
+    },
+
+    async verify_service() {
+      const seed = options.seed;
+      const memories = restored?.inspection.fingerprint?.tables.memories?.rows ?? -1;
+      const stats = await api().json('GET', '/stats');
+      record(checks.serviceStatsCheck(stats, { documents: seed.documents.length, chunks: seed.chunkCount, memories }));
+      const projects = await api().call('GET', '/projects');
+      record(
+        checks.serviceProjectsCheck(
+          projects.status === 200 ? projects.body : null,
+          (await registryProjectIds(runtime.layout.registryPath)) ?? [],
+          seed.registry.projects.map((p) => p.id),
+        ),
+      );
+      const probes: checks.ContextProbeResult[] = [];
+      for (const probe of seed.probes) {
+        const answer = await api().call('POST', '/context/build', { prompt: probe.prompt, project: probe.project });
+        const body = (answer.body ?? {}) as { chunks_used?: unknown; chunks?: unknown };
+        const chunks = Array.isArray(body.chunks) ? (body.chunks as Array<{ project?: unknown }>) : [];
+        probes.push({
+          prompt: probe.prompt,
+          project: probe.project,
+          chunksUsed: typeof body.chunks_used === 'number' ? body.chunks_used : null,
+          foreignChunks: chunks.filter((c) => typeof c.project === 'string' && c.project !== probe.project).length,
+          error: answer.status === 200 ? null : `HTTP ${answer.status}`,
+        });
+      }
+      record(checks.serviceContextCheck(probes));
+      return 'answered /stats, /projects and /context/build';
+    },
+  };
+
+  for (const step of plan) {
+    if (step.id === 'teardown') continue;
+    if (halted) {
+      steps.push({ id: step.id, title: step.title, status: 'skip', duration_ms: 0, detail: `not run: ${halted}` });
+      options.observer?.stepFinished?.(steps.at(-1)!, []);
+      continue;
+    }
+    options.observer?.stepStarted?.(step);
+    const began = Date.now();
+    let status: StepRecord['status'] = 'pass';
+    let detail: string;
+    try {
+      if (signal?.aborted) throw signal.reason;
+      deadline.assertTimeLeft(`step "${step.title}"`);
+      detail = await handlers[step.id]();
+    } catch (error) {
+      const interrupted = signal?.aborted ? signal.reason : undefined;
+      detail = errorMessage(interrupted ?? error);
+      status = error instanceof StepFinding && !interrupted ? 'fail' : 'error';
+      if (status === 'error') errorText = detail;
+      halted = `step ${step.id} ${status === 'fail' ? 'failed' : 'could not run'}`;
+      if (!(error instanceof DrillError) && !(error instanceof StepFinding) && !interrupted) {
+        detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
+      }
+      if (status === 'error' || step.id === 'restore') detail = `${detail}\n--- AtoCore output (tail) ---\n${runtime.recentLogs().slice(-2_000)}`;
+    }
+    const recordOfStep: StepRecord = { id: step.id, title: step.title, status, duration_ms: Date.now() - began, detail };
+    steps.push(recordOfStep);
+    options.observer?.stepFinished?.(recordOfStep, step.checks.map((id) => found.get(id)).filter((c): c is CheckResult => c !== undefined));
+  }
+
+  const teardownStep = plan.find((s) => s.id === 'teardown')!;
+  options.observer?.stepStarted?.(teardownStep);
+  const teardownBegan = Date.now();
+  let teardown: StepRecord;
+  try {
+    await runtime.dispose(options.keep);
+    teardown = { id: 'teardown', title: teardownStep.title, status: 'pass', duration_ms: Date.now() - teardownBegan, detail: options.keep ? `kept ${runtime.layout.root}` : 'removed everything the drill created' };
+  } catch (error) {
+    teardown = { id: 'teardown', title: teardownStep.title, status: 'error', duration_ms: Date.now() - teardownBegan, detail: `teardown failed: ${errorMessage(error)}` };
+    errorText ??= teardown.detail;
+  }
+  steps.push(teardown);
+  options.observer?.stepFinished?.(teardown, []);
+
+  const orderedChecks = plannedCheckIds(plan).map((id) => found.get(id) ?? check(id, 'skip', `not evaluated: ${halted ?? 'no observation'}`));
+  const finishedAt = new Date();
+  return {
+    schema: 'atocore-drill/report@1',
+    kind: 'drill',
+    verdict: decideVerdict(steps, orderedChecks),
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_ms: finishedAt.getTime() - startedAt.getTime(),
+    target: {
+      runtime: runtime.kind,
+      image: runtime.image,
+      backup_stamp: stamp,
+      include_chroma: options.includeChroma,
+      faults: options.faults ?? [],
+      run_id: runId,
+      ...(options.keep ? { data_root: runtime.layout.root } : {}),
+    },
+    steps,
+    checks: orderedChecks,
+    metrics,
+    snapshots: [],
+    ...(errorText ? { error: errorText } : {}),
+  };
+}
+
+function requireStamp(stamp: SnapshotStamp | null): SnapshotStamp {
+  if (!stamp) throw new StepFinding('no backup stamp to restore');
+  return stamp;
+}

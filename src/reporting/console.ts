@@ -1,0 +1,71 @@
+import { clearLine, cursorTo } from 'node:readline';
+import { formatDuration } from '../common/duration.js';
+import type { DrillObserver } from '../engine/runner.js';
+import type { CheckResult, DrillReport, StepRecord } from '../engine/types.js';
+import type { PlannedStep } from '../engine/planner.js';
+
+const MARK: Record<string, string> = { pass: '✓', fail: '✗', error: '!', skip: '-', warn: '~' };
+
+/**
+ * Progress on the terminal: on a TTY a live task list (the running step's line is
+ * rewritten when it ends); otherwise one plain line per step, fit for CI logs.
+ */
+export function consoleProgress(stream: NodeJS.WriteStream): DrillObserver {
+  const tty = stream.isTTY === true;
+  let running: { line: string; began: number; timer: NodeJS.Timeout | undefined } | undefined;
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  return {
+    stepStarted(step: PlannedStep) {
+      if (!tty) {
+        stream.write(`… ${step.title}\n`);
+        return;
+      }
+      let frame = 0;
+      const line = step.title;
+      const draw = (): void => {
+        clearLine(stream, 0);
+        cursorTo(stream, 0);
+        stream.write(`${frames[frame++ % frames.length]} ${line} ${formatDuration(Date.now() - began)}`);
+      };
+      const began = Date.now();
+      draw();
+      running = { line, began, timer: setInterval(draw, 100) };
+      running.timer?.unref();
+    },
+    stepFinished(record: StepRecord, checks: readonly CheckResult[]) {
+      if (running?.timer) clearInterval(running.timer);
+      if (tty && running) {
+        clearLine(stream, 0);
+        cursorTo(stream, 0);
+      }
+      running = undefined;
+      const mark = MARK[record.status] ?? '?';
+      const detail = record.status === 'pass' ? '' : `: ${record.detail.split('\n')[0]}`;
+      stream.write(`${mark} ${record.title} (${formatDuration(record.duration_ms)})${detail}\n`);
+      for (const c of checks) stream.write(`    ${MARK[c.status] ?? '?'} ${c.id}: ${c.message}\n`);
+    },
+  };
+}
+
+/** The readable end of a run: verdict, failing checks with evidence, RTO. */
+export function renderConsoleSummary(report: DrillReport): string {
+  const lines: string[] = [''];
+  const failing = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)].filter((c) => c.status === 'fail' || c.status === 'warn');
+  for (const c of failing) {
+    lines.push(`${c.status.toUpperCase()} ${c.id}: ${c.message}`);
+    const evidence = JSON.stringify(c.evidence);
+    lines.push(`     evidence: ${evidence.length > 600 ? `${evidence.slice(0, 600)}…` : evidence}`);
+  }
+  if (report.error) lines.push(`ERROR: ${report.error.split('\n')[0]}`);
+  const passed = report.checks.filter((c) => c.status === 'pass').length;
+  const m = report.metrics;
+  lines.push(
+    `verdict: ${report.verdict.toUpperCase()} — ${passed}/${report.checks.length} checks passed` +
+      (m.rto_ms !== null ? `, RTO ${formatDuration(m.rto_ms)}` : '') +
+      (m.restore_ms !== null ? `, restore ${formatDuration(m.restore_ms)}` : '') +
+      (report.target.backup_stamp ? `, backup ${report.target.backup_stamp}` : '') +
+      `, ${formatDuration(report.duration_ms)} in all`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+

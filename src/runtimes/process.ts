@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { AtoCoreClient } from '../atocore/client.js';
+import type { BackupCliInvoker } from '../atocore/backup-cli.js';
+import { BoundedText, isProcessGroupAlive, killProcessGroup, runProcess } from '../common/child-process.js';
+import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { freeLoopbackPort } from './free-port.js';
+import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from './standin.js';
+import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type StartedAtoCore } from './types.js';
+
+export interface ProcessRuntimeOptions {
+  /** how to start the service; default: the stand-in */
+  readonly command?: readonly string[];
+  /** how to invoke the backup module; default: the stand-in's */
+  readonly backupCli?: readonly string[];
+  /** ATOCORE_STANDIN_FAULTS */
+  readonly faults?: readonly string[];
+  /** extra environment (on top of the caller's) */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  /** parent of the drill's temp root */
+  readonly tmpDir?: string;
+}
+
+/**
+ * AtoCore as local processes on a private temp root and a free loopback port, in the
+ * caller's environment plus the ATOCORE_* variables, so two drills can run at once.
+ */
+export class ProcessRuntime implements AtoCoreRuntime {
+  readonly kind = 'process' as const;
+  readonly image = null;
+  readonly #options: ProcessRuntimeOptions;
+  readonly #usesStandin: boolean;
+  #layout: AtoCoreLayout | undefined;
+  #port = 0;
+  #child: ChildProcess | undefined;
+  #exit: string | undefined;
+  #logs = new BoundedText(256 * 1024);
+  #unregisterRoot: (() => void) | undefined;
+  #unregisterChild: (() => void) | undefined;
+
+  constructor(options: ProcessRuntimeOptions = {}) {
+    this.#options = options;
+    this.#usesStandin = options.command === undefined;
+  }
+
+  get layout(): AtoCoreLayout {
+    if (!this.#layout) throw new Error('ProcessRuntime.prepare() has not run');
+    return this.#layout;
+  }
+
+  async prepare(): Promise<void> {
+    const root = await mkdtemp(join(this.#options.tmpDir ?? tmpdir(), 'atocore-drill-'));
+    this.#unregisterRoot = registerEmergencyCleanup(() => rmSync(root, { recursive: true, force: true }));
+    this.#layout = layoutUnder(root);
+    for (const dir of [join(this.#layout.dataDir, 'db'), this.#layout.chromaDir, this.#layout.configDir, this.#layout.snapshotsDir]) {
+      await mkdir(dir, { recursive: true });
+    }
+    this.#port = await freeLoopbackPort();
+  }
+
+  environment(): NodeJS.ProcessEnv {
+    const layout = this.layout;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...this.#options.env,
+      ATOCORE_HOST: '127.0.0.1',
+      ATOCORE_PORT: String(this.#port),
+      ATOCORE_DATA_DIR: layout.dataDir,
+      ATOCORE_BACKUP_DIR: layout.backupDir,
+      ATOCORE_PROJECT_REGISTRY_PATH: layout.registryPath,
+      PYTHONUNBUFFERED: '1',
+    };
+    if (this.#options.faults && this.#options.faults.length > 0) env.ATOCORE_STANDIN_FAULTS = this.#options.faults.join(',');
+    else delete env.ATOCORE_STANDIN_FAULTS;
+    if (this.#usesStandin || this.#options.backupCli === undefined) {
+      env.PYTHONPATH = [STANDIN_DIR, env.PYTHONPATH].filter(Boolean).join(delimiter);
+    }
+    return env;
+  }
+
+  async start(healthTimeoutMs: number, boundName: string): Promise<StartedAtoCore> {
+    if (this.#child && this.#exit === undefined) throw new Error('AtoCore is already running');
+    const [command, ...args] = this.#options.command ?? STANDIN_SERVICE_COMMAND;
+    this.#exit = undefined;
+    const child = spawn(command!, args, { env: this.environment(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    this.#unregisterChild = registerEmergencyCleanup(() => killProcessGroup(child.pid, 'SIGKILL'));
+    child.stdout?.on('data', (chunk: Buffer) => this.#logs.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.#logs.push(chunk));
+    child.on('error', (error) => {
+      this.#exit = `could not start ${command}: ${error.message}`;
+    });
+    child.on('exit', (code, signal) => {
+      this.#exit ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
+    });
+    const baseUrl = `http://127.0.0.1:${this.#port}`;
+    const client = new AtoCoreClient(baseUrl, this.#options.signal ? { signal: this.#options.signal } : {});
+    await client.waitHealthy(healthTimeoutMs, () => this.#exit, boundName);
+    return { baseUrl };
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    const child = this.#child;
+    if (!child || child.pid === undefined) return;
+    const pid = child.pid;
+    if (this.#exit === undefined) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      killProcessGroup(pid, 'SIGTERM');
+      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+      if ((await Promise.race([exited, timer])) === 'timeout') {
+        killProcessGroup(pid, 'SIGKILL');
+        await exited;
+      }
+    }
+    // whatever the service started in its group goes too
+    if (isProcessGroupAlive(pid)) killProcessGroup(pid, 'SIGKILL');
+    this.#unregisterChild?.();
+    this.#child = undefined;
+  }
+
+  readonly backupCli: BackupCliInvoker = (args, timeoutMs) => {
+    const argv = [...(this.#options.backupCli ?? STANDIN_BACKUP_CLI), ...args];
+    return runProcess(argv, {
+      env: this.environment(),
+      timeoutMs,
+      ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+    });
+  };
+
+  recentLogs(): string {
+    return this.#logs.text();
+  }
+
+  async dispose(keepData: boolean): Promise<void> {
+    try {
+      await this.stop(5_000);
+    } finally {
+      if (this.#layout && !keepData) await rm(this.#layout.root, { recursive: true, force: true });
+      this.#unregisterRoot?.();
+    }
+  }
+
+  describeFailure(): string {
+    if (this.#exit) return this.#exit;
+    return 'running';
+  }
+}
+

@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+
+/** The AtoCore stand-in shipped with the harness: the embedded default. */
+export const STANDIN_DIR = fileURLToPath(new URL('../../fixtures/atocore/', import.meta.url));
+export const STANDIN_SERVICE_COMMAND = ['python3', '-m', 'atocore'] as const;
+export const STANDIN_BACKUP_CLI = ['python3', '-m', 'atocore.ops.backup'] as const;
+
+/** The stand-in's fault switches (DESIGN.md "Stand-in faults", plus the container ones). */
+export const STANDIN_FAULTS = [
+  'restore-skips-db',
+  'restore-skips-registry',
+  'restore-skips-chroma',
+  'restore-ignores-confirm',
+  'backup-corrupts-db',
+  'validate-always-valid',
+  'backup-torn-wal',
+  'never-healthy',
+  'migration-destructive',
+  'restore-wrong-owner',
+] as const;
+export type StandinFault = (typeof STANDIN_FAULTS)[number];
+
+export function isStandinFault(name: string): name is StandinFault {
+  return (STANDIN_FAULTS as readonly string[]).includes(name);
+}

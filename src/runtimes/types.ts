@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { BackupCliInvoker } from '../atocore/backup-cli.js';
+
+/** Where AtoCore's state lives, on this machine, in Dalidou's layout under one root. */
+export interface AtoCoreLayout {
+  readonly root: string;
+  readonly dataDir: string;
+  readonly dbPath: string;
+  readonly chromaDir: string;
+  readonly configDir: string;
+  readonly registryPath: string;
+  readonly backupDir: string;
+  readonly snapshotsDir: string;
+}
+
+export function layoutUnder(root: string): AtoCoreLayout {
+  const dataDir = join(root, 'data');
+  const configDir = join(root, 'config');
+  const backupDir = join(root, 'backups');
+  return {
+    root,
+    dataDir,
+    dbPath: join(dataDir, 'db', 'atocore.db'),
+    chromaDir: join(dataDir, 'chroma'),
+    configDir,
+    registryPath: join(configDir, 'project-registry.json'),
+    backupDir,
+    snapshotsDir: join(backupDir, 'snapshots'),
+  };
+}
+
+export interface StartedAtoCore {
+  readonly baseUrl: string;
+}
+
+/** Where AtoCore runs. The drill engine only talks to this. */
+export interface AtoCoreRuntime {
+  readonly kind: 'process' | 'container';
+  readonly image: string | null;
+  readonly layout: AtoCoreLayout;
+  /** Creates the data root (empty, in the layout). */
+  prepare(): Promise<void>;
+  /** Starts the service on the layout's data and waits for /health (bounded). */
+  start(healthTimeoutMs: number, boundName: string): Promise<StartedAtoCore>;
+  /** Stops the service; the data stays. */
+  stop(timeoutMs: number): Promise<void>;
+  /** Runs AtoCore's backup CLI against the same data (service stopped or running). */
+  readonly backupCli: BackupCliInvoker;
+  /** The service's recent output, for a report when a step fails. */
+  recentLogs(): string;
+  /** Stops everything and removes what the runtime created (the data root too, unless kept). */
+  dispose(keepData: boolean): Promise<void>;
+}
