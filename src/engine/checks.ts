@@ -54,7 +54,7 @@ export function backupValidCheck(call: BackupCliCall, stamp: string): CheckResul
 function describeInspection(inspection: DbInspection): string {
   if (inspection.error && !inspection.fingerprint) return inspection.error;
   const parts: string[] = [];
-  if (!inspection.integrity.ok) parts.push(`integrity_check: ${inspection.integrity.messages.slice(0, 3).join('; ')}`);
+  if (!inspection.integrity.ok) parts.push(`integrity_check: ${inspection.integrity.messages.slice(0, 3).join('; ').replace(/\s*\n\s*/g, ' ')}`);
   if (!inspection.foreignKeys.ok) parts.push(`${inspection.foreignKeys.violations.length} foreign key violation(s)`);
   if (inspection.error) parts.push(inspection.error);
   return parts.join('; ');

@@ -62,6 +62,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   let lastSnapshotMoment = 0;
   let baseline: { db: DbFingerprint; registrySha256: string; chroma: Record<string, string> } | undefined;
   let markerAInSnapshot = false;
+  let markerBLive = false;
   let restored: { inspection: DbInspection; answer: RestoreAnswer } | undefined;
   let stopStartedAt: number | null = null;
   const metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
@@ -151,6 +152,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       await writeMarker(markers.b, api(), runtime.layout, options.includeChroma);
       const live = withLiveDatabase(runtime.layout.dbPath, (db) => memoriesWithContent(db, markers.b.memoryContent).length > 0);
       if (!live) throw new StepFinding('marker B was accepted by POST /memory but is not in the database');
+      markerBLive = true;
       return `"${markers.b.memoryContent}"`;
     },
 
@@ -176,6 +178,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 
     async restore() {
       const target = requireStamp(stamp);
+      // B may already be gone here if the unconfirmed restore did not refuse; the pre-restore
+      // snapshot is judged against this state, marker.post_backup_gone against B having been live
       let markerBBefore = false;
       const before = await inspectDatabaseFile(runtime.layout.dbPath, (db) => {
         markerBBefore = memoriesWithContent(db, markers.b.memoryContent).length > 0;
@@ -218,7 +222,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         }),
       );
       record(checks.markerPreBackupCheck(markers.a.memoryContent, markerAInSnapshot, markerAInRestored));
-      record(checks.markerPostBackupGoneCheck(markers.b.memoryContent, markerBBefore, markerBInRestored));
+      record(checks.markerPostBackupGoneCheck(markers.b.memoryContent, markerBLive, markerBInRestored));
       const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch(() => null);
       record(
         checks.registryRestoredCheck({

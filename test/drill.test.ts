@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { create } from 'xmlbuilder2';
+import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
+import { readReport, runCli, statusOf } from './support/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'atocore-drill-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let counter = 0;
+async function drill(args: string[]) {
+  const name = `run-${++counter}`;
+  const files = { json: join(work, `${name}.json`), junit: join(work, `${name}.xml`), summary: join(work, `${name}.md`) };
+  const run = await runCli(['drill', '--timeout', '3m', ...args, '--report-json', files.json, '--junit', files.junit, '--summary', files.summary]);
+  return { run, report: readReport(files.json), files };
+}
+
+function failing(status: Record<string, string>): string[] {
+  return Object.entries(status)
+    .filter(([, s]) => s === 'fail')
+    .map(([id]) => id)
+    .sort();
+}
+
+describe('the embedded drill (stand-in as a local process)', () => {
+  it('passes with --include-chroma, every DESIGN.md drill check present and passing, reports written', async () => {
+    const { run, report, files } = await drill(['--include-chroma']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(report.schema).toBe('atocore-drill/report@1');
+    expect(report.kind).toBe('drill');
+    expect(report.verdict).toBe('pass');
+    expect(report.checks.map((c) => c.id).sort()).toEqual(plannedCheckIds(planDrill({ includeChroma: true })).sort());
+    expect(report.checks.every((c) => c.status === 'pass')).toBe(true);
+    expect(report.steps.map((s) => s.status).every((s) => s === 'pass')).toBe(true);
+    expect(report.target.backup_stamp).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(report.metrics.rto_ms).toBeGreaterThan(0);
+    expect(report.metrics.restore_ms).toBeGreaterThan(0);
+    expect(report.metrics.rpo_s).toBeGreaterThanOrEqual(0);
+    expect(run.stdout).toMatch(/verdict: PASS/);
+    expect(run.stdout).toMatch(/RTO \d/);
+
+    const junit = create(readFileSync(files.junit, 'utf8')).end({ format: 'object' }) as { testsuites: { '@tests': string; '@failures': string } };
+    expect(Number(junit.testsuites['@tests'])).toBe(report.checks.length);
+    expect(junit.testsuites['@failures']).toBe('0');
+    const summary = readFileSync(files.summary, 'utf8');
+    expect(summary).toContain('PASS');
+    expect(summary).toContain('`chroma.restored`');
+  });
+
+  it('passes without Chroma, and then decides no chroma.restored', async () => {
+    const { run, report } = await drill([]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(report.verdict).toBe('pass');
+    expect(report.checks.map((c) => c.id)).not.toContain('chroma.restored');
+    expect(report.checks).toHaveLength(14);
+  });
+});
+
+/**
+ * Each fault of DESIGN.md's table, and exactly the checks that must fail. A check outside
+ * the set that fails is a false alarm; the expected one passing is a missed fault.
+ */
+const FAULTS: Array<{ faults: string[]; fails: string[]; passes: string[] }> = [
+  // the database is not restored, so marker B and the baseline both show it
+  { faults: ['restore-skips-db'], fails: ['baseline.intact', 'marker.post_backup_gone'], passes: ['registry.restored', 'chroma.restored', 'backup.valid'] },
+  { faults: ['restore-skips-registry'], fails: ['registry.restored'], passes: ['marker.post_backup_gone', 'chroma.restored', 'baseline.intact'] },
+  { faults: ['restore-skips-chroma'], fails: ['chroma.restored'], passes: ['marker.post_backup_gone', 'registry.restored', 'baseline.intact'] },
+  { faults: ['restore-ignores-confirm'], fails: ['restore.refuses_without_confirm'], passes: ['marker.post_backup_gone', 'restore.pre_restore_snapshot', 'baseline.intact'] },
+  // a torn copy loses what was in the WAL: marker A, and so the state at backup time
+  { faults: ['backup-torn-wal'], fails: ['baseline.intact', 'marker.pre_backup_present'], passes: ['backup.valid', 'backup.independent_integrity', 'marker.post_backup_gone'] },
+];
+
+describe('each stand-in fault gives its expected failing check and no false alarm', () => {
+  it.each(FAULTS)('$faults', async ({ faults, fails, passes }) => {
+    const { run, report } = await drill(['--include-chroma', ...faults.flatMap((f) => ['--fault', f])]);
+    const status = statusOf(report);
+    expect(run.code, run.stdout).toBe(1);
+    expect(report.verdict).toBe('fail');
+    expect(failing(status)).toEqual([...fails].sort());
+    for (const id of passes) expect(status[id], id).toBe('pass');
+    expect(report.steps.filter((s) => s.status !== 'pass').map((s) => s.id)).toEqual([]);
+  });
+
+  it('backup-corrupts-db: both validators reject the snapshot, AtoCore refuses to restore it', async () => {
+    const { run, report } = await drill(['--fault', 'backup-corrupts-db']);
+    const status = statusOf(report);
+    expect(run.code).toBe(1);
+    expect(failing(status)).toEqual(['backup.independent_integrity', 'backup.valid']);
+    expect(status['backup.created']).toBe('pass');
+    expect(status['restore.refuses_without_confirm']).toBe('pass');
+    expect(report.steps.find((s) => s.id === 'restore')?.status).toBe('fail');
+    expect(report.checks.find((c) => c.id === 'backup.independent_integrity')?.message).toMatch(/damaged/);
+  });
+
+  it('backup-corrupts-db + validate-always-valid: AtoCore says valid, the harness\'s own check fails', async () => {
+    const { run, report } = await drill(['--fault', 'backup-corrupts-db', '--fault', 'validate-always-valid']);
+    const status = statusOf(report);
+    expect(run.code).toBe(1);
+    expect(status['backup.valid']).toBe('pass');
+    expect(status['backup.independent_integrity']).toBe('fail');
+    // the corrupt snapshot was restored, and the harness sees it in the restored file too
+    expect(status['restore.integrity']).toBe('fail');
+  });
+
+  it('never-healthy: verdict error, exit 3, the message names the timeout', async () => {
+    const { run, report } = await drill(['--fault', 'never-healthy', '--timeout', '4s']);
+    expect(run.code).toBe(3);
+    expect(report.verdict).toBe('error');
+    expect(report.error).toMatch(/did not become healthy.*\/health.*within 4\.0s.*--timeout/);
+    expect(run.stdout + run.stderr).toMatch(/within 4\.0s/);
+    expect(report.steps.find((s) => s.id === 'start')?.status).toBe('error');
+    expect(report.steps.find((s) => s.id === 'teardown')?.status).toBe('pass');
+  });
+});
