@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, PROJECT_ROOT, runCli } from './support/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'atocore-drill-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('bad input: exit 2 and a message naming the thing', () => {
+  it.each([
+    [['drill', '--no-such-flag'], /--no-such-flag/],
+    [['drill', '--timeout', 'soon'], /--timeout.*"soon"/],
+    [['drill', '--timeout', '10'], /--timeout.*unit/],
+    [['drill', '--seed', '/nonexistent/seed-dir'], /--seed.*\/nonexistent\/seed-dir/],
+    [['drill', '--fault', 'restore-eats-cat'], /--fault.*restore-eats-cat/],
+    [['drill', '--runtime', 'vm'], /--runtime|vm/],
+    [['drill', '--command', 'python3 -m atocore'], /--command and --backup-cli go together/],
+    [['drill', '--command', 'python3 -m atocore > log', '--backup-cli', 'x'], /--command.*shell syntax/],
+    [['drill', '--fail-on', 'sometimes'], /--fail-on.*sometimes/],
+    [['drill', '--from-image', 'a'], /--from-image needs --image/],
+    [['frobnicate'], /frobnicate/],
+  ])('%j', async (args, message) => {
+    const run = await runCli(args as string[], { timeoutMs: 30_000 });
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toMatch(message as RegExp);
+  });
+
+  it('--report-json pointing at a directory is refused before anything runs', async () => {
+    const run = await runCli(['drill', '--report-json', work], { timeoutMs: 30_000 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--report-json: ${work} is a directory`);
+    expect(run.stdout).not.toContain('Start AtoCore');
+  });
+
+  it('a seed file that is not JSON is named, with exit 2', async () => {
+    const seed = join(work, 'bad-seed');
+    mkdirSync(seed);
+    for (const name of ['project-registry.json', 'documents.json', 'memories.json']) {
+      writeFileSync(join(seed, name), readFileSync(join(PROJECT_ROOT, 'fixtures/seed', name)));
+    }
+    writeFileSync(join(seed, 'memories.json'), '[{"memory_type": ');
+    const run = await runCli(['drill', '--seed', seed], { timeoutMs: 30_000 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/memories\.json is not valid JSON/);
+  });
+
+  it('--help documents every drill flag and the exit codes', async () => {
+    const run = await runCli(['drill', '--help'], { timeoutMs: 30_000 });
+    expect(run.code).toBe(0);
+    for (const flag of ['--runtime', '--image', '--from-image', '--command', '--backup-cli', '--include-chroma', '--seed', '--fault', '--keep', '--timeout', '--report-json', '--junit', '--summary', '--fail-on']) {
+      expect(run.stdout).toContain(flag);
+    }
+    expect(run.stdout).toMatch(/3 +could not run/);
+  });
+});
+
+/** Processes whose environment points into `root` (the service and anything it started). */
+function processesUnder(root: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`ATOCORE_DATA_DIR=${root}`)) found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+describe('a CLI interrupted mid-drill leaves nothing behind', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s while AtoCore runs', async (signal) => {
+    const tmp = mkdtempSync(join(work, `${signal}-`));
+    const child = spawn(process.execPath, [CLI, 'drill', '--include-chroma'], { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // wait until the service is up and seeded, then interrupt
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('Seed the registry') || processesUnder(tmp).length === 0) {
+      if (Date.now() > deadline) throw new Error(`the drill never got going:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(processesUnder(tmp).length).toBeGreaterThan(0);
+    child.kill(signal);
+    const code = await closed;
+    expect(code, out).toBe(3);
+    expect(out).toMatch(new RegExp(`interrupted by ${signal}`));
+    expect(processesUnder(tmp)).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
