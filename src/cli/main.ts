@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DrillError, ExitCode, InterruptedError, UsageError, errorMessage } from '../common/errors.js';
+import { DrillError, ExitCode, InterruptedError, errorMessage } from '../common/errors.js';
 import { runEmergencyCleanup } from '../common/emergency-cleanup.js';
 import { runDrill } from '../engine/runner.js';
 import { loadSeed } from '../engine/seed.js';
@@ -11,6 +11,8 @@ import { renderJunit } from '../reporting/junit.js';
 import { renderMarkdownSummary } from '../reporting/markdown.js';
 import { writeReportFile } from '../reporting/write.js';
 import { ProcessRuntime } from '../runtimes/process.js';
+import { ContainerRuntime } from '../runtimes/container.js';
+import { newRunId } from '../engine/markers.js';
 import { STANDIN_FAULTS } from '../runtimes/standin.js';
 import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 
@@ -55,21 +57,36 @@ function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
 
 async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
   const inputs = parseDrillFlags(flags);
-  if (inputs.runtime === 'container') {
-    throw new UsageError('--runtime container is not available in this version yet; use the process runtime (the default)');
-  }
   const seed = await loadSeed(inputs.seedDir ?? undefined);
   const interrupt = interruptOnSignals();
+  const runId = newRunId();
   try {
-    const runtime = new ProcessRuntime({
-      ...(inputs.command ? { command: inputs.command } : {}),
-      ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
-      faults: inputs.faults,
-      signal: interrupt.signal,
-    });
-    io.stdout.write(`atocore-drill: restore drill, ${inputs.command ? `your AtoCore (${inputs.command.join(' ')})` : 'the embedded AtoCore stand-in'} as a local process${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}\n`);
+    const runtime =
+      inputs.runtime === 'container'
+        ? new ContainerRuntime({
+            image: inputs.fromImage ?? inputs.image!,
+            otherImages: inputs.fromImage ? [inputs.image!] : [],
+            faults: inputs.faults,
+            signal: interrupt.signal,
+            runId,
+          })
+        : new ProcessRuntime({
+            ...(inputs.command ? { command: inputs.command } : {}),
+            ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
+            faults: inputs.faults,
+            signal: interrupt.signal,
+          });
+    const what =
+      inputs.runtime === 'container'
+        ? inputs.fromImage
+          ? `migration rollback drill, ${inputs.fromImage} → ${inputs.image} → ${inputs.fromImage}, in containers`
+          : `restore drill, ${inputs.image} in containers`
+        : `restore drill, ${inputs.command ? `your AtoCore (${inputs.command.join(' ')})` : 'the embedded AtoCore stand-in'} as a local process`;
+    io.stdout.write(`atocore-drill: ${what}${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}\n`);
     const report = await runDrill({
       runtime,
+      runId,
+      ...(inputs.fromImage ? { migration: { fromImage: inputs.fromImage, toImage: inputs.image! } } : {}),
       seed,
       includeChroma: inputs.includeChroma,
       keep: inputs.keep,

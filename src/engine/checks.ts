@@ -246,3 +246,78 @@ export function serviceContextCheck(results: readonly ContextProbeResult[]): Che
   }
   return check('service.context', 'pass', `/context/build answered ${results.length} seed prompts with chunks of the right project`, evidence);
 }
+
+export interface OwnedFile {
+  readonly path: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: number;
+  /** the mode the file had before the restore; null for a file that was not there */
+  readonly modeBefore: number | null;
+}
+
+/** Restored files keep the service user's owner and modes (a wrong owner keeps the service from starting). */
+export function restoreOwnershipCheck(files: readonly OwnedFile[], owner: { uid: number; gid: number }): CheckResult {
+  const wrong = files.filter((f) => f.uid !== owner.uid || f.gid !== owner.gid || (f.modeBefore !== null ? f.mode !== f.modeBefore : (f.mode & 0o600) !== 0o600));
+  const show = (f: OwnedFile) => ({ path: f.path, owner: `${f.uid}:${f.gid}`, mode: f.mode.toString(8), mode_before: f.modeBefore === null ? null : f.modeBefore.toString(8) });
+  const evidence = { service_owner: `${owner.uid}:${owner.gid}`, wrong: wrong.slice(0, 20).map(show), files_checked: files.length };
+  if (wrong.length > 0) {
+    const first = wrong[0]!;
+    return check('restore.ownership', 'fail', `${wrong.length} restored file(s) lost the service user's owner or mode, e.g. ${first.path} is ${first.uid}:${first.gid} mode ${first.mode.toString(8)} (expected ${owner.uid}:${owner.gid}${first.modeBefore !== null ? ` mode ${first.modeBefore.toString(8)}` : ''})`, evidence);
+  }
+  return check('restore.ownership', 'pass', `${files.length} restored files are owned by ${owner.uid}:${owner.gid} with their modes kept`, evidence);
+}
+
+/** Tables and columns of `before` that `after` lacks: a migration that is not additive. */
+export function missingSchema(before: DbFingerprint, after: DbFingerprint): string[] {
+  const missing: string[] = [];
+  for (const [table, columns] of Object.entries(before.columns)) {
+    const now = after.columns[table];
+    if (!now) missing.push(`table ${table}`);
+    else for (const column of columns) if (!now.includes(column)) missing.push(`column ${table}.${column}`);
+  }
+  const indexes = (f: DbFingerprint) => f.schema.filter((o) => o.type === 'index').map((o) => o.name);
+  for (const index of indexes(before)) if (!indexes(after).includes(index)) missing.push(`index ${index}`);
+  return missing;
+}
+
+function addedSchema(before: DbFingerprint, after: DbFingerprint): string[] {
+  return missingSchema(after, before);
+}
+
+export function upgradeHealthyCheck(image: string, error: string | null, logs: string): CheckResult {
+  if (error) return check('migration.upgrade_healthy', 'fail', `the new image ${image} did not come up on the old data: ${error}`, { image, logs_tail: logs.slice(-3_000) });
+  return check('migration.upgrade_healthy', 'pass', `the new image ${image} came up healthy on the old data`, { image });
+}
+
+export function schemaAdditiveCheck(before: DbFingerprint, after: DbFingerprint): CheckResult {
+  const missing = missingSchema(before, after);
+  const added = addedSchema(before, after);
+  const evidence = { missing, added };
+  if (missing.length > 0) return check('migration.schema_additive', 'fail', `the migration removed ${missing.join(', ')}: a rollback cannot be taken for granted`, evidence);
+  if (added.length === 0) return check('migration.schema_additive', 'warn', 'the new image did not change the schema: is --image really the release with the migration?', evidence);
+  return check('migration.schema_additive', 'pass', `additive migration: ${added.join(', ')}`, evidence);
+}
+
+/** The old schema's data, read through the old columns, is unchanged under the new image. */
+export function dataPreservedCheck(before: DbFingerprint, oldColumnsUnderNew: DbFingerprint): CheckResult {
+  const changed = Object.keys(before.tables).filter((t) => {
+    const a = before.tables[t]!;
+    const b = oldColumnsUnderNew.tables[t];
+    return !b || a.rows !== b.rows || a.sha256 !== b.sha256;
+  });
+  const evidence = { changed: changed.map((t) => ({ table: t, rows_before: before.tables[t]?.rows, rows_after: oldColumnsUnderNew.tables[t]?.rows ?? null })) };
+  if (changed.length > 0) return check('migration.data_preserved', 'fail', `the migration rewrote existing data in ${changed.join(', ')}: it is not reversible without the backup`, evidence);
+  return check('migration.data_preserved', 'pass', `existing rows of all ${Object.keys(before.tables).length} tables are unchanged under the new schema`, evidence);
+}
+
+export function schemaRestoredCheck(snapshot: DbFingerprint, restored: DbFingerprint | null): CheckResult {
+  if (!restored) return check('migration.schema_restored', 'fail', 'the restored database could not be read', {});
+  const leftover = addedSchema(snapshot, restored);
+  const missing = missingSchema(snapshot, restored);
+  const evidence = { leftover, missing };
+  if (leftover.length + missing.length > 0 || snapshot.schemaSha256 !== restored.schemaSha256) {
+    return check('migration.schema_restored', 'fail', `after the rollback the schema is not the snapshot's: ${[...leftover.map((l) => `leftover ${l}`), ...missing.map((m) => `missing ${m}`)].join(', ') || 'definitions differ'}`, evidence);
+  }
+  return check('migration.schema_restored', 'pass', "the schema is exactly the snapshot's: no migrated table, column or index left behind", evidence);
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AtoCoreClient } from '../atocore/client.js';
-import type { AtoCoreLayout } from '../runtimes/types.js';
+import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { writeFileAtomic } from './files.js';
 
 /**
@@ -32,12 +32,18 @@ export function newRunId(): string {
 }
 
 /** Writes the marker into the stores: the memory through the API, the rest as files. */
-export async function writeMarker(marker: Marker, client: AtoCoreClient, layout: AtoCoreLayout, includeChroma: boolean): Promise<void> {
+export async function writeMarker(marker: Marker, client: AtoCoreClient, runtime: AtoCoreRuntime, includeChroma: boolean): Promise<void> {
+  const layout = runtime.layout;
   await client.json('POST', '/memory', { memory_type: 'episodic', content: marker.memoryContent, project: 'drill', confidence: 1 });
   const registry = JSON.parse(await readFile(layout.registryPath, 'utf8')) as { projects: unknown[] };
   registry.projects.push({ id: marker.registryId, aliases: [], description: `atocore-drill marker ${marker.label}`, ingest_roots: [] });
   await writeFileAtomic(layout.registryPath, `${JSON.stringify(registry, null, 2)}\n`);
-  if (includeChroma) await writeFile(join(layout.chromaDir, marker.chromaFile), randomBytes(4096));
+  await runtime.handOver(layout.registryPath);
+  if (includeChroma) {
+    const file = join(layout.chromaDir, marker.chromaFile);
+    await writeFile(file, randomBytes(4096));
+    await runtime.handOver(file);
+  }
 }
 
 /** The project ids of a registry file; null when it is missing or not a registry. */

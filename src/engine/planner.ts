@@ -8,6 +8,7 @@ export type DrillStepId =
   | 'marker_a'
   | 'backup'
   | 'baseline'
+  | 'upgrade'
   | 'marker_b'
   | 'stop'
   | 'restore_unconfirmed'
@@ -27,12 +28,15 @@ export interface PlannedStep {
 
 export interface DrillPlanInput {
   readonly includeChroma: boolean;
+  /** the migration rollback drill: back up under the old image, migrate to the new one, roll back */
+  readonly migration?: boolean;
 }
 
 export function planDrill(input: DrillPlanInput): PlannedStep[] {
   const step = (id: DrillStepId, title: string, checks: string[] = [], always = false): PlannedStep => ({ id, title, checks, always });
+  const migration = input.migration === true;
   return [
-    step('start', 'Start AtoCore on a fresh data root and wait for /health'),
+    step('start', `Start AtoCore${migration ? ' (the old image, A)' : ''} on a fresh data root and wait for /health`),
     step('seed', 'Seed the registry, Chroma, documents, chunks and memories'),
     step('marker_a', `Write marker A (memory, registry entry${input.includeChroma ? ', Chroma file' : ''}): must come back`),
     step('backup', `Back up${input.includeChroma ? ' with Chroma' : ''} and check the snapshot`, [
@@ -41,19 +45,24 @@ export function planDrill(input: DrillPlanInput): PlannedStep[] {
       'backup.independent_integrity',
     ]),
     step('baseline', 'Record the baseline fingerprint'),
-    step('marker_b', 'Write marker B in every store: must disappear'),
-    step('stop', 'Stop AtoCore'),
+    ...(migration
+      ? [step('upgrade', 'Stop A; start the new image B on the same data (B migrates)', ['migration.upgrade_healthy', 'migration.schema_additive', 'migration.data_preserved'])]
+      : []),
+    step('marker_b', `Write marker B in every store${migration ? ' under B' : ''}: must disappear`),
+    step('stop', `Stop AtoCore${migration ? ' (B); roll back to A' : ''}`),
     step('restore_unconfirmed', 'Restore without --confirm-service-stopped: must refuse', ['restore.refuses_without_confirm']),
-    step('restore', 'Restore with --confirm-service-stopped and check the files', [
+    step('restore', `Restore with --confirm-service-stopped${migration ? " (A's backup CLI)" : ''} and check the files`, [
       'restore.integrity',
+      'restore.ownership',
       'restore.pre_restore_snapshot',
       'marker.pre_backup_present',
       'marker.post_backup_gone',
       'registry.restored',
       ...(input.includeChroma ? ['chroma.restored'] : []),
       'baseline.intact',
+      ...(migration ? ['migration.schema_restored'] : []),
     ]),
-    step('restart', 'Start AtoCore on the restored data (RTO)', ['service.health']),
+    step('restart', `Start AtoCore${migration ? ' (A again)' : ''} on the restored data (RTO)`, ['service.health']),
     step('verify_service', 'Check that the service serves the restored data', ['service.stats', 'service.projects', 'service.context']),
     step('teardown', 'Tear down', [], true),
   ];

@@ -35,6 +35,8 @@ export interface DrillOptions {
   readonly faults?: readonly string[];
   readonly observer?: DrillObserver;
   readonly runId?: string;
+  /** the migration rollback drill: the runtime starts with `fromImage`, upgrades to `toImage`, rolls back */
+  readonly migration?: { readonly fromImage: string; readonly toImage: string };
 }
 
 /** A step found a problem with AtoCore (verdict fail), as opposed to not being able to run (error). */
@@ -48,7 +50,9 @@ const STOP_TIMEOUT_MS = 30_000;
 /** Runs the plan: backup → mutate → stop → restore → start → verify, and tears down whatever happens. */
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const startedAt = new Date();
-  const plan = planDrill({ includeChroma: options.includeChroma });
+  const migration = options.migration;
+  if (migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
+  const plan = planDrill({ includeChroma: options.includeChroma, migration: migration !== undefined });
   const deadline = new Deadline(options.timeoutMs);
   const runtime = options.runtime;
   const runId = options.runId ?? newRunId();
@@ -94,7 +98,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 
     async seed() {
       const seed = options.seed;
-      await writeSeedFiles(seed, runtime.layout);
+      await writeSeedFiles(seed, runtime);
       insertSeedRows(seed, runtime.layout.dbPath);
       await postSeedMemories(seed, api());
       checkpointSeed(runtime.layout.dbPath);
@@ -102,7 +106,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     },
 
     async marker_a() {
-      await writeMarker(markers.a, api(), runtime.layout, options.includeChroma);
+      await writeMarker(markers.a, api(), runtime, options.includeChroma);
       return `"${markers.a.memoryContent}"`;
     },
 
@@ -148,8 +152,30 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       return `${Object.keys(db.tables).length} tables, ${rows} rows, content ${db.contentSha256.slice(0, 12)}`;
     },
 
+    async upgrade() {
+      if (!migration || !baseline) throw new Error('upgrade without a migration plan or a baseline');
+      await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
+      client = undefined;
+      runtime.useImage!(migration.toImage);
+      const bound = healthBound();
+      try {
+        const started = await runtime.start(bound.ms, bound.name);
+        client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        record(checks.upgradeHealthyCheck(migration.toImage, errorMessage(error), runtime.recentLogs()));
+        throw new StepFinding(`the new image ${migration.toImage} did not come up on the old data: ${errorMessage(error)}`);
+      }
+      record(checks.upgradeHealthyCheck(migration.toImage, null, ''));
+      const old = baseline.db;
+      const [migrated, oldColumns] = withLiveDatabase(runtime.layout.dbPath, (db) => [fingerprintOf(db), fingerprintOf(db, old)] as const);
+      record(checks.schemaAdditiveCheck(old, migrated));
+      record(checks.dataPreservedCheck(old, oldColumns));
+      return `${migration.toImage} healthy on the data of ${migration.fromImage}`;
+    },
+
     async marker_b() {
-      await writeMarker(markers.b, api(), runtime.layout, options.includeChroma);
+      await writeMarker(markers.b, api(), runtime, options.includeChroma);
       const live = withLiveDatabase(runtime.layout.dbPath, (db) => memoriesWithContent(db, markers.b.memoryContent).length > 0);
       if (!live) throw new StepFinding('marker B was accepted by POST /memory but is not in the database');
       markerBLive = true;
@@ -161,7 +187,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       if (backupCreatedAt !== null && !Number.isNaN(backupCreatedAt)) metrics.rpo_s = Math.round((stopStartedAt - backupCreatedAt) / 1000);
       await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
       client = undefined;
-      return `stopped in ${formatDuration(Date.now() - stopStartedAt)}`;
+      // the rollback: A's tools restore A's snapshot, and A boots again
+      if (migration) runtime.useImage!(migration.fromImage);
+      return `stopped in ${formatDuration(Date.now() - stopStartedAt)}${migration ? `; rolling back to ${migration.fromImage}` : ''}`;
     },
 
     async restore_unconfirmed() {
@@ -184,6 +212,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       const before = await inspectDatabaseFile(runtime.layout.dbPath, (db) => {
         markerBBefore = memoriesWithContent(db, markers.b.memoryContent).length > 0;
       });
+      const modesBefore = await fileModes([runtime.layout.dbPath, runtime.layout.registryPath]);
       await waitPastSecond(lastSnapshotMoment, signal);
       const args = ['restore', target, '--confirm-service-stopped', ...(options.includeChroma ? ['--chroma'] : [])];
       const call = await cli(args);
@@ -200,6 +229,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       });
       restored = { inspection, answer };
       record(checks.restoreIntegrityCheck(inspection, answer));
+      const chromaFiles = options.includeChroma ? Object.keys(await hashTree(runtime.layout.chromaDir)).map((f) => join(runtime.layout.chromaDir, f)) : [];
+      record(checks.restoreOwnershipCheck(await ownedFiles([runtime.layout.dbPath, runtime.layout.registryPath, ...chromaFiles], modesBefore), runtime.serviceOwner()));
 
       const reported = answer.pre_restore_snapshot;
       let preInspection: DbInspection | null = null;
@@ -238,6 +269,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         record(checks.chromaRestoredCheck(baseline?.chroma ?? {}, await hashTree(runtime.layout.chromaDir), markers.a.chromaFile, markers.b.chromaFile, answer.chroma_restored));
       }
       if (baseline) record(checks.baselineIntactCheck(baseline.db, inspection.fingerprint));
+      if (migration && baseline) record(checks.schemaRestoredCheck(baseline.db, inspection.fingerprint));
       return `restored ${target} in ${formatDuration(call.result.durationMs)}; pre-restore snapshot ${String(reported)}`;
     },
 
@@ -345,7 +377,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     duration_ms: finishedAt.getTime() - startedAt.getTime(),
     target: {
       runtime: runtime.kind,
-      image: runtime.image,
+      image: migration ? migration.toImage : runtime.image,
+      ...(migration ? { from_image: migration.fromImage } : {}),
       backup_stamp: stamp,
       include_chroma: options.includeChroma,
       faults: options.faults ?? [],
@@ -358,6 +391,24 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     snapshots: [],
     ...(errorText ? { error: errorText } : {}),
   };
+}
+
+async function fileModes(paths: readonly string[]): Promise<Map<string, number>> {
+  const modes = new Map<string, number>();
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (info) modes.set(path, info.mode & 0o7777);
+  }
+  return modes;
+}
+
+async function ownedFiles(paths: readonly string[], modesBefore: Map<string, number>): Promise<checks.OwnedFile[]> {
+  const files: checks.OwnedFile[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (info) files.push({ path, uid: info.uid, gid: info.gid, mode: info.mode & 0o7777, modeBefore: modesBefore.get(path) ?? null });
+  }
+  return files;
 }
 
 function requireStamp(stamp: SnapshotStamp | null): SnapshotStamp {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AtoCoreClient } from '../atocore/client.js';
 import { UsageError, errorMessage } from '../common/errors.js';
-import type { AtoCoreLayout } from '../runtimes/types.js';
-import { pathExists, writeFileAtomic } from './files.js';
+import type { AtoCoreRuntime } from '../runtimes/types.js';
+import { hashTree, pathExists, writeFileAtomic } from './files.js';
 
 export const DEFAULT_SEED_DIR = fileURLToPath(new URL('../../fixtures/seed/', import.meta.url));
 
@@ -121,9 +121,17 @@ function seedId(...parts: string[]): string {
 }
 
 /** The files AtoCore has no API for: the registry and the Chroma directory. Written before the service starts. */
-export async function writeSeedFiles(seed: Seed, layout: AtoCoreLayout): Promise<void> {
+export async function writeSeedFiles(seed: Seed, runtime: AtoCoreRuntime): Promise<void> {
+  const layout = runtime.layout;
   await writeFileAtomic(layout.registryPath, `${JSON.stringify(seed.registry, null, 2)}\n`);
-  if (seed.chromaDir) await cp(seed.chromaDir, layout.chromaDir, { recursive: true });
+  await runtime.handOver(layout.registryPath);
+  if (seed.chromaDir) {
+    await cp(seed.chromaDir, layout.chromaDir, { recursive: true });
+    for (const relative of Object.keys(await hashTree(layout.chromaDir))) {
+      const parts = relative.split('/');
+      for (let depth = 1; depth <= parts.length; depth++) await runtime.handOver(join(layout.chromaDir, ...parts.slice(0, depth)));
+    }
+  }
 }
 
 /**

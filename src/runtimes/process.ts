@@ -9,7 +9,7 @@ import { BoundedText, isProcessGroupAlive, killProcessGroup, runProcess } from '
 import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
 import { freeLoopbackPort } from './free-port.js';
 import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from './standin.js';
-import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type StartedAtoCore } from './types.js';
+import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
 
 export interface ProcessRuntimeOptions {
   /** how to start the service; default: the stand-in */
@@ -130,6 +130,14 @@ export class ProcessRuntime implements AtoCoreRuntime {
       ...(this.#options.signal ? { signal: this.#options.signal } : {}),
     });
   };
+
+  serviceOwner(): FileOwner {
+    return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  }
+
+  async handOver(): Promise<void> {
+    // the service runs as the harness's own user: nothing to hand over
+  }
 
   recentLogs(): string {
     return this.#logs.text();

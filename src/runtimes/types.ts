@@ -29,6 +29,11 @@ export function layoutUnder(root: string): AtoCoreLayout {
   };
 }
 
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export interface StartedAtoCore {
   readonly baseUrl: string;
 }
@@ -37,6 +42,12 @@ export interface StartedAtoCore {
 export interface AtoCoreRuntime {
   readonly kind: 'process' | 'container';
   readonly image: string | null;
+  /** Who must own AtoCore's files: the service user. */
+  serviceOwner(): FileOwner;
+  /** Gives a file or directory the harness wrote to the service user. */
+  handOver(path: string): Promise<void>;
+  /** Switches the image of later starts and backup-CLI runs (the migration drill); absent where there are no images. */
+  useImage?(image: string): void;
   readonly layout: AtoCoreLayout;
   /** Creates the data root (empty, in the layout). */
   prepare(): Promise<void>;

@@ -37,6 +37,8 @@ export interface TableFingerprint {
 /** What "the same data" means: per-table row counts and content hashes, and the schema. */
 export interface DbFingerprint {
   readonly tables: Readonly<Record<string, TableFingerprint>>;
+  /** each table's columns, in order */
+  readonly columns: Readonly<Record<string, readonly string[]>>;
   readonly schema: readonly SchemaObject[];
   readonly schemaSha256: string;
   readonly contentSha256: string;
@@ -77,20 +79,30 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Streams every row of every table into a hash; rows in rowid order (primary-key order for WITHOUT ROWID tables). */
-export function fingerprintOf(db: Db): DbFingerprint {
+/**
+ * Streams every row of every table into a hash; rows in rowid order (primary-key order for
+ * WITHOUT ROWID tables). With `restrictTo`, only that fingerprint's tables and columns are
+ * read: "is the data of the old schema unchanged under the new one".
+ */
+export function fingerprintOf(db: Db, restrictTo?: Pick<DbFingerprint, 'columns'>): DbFingerprint {
   const schema = schemaOf(db);
   const tables: Record<string, TableFingerprint> = {};
+  const columns: Record<string, string[]> = {};
   const content = createHash('sha256');
   const withoutRowid = new Set(
     (db.prepare("SELECT name FROM pragma_table_list WHERE wr = 1").pluck().all() as string[]),
   );
   for (const object of schema) {
     if (object.type !== 'table' || (object.sql ?? '').toUpperCase().startsWith('CREATE VIRTUAL')) continue;
+    const present = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(object.name) as string[];
+    const wanted = restrictTo ? restrictTo.columns[object.name]?.filter((c) => present.includes(c)) : present;
+    if (!wanted) continue;
+    columns[object.name] = wanted;
     const order = withoutRowid.has(object.name) ? '' : ' ORDER BY rowid';
     const hash = createHash('sha256');
     let rows = 0;
-    for (const row of db.prepare(`SELECT * FROM ${quoteIdent(object.name)}${order}`).raw().iterate() as Iterable<unknown[]>) {
+    const select = wanted.length > 0 ? wanted.map(quoteIdent).join(', ') : '*';
+    for (const row of db.prepare(`SELECT ${select} FROM ${quoteIdent(object.name)}${order}`).raw().iterate() as Iterable<unknown[]>) {
       hash.update(JSON.stringify(row, (_key, value: unknown) => (Buffer.isBuffer(value) ? `x'${value.toString('hex')}'` : typeof value === 'bigint' ? value.toString() : value)));
       hash.update('\n');
       rows++;
@@ -100,7 +112,7 @@ export function fingerprintOf(db: Db): DbFingerprint {
     content.update(`${object.name}:${rows}:${sha256}\n`);
   }
   const schemaSha256 = createHash('sha256').update(JSON.stringify(schema)).digest('hex');
-  return { tables, schema, schemaSha256, contentSha256: content.digest('hex') };
+  return { tables, columns, schema, schemaSha256, contentSha256: content.digest('hex') };
 }
 
 export function inspectOpenDatabase(db: Db, path: string): DbInspection {

@@ -1,0 +1,313 @@
+import { chown, chmod, mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { GenericContainer, PullPolicy, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { AbstractWaitStrategy } from 'testcontainers/build/wait-strategies/wait-strategy.js';
+import { AtoCoreClient } from '../atocore/client.js';
+import type { BackupCliInvoker } from '../atocore/backup-cli.js';
+import { BoundedText, type ProcessResult } from '../common/child-process.js';
+import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { InfrastructureError, errorMessage } from '../common/errors.js';
+import { formatDuration } from '../common/duration.js';
+import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
+
+/** Dalidou's root inside the container (contract: "State on disk"). */
+export const CONTAINER_ROOT = '/srv/storage/atocore';
+const SERVICE_PORT = 8100;
+const RUN_LABEL = 'io.atocore-drill.run';
+
+export interface ContainerRuntimeOptions {
+  readonly image: string;
+  /** the service user inside the image; the real AtoCore runs as 1000:1000 */
+  readonly serviceUser?: FileOwner;
+  readonly faults?: readonly string[];
+  readonly signal?: AbortSignal;
+  readonly tmpDir?: string;
+  readonly runId: string;
+  /** images the drill switches to later (the migration drill's --image), checked up front */
+  readonly otherImages?: readonly string[];
+}
+
+/** The harness waits for /health itself (with a bound it can name); testcontainers only starts. */
+class NoWaitStrategy extends AbstractWaitStrategy {
+  override async waitUntilReady(): Promise<void> {}
+}
+
+/**
+ * AtoCore as Dalidou runs it: a container of the image with the data root bind-mounted in
+ * Dalidou's layout and the Chroma directory as its own bind mount; the backup CLI runs in a
+ * one-off container of the same image with the same mounts (`docker compose run --rm`).
+ */
+export class ContainerRuntime implements AtoCoreRuntime {
+  readonly kind = 'container' as const;
+  readonly #options: ContainerRuntimeOptions;
+  #image: string;
+  #layout: AtoCoreLayout | undefined;
+  #service: StartedTestContainer | undefined;
+  #serviceExit: string | undefined;
+  #logs = new BoundedText(256 * 1024);
+  #unregister: Array<() => void> = [];
+
+  constructor(options: ContainerRuntimeOptions) {
+    this.#options = options;
+    this.#image = options.image;
+  }
+
+  get image(): string {
+    return this.#image;
+  }
+
+  /** The migration drill switches images between starts (A → B → A). */
+  useImage(image: string): void {
+    this.#image = image;
+  }
+
+  get layout(): AtoCoreLayout {
+    if (!this.#layout) throw new Error('ContainerRuntime.prepare() has not run');
+    return this.#layout;
+  }
+
+  serviceOwner(): FileOwner {
+    return this.#options.serviceUser ?? { uid: 1000, gid: 1000 };
+  }
+
+  async prepare(): Promise<void> {
+    try {
+      await withTimeout(getContainerRuntimeClient(), 20_000, 'reaching the Docker engine');
+    } catch (error) {
+      throw new InfrastructureError(`no Docker engine reachable (${errorMessage(error)}); the container runtime needs one (DOCKER_HOST or /var/run/docker.sock)`);
+    }
+    for (const image of new Set([this.#image, ...(this.#options.otherImages ?? [])])) {
+      if (!(await imageExists(image))) {
+        throw new InfrastructureError(`image ${image} is not on this machine (the harness never pulls); build it first, e.g. fixtures/atocore/build-image`);
+      }
+    }
+    const root = await mkdtemp(join(this.#options.tmpDir ?? tmpdir(), 'atocore-drill-'));
+    this.#unregister.push(registerEmergencyCleanup(() => rmSync(root, { recursive: true, force: true })));
+    this.#layout = layoutUnder(root);
+    for (const dir of [this.#layout.dataDir, join(this.#layout.dataDir, 'db'), this.#layout.chromaDir, this.#layout.configDir, this.#layout.backupDir, this.#layout.snapshotsDir]) {
+      await mkdir(dir, { recursive: true });
+      await this.handOver(dir);
+    }
+    await chmod(root, 0o755);
+  }
+
+  /** Gives a path the harness created to the service user (root can chown; others open it up). */
+  async handOver(path: string): Promise<void> {
+    const owner = this.serviceOwner();
+    if (process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
+    else await chmod(path, 0o777);
+  }
+
+  #environment(): Record<string, string> {
+    const env: Record<string, string> = {
+      ATOCORE_HOST: '0.0.0.0',
+      ATOCORE_PORT: String(SERVICE_PORT),
+      ATOCORE_DATA_DIR: `${CONTAINER_ROOT}/data`,
+      ATOCORE_BACKUP_DIR: `${CONTAINER_ROOT}/backups`,
+      ATOCORE_PROJECT_REGISTRY_PATH: `${CONTAINER_ROOT}/config/project-registry.json`,
+    };
+    if (this.#options.faults && this.#options.faults.length > 0) env.ATOCORE_STANDIN_FAULTS = this.#options.faults.join(',');
+    return env;
+  }
+
+  #binds(): Array<{ source: string; target: string }> {
+    const layout = this.layout;
+    // the Chroma directory is its own bind mount, nested in data/, as on Dalidou
+    return [
+      { source: layout.dataDir, target: `${CONTAINER_ROOT}/data` },
+      { source: layout.chromaDir, target: `${CONTAINER_ROOT}/data/chroma` },
+      { source: layout.configDir, target: `${CONTAINER_ROOT}/config` },
+      { source: layout.backupDir, target: `${CONTAINER_ROOT}/backups` },
+    ];
+  }
+
+  #user(): string {
+    const owner = this.serviceOwner();
+    return `${owner.uid}:${owner.gid}`;
+  }
+
+  async start(healthTimeoutMs: number, boundName: string): Promise<StartedAtoCore> {
+    if (this.#service) throw new Error('AtoCore is already running');
+    this.#serviceExit = undefined;
+    const logs = this.#logs;
+    const container = new GenericContainer(this.#image)
+      .withPullPolicy(PullPolicy.neverPull())
+      .withExposedPorts(SERVICE_PORT)
+      .withEnvironment(this.#environment())
+      .withBindMounts(this.#binds().map((b) => ({ ...b, mode: 'rw' as const })))
+      .withUser(this.#user())
+      .withLabels({ [RUN_LABEL]: this.#options.runId, 'io.atocore-drill.role': 'service' })
+      .withWaitStrategy(new NoWaitStrategy().withStartupTimeout(healthTimeoutMs))
+      .withLogConsumer((stream) => {
+        stream.on('data', (chunk: Buffer | string) => logs.push(Buffer.from(chunk)));
+        stream.on('error', () => {});
+      });
+    let started: StartedTestContainer;
+    try {
+      started = await withTimeout(container.start(), healthTimeoutMs, `starting a container of ${this.#image}`);
+    } catch (error) {
+      throw new InfrastructureError(`could not start a container of ${this.#image}: ${errorMessage(error)}`, { cause: error });
+    }
+    this.#service = started;
+    const id = started.getId();
+    this.#unregister.push(registerEmergencyCleanup(() => dockerRemoveNow(id)));
+    const baseUrl = `http://${started.getHost()}:${started.getMappedPort(SERVICE_PORT)}`;
+    const client = new AtoCoreClient(baseUrl, this.#options.signal ? { signal: this.#options.signal } : {});
+    const runtimeClient = await getContainerRuntimeClient();
+    const handle = runtimeClient.container.getById(id);
+    let lastProbe = 0;
+    await client.waitHealthy(
+      healthTimeoutMs,
+      () => {
+        // asking the engine on every poll is wasteful; once a second is enough
+        if (Date.now() - lastProbe < 1_000) return this.#serviceExit;
+        lastProbe = Date.now();
+        void runtimeClient.container.inspect(handle).then(
+          (info) => {
+            if (!info.State.Running) this.#serviceExit = `container ${id.slice(0, 12)} exited with code ${info.State.ExitCode}`;
+          },
+          () => {},
+        );
+        return this.#serviceExit;
+      },
+      boundName,
+    );
+    return { baseUrl };
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    const service = this.#service;
+    if (!service) return;
+    this.#service = undefined;
+    try {
+      await withTimeout(service.stop({ timeout: Math.max(1_000, timeoutMs - 2_000), remove: true }), timeoutMs + 5_000, `stopping container ${service.getId().slice(0, 12)}`);
+    } catch (error) {
+      dockerRemoveNow(service.getId());
+      throw new InfrastructureError(`could not stop AtoCore's container ${service.getId().slice(0, 12)}: ${errorMessage(error)}`);
+    }
+  }
+
+  /** `docker compose run --rm --entrypoint python atocore -m atocore.ops.backup …`, as a value. */
+  readonly backupCli: BackupCliInvoker = async (args, timeoutMs) => {
+    const argv = ['python3', '-m', 'atocore.ops.backup', ...args];
+    const started = Date.now();
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const container = await docker.createContainer({
+      Image: this.#image,
+      Entrypoint: ['python3'],
+      Cmd: argv.slice(1),
+      User: this.#user(),
+      Env: Object.entries(this.#environment()).map(([k, v]) => `${k}=${v}`),
+      Labels: { [RUN_LABEL]: this.#options.runId, 'io.atocore-drill.role': 'backup-cli' },
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: { Binds: this.#binds().map((b) => `${b.source}:${b.target}:rw`), AutoRemove: false },
+    });
+    const unregister = registerEmergencyCleanup(() => dockerRemoveNow(container.id));
+    const stdout = new BoundedText(4 * 1024 * 1024);
+    const stderr = new BoundedText(4 * 1024 * 1024);
+    let timedOut = false;
+    let aborted = false;
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const out = new PassThrough();
+      const err = new PassThrough();
+      out.on('data', (d: Buffer) => stdout.push(d));
+      err.on('data', (d: Buffer) => stderr.push(d));
+      docker.modem.demuxStream(stream, out, err);
+      const ended = new Promise<void>((resolve) => stream.on('end', () => resolve()));
+      await container.start();
+      const kill = (): void => {
+        void container.kill().catch(() => {});
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, timeoutMs);
+      const onAbort = (): void => {
+        aborted = true;
+        kill();
+      };
+      this.#options.signal?.addEventListener('abort', onAbort, { once: true });
+      const status = (await container.wait()) as { StatusCode: number };
+      clearTimeout(timer);
+      this.#options.signal?.removeEventListener('abort', onAbort);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 2_000))]);
+      const result: ProcessResult = {
+        argv: ['docker run', this.#image, ...argv],
+        exitCode: status.StatusCode,
+        signal: null,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        durationMs: Date.now() - started,
+        timedOut,
+        aborted,
+      };
+      return result;
+    } finally {
+      await container.remove({ force: true }).catch(() => {});
+      unregister();
+    }
+  };
+
+  recentLogs(): string {
+    return this.#logs.text();
+  }
+
+  async dispose(keepData: boolean): Promise<void> {
+    const problems: string[] = [];
+    try {
+      await this.stop(15_000);
+    } catch (error) {
+      problems.push(errorMessage(error));
+    }
+    // anything else this run created (a one-off container cut off by a signal)
+    try {
+      const docker = (await getContainerRuntimeClient()).container.dockerode;
+      const leftovers = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${this.#options.runId}`] } });
+      await Promise.all(leftovers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+    } catch (error) {
+      problems.push(`listing leftover containers: ${errorMessage(error)}`);
+    }
+    if (this.#layout && !keepData) {
+      try {
+        await rm(this.#layout.root, { recursive: true, force: true });
+      } catch (error) {
+        problems.push(`removing ${this.#layout.root}: ${errorMessage(error)}`);
+      }
+    }
+    for (const unregister of this.#unregister.splice(0)) unregister();
+    if (problems.length > 0) throw new InfrastructureError(problems.join('; '));
+  }
+}
+
+async function imageExists(image: string): Promise<boolean> {
+  try {
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    await docker.getImage(image).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Synchronous last resort for signals and exits: the docker CLI when there is one. */
+function dockerRemoveNow(id: string): void {
+  try {
+    execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    // no CLI, or already gone
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, doing: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InfrastructureError(`${doing} took longer than ${formatDuration(ms)}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
