@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { create } from 'xmlbuilder2';
 import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
 import { readReport, runCli, statusOf } from './support/cli.js';
+import { FAULT_CASES, failingChecks } from './support/faults.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -17,12 +18,6 @@ async function drill(args: string[]) {
   return { run, report: readReport(files.json), files };
 }
 
-function failing(status: Record<string, string>): string[] {
-  return Object.entries(status)
-    .filter(([, s]) => s === 'fail')
-    .map(([id]) => id)
-    .sort();
-}
 
 describe('the embedded drill (stand-in as a local process)', () => {
   it('passes with --include-chroma, every DESIGN.md drill check present and passing, reports written', async () => {
@@ -54,31 +49,17 @@ describe('the embedded drill (stand-in as a local process)', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(report.verdict).toBe('pass');
     expect(report.checks.map((c) => c.id)).not.toContain('chroma.restored');
-    expect(report.checks).toHaveLength(14);
+    expect(report.checks.map((c) => c.id)).toEqual(plannedCheckIds(planDrill({ includeChroma: false })));
   });
 });
 
-/**
- * Each fault of DESIGN.md's table, and exactly the checks that must fail. A check outside
- * the set that fails is a false alarm; the expected one passing is a missed fault.
- */
-const FAULTS: Array<{ faults: string[]; fails: string[]; passes: string[] }> = [
-  // the database is not restored, so marker B and the baseline both show it
-  { faults: ['restore-skips-db'], fails: ['baseline.intact', 'marker.post_backup_gone'], passes: ['registry.restored', 'chroma.restored', 'backup.valid'] },
-  { faults: ['restore-skips-registry'], fails: ['registry.restored'], passes: ['marker.post_backup_gone', 'chroma.restored', 'baseline.intact'] },
-  { faults: ['restore-skips-chroma'], fails: ['chroma.restored'], passes: ['marker.post_backup_gone', 'registry.restored', 'baseline.intact'] },
-  { faults: ['restore-ignores-confirm'], fails: ['restore.refuses_without_confirm'], passes: ['marker.post_backup_gone', 'restore.pre_restore_snapshot', 'baseline.intact'] },
-  // a torn copy loses what was in the WAL: marker A, and so the state at backup time
-  { faults: ['backup-torn-wal'], fails: ['baseline.intact', 'marker.pre_backup_present'], passes: ['backup.valid', 'backup.independent_integrity', 'marker.post_backup_gone'] },
-];
-
-describe('each stand-in fault gives its expected failing check and no false alarm', () => {
-  it.each(FAULTS)('$faults', async ({ faults, fails, passes }) => {
+describe.concurrent('each stand-in fault gives its expected failing check and no false alarm', () => {
+  it.each(FAULT_CASES)('$faults', async ({ faults, fails, passes }) => {
     const { run, report } = await drill(['--include-chroma', ...faults.flatMap((f) => ['--fault', f])]);
     const status = statusOf(report);
     expect(run.code, run.stdout).toBe(1);
     expect(report.verdict).toBe('fail');
-    expect(failing(status)).toEqual([...fails].sort());
+    expect(failingChecks(status)).toEqual([...fails].sort());
     for (const id of passes) expect(status[id], id).toBe('pass');
     expect(report.steps.filter((s) => s.status !== 'pass').map((s) => s.id)).toEqual([]);
   });
@@ -87,7 +68,7 @@ describe('each stand-in fault gives its expected failing check and no false alar
     const { run, report } = await drill(['--fault', 'backup-corrupts-db']);
     const status = statusOf(report);
     expect(run.code).toBe(1);
-    expect(failing(status)).toEqual(['backup.independent_integrity', 'backup.valid']);
+    expect(failingChecks(status)).toEqual(['backup.independent_integrity', 'backup.valid']);
     expect(status['backup.created']).toBe('pass');
     expect(status['restore.refuses_without_confirm']).toBe('pass');
     expect(report.steps.find((s) => s.id === 'restore')?.status).toBe('fail');

@@ -27,14 +27,25 @@ describe('planDrill', () => {
     expect(ids).toEqual(['start', 'seed', 'marker_a', 'backup', 'baseline', 'marker_b', 'stop', 'restore_unconfirmed', 'restore', 'restart', 'verify_service', 'teardown']);
   });
 
-  it('decides every drill check id of DESIGN.md when Chroma is included', () => {
-    expect(plannedCheckIds(planDrill({ includeChroma: true })).sort()).toEqual([...DESIGN_DRILL_CHECKS].sort());
+  it('decides every drill check id of DESIGN.md when Chroma is included, plus restore.ownership', () => {
+    expect(plannedCheckIds(planDrill({ includeChroma: true })).sort()).toEqual([...DESIGN_DRILL_CHECKS, 'restore.ownership'].sort());
+  });
+
+  it('adds the upgrade step and the migration checks for the rollback drill', () => {
+    const plan = planDrill({ includeChroma: false, migration: true });
+    expect(plan.map((s) => s.id).slice(4, 7)).toEqual(['baseline', 'upgrade', 'marker_b']);
+    expect(plannedCheckIds(plan).filter((id) => id.startsWith('migration.'))).toEqual([
+      'migration.upgrade_healthy',
+      'migration.schema_additive',
+      'migration.data_preserved',
+      'migration.schema_restored',
+    ]);
   });
 
   it('leaves chroma.restored out when Chroma is not backed up', () => {
     const ids = plannedCheckIds(planDrill({ includeChroma: false }));
     expect(ids).not.toContain('chroma.restored');
-    expect(ids).toHaveLength(DESIGN_DRILL_CHECKS.length - 1);
+    expect(ids).toHaveLength(DESIGN_DRILL_CHECKS.length);
   });
 
   it('marks only teardown as running after a failure', () => {

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const started = await runtime.start(30_000, 'test');
   client = new AtoCoreClient(started.baseUrl);
   const seed = await loadSeed();
-  await writeSeedFiles(seed, runtime.layout);
+  await writeSeedFiles(seed, runtime);
   insertSeedRows(seed, runtime.layout.dbPath);
   await postSeedMemories(seed, client);
 });
