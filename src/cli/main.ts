@@ -1,18 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DrillError, ExitCode, InterruptedError, errorMessage } from '../common/errors.js';
 import { runEmergencyCleanup } from '../common/emergency-cleanup.js';
-import { runDrill } from '../engine/runner.js';
-import { loadSeed } from '../engine/seed.js';
-import type { DrillReport } from '../engine/types.js';
-import { exitCodeFor, type FailOn } from '../engine/verdict.js';
+import { exitCodeFor } from '../engine/verdict.js';
+import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
 import { consoleProgress, renderConsoleSummary } from '../reporting/console.js';
-import { renderJsonReport } from '../reporting/json.js';
-import { renderJunit } from '../reporting/junit.js';
-import { renderMarkdownSummary } from '../reporting/markdown.js';
-import { writeReportFile } from '../reporting/write.js';
-import { ProcessRuntime } from '../runtimes/process.js';
-import { ContainerRuntime } from '../runtimes/container.js';
-import { newRunId } from '../engine/markers.js';
+import { writeReportFiles } from '../reporting/write.js';
 import { STANDIN_FAULTS } from '../runtimes/standin.js';
 import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 
@@ -27,12 +19,6 @@ Exit codes:
   1  verdict fail: the drill found a problem (--fail-on warn: also on warn)
   2  usage or configuration error
   3  could not run: infrastructure, a timeout, an interruption`;
-
-async function writeReports(report: DrillReport, paths: { reportJson: string | null; junit: string | null; summary: string | null }): Promise<void> {
-  if (paths.reportJson) await writeReportFile(paths.reportJson, renderJsonReport(report), '--report-json');
-  if (paths.junit) await writeReportFile(paths.junit, renderJunit(report), '--junit');
-  if (paths.summary) await writeReportFile(paths.summary, renderMarkdownSummary(report), '--summary');
-}
 
 /** Turns SIGINT/SIGTERM into an abort (teardown runs); a second signal cleans up at once and exits. */
 function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
@@ -57,47 +43,13 @@ function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
 
 async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
   const inputs = parseDrillFlags(flags);
-  const seed = await loadSeed(inputs.seedDir ?? undefined);
   const interrupt = interruptOnSignals();
-  const runId = newRunId();
   try {
-    const runtime =
-      inputs.runtime === 'container'
-        ? new ContainerRuntime({
-            image: inputs.fromImage ?? inputs.image!,
-            otherImages: inputs.fromImage ? [inputs.image!] : [],
-            faults: inputs.faults,
-            signal: interrupt.signal,
-            runId,
-          })
-        : new ProcessRuntime({
-            ...(inputs.command ? { command: inputs.command } : {}),
-            ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
-            faults: inputs.faults,
-            signal: interrupt.signal,
-          });
-    const what =
-      inputs.runtime === 'container'
-        ? inputs.fromImage
-          ? `migration rollback drill, ${inputs.fromImage} → ${inputs.image} → ${inputs.fromImage}, in containers`
-          : `restore drill, ${inputs.image} in containers`
-        : `restore drill, ${inputs.command ? `your AtoCore (${inputs.command.join(' ')})` : 'the embedded AtoCore stand-in'} as a local process`;
-    io.stdout.write(`atocore-drill: ${what}${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}\n`);
-    const report = await runDrill({
-      runtime,
-      runId,
-      ...(inputs.fromImage ? { migration: { fromImage: inputs.fromImage, toImage: inputs.image! } } : {}),
-      seed,
-      includeChroma: inputs.includeChroma,
-      keep: inputs.keep,
-      timeoutMs: inputs.timeoutMs,
-      signal: interrupt.signal,
-      faults: inputs.faults,
-      observer: consoleProgress(io.stdout),
-    });
+    io.stdout.write(`atocore-drill: ${describeDrill(inputs)}\n`);
+    const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(io.stdout) });
     io.stdout.write(renderConsoleSummary(report));
-    await writeReports(report, inputs);
-    return exitCodeFor(report.verdict, inputs.failOn as FailOn);
+    await writeReportFiles(report, inputs);
+    return exitCodeFor(report.verdict, inputs.failOn);
   } finally {
     interrupt.dispose();
   }

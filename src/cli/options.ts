@@ -4,6 +4,7 @@ import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import type { FailOn } from '../engine/verdict.js';
+import type { DrillInputs } from '../jobs/drill-job.js';
 import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
 
 /** `drill` flags as commander hands them over (strings), before validation. */
@@ -22,24 +23,6 @@ export interface RawDrillFlags {
   junit?: string;
   summary?: string;
   failOn?: string;
-}
-
-/** Every `drill` input, validated once into one typed object. */
-export interface DrillInputs {
-  readonly runtime: 'process' | 'container';
-  readonly image: string | null;
-  readonly fromImage: string | null;
-  readonly command: string[] | null;
-  readonly backupCli: string[] | null;
-  readonly includeChroma: boolean;
-  readonly seedDir: string | null;
-  readonly faults: string[];
-  readonly keep: boolean;
-  readonly timeoutMs: number;
-  readonly reportJson: string | null;
-  readonly junit: string | null;
-  readonly summary: string | null;
-  readonly failOn: FailOn;
 }
 
 export const DEFAULT_DRILL_TIMEOUT = '10m';

@@ -1,0 +1,72 @@
+import { newRunId } from '../engine/markers.js';
+import { runDrill, type DrillObserver } from '../engine/runner.js';
+import { loadSeed } from '../engine/seed.js';
+import type { DrillReport } from '../engine/types.js';
+import type { FailOn } from '../engine/verdict.js';
+import { ContainerRuntime } from '../runtimes/container.js';
+import { ProcessRuntime } from '../runtimes/process.js';
+import type { AtoCoreRuntime } from '../runtimes/types.js';
+
+/** Every input of a drill, validated once (by the CLI's flags or the action's inputs) into one typed object. */
+export interface DrillInputs {
+  readonly runtime: 'process' | 'container';
+  readonly image: string | null;
+  readonly fromImage: string | null;
+  readonly command: string[] | null;
+  readonly backupCli: string[] | null;
+  readonly includeChroma: boolean;
+  readonly seedDir: string | null;
+  readonly faults: string[];
+  readonly keep: boolean;
+  readonly timeoutMs: number;
+  readonly reportJson: string | null;
+  readonly junit: string | null;
+  readonly summary: string | null;
+  readonly failOn: FailOn;
+}
+
+/** One line saying what will be drilled, for logs. */
+export function describeDrill(inputs: DrillInputs): string {
+  const what =
+    inputs.runtime === 'container'
+      ? inputs.fromImage
+        ? `migration rollback drill, ${inputs.fromImage} → ${inputs.image} → ${inputs.fromImage}, in containers`
+        : `restore drill, ${inputs.image} in containers`
+      : `restore drill, ${inputs.command ? `your AtoCore (${inputs.command.join(' ')})` : 'the embedded AtoCore stand-in'} as a local process`;
+  return `${what}${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}`;
+}
+
+/** Builds the runtime the inputs ask for and runs the drill on it; the one path for the CLI and the action. */
+export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortSignal; observer?: DrillObserver; tmpDir?: string }): Promise<DrillReport> {
+  const seed = await loadSeed(inputs.seedDir ?? undefined);
+  const runId = newRunId();
+  const runtime: AtoCoreRuntime =
+    inputs.runtime === 'container'
+      ? new ContainerRuntime({
+          image: inputs.fromImage ?? inputs.image!,
+          otherImages: inputs.fromImage ? [inputs.image!] : [],
+          faults: inputs.faults,
+          signal: context.signal,
+          runId,
+          ...(context.tmpDir ? { tmpDir: context.tmpDir } : {}),
+        })
+      : new ProcessRuntime({
+          ...(inputs.command ? { command: inputs.command } : {}),
+          ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
+          faults: inputs.faults,
+          signal: context.signal,
+          ...(context.tmpDir ? { tmpDir: context.tmpDir } : {}),
+        });
+  return runDrill({
+    runtime,
+    runId,
+    ...(inputs.fromImage ? { migration: { fromImage: inputs.fromImage, toImage: inputs.image! } } : {}),
+    seed,
+    includeChroma: inputs.includeChroma,
+    keep: inputs.keep,
+    timeoutMs: inputs.timeoutMs,
+    signal: context.signal,
+    faults: inputs.faults,
+    ...(context.observer ? { observer: context.observer } : {}),
+  });
+}
