@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AtoCoreClient } from '../atocore/client.js';
 import { UsageError, errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
+import { openDatabase } from '../sqlite/open.js';
 import { hashTree, pathExists, writeFileAtomic } from './files.js';
 
 export const DEFAULT_SEED_DIR = fileURLToPath(new URL('../../fixtures/seed/', import.meta.url));
@@ -140,7 +140,7 @@ export async function writeSeedFiles(seed: Seed, runtime: AtoCoreRuntime): Promi
  * connection stays open).
  */
 export function insertSeedRows(seed: Seed, dbPath: string): void {
-  const db = new Database(dbPath, { fileMustExist: true, timeout: 10_000 });
+  const db = openDatabase(dbPath, { timeoutMs: 10_000 });
   try {
     const now = new Date().toISOString();
     db.transaction(() => {
@@ -180,7 +180,7 @@ export function insertSeedRows(seed: Seed, dbPath: string): void {
  * file without its WAL then loses exactly marker A, which the drill must notice.
  */
 export function checkpointSeed(dbPath: string): void {
-  const db = new Database(dbPath, { fileMustExist: true, timeout: 10_000 });
+  const db = openDatabase(dbPath, { timeoutMs: 10_000 });
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } finally {

@@ -1,12 +1,12 @@
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, rm, stat, constants as fsConstants } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../common/errors.js';
+import { openDatabase, type SqliteDatabase } from './open.js';
 
-type Db = Database.Database;
+type Db = SqliteDatabase;
 
 /** Maps the whole file so a cold read of a large database is sequential, not page by page. */
 const MMAP_BYTES = 4 * 1024 * 1024 * 1024;
@@ -130,7 +130,7 @@ export function inspectOpenDatabase(db: Db, path: string): DbInspection {
 }
 
 function openReadOnly(path: string): Db {
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5_000 });
+  const db = openDatabase(path, { readonly: true });
   db.pragma(`mmap_size = ${MMAP_BYTES}`);
   return db;
 }
