@@ -47,7 +47,7 @@ if (needs('Docker', dockerStatus())) {
       expect(drillContainers()).toEqual([]);
     });
 
-    describe.concurrent('catches every fault as the process runtime does', () => {
+    describe('catches every fault as the process runtime does', () => {
       it.each(FAULT_CASES)('$faults', async ({ faults, fails, passes }) => {
         const { run, report } = await drill(['--image', level1, '--include-chroma', ...faults.flatMap((f) => ['--fault', f])]);
         const status = statusOf(report);
