@@ -18,7 +18,7 @@ for i in $(seq 1 "$runs"); do
   samples[embedded]+="$(time_ms node bin/atocore-drill.js drill --include-chroma) "
   [ -n "${IMAGE:-}" ] && samples[container]+="$(time_ms node bin/atocore-drill.js drill --include-chroma --image "$IMAGE") "
 done
-stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1; s+=$1} END {printf "%d %d %d", s/NR, a[1], a[int((NR+1)/2)]}'; }
+stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1; s+=$1} END {printf "%d %d %d\n", s/NR, a[1], a[int((NR+1)/2)]}'; }
 read -r plain_mean _ plain_median < <(stats "${samples[plain]}")
 echo "| run | mean ms | min ms | median ms | median vs plain shell |"
 echo "|---|---|---|---|---|"
