@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,25 @@ describe('the embedded drill (stand-in as a local process)', () => {
     const summary = readFileSync(files.summary, 'utf8');
     expect(summary).toContain('PASS');
     expect(summary).toContain('`chroma.restored`');
+  });
+
+  it('two drills at once each get their own root and port, and both pass', async () => {
+    const [first, second] = await Promise.all([drill([]), drill(['--include-chroma'])]);
+    expect([first.run.code, second.run.code]).toEqual([0, 0]);
+    expect(first.report.target.run_id).not.toBe(second.report.target.run_id);
+  });
+
+  it('--keep leaves the drill root with its data and snapshots, and says where', async () => {
+    const { run, report } = await drill(['--keep']);
+    const root = String(report.target.data_root);
+    try {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`kept the drill root for inspection: ${root}`);
+      expect(readdirSync(join(root, 'backups', 'snapshots')).filter((n) => /^\d{8}T\d{6}Z$/.test(n)).length).toBeGreaterThanOrEqual(2);
+      expect(existsSync(join(root, 'data', 'db', 'atocore.db'))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('passes without Chroma, and then decides no chroma.restored', async () => {

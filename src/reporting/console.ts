@@ -57,6 +57,7 @@ export function renderConsoleSummary(report: DrillReport): string {
     lines.push(`     evidence: ${evidence.length > 600 ? `${evidence.slice(0, 600)}…` : evidence}`);
   }
   if (report.error) lines.push(`ERROR: ${report.error.split('\n')[0]}`);
+  if (typeof report.target.data_root === 'string') lines.push(`kept the drill root for inspection: ${report.target.data_root}`);
   const passed = report.checks.filter((c) => c.status === 'pass').length;
   const m = report.metrics;
   lines.push(
