@@ -1,4 +1,4 @@
-import { chown, chmod, mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { chown, chmod, mkdtemp, mkdir, rm, stat } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -99,7 +99,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
   async handOver(path: string): Promise<void> {
     const owner = this.serviceOwner();
     if (process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
-    else await chmod(path, 0o777);
+    else await chmod(path, (await stat(path)).isDirectory() ? 0o777 : 0o666);
   }
 
   #environment(): Record<string, string> {
