@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Validates .github/workflows/*.yml and action.yml with GitHub's own parser
+// (@actions/workflow-parser, from actions/languageservices): the workflow schema, the
+// expressions, and for local reusable workflow calls (`uses: ./.github/workflows/x.yml`)
+// the inputs, secrets and outputs the called workflow declares.
+//
+//   node scripts/lint-workflows.mjs      # prints every problem, exit 1 when there is one
+//
+// test/action-workflows.test.ts runs the same function.
+import { readFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The parser imports its schema JSON without `with { type: 'json' }` (fine in bundlers, not
+// in plain Node): load its own .json files as modules that export them.
+registerHooks({
+  load(url, context, nextLoad) {
+    if (url.endsWith('.json') && url.includes('/@actions/workflow-parser/')) {
+      return { format: 'module', source: `export default ${readFileSync(fileURLToPath(url), 'utf8')};`, shortCircuit: true };
+    }
+    return nextLoad(url, context);
+  },
+});
+const { NoOperationTraceWriter, convertWorkflowTemplate, parseWorkflow } = await import('@actions/workflow-parser');
+const { convertActionTemplate, parseAction } = await import('@actions/workflow-parser/actions/index');
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function errorsOf(context) {
+  return context.errors.getErrors().map((error) => error.message);
+}
+
+/** Every problem GitHub's parser finds in one workflow file, with the file name in front. */
+export async function lintWorkflow(path) {
+  const name = relative(root, path);
+  const content = await readFile(path, 'utf8');
+  const trace = new NoOperationTraceWriter();
+  const parsed = parseWorkflow({ name, content }, trace);
+  const problems = errorsOf(parsed.context);
+  if (problems.length === 0 && parsed.value) {
+    // local reusable workflows are read from this checkout, so their inputs are checked too
+    const fileProvider = {
+      async getFileContent(ref) {
+        if (!('path' in ref) || 'repository' in ref) throw new Error(`remote workflow ${JSON.stringify(ref)} is not checked here`);
+        const local = ref.path.replace(/^\.\//, '');
+        return { name: local, content: await readFile(join(root, local), 'utf8') };
+      },
+    };
+    await convertWorkflowTemplate(parsed.context, parsed.value, fileProvider, { fetchReusableWorkflowDepth: 1 });
+    problems.push(...errorsOf(parsed.context));
+  }
+  return problems.map((problem) => (problem.startsWith(name) ? problem : `${name}: ${problem}`));
+}
+
+/** Problems in action.yml (the action metadata schema). */
+export async function lintAction(path = join(root, 'action.yml')) {
+  const name = relative(root, path);
+  const content = await readFile(path, 'utf8');
+  const parsed = parseAction({ name, content }, new NoOperationTraceWriter());
+  const problems = errorsOf(parsed.context);
+  if (problems.length === 0 && parsed.value) {
+    convertActionTemplate(parsed.context, parsed.value);
+    problems.push(...errorsOf(parsed.context));
+  }
+  return problems.map((problem) => (problem.startsWith(name) ? problem : `${name}: ${problem}`));
+}
+
+export async function workflowFiles() {
+  const dir = join(root, '.github/workflows');
+  return (await readdir(dir)).filter((file) => /\.ya?ml$/.test(file)).sort().map((file) => join(dir, file));
+}
+
+export async function lintAll() {
+  const problems = [...(await lintAction())];
+  for (const file of await workflowFiles()) problems.push(...(await lintWorkflow(file)));
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const files = await workflowFiles();
+  const problems = await lintAll();
+  for (const problem of problems) console.error(problem);
+  console.log(`lint-workflows: ${files.length} workflows and action.yml, ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  process.exit(problems.length === 0 ? 0 : 1);
+}

@@ -1,0 +1,65 @@
+/**
+ * Names shared by action.yml, main and post. main records what it creates in GITHUB_STATE
+ * as it goes (not at the end), so that post can remove or finish it even when main was
+ * killed halfway.
+ */
+export const State = {
+  /** the directory main created for everything a run writes (drill roots, key files) */
+  WorkDir: 'work-dir',
+  /** process | container | ssh: where leftovers may be */
+  Runtime: 'runtime',
+  /** JSON of a PublishedResource: the check run or commit status main opened */
+  Published: 'published',
+  /** owner/name the resource lives in */
+  Repository: 'repository',
+  /** the workflow run's URL (commit status target_url) */
+  DetailsUrl: 'details-url',
+  /** "true" once main has published its verdict and cleaned up */
+  Finished: 'finished',
+} as const;
+
+export const Input = {
+  Mode: 'mode',
+  Image: 'image',
+  FromImage: 'from-image',
+  Command: 'command',
+  BackupCli: 'backup-cli',
+  IncludeChroma: 'include-chroma',
+  Seed: 'seed',
+  Timeout: 'timeout',
+  Faults: 'faults',
+  SshHost: 'ssh-host',
+  SshUser: 'ssh-user',
+  SshPort: 'ssh-port',
+  SshKey: 'ssh-key',
+  KnownHosts: 'known-hosts',
+  Root: 'root',
+  Rpo: 'rpo',
+  FailOn: 'fail-on',
+  GithubToken: 'github-token',
+  CheckName: 'check-name',
+  Publish: 'publish',
+  ReportDir: 'report-dir',
+} as const;
+
+export const Output = {
+  Verdict: 'verdict',
+  Report: 'report',
+  Junit: 'junit',
+  RtoMs: 'rto-ms',
+  RpoS: 'rpo-s',
+  BackupStamp: 'backup-stamp',
+  CheckRunUrl: 'check-run-url',
+} as const;
+
+/** File names inside report-dir. */
+export const ReportFile = {
+  Json: 'report.json',
+  Junit: 'junit.xml',
+  Summary: 'summary.md',
+} as const;
+
+export const DEFAULT_CHECK_NAME = {
+  drill: 'AtoCore restore drill',
+  validate: 'AtoCore snapshot validation',
+} as const;

@@ -1,0 +1,214 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import * as core from '@actions/core';
+import { DrillError, InterruptedError, errorMessage } from '../common/errors.js';
+import { runEmergencyCleanup } from '../common/emergency-cleanup.js';
+import type { DrillReport } from '../engine/types.js';
+import { exitCodeFor } from '../engine/verdict.js';
+import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
+import { consoleProgress } from '../reporting/console.js';
+import { GitHubApi } from '../reporting/github-api.js';
+import { reportHeadline } from '../reporting/github-check-run.js';
+import { maskSecrets, secretPieces } from '../reporting/github-mask.js';
+import { GitHubPublisher, type PublishOutcome } from '../reporting/github-publish.js';
+import { renderJsonReport } from '../reporting/json.js';
+import { renderJunit } from '../reporting/junit.js';
+import { renderMarkdownSummary } from '../reporting/markdown.js';
+import { writeReportFile } from '../reporting/write.js';
+import { Input, Output, ReportFile, State } from './constants.js';
+import { readRunContext, type RunContext } from './context.js';
+import { readActionInputs, type ActionInputs } from './inputs.js';
+import { useBundledSqliteAddon } from './native-addon.js';
+import { describeValidation, runValidation } from './validate.js';
+
+/** A report for a run that could not even start its job (the check run still gets a verdict). */
+function couldNotRunReport(kind: DrillReport['kind'], startedAt: Date, why: string): DrillReport {
+  const finishedAt = new Date();
+  return {
+    schema: 'atocore-drill/report@1',
+    kind,
+    verdict: 'error',
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_ms: finishedAt.getTime() - startedAt.getTime(),
+    target: { runtime: null, image: null, backup_stamp: null },
+    steps: [],
+    checks: [],
+    metrics: { rto_ms: null, restore_ms: null, rpo_s: null },
+    snapshots: [],
+    error: why,
+  };
+}
+
+/** SIGINT/SIGTERM (a cancelled job) abort the run, which tears down and reports; a second one cleans up at once. */
+function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      runEmergencyCleanup();
+      process.exit(1);
+    }
+    core.warning(`${signal}: stopping the run, tearing down what it started`);
+    controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function publisherFor(inputs: ActionInputs, context: RunContext): { publisher: GitHubPublisher; api: GitHubApi } | null {
+  if (inputs.publish === 'none') {
+    if (inputs.githubToken === null) core.info(`input ${Input.GithubToken} is empty: the verdict goes to the job summary and the report files only`);
+    return null;
+  }
+  const missing = (['apiUrl', 'repository', 'headSha'] as const).filter((key) => context[key] === null);
+  if (missing.length > 0) {
+    core.warning(`cannot publish a check run or commit status: the runner did not set ${missing.map((k) => ({ apiUrl: 'GITHUB_API_URL', repository: 'GITHUB_REPOSITORY', headSha: 'GITHUB_SHA' })[k]).join(', ')}`);
+    return null;
+  }
+  const api = new GitHubApi({ baseUrl: context.apiUrl!, token: inputs.githubToken!, userAgent: 'atocore-drill-action' });
+  const publisher = new GitHubPublisher({
+    api,
+    repository: context.repository!,
+    mode: inputs.publish,
+    statusesOnly: context.statusesOnly,
+    target: {
+      checkName: inputs.checkName,
+      headSha: context.headSha!,
+      detailsUrl: context.detailsUrl,
+      externalId: context.externalId,
+      annotationPath: context.annotationPath,
+      failOn: inputs.failOn,
+      checksDocUrl: context.checksDocUrl,
+    },
+    // recorded the moment it exists: post finishes it if main never gets to
+    created: (resource) => core.saveState(State.Published, JSON.stringify(resource)),
+    warn: (message) => core.warning(message),
+    info: (message) => core.info(message),
+  });
+  core.saveState(State.Repository, context.repository);
+  if (context.detailsUrl) core.saveState(State.DetailsUrl, context.detailsUrl);
+  return { publisher, api };
+}
+
+function footer(inputs: ActionInputs, outcome: PublishOutcome | null, files: string[]): string {
+  const lines = ['', '---', ''];
+  const resource = outcome?.resource;
+  if (resource?.kind === 'check-run') lines.push(`Check run: ${resource.url ? `[${inputs.checkName}](${resource.url})` : `"${inputs.checkName}"`}`);
+  else if (resource?.kind === 'commit-status') lines.push(`Commit status: \`${inputs.checkName}\` on \`${resource.sha.slice(0, 12)}\``);
+  else if (outcome) lines.push('Not published on the commit (see the warnings).');
+  if (files.length > 0) lines.push('', `Report files: ${files.map((f) => `\`${f}\``).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function writeReports(report: DrillReport, reportDir: string): Promise<string[]> {
+  const written: string[] = [];
+  const files: Array<[string, () => string]> = [
+    [ReportFile.Json, () => renderJsonReport(report)],
+    [ReportFile.Junit, () => renderJunit(report)],
+    [ReportFile.Summary, () => renderMarkdownSummary(report)],
+  ];
+  for (const [name, render] of files) {
+    const path = join(reportDir, name);
+    try {
+      await writeReportFile(path, render(), `input ${Input.ReportDir}`);
+      written.push(path);
+    } catch (error) {
+      core.warning(errorMessage(error));
+    }
+  }
+  return written;
+}
+
+/** The job itself, by mode; the one call that may take long. */
+async function runJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
+  if (inputs.drill) {
+    core.saveState(State.Runtime, inputs.drill.runtime);
+    return runDrillJob(inputs.drill, { signal, observer: consoleProgress(process.stdout), tmpDir: workDir });
+  }
+  core.saveState(State.Runtime, 'ssh');
+  return runValidation(inputs.validate!, { signal, workDir });
+}
+
+/** Everything main does; returns why the step fails, or null. */
+async function main(): Promise<string | null> {
+  const startedAt = new Date();
+  const inputs = readActionInputs();
+  const context = readRunContext();
+  const pieces = inputs.secrets.flatMap(secretPieces);
+  const what = inputs.drill ? describeDrill(inputs.drill) : describeValidation(inputs.validate!);
+  core.info(`atocore-drill: ${what}`);
+
+  const workDir = await mkdtemp(join(context.tempBase, 'atocore-drill-'));
+  core.saveState(State.WorkDir, workDir);
+  const interrupt = interruptOnSignals();
+  const publishing = publisherFor(inputs, context);
+  try {
+    await publishing?.publisher.start(what, startedAt);
+    let report: DrillReport;
+    try {
+      useBundledSqliteAddon();
+      report = await runJob(inputs, workDir, interrupt.signal);
+    } catch (error) {
+      // the job could not start (a bad seed, no Docker, an unsupported runner, …): still a verdict for the commit
+      report = couldNotRunReport(inputs.mode, startedAt, error instanceof DrillError ? error.message : `unexpected error: ${errorMessage(error)}`);
+    }
+    report = maskSecrets(report, pieces);
+
+    const written = await writeReports(report, inputs.reportDir);
+    const outcome = publishing ? await publishing.publisher.finish(report) : null;
+    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    try {
+      if (process.env.GITHUB_STEP_SUMMARY) {
+        await core.summary.addRaw(renderMarkdownSummary(report)).addRaw(footer(inputs, outcome, written.map((f) => relative(workspace, f)))).write();
+      } else {
+        core.info('GITHUB_STEP_SUMMARY is not set (not a GitHub runner?): no job summary; summary.md has it');
+      }
+    } catch (error) {
+      core.warning(`could not write the job summary: ${errorMessage(error)}`);
+    }
+
+    const jsonPath = join(inputs.reportDir, ReportFile.Json);
+    const junitPath = join(inputs.reportDir, ReportFile.Junit);
+    core.setOutput(Output.Verdict, report.verdict);
+    core.setOutput(Output.Report, written.includes(jsonPath) ? jsonPath : '');
+    core.setOutput(Output.Junit, written.includes(junitPath) ? junitPath : '');
+    core.setOutput(Output.RtoMs, report.metrics.rto_ms ?? '');
+    core.setOutput(Output.RpoS, report.metrics.rpo_s ?? '');
+    core.setOutput(Output.BackupStamp, report.target.backup_stamp ?? '');
+    core.setOutput(Output.CheckRunUrl, outcome?.resource?.kind === 'check-run' ? (outcome.resource.url ?? '') : '');
+
+    core.info(`verdict: ${report.verdict.toUpperCase()}: ${reportHeadline(report)}`);
+    return exitCodeFor(report.verdict, inputs.failOn) === 0 ? null : `${inputs.checkName}: ${reportHeadline(report)}`;
+  } finally {
+    interrupt.dispose();
+    await publishing?.api.close();
+    try {
+      await rm(workDir, { recursive: true, force: true });
+    } catch (error) {
+      core.warning(`could not remove ${workDir}: ${errorMessage(error)} (the post step tries again)`);
+    }
+    core.saveState(State.Finished, 'true');
+  }
+}
+
+/**
+ * The main step. The verdict decides (engine/verdict.ts: fail and error fail the step, warn
+ * too with fail-on: warn); bad input fails it naming the input. setFailed is called here
+ * and nowhere else.
+ */
+export async function runMain(): Promise<void> {
+  let failure: string | null;
+  try {
+    failure = await main();
+  } catch (error) {
+    failure = error instanceof DrillError ? error.message : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  }
+  if (failure !== null) core.setFailed(failure);
+}

@@ -1,0 +1,263 @@
+import { formatDuration } from '../common/duration.js';
+import type { CheckResult, DrillReport, Verdict } from '../engine/types.js';
+import type { FailOn } from '../engine/verdict.js';
+import { renderMarkdownSummary } from './markdown.js';
+
+/** GitHub's documented limits for a check run (REST "Update a check run"). */
+export const CHECK_RUN_LIMITS = {
+  /** output.summary and output.text, in characters */
+  outputChars: 65_535,
+  /** annotations per request */
+  annotationsPerRequest: 50,
+  /** annotation title, in characters */
+  annotationTitleChars: 255,
+  /** annotation message and raw_details: GitHub says 64 KB; kept a little under */
+  annotationBytes: 64_000,
+} as const;
+
+export type CheckRunConclusion = 'success' | 'neutral' | 'failure' | 'cancelled';
+
+export interface CheckRunAnnotation {
+  readonly path: string;
+  readonly start_line: number;
+  readonly end_line: number;
+  readonly annotation_level: 'notice' | 'warning' | 'failure';
+  readonly message: string;
+  readonly title: string;
+  readonly raw_details?: string;
+}
+
+export interface CheckRunOutput {
+  readonly title: string;
+  readonly summary: string;
+  readonly text?: string;
+  readonly annotations?: CheckRunAnnotation[];
+}
+
+/** Where and how a report is published: the same for check runs and commit statuses. */
+export interface PublishTarget {
+  /** the check run's name, or the commit status's context */
+  readonly checkName: string;
+  readonly headSha: string;
+  /** the workflow run (details_url / target_url) */
+  readonly detailsUrl: string | null;
+  readonly externalId: string | null;
+  /** the file annotations point at: the workflow that ran the drill */
+  readonly annotationPath: string;
+  readonly failOn: FailOn;
+  /** where "what each check means and what to do" lives */
+  readonly checksDocUrl: string | null;
+}
+
+/**
+ * The one mapping from verdict to check-run conclusion: pass → success, warn → neutral
+ * (failure when warn is made failing with fail-on: warn, so the check agrees with the
+ * job), fail → failure, error → failure (its title says it could not run). An interrupted
+ * run is `cancelled` (see the post step).
+ */
+export function checkRunConclusion(verdict: Verdict, failOn: FailOn): Exclude<CheckRunConclusion, 'cancelled'> {
+  switch (verdict) {
+    case 'pass':
+      return 'success';
+    case 'warn':
+      return failOn === 'warn' ? 'failure' : 'neutral';
+    case 'fail':
+    case 'error':
+      return 'failure';
+  }
+}
+
+function allChecks(report: DrillReport): Array<{ check: CheckResult; stamp: string | null }> {
+  return [...report.checks.map((check) => ({ check, stamp: null })), ...report.snapshots.flatMap((s) => s.checks.map((check) => ({ check, stamp: s.stamp })))];
+}
+
+function kindTitle(report: DrillReport): string {
+  return report.kind === 'drill' ? 'AtoCore restore drill' : report.kind === 'validate' ? 'AtoCore snapshot validation' : 'AtoCore restore rehearsal';
+}
+
+/** One line that says how it went; the check run's title, the commit status's description, the failure message. */
+export function reportHeadline(report: DrillReport): string {
+  const checks = allChecks(report).map((c) => c.check);
+  const failing = checks.filter((c) => c.status === 'fail').map((c) => c.id);
+  const warning = checks.filter((c) => c.status === 'warn').map((c) => c.id);
+  const rto = report.metrics.rto_ms !== null ? `, RTO ${formatDuration(report.metrics.rto_ms)}` : '';
+  switch (report.verdict) {
+    case 'error':
+      return `could not run: ${firstLine(report.error ?? report.steps.find((s) => s.status === 'error')?.detail ?? 'see the summary')}`;
+    case 'fail': {
+      const failedSteps = report.steps.filter((s) => s.status === 'fail').map((s) => s.id);
+      const names = unique([...failing, ...failedSteps]);
+      return `FAIL: ${names.length} problem${names.length === 1 ? '' : 's'}: ${names.join(', ')}`;
+    }
+    case 'warn':
+      return `WARN: ${warning.join(', ')}${rto}`;
+    case 'pass':
+      return `PASS: ${checks.filter((c) => c.status === 'pass').length}/${checks.length} checks${rto}`;
+  }
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim();
+}
+
+/** Cuts text to `max` UTF-16 units without splitting a surrogate pair, marking the cut. */
+export function truncateText(text: string, max: number, note = '\n\n… (cut to fit; the JSON report has all of it)'): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - note.length);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${note}`;
+}
+
+/** Cuts text to `maxBytes` of UTF-8. */
+export function truncateBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const note = '\n… (cut)';
+  const room = maxBytes - Buffer.byteLength(note);
+  let cut = text.slice(0, Math.max(0, room));
+  while (Buffer.byteLength(cut) > room) cut = cut.slice(0, Math.floor(cut.length * 0.9));
+  const code = cut.charCodeAt(cut.length - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut = cut.slice(0, -1);
+  return `${cut}${note}`;
+}
+
+/**
+ * One annotation per failing or warning check (a snapshot's named by its stamp) and per
+ * step that found a problem or could not run. The Checks API wants a file: the
+ * annotations point at line 1 of the workflow that ran the drill.
+ */
+export function reportAnnotations(report: DrillReport, target: Pick<PublishTarget, 'annotationPath'>): CheckRunAnnotation[] {
+  const annotations: CheckRunAnnotation[] = [];
+  const at = { path: target.annotationPath, start_line: 1, end_line: 1 };
+  for (const step of report.steps) {
+    if (step.status !== 'error' && step.status !== 'fail') continue;
+    annotations.push({
+      ...at,
+      annotation_level: 'failure',
+      title: truncateText(`${step.status === 'error' ? 'could not run' : 'step failed'}: ${step.id}`, CHECK_RUN_LIMITS.annotationTitleChars, '…'),
+      message: truncateBytes(`${step.title}: ${step.detail}`, CHECK_RUN_LIMITS.annotationBytes),
+    });
+  }
+  for (const { check, stamp } of allChecks(report)) {
+    if (check.status !== 'fail' && check.status !== 'warn') continue;
+    annotations.push({
+      ...at,
+      annotation_level: check.status === 'fail' ? 'failure' : 'warning',
+      title: truncateText(stamp ? `${stamp}: ${check.id}` : check.id, CHECK_RUN_LIMITS.annotationTitleChars, '…'),
+      message: truncateBytes(check.message, CHECK_RUN_LIMITS.annotationBytes),
+      raw_details: truncateBytes(JSON.stringify(check.evidence, null, 2), CHECK_RUN_LIMITS.annotationBytes),
+    });
+  }
+  return annotations;
+}
+
+/** Splits annotations into requests of at most `size` (the Checks API takes 50 a request). */
+export function annotationBatches<T>(annotations: readonly T[], size: number = CHECK_RUN_LIMITS.annotationsPerRequest): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < annotations.length; i += size) batches.push(annotations.slice(i, i + size));
+  return batches;
+}
+
+/** The check run's summary: the verdict, the metrics, what failed and where to read about it. */
+export function checkRunSummary(report: DrillReport, target: Pick<PublishTarget, 'checksDocUrl' | 'detailsUrl'>): string {
+  const lines: string[] = [];
+  const m = report.metrics;
+  lines.push(`**${kindTitle(report)}: ${report.verdict.toUpperCase()}**${report.verdict === 'error' ? ' (could not run)' : ''}`, '');
+  if (report.error) lines.push(`> ${firstLine(report.error)}`, '');
+  lines.push(
+    `RTO ${m.rto_ms === null ? '—' : formatDuration(m.rto_ms)} · restore ${m.restore_ms === null ? '—' : formatDuration(m.restore_ms)} · RPO ${m.rpo_s === null ? '—' : formatDuration(m.rpo_s * 1000)} · backup \`${report.target.backup_stamp ?? '—'}\` · ${formatDuration(report.duration_ms)} in all`,
+    '',
+  );
+  const bad = allChecks(report).filter(({ check }) => check.status === 'fail' || check.status === 'warn');
+  for (const { check, stamp } of bad.slice(0, 100)) lines.push(`- ${check.status === 'fail' ? '❌' : '⚠️'} \`${stamp ? `${stamp}: ` : ''}${check.id}\`: ${firstLine(check.message)}`);
+  if (bad.length > 100) lines.push(`- … and ${bad.length - 100} more`);
+  if (bad.length > 0) lines.push('');
+  if (target.checksDocUrl) lines.push(`What each check means and what to do when it fails: ${target.checksDocUrl}`);
+  if (target.detailsUrl) lines.push(`The run, its job summary and the report artifact: ${target.detailsUrl}`);
+  return truncateText(lines.join('\n'), CHECK_RUN_LIMITS.outputChars);
+}
+
+/** The title a check run shows next to its name. */
+export function checkRunTitle(report: DrillReport): string {
+  return truncateText(reportHeadline(report), 200, '…');
+}
+
+/**
+ * The outputs of a finished check run, one per request: each carries the title, summary
+ * and text (GitHub wants title and summary every time) and up to 50 annotations; GitHub
+ * appends the annotations of successive requests.
+ */
+export function checkRunOutputs(report: DrillReport, target: PublishTarget): CheckRunOutput[] {
+  const base = {
+    title: checkRunTitle(report),
+    summary: checkRunSummary(report, target),
+    text: truncateText(renderMarkdownSummary(report), CHECK_RUN_LIMITS.outputChars),
+  };
+  const batches = annotationBatches(reportAnnotations(report, target));
+  if (batches.length === 0) return [base];
+  return batches.map((annotations) => ({ ...base, annotations }));
+}
+
+/** POST /repos/{owner}/{repo}/check-runs when the drill starts. */
+export function checkRunStartPayload(target: PublishTarget, what: string, startedAt: Date): Record<string, unknown> {
+  return {
+    name: target.checkName,
+    head_sha: target.headSha,
+    status: 'in_progress',
+    started_at: isoSeconds(startedAt),
+    ...(target.detailsUrl ? { details_url: target.detailsUrl } : {}),
+    ...(target.externalId ? { external_id: target.externalId } : {}),
+    output: { title: 'Running', summary: truncateText(`Running: ${what}.`, CHECK_RUN_LIMITS.outputChars) },
+  };
+}
+
+/**
+ * The requests that finish a check run: all but the last add annotations; the last one
+ * completes it. `created` false: the first request creates the run (POST), already completed.
+ */
+export function checkRunFinishPayloads(report: DrillReport, target: PublishTarget, created: boolean): Array<Record<string, unknown>> {
+  const outputs = checkRunOutputs(report, target);
+  const completion = {
+    status: 'completed',
+    conclusion: checkRunConclusion(report.verdict, target.failOn),
+    completed_at: isoSeconds(new Date(report.finished_at)),
+  };
+  if (!created) {
+    const [first, ...rest] = outputs;
+    return [
+      {
+        name: target.checkName,
+        head_sha: target.headSha,
+        started_at: isoSeconds(new Date(report.started_at)),
+        ...(target.detailsUrl ? { details_url: target.detailsUrl } : {}),
+        ...(target.externalId ? { external_id: target.externalId } : {}),
+        ...completion,
+        output: first,
+      },
+      ...rest.map((output) => ({ output })),
+    ];
+  }
+  return outputs.map((output, index) => (index === outputs.length - 1 ? { ...completion, output } : { output }));
+}
+
+/** The check run of a run that never finished (main stopped or killed): post completes it as cancelled. */
+export function checkRunCancelPayload(reason: string, now: Date): Record<string, unknown> {
+  return {
+    status: 'completed',
+    conclusion: 'cancelled',
+    completed_at: isoSeconds(now),
+    output: {
+      title: 'Did not finish',
+      summary: truncateText(`The drill did not finish and reported no verdict: ${reason}. Nothing it started is left running (the post step cleaned up).`, CHECK_RUN_LIMITS.outputChars),
+    },
+  };
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, as the Checks API documents its timestamps. */
+export function isoSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
