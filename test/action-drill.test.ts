@@ -145,6 +145,22 @@ describe('mode drill, the embedded default, run as the runner runs it (node dist
   });
 });
 
+describe('the bundled SQLite addon', () => {
+  it('a runner the action ships no addon for: the step fails saying so, and the check run says it could not run', async () => {
+    const other = actionCheckout(mkdtempSync(join(work, 'no-addon-')));
+    rmSync(join(other, 'dist/native', `${process.platform}-${process.arch}.node`));
+    api = await LoopbackGitHubApi.start('github');
+    const runner = new RunnerJob(other, { apiUrl: api.url, token: api.token });
+    jobs.push(runner);
+    const main = await runner.run('main');
+    expect(main.code).toBe(1);
+    expect(commands(main.stdout, 'error')[0]).toMatch(new RegExp(`could not run: this runner is ${process.platform}-${process.arch}; the action ships SQLite for linux-`));
+    expect(main.outputs.verdict).toBe('error');
+    expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { title: expect.stringMatching(/^could not run: this runner is/) } });
+    expect(allRequestProblems(api.requests)).toEqual([]);
+  });
+});
+
 describe('where the verdict goes when check runs are not there', () => {
   it('Gitea (GITEA_ACTIONS=true): commit statuses, pending then success, no Checks API call', async () => {
     const runner = await job('gitea', { env: { GITEA_ACTIONS: 'true' } });

@@ -184,7 +184,7 @@ async function main(): Promise<string | null> {
     core.setOutput(Output.BackupStamp, report.target.backup_stamp ?? '');
     core.setOutput(Output.CheckRunUrl, outcome?.resource?.kind === 'check-run' ? (outcome.resource.url ?? '') : '');
 
-    core.info(`verdict: ${report.verdict.toUpperCase()}: ${reportHeadline(report)}`);
+    core.info(`${inputs.checkName}: ${reportHeadline(report)}`);
     return exitCodeFor(report.verdict, inputs.failOn) === 0 ? null : `${inputs.checkName}: ${reportHeadline(report)}`;
   } finally {
     interrupt.dispose();
