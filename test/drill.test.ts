@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { create } from 'xmlbuilder2';
 import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
-import { readReport, runCli, statusOf } from './support/cli.js';
+import { PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
 import { FAULT_CASES, failingChecks } from './support/faults.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-test-'));
@@ -61,6 +61,16 @@ describe('the embedded drill (stand-in as a local process)', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('drills "your own AtoCore" through --command/--backup-cli in the caller\'s environment', async () => {
+    const json = join(work, 'own.json');
+    const run = await runCli(['drill', '--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup', '--report-json', json], {
+      env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('your AtoCore (python3 -m atocore)');
+    expect(readReport(json).verdict).toBe('pass');
   });
 
   it('passes without Chroma, and then decides no chroma.restored', async () => {
