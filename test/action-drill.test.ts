@@ -83,6 +83,7 @@ describe('mode drill, the embedded default, run as the runner runs it (node dist
     for (const part of ['| RTO | restore | RPO |', '### Steps', 'Restore with --confirm-service-stopped', '### Checks', '`backup.independent_integrity`']) expect(summary).toContain(part);
     expect(summary).toContain(`Check run: [AtoCore restore drill](${api!.url}/atocore/atocore/runs/4000001)`);
     expect(summary).toContain('Report files: `atocore-drill-report/report.json`');
+    expect(summary).toContain('What each check means and what to do when it fails: https://github.example/atocore/atocore-drill/blob/v1/docs/checks.md');
 
     // the check run: created in progress on the PR head, completed with success; every request valid
     const requests = api!.requests.map((r) => `${r.method} ${r.path}`);

@@ -97,13 +97,14 @@ function publisherFor(inputs: ActionInputs, context: RunContext): { publisher: G
   return { publisher, api };
 }
 
-function footer(inputs: ActionInputs, outcome: PublishOutcome | null, files: string[]): string {
+function footer(inputs: ActionInputs, context: RunContext, outcome: PublishOutcome | null, files: string[]): string {
   const lines = ['', '---', ''];
   const resource = outcome?.resource;
   if (resource?.kind === 'check-run') lines.push(`Check run: ${resource.url ? `[${inputs.checkName}](${resource.url})` : `"${inputs.checkName}"`}`);
   else if (resource?.kind === 'commit-status') lines.push(`Commit status: \`${inputs.checkName}\` on \`${resource.sha.slice(0, 12)}\``);
   else if (outcome) lines.push('Not published on the commit (see the warnings).');
   if (files.length > 0) lines.push('', `Report files: ${files.map((f) => `\`${f}\``).join(', ')}`);
+  if (context.checksDocUrl) lines.push('', `What each check means and what to do when it fails: ${context.checksDocUrl}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -166,7 +167,7 @@ async function main(): Promise<string | null> {
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
     try {
       if (process.env.GITHUB_STEP_SUMMARY) {
-        await core.summary.addRaw(renderMarkdownSummary(report)).addRaw(footer(inputs, outcome, written.map((f) => relative(workspace, f)))).write();
+        await core.summary.addRaw(renderMarkdownSummary(report)).addRaw(footer(inputs, context, outcome, written.map((f) => relative(workspace, f)))).write();
       } else {
         core.info('GITHUB_STEP_SUMMARY is not set (not a GitHub runner?): no job summary; summary.md has it');
       }
