@@ -43,7 +43,7 @@ export interface ActionInputs {
 }
 
 export const DEFAULTS = {
-  timeout: '15m',
+  timeout: { drill: '15m', validate: '30m' },
   reportDir: 'atocore-drill-report',
   sshUser: 'atocore',
   sshPort: 22,
@@ -127,7 +127,7 @@ function drillInputs(reportDir: string, failOn: FailOn): DrillInputs {
     seedDir,
     faults,
     keep: false,
-    timeoutMs: parseDuration(text(Input.Timeout) || DEFAULTS.timeout, `input ${Input.Timeout}`),
+    timeoutMs: parseDuration(text(Input.Timeout) || DEFAULTS.timeout.drill, `input ${Input.Timeout}`),
     reportJson: join(reportDir, ReportFile.Json),
     junit: join(reportDir, ReportFile.Junit),
     summary: join(reportDir, ReportFile.Summary),
@@ -171,7 +171,7 @@ function validateInputs(): ValidateActionInputs {
     knownHosts,
     root: root.replace(/\/+$/, '') || '/',
     rpoMs: parseDuration(text(Input.Rpo) || DEFAULTS.rpo, `input ${Input.Rpo}`),
-    timeoutMs: parseDuration(text(Input.Timeout) || DEFAULTS.timeout, `input ${Input.Timeout}`),
+    timeoutMs: parseDuration(text(Input.Timeout) || DEFAULTS.timeout.validate, `input ${Input.Timeout}`),
   };
 }
 
