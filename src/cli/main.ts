@@ -7,6 +7,7 @@ import { consoleProgress, renderConsoleSummary } from '../reporting/console.js';
 import { writeReportFiles } from '../reporting/write.js';
 import { STANDIN_FAULTS } from '../runtimes/standin.js';
 import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
+import { registerValidateCommand } from './validate.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -88,6 +89,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .action(async (flags: RawDrillFlags) => {
       exit.code = await drillCommand(flags, io);
     });
+  registerValidateCommand(program, io, exit, interruptOnSignals, EXIT_CODES_HELP);
   return program;
 }
 

@@ -1,0 +1,162 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SnapshotStamp } from '../atocore/stamp.js';
+import { formatDuration } from '../common/duration.js';
+import { UsageError } from '../common/errors.js';
+import type { DrillReport } from '../engine/types.js';
+import type { FailOn } from '../engine/verdict.js';
+import { formatSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
+import { loadIdentity, type LoadedIdentity, type SshIdentity } from '../remote/identity.js';
+import { loadKnownHosts, type KnownHosts } from '../remote/known-hosts.js';
+import { SshConnection } from '../remote/ssh-connection.js';
+import { LocalSnapshotStore } from '../validation/local-store.js';
+import { SshSnapshotStore } from '../validation/ssh-store.js';
+import type { SnapshotStore, StoreContext } from '../validation/store.js';
+import { runValidation, type DeepMode, type ValidationObserver } from '../validation/validate.js';
+
+/** Where the snapshots are: a directory here, or a host over SSH and the AtoCore root there. */
+export type ValidateSource = { readonly kind: 'dir'; readonly path: string } | { readonly kind: 'ssh'; readonly address: SshAddress; readonly root: string };
+
+/** Every input of a validation, validated once (by the CLI's flags or the action's inputs) into one typed object. */
+export interface ValidateInputs {
+  readonly source: ValidateSource;
+  /** needed whenever SSH is used (--ssh, or an --offhost over SSH) */
+  readonly knownHostsFile: string | null;
+  /** where the private key comes from; never the key itself for files and variables */
+  readonly identity: SshIdentity | null;
+  /** trust on first use: off unless explicitly asked for */
+  readonly acceptNewHostKey: boolean;
+  /** only these snapshots get per-snapshot checks (empty: all) */
+  readonly stamps: readonly SnapshotStamp[];
+  /** over SSH: stream every database here and check it (locally every snapshot is checked anyway) */
+  readonly deep: boolean;
+  /** at most this many deep checks per run, rotating oldest-verified first (needs the ledger) */
+  readonly maxDeep: number | null;
+  readonly ledger: string | null;
+  /** AtoCore's validator as argv with `{stamp}`; null: not run */
+  readonly validator: readonly string[] | null;
+  readonly rpoMs: number;
+  /** null: Chroma freshness not checked */
+  readonly chromaRpoMs: number | null;
+  readonly sizeDropPercent: number;
+  readonly offhost: OffhostTarget | null;
+  /** "now" for freshness and retention; null: the clock */
+  readonly nowMs: number | null;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly concurrency: number;
+  readonly reportJson: string | null;
+  readonly junit: string | null;
+  readonly summary: string | null;
+  readonly failOn: FailOn;
+}
+
+export function deepModeOf(inputs: Pick<ValidateInputs, 'source' | 'deep' | 'maxDeep'>): DeepMode {
+  if (inputs.maxDeep !== null) return { mode: 'rotate', max: inputs.maxDeep };
+  // a local snapshot costs no transfer: the harness checks every one itself
+  if (inputs.source.kind === 'dir' || inputs.deep) return { mode: 'all' };
+  return { mode: 'none' };
+}
+
+function describeSource(source: ValidateSource): string {
+  return source.kind === 'dir' ? source.path : `${formatSshAddress(source.address)}:${source.root}`;
+}
+
+function describeOffhost(target: OffhostTarget): string {
+  return target.kind === 'dir' ? target.path : `${formatSshAddress(target.address)}:${target.path}`;
+}
+
+/** One line saying what will be validated, for logs. */
+export function describeValidation(inputs: ValidateInputs): string {
+  const deep = deepModeOf(inputs);
+  const parts = [
+    `snapshot validation of ${describeSource(inputs.source)}`,
+    deep.mode === 'all' ? "the harness's own integrity_check on every snapshot" : deep.mode === 'rotate' ? `integrity_check on at most ${deep.max} snapshot(s)` : 'no deep check (--deep streams the databases)',
+    inputs.validator ? `AtoCore's validator: ${inputs.validator.join(' ')}` : "AtoCore's validator not run",
+    `RPO ${formatDuration(inputs.rpoMs)}`,
+  ];
+  if (inputs.offhost) parts.push(`off-host copy ${describeOffhost(inputs.offhost)}`);
+  if (inputs.ledger) parts.push(`ledger ${inputs.ledger}`);
+  return parts.join(', ');
+}
+
+function addressKey(address: SshAddress): string {
+  return `${address.user}@${address.host}:${address.port}`;
+}
+
+/** Runs a validation as the inputs ask; the one path for the CLI and the action. */
+export async function runValidateJob(inputs: ValidateInputs, context: { signal: AbortSignal; observer?: ValidationObserver; tmpDir?: string; env?: NodeJS.ProcessEnv }): Promise<DrillReport> {
+  const needsSsh = inputs.source.kind === 'ssh' || inputs.offhost?.kind === 'ssh';
+  let knownHosts: KnownHosts | null = null;
+  let identity: LoadedIdentity | null = null;
+  if (needsSsh) {
+    if (!inputs.knownHostsFile) throw new UsageError('--known-hosts FILE is required with SSH: the host key must be checked');
+    if (!inputs.identity) throw new UsageError('no SSH key: give --identity FILE or set $ATOCORE_DRILL_SSH_KEY');
+    knownHosts = await loadKnownHosts(inputs.knownHostsFile);
+    identity = await loadIdentity(inputs.identity, context.env ?? process.env);
+  }
+  const scratchDir = await mkdtemp(join(context.tmpDir ?? tmpdir(), 'atocore-drill-validate-'));
+  // one connection per host, shared by the primary and an off-host copy on the same host
+  const connections = new Map<string, SshConnection>();
+  const connect = async (address: SshAddress, storeContext: StoreContext): Promise<SshConnection> => {
+    const key = addressKey(address);
+    const existing = connections.get(key);
+    if (existing) return existing;
+    const connection = await SshConnection.open({
+      address,
+      knownHosts: knownHosts!,
+      acceptNewHostKey: inputs.acceptNewHostKey,
+      identity: identity!,
+      connectTimeoutMs: storeContext.deadline.bound(inputs.connectTimeoutMs),
+      maxChannels: inputs.concurrency,
+      signal: storeContext.signal,
+    });
+    connections.set(key, connection);
+    return connection;
+  };
+  const source = inputs.source;
+  const openStore = async (storeContext: StoreContext): Promise<SnapshotStore> =>
+    source.kind === 'dir'
+      ? LocalSnapshotStore.open(source.path, '--dir', storeContext)
+      : SshSnapshotStore.open(await connect(source.address, storeContext), source.root, '--root', storeContext, false);
+  const offhostTarget = inputs.offhost;
+  const openOffhost = offhostTarget
+    ? async (storeContext: StoreContext): Promise<SnapshotStore> =>
+        offhostTarget.kind === 'dir'
+          ? LocalSnapshotStore.open(offhostTarget.path, '--offhost', storeContext)
+          : SshSnapshotStore.open(await connect(offhostTarget.address, storeContext), offhostTarget.path, '--offhost', storeContext, false)
+    : null;
+  try {
+    return await runValidation({
+      openStore,
+      openOffhost,
+      stamps: inputs.stamps,
+      deep: deepModeOf(inputs),
+      ledgerPath: inputs.ledger,
+      validator: inputs.validator,
+      rpoMs: inputs.rpoMs,
+      chromaRpoMs: inputs.chromaRpoMs,
+      sizeDropPercent: inputs.sizeDropPercent,
+      nowMs: inputs.nowMs ?? Date.now(),
+      timeoutMs: inputs.timeoutMs,
+      concurrency: inputs.concurrency,
+      signal: context.signal,
+      scratchDir,
+      target: {
+        source: inputs.source.kind,
+        location: describeSource(inputs.source),
+        validator: inputs.validator ? inputs.validator.join(' ') : null,
+        offhost: inputs.offhost ? describeOffhost(inputs.offhost) : null,
+        ledger: inputs.ledger,
+        rpo: formatDuration(inputs.rpoMs),
+        chroma_rpo: inputs.chromaRpoMs === null ? null : formatDuration(inputs.chromaRpoMs),
+        ...(identity ? { identity: identity.description } : {}),
+      },
+      ...(context.observer ? { observer: context.observer } : {}),
+    });
+  } finally {
+    for (const connection of connections.values()) connection.close();
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}

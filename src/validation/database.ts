@@ -1,0 +1,139 @@
+import { errorMessage } from '../common/errors.js';
+import { check, type CheckResult } from '../engine/types.js';
+import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
+import { foreignKeyCheck, integrityCheck, withDatabaseCopy, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
+
+/** table → row id → creation time (ms): what "which writes does this snapshot hold" is judged by. */
+export type RowIndex = Map<string, Map<string, number>>;
+
+export interface SnapshotDatabaseInspection {
+  readonly integrity: IntegrityResult;
+  readonly foreignKeys: ForeignKeyResult;
+  readonly error: string | null;
+  /** null when the database could not be read far enough */
+  readonly rows: RowIndex | null;
+}
+
+const CREATION_COLUMNS = ['created_at', 'ingested_at'];
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Every row that carries its own creation time: tables with an `id` and a `created_at` (or
+ * `ingested_at`) column, which AtoCore sets when it writes the row.
+ */
+export function rowIndexOf(db: SqliteDatabase): RowIndex {
+  const index: RowIndex = new Map();
+  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  for (const table of tables) {
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
+    const created = CREATION_COLUMNS.find((c) => columns.includes(c));
+    if (!columns.includes('id') || !created) continue;
+    const rows = new Map<string, number>();
+    for (const row of db.prepare(`SELECT id, ${quoteIdent(created)} FROM ${quoteIdent(table)}`).raw().iterate() as Iterable<[unknown, unknown]>) {
+      const time = typeof row[1] === 'string' ? Date.parse(row[1]) : Number.NaN;
+      if (row[0] === null || row[0] === undefined || Number.isNaN(time)) continue;
+      rows.set(String(row[0]), time);
+    }
+    index.set(table, rows);
+  }
+  return index;
+}
+
+function inspectOpen(db: SqliteDatabase): SnapshotDatabaseInspection {
+  const integrity = integrityCheck(db);
+  let foreignKeys: ForeignKeyResult = { ok: false, violations: [] };
+  try {
+    foreignKeys = foreignKeyCheck(db);
+  } catch (error) {
+    return { integrity, foreignKeys, error: `foreign_key_check raised: ${errorMessage(error)}`, rows: null };
+  }
+  let rows: RowIndex | null = null;
+  try {
+    rows = integrity.ok ? rowIndexOf(db) : null;
+  } catch (error) {
+    return { integrity, foreignKeys, error: `reading rows raised: ${errorMessage(error)}`, rows: null };
+  }
+  return { integrity, foreignKeys, error: null, rows };
+}
+
+/**
+ * The harness's own integrity_check + foreign_key_check on a snapshot database. An original
+ * (a local snapshot) is cloned first, so nothing is written beside it; a private copy (a
+ * file streamed here) is opened as it is. A file that will not open is a finding, not a crash.
+ */
+export async function inspectSnapshotDatabase(path: string, privateCopy: boolean, scratchDir: string): Promise<SnapshotDatabaseInspection> {
+  try {
+    if (privateCopy) {
+      const db = openDatabase(path, { readonly: true });
+      try {
+        return inspectOpen(db);
+      } finally {
+        db.close();
+      }
+    }
+    return await withDatabaseCopy(path, inspectOpen, scratchDir);
+  } catch (error) {
+    return {
+      integrity: { ok: false, messages: [`could not open: ${errorMessage(error)}`] },
+      foreignKeys: { ok: false, violations: [] },
+      error: errorMessage(error),
+      rows: null,
+    };
+  }
+}
+
+/**
+ * Rows that were written a while before a snapshot was taken (per their own creation time)
+ * and are in the next snapshot, but not in this one. Creation times near the snapshot are
+ * given `slackMs`: a transaction that began before the backup may commit after it.
+ */
+export function missingCommittedRows(older: RowIndex, olderTakenAtMs: number, newer: RowIndex, slackMs: number): Array<{ table: string; id: string; created_at: string }> {
+  const missing: Array<{ table: string; id: string; created_at: string }> = [];
+  const cutoff = olderTakenAtMs - slackMs;
+  for (const [table, rows] of newer) {
+    const olderRows = older.get(table);
+    // a table the older snapshot does not have came with a migration; its rows prove nothing
+    if (!olderRows) continue;
+    for (const [id, created] of rows) {
+      if (created < cutoff && !olderRows.has(id)) missing.push({ table, id, created_at: new Date(created).toISOString() });
+    }
+  }
+  return missing.sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+}
+
+/** How long before a snapshot a write must have been made to be expected in it. */
+export const COMPLETENESS_SLACK_MS = 10 * 60_000;
+
+/**
+ * snapshot.complete: the snapshot holds every write committed before it was taken. A copy
+ * of the main database file without its WAL (instead of SQLite's online backup) opens and
+ * passes integrity_check, but lacks what was still in the WAL; the next snapshot shows it.
+ */
+export function checkComplete(
+  stamp: string,
+  takenAtMs: number,
+  own: SnapshotDatabaseInspection | null,
+  next: { stamp: string; inspection: SnapshotDatabaseInspection | null } | null,
+): CheckResult {
+  const id = 'snapshot.complete';
+  if (!own) return check(id, 'skip', 'the database was not inspected this run', {});
+  if (!own.rows) return check(id, 'skip', 'the database could not be read (see snapshot.integrity)', {});
+  if (!next) return check(id, 'skip', 'no later snapshot to compare with yet (the newest is judged once a newer one exists)', {});
+  if (!next.inspection) return check(id, 'skip', `the next snapshot, ${next.stamp}, was not inspected this run`, { next: next.stamp });
+  if (!next.inspection.rows) return check(id, 'skip', `the next snapshot, ${next.stamp}, could not be read`, { next: next.stamp });
+  const missing = missingCommittedRows(own.rows, takenAtMs, next.inspection.rows, COMPLETENESS_SLACK_MS);
+  const evidence = { compared_with: next.stamp, taken_at: new Date(takenAtMs).toISOString(), slack_s: COMPLETENESS_SLACK_MS / 1000 };
+  if (missing.length > 0) {
+    const tables = [...new Set(missing.map((m) => m.table))];
+    return check(
+      id,
+      'fail',
+      `${missing.length} row(s) written before ${stamp} was taken are missing from it but present in ${next.stamp} (tables: ${tables.join(', ')}): a copy of the main file without its WAL?`,
+      { ...evidence, missing_rows: missing.length, first_missing: missing.slice(0, 20) },
+    );
+  }
+  return check(id, 'pass', `every row ${next.stamp} holds from before this snapshot is here`, evidence);
+}

@@ -1,0 +1,120 @@
+import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
+import { check, type CheckResult } from '../engine/types.js';
+
+/** AtoCore's cleanup policy: the newest snapshot of each of the 7 most recent days, 4 most recent Sundays and 6 most recent 1sts of a month that have snapshots. */
+export const KEEP_DAILY = 7;
+export const KEEP_WEEKLY = 4;
+export const KEEP_MONTHLY = 6;
+
+/** A cleanup backlog this large (a week of backups) means cleanup is not running: fail, not warn. */
+export const PRUNE_BACKLOG_FAIL = 7;
+
+const DAY_MS = 86_400_000;
+
+function dayOf(stamp: SnapshotStamp): string {
+  return stamp.slice(0, 8);
+}
+
+function dayStart(day: string): number {
+  return Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
+}
+
+function dayName(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+function pretty(day: string): string {
+  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
+}
+
+export interface RetentionPlan {
+  readonly kept: SnapshotStamp[];
+  readonly prune: SnapshotStamp[];
+}
+
+/** Which snapshots the policy keeps and which it would delete (the same rule as AtoCore's `cleanup`). */
+export function planRetention(stamps: readonly SnapshotStamp[]): RetentionPlan {
+  const newestOfDay = new Map<string, SnapshotStamp>();
+  for (const stamp of [...stamps].sort()) newestOfDay.set(dayOf(stamp), stamp);
+  const days = [...newestOfDay.keys()].sort().reverse();
+  const sundays = days.filter((day) => new Date(dayStart(day)).getUTCDay() === 0);
+  const firsts = days.filter((day) => day.endsWith('01'));
+  const keepDays = new Set([...days.slice(0, KEEP_DAILY), ...sundays.slice(0, KEEP_WEEKLY), ...firsts.slice(0, KEEP_MONTHLY)]);
+  const kept = [...keepDays].map((day) => newestOfDay.get(day)!).sort();
+  const keptSet = new Set(kept);
+  return { kept, prune: [...stamps].sort().filter((stamp) => !keptSet.has(stamp)) };
+}
+
+export interface RetentionGaps {
+  readonly missingDays: string[];
+  readonly missingSundays: string[];
+  readonly missingFirsts: string[];
+}
+
+/**
+ * The restore points the policy promises but that are not there: each of the 7 days up to
+ * the newest snapshot, the 4 Sundays and the 6 1sts of a month before it, back to where the
+ * history starts (the oldest snapshot, or the oldest the ledger ever saw).
+ */
+export function retentionGaps(stamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null): RetentionGaps {
+  if (stamps.length === 0) return { missingDays: [], missingSundays: [], missingFirsts: [] };
+  const sorted = [...stamps].sort();
+  const present = new Set(sorted.map(dayOf));
+  const newestDay = dayStart(dayOf(sorted[sorted.length - 1]!));
+  const oldest = [sorted[0]!, ...(historyStart ? [historyStart] : [])].sort()[0]!;
+  const startDay = dayStart(dayOf(oldest));
+  const missingDays: string[] = [];
+  for (let i = 0; i < KEEP_DAILY; i++) {
+    const day = newestDay - i * DAY_MS;
+    if (day < startDay) break;
+    if (!present.has(dayName(day))) missingDays.push(pretty(dayName(day)));
+  }
+  const missingSundays: string[] = [];
+  let sunday = newestDay - new Date(newestDay).getUTCDay() * DAY_MS;
+  for (let i = 0; i < KEEP_WEEKLY && sunday >= startDay; i++, sunday -= 7 * DAY_MS) {
+    if (!present.has(dayName(sunday))) missingSundays.push(pretty(dayName(sunday)));
+  }
+  const missingFirsts: string[] = [];
+  const newest = new Date(newestDay);
+  for (let i = 0; i < KEEP_MONTHLY; i++) {
+    const first = Date.UTC(newest.getUTCFullYear(), newest.getUTCMonth() - i, 1);
+    if (first < startDay) break;
+    if (!present.has(dayName(first))) missingFirsts.push(pretty(dayName(first)));
+  }
+  return { missingDays, missingSundays, missingFirsts };
+}
+
+/**
+ * retention.policy: the 7 daily / 4 weekly / 6 monthly policy is doing its job. Missing
+ * daily restore points and a small cleanup backlog warn; a missing weekly or monthly one (a
+ * promise broken for good) or a week's backlog (cleanup not running) fail.
+ */
+export function checkRetention(stamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null): CheckResult {
+  const id = 'retention.policy';
+  if (stamps.length === 0) return check(id, 'skip', 'no snapshots', {});
+  const plan = planRetention(stamps);
+  const gaps = retentionGaps(stamps, historyStart);
+  const evidence = {
+    kept: plan.kept,
+    prune_due: plan.prune,
+    missing_days: gaps.missingDays,
+    missing_sundays: gaps.missingSundays,
+    missing_firsts_of_month: gaps.missingFirsts,
+    history_start: [...stamps].sort()[0],
+    ...(historyStart ? { ledger_history_start: historyStart } : {}),
+  };
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  if (gaps.missingSundays.length > 0) failures.push(`no snapshot for Sunday(s) ${gaps.missingSundays.join(', ')}`);
+  if (gaps.missingFirsts.length > 0) failures.push(`no snapshot for the 1st(s) of ${gaps.missingFirsts.join(', ')}`);
+  if (plan.prune.length >= PRUNE_BACKLOG_FAIL) failures.push(`${plan.prune.length} snapshots the policy deletes are still here: cleanup is not running`);
+  else if (plan.prune.length > 0) warnings.push(`${plan.prune.length} snapshot(s) the policy deletes are still here (cleanup overdue): ${plan.prune.join(', ')}`);
+  if (gaps.missingDays.length > 0) warnings.push(`no snapshot on ${gaps.missingDays.join(', ')}`);
+  if (failures.length > 0) return check(id, 'fail', [...failures, ...warnings].join('; '), evidence);
+  if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
+  return check(id, 'pass', `${plan.kept.length} snapshot(s), exactly what the policy keeps (${KEEP_DAILY} daily, ${KEEP_WEEKLY} weekly, ${KEEP_MONTHLY} monthly)`, evidence);
+}
+
+export function stampAgeMs(stamp: SnapshotStamp, nowMs: number): number {
+  return nowMs - stampTime(stamp);
+}

@@ -1,0 +1,312 @@
+import { posix } from 'node:path';
+import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
+import { lastJsonObject } from '../common/json-output.js';
+import { check, type CheckResult } from '../engine/types.js';
+import type { IntegrityResult, ForeignKeyResult } from '../sqlite/inspect.js';
+import { CHROMA_DIR, DB_FILE, METADATA_FILE, REGISTRY_FILE, type ReadOutcome, type StoreEntry, type ValidatorRun } from './store.js';
+
+/**
+ * The per-snapshot checks: small pure functions from facts (a listing, file contents, an
+ * inspection) to `{id, status, message, evidence}`. The same facts come from a local
+ * directory or over SSH, so both give the same verdicts.
+ */
+
+/** backup-metadata.json, once it has passed snapshot.metadata. */
+export interface SnapshotMetadata {
+  readonly createdAt: string;
+  readonly createdAtMs: number;
+  readonly backupRoot: string;
+  readonly dbSnapshotPath: string;
+  readonly dbSizeBytes: number;
+  readonly registrySnapshotPath: string;
+  readonly chromaSnapshotPath: string;
+  readonly chromaIncluded: boolean;
+  readonly chromaBytes: number | null;
+  readonly chromaFiles: number | null;
+  readonly validated: boolean | null;
+  readonly validationErrors: readonly string[];
+}
+
+/** Names the harness will use in a command; others are reported and left alone (same rule locally and remotely). */
+const SAFE_NAME = /^[A-Za-z0-9._+@%=,: -]+(\/[A-Za-z0-9._+@%=,: -]+)*$/;
+export function isSafeSnapshotPath(path: string): boolean {
+  return SAFE_NAME.test(path) && !path.split('/').includes('..');
+}
+
+/** How far created_at may sit from the stamp (they come from the same clock reading). */
+const CREATED_AT_TOLERANCE_MS = 60_000;
+
+const REQUIRED_FIELDS: ReadonlyArray<[string, 'string' | 'number' | 'boolean']> = [
+  ['created_at', 'string'],
+  ['backup_root', 'string'],
+  ['db_snapshot_path', 'string'],
+  ['db_size_bytes', 'number'],
+  ['registry_snapshot_path', 'string'],
+  ['chroma_snapshot_path', 'string'],
+  ['chroma_snapshot_included', 'boolean'],
+];
+const OPTIONAL_FIELDS: ReadonlyArray<[string, 'string' | 'number' | 'boolean']> = [
+  ['chroma_snapshot_bytes', 'number'],
+  ['chroma_snapshot_files', 'number'],
+  ['vector_store_note', 'string'],
+  ['validated', 'boolean'],
+];
+
+export function entryAt(files: readonly StoreEntry[], path: string): StoreEntry | undefined {
+  return files.find((f) => f.path === path);
+}
+
+/** SQLite and Python put newlines in their messages; a check's message is one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function describeEntry(entry: StoreEntry): string {
+  if (entry.type === 'symlink') return `a symlink to ${JSON.stringify(entry.linkTarget)}`;
+  if (entry.type === 'dir') return 'a directory';
+  return 'not a regular file';
+}
+
+/** snapshot.metadata: present, a regular file, JSON, the contract's fields with their types, consistent with the stamp. */
+export function checkMetadata(stamp: SnapshotStamp, files: readonly StoreEntry[], read: ReadOutcome | null): { result: CheckResult; metadata: SnapshotMetadata | null } {
+  const id = 'snapshot.metadata';
+  const entry = entryAt(files, METADATA_FILE);
+  if (!entry) return { result: check(id, 'fail', `${METADATA_FILE} is missing`, { file: METADATA_FILE }), metadata: null };
+  if (entry.type !== 'file') return { result: check(id, 'fail', `${METADATA_FILE} is ${describeEntry(entry)}; not read`, { file: METADATA_FILE, type: entry.type, link_target: entry.linkTarget }), metadata: null };
+  if (!read) return { result: check(id, 'skip', `${METADATA_FILE} was not read`, {}), metadata: null };
+  if (!read.ok) return { result: check(id, 'fail', `${METADATA_FILE}: ${read.reason}`, { file: METADATA_FILE }), metadata: null };
+  let value: unknown;
+  try {
+    value = JSON.parse(read.data.toString('utf8'));
+  } catch (error) {
+    return { result: check(id, 'fail', `${METADATA_FILE} is not valid JSON: ${(error as Error).message}`, { file: METADATA_FILE, bytes: read.data.length }), metadata: null };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { result: check(id, 'fail', `${METADATA_FILE} is not a JSON object`, { file: METADATA_FILE }), metadata: null };
+  }
+  const object = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [field, type] of REQUIRED_FIELDS) {
+    if (!(field in object)) problems.push(`${field} missing`);
+    else if (typeof object[field] !== type) problems.push(`${field} is ${JSON.stringify(object[field])}, not a ${type}`);
+  }
+  for (const [field, type] of OPTIONAL_FIELDS) {
+    if (field in object && typeof object[field] !== type) problems.push(`${field} is ${JSON.stringify(object[field])}, not a ${type}`);
+  }
+  const errorsField = object.validation_errors;
+  if (errorsField !== undefined && !(Array.isArray(errorsField) && errorsField.every((e) => typeof e === 'string'))) problems.push('validation_errors is not a list of strings');
+  const createdAt = typeof object.created_at === 'string' ? object.created_at : '';
+  // ISO-8601 with an explicit zone: a zone-less time would be read as local time
+  const createdAtMs = /(Z|[+-]\d{2}:?\d{2})$/.test(createdAt) ? Date.parse(createdAt) : Number.NaN;
+  if (typeof object.created_at === 'string' && Number.isNaN(createdAtMs)) problems.push(`created_at ${JSON.stringify(createdAt)} is not an ISO-8601 time with a zone`);
+  if (typeof object.db_size_bytes === 'number' && (!Number.isInteger(object.db_size_bytes) || object.db_size_bytes < 0)) problems.push('db_size_bytes is not a byte count');
+  if (problems.length > 0) {
+    return { result: check(id, 'fail', `${METADATA_FILE} does not have the contract's fields: ${problems.join('; ')}`, { file: METADATA_FILE, problems }), metadata: null };
+  }
+  const metadata: SnapshotMetadata = {
+    createdAt,
+    createdAtMs,
+    backupRoot: object.backup_root as string,
+    dbSnapshotPath: object.db_snapshot_path as string,
+    dbSizeBytes: object.db_size_bytes as number,
+    registrySnapshotPath: object.registry_snapshot_path as string,
+    chromaSnapshotPath: object.chroma_snapshot_path as string,
+    chromaIncluded: object.chroma_snapshot_included as boolean,
+    chromaBytes: typeof object.chroma_snapshot_bytes === 'number' ? object.chroma_snapshot_bytes : null,
+    chromaFiles: typeof object.chroma_snapshot_files === 'number' ? object.chroma_snapshot_files : null,
+    validated: typeof object.validated === 'boolean' ? object.validated : null,
+    validationErrors: Array.isArray(errorsField) ? (errorsField as string[]) : [],
+  };
+  const skewMs = Math.abs(createdAtMs - stampTime(stamp));
+  if (skewMs > CREATED_AT_TOLERANCE_MS) {
+    return { result: check(id, 'warn', `created_at ${createdAt} is ${Math.round(skewMs / 1000)}s away from the stamp: a renamed directory?`, { created_at: createdAt, stamp }), metadata };
+  }
+  if (metadata.validated === false) {
+    return {
+      result: check(id, 'warn', `AtoCore's own check when it made the snapshot failed: ${oneLine(metadata.validationErrors.join('; ')) || 'no errors listed'}`, { validated: false, validation_errors: metadata.validationErrors }),
+      metadata,
+    };
+  }
+  return { result: check(id, 'pass', `created ${createdAt}`, { created_at: createdAt, validated: metadata.validated }), metadata };
+}
+
+/** Where a symlink inside the snapshot points, lexically; null when it leaves the snapshot. */
+export function linkDestinationInside(linkPath: string, target: string): string | null {
+  if (target.startsWith('/')) return null;
+  const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target));
+  if (resolved === '..' || resolved.startsWith('../') || resolved === '.') return null;
+  return resolved;
+}
+
+/**
+ * snapshot.paths: every file is resolved inside the snapshot directory. The metadata's
+ * recorded absolute paths are compared with where this snapshot is (another root: a copy,
+ * reported, files still resolved inside; a path to somewhere else: a finding, never
+ * followed); symlinks that leave the snapshot and special files are refused.
+ */
+export function checkPaths(stamp: SnapshotStamp, snapshotLocation: string, files: readonly StoreEntry[], metadata: SnapshotMetadata | null): CheckResult {
+  const id = 'snapshot.paths';
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const evidence: Record<string, unknown> = {};
+  const leaving: Array<{ path: string; target: string | null }> = [];
+  const inside: Array<{ path: string; target: string | null }> = [];
+  for (const entry of files) {
+    if (entry.type === 'symlink') {
+      const destination = linkDestinationInside(entry.path, entry.linkTarget ?? '');
+      (destination === null ? leaving : inside).push({ path: entry.path, target: entry.linkTarget });
+    } else if (entry.type === 'other') {
+      failures.push(`${JSON.stringify(entry.path)} is not a regular file or directory`);
+    }
+    if (!isSafeSnapshotPath(entry.path)) warnings.push(`${JSON.stringify(entry.path)} has characters outside the safe set; not read`);
+  }
+  if (leaving.length > 0) {
+    failures.push(`${leaving.length} symlink(s) leave the snapshot (refused, not followed): ${leaving.map((l) => `${l.path} → ${l.target}`).join(', ')}`);
+    evidence.symlinks_leaving = leaving;
+  }
+  if (inside.length > 0) {
+    warnings.push(`${inside.length} symlink(s) inside the snapshot (AtoCore writes none; not followed): ${inside.map((l) => l.path).join(', ')}`);
+    evidence.symlinks_inside = inside;
+  }
+  if (metadata) {
+    const root = metadata.backupRoot.replace(/\/+$/, '');
+    evidence.recorded_backup_root = metadata.backupRoot;
+    evidence.snapshot_location = snapshotLocation;
+    if (posix.basename(root) !== stamp) {
+      failures.push(`backup_root ${JSON.stringify(metadata.backupRoot)} names another snapshot than ${stamp}`);
+    } else if (root !== snapshotLocation) {
+      warnings.push(`the metadata was written at another root (${root}): a copy from elsewhere; its files are resolved inside ${snapshotLocation}`);
+      evidence.relocated = true;
+    }
+    const recorded: Array<[string, string, string]> = [
+      ['db_snapshot_path', metadata.dbSnapshotPath, DB_FILE],
+      ['registry_snapshot_path', metadata.registrySnapshotPath, REGISTRY_FILE],
+      ['chroma_snapshot_path', metadata.chromaSnapshotPath, CHROMA_DIR],
+    ];
+    const outside: Array<{ field: string; recorded: string; expected: string }> = [];
+    for (const [field, value, relative] of recorded) {
+      if (value === '' && field !== 'db_snapshot_path') continue;
+      if (value.replace(/\/+$/, '') !== `${root}/${relative}`) outside.push({ field, recorded: value, expected: `${root}/${relative}` });
+    }
+    if (outside.length > 0) {
+      failures.push(`recorded path(s) point outside this snapshot (not followed): ${outside.map((o) => `${o.field}=${o.recorded}`).join(', ')}`);
+      evidence.recorded_paths_outside = outside;
+    }
+  }
+  if (failures.length > 0) return check(id, 'fail', failures.join('; '), { ...evidence, warnings });
+  if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
+  return check(id, 'pass', `${files.length} entries, all inside the snapshot`, evidence);
+}
+
+export interface DatabaseVerdict {
+  readonly integrity: IntegrityResult;
+  readonly foreignKeys: ForeignKeyResult;
+  readonly error: string | null;
+}
+
+/**
+ * snapshot.integrity: the database is whole and sound. Its size against the metadata is
+ * always checked (cheap, catches truncation); integrity_check and foreign_key_check run on
+ * the harness's own copy when it has one (locally, or over SSH with --deep).
+ */
+export function checkIntegrity(files: readonly StoreEntry[], metadata: SnapshotMetadata | null, inspected: DatabaseVerdict | null, notInspectedReason: string): CheckResult {
+  const id = 'snapshot.integrity';
+  const entry = entryAt(files, DB_FILE);
+  if (!entry) return check(id, 'fail', `${DB_FILE} is missing`, { file: DB_FILE });
+  if (entry.type !== 'file') return check(id, 'fail', `${DB_FILE} is ${describeEntry(entry)}; refused`, { file: DB_FILE, type: entry.type, link_target: entry.linkTarget });
+  const evidence: Record<string, unknown> = { size_bytes: entry.size };
+  if (metadata) evidence.recorded_size_bytes = metadata.dbSizeBytes;
+  const sidecars = files.filter((f) => f.path === `${DB_FILE}-wal` || f.path === `${DB_FILE}-shm`).map((f) => f.path);
+  if (sidecars.length > 0) evidence.sidecars = sidecars;
+  if (metadata && metadata.dbSizeBytes !== entry.size) {
+    return check(id, 'fail', `${DB_FILE} is ${entry.size} bytes; the metadata recorded ${metadata.dbSizeBytes} (truncated or rewritten)`, evidence);
+  }
+  if (!inspected) return check(id, 'skip', `${notInspectedReason}${metadata ? '; the size matches the metadata' : ''}`, evidence);
+  if (inspected.error && !inspected.integrity.ok) {
+    return check(id, 'fail', `the database does not open: ${oneLine(inspected.integrity.messages[0] ?? inspected.error)}`, { ...evidence, integrity_check: inspected.integrity.messages });
+  }
+  if (!inspected.integrity.ok) {
+    return check(id, 'fail', `integrity_check: ${oneLine(inspected.integrity.messages.slice(0, 3).join('; '))}`, { ...evidence, integrity_check: inspected.integrity.messages });
+  }
+  if (!inspected.foreignKeys.ok) {
+    return check(id, 'fail', `foreign_key_check: ${inspected.foreignKeys.violations.length} violation(s)`, { ...evidence, foreign_key_violations: inspected.foreignKeys.violations });
+  }
+  if (inspected.error) return check(id, 'fail', `inspection failed: ${inspected.error}`, evidence);
+  return check(id, 'pass', 'integrity_check ok, no foreign key violations (the harness\'s own copy)', evidence);
+}
+
+/** snapshot.atocore_validate: AtoCore's own validator said `"valid": true` (absent is not valid). Null: it could not run. */
+export function checkAtoCoreValidate(stamp: SnapshotStamp, run: ValidatorRun): { result: CheckResult | null; couldNotRun: string | null } {
+  const id = 'snapshot.atocore_validate';
+  if (run.couldNotRun) return { result: null, couldNotRun: run.couldNotRun };
+  const answer = lastJsonObject(run.stdout);
+  if (!answer) {
+    return { result: null, couldNotRun: `printed no JSON object (exit ${run.exitCode}): ${run.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400)}` };
+  }
+  const evidence = { exit_code: run.exitCode, duration_ms: run.durationMs, errors: answer.errors ?? null, valid: answer.valid ?? null, db_ok: answer.db_ok ?? null, registry_ok: answer.registry_ok ?? null, chroma_ok: answer.chroma_ok ?? null };
+  if (answer.stamp !== undefined && answer.stamp !== stamp) return { result: check(id, 'fail', `the validator answered for ${JSON.stringify(answer.stamp)}, not ${stamp}`, evidence), couldNotRun: null };
+  if (answer.valid === true) return { result: check(id, 'pass', 'AtoCore\'s validator says valid', evidence), couldNotRun: null };
+  const errors = Array.isArray(answer.errors) ? (answer.errors as unknown[]).map(String) : [];
+  const why = errors.length > 0 ? errors.join('; ') : answer.valid === undefined ? 'no "valid" key in its answer' : '"valid" is not true';
+  return { result: check(id, 'fail', `AtoCore's validator says invalid: ${oneLine(why).slice(0, 500)}`, evidence), couldNotRun: null };
+}
+
+/** snapshot.registry: the registry the metadata says was captured is there, a regular file, valid JSON with a projects list. */
+export function checkRegistry(files: readonly StoreEntry[], metadata: SnapshotMetadata | null, read: ReadOutcome | null): CheckResult {
+  const id = 'snapshot.registry';
+  const entry = entryAt(files, REGISTRY_FILE);
+  const captured = metadata ? metadata.registrySnapshotPath !== '' : entry !== undefined;
+  if (!captured) {
+    if (entry) return check(id, 'warn', `${REGISTRY_FILE} is there but the metadata says no registry was captured`, { file: REGISTRY_FILE });
+    return check(id, 'pass', 'no registry captured (AtoCore had no registry file)', {});
+  }
+  if (!entry) return check(id, 'fail', `the metadata says a registry was captured, but ${REGISTRY_FILE} is missing`, { file: REGISTRY_FILE });
+  if (entry.type !== 'file') return check(id, 'fail', `${REGISTRY_FILE} is ${describeEntry(entry)}; not read`, { file: REGISTRY_FILE, type: entry.type, link_target: entry.linkTarget });
+  if (!read) return check(id, 'skip', `${REGISTRY_FILE} was not read`, {});
+  if (!read.ok) return check(id, 'fail', `${REGISTRY_FILE}: ${read.reason}`, { file: REGISTRY_FILE });
+  let value: unknown;
+  try {
+    value = JSON.parse(read.data.toString('utf8'));
+  } catch (error) {
+    return check(id, 'fail', `${REGISTRY_FILE} is not valid JSON: ${(error as Error).message}`, { file: REGISTRY_FILE, bytes: read.data.length });
+  }
+  const projects = value !== null && typeof value === 'object' ? (value as { projects?: unknown }).projects : undefined;
+  if (!Array.isArray(projects)) return check(id, 'warn', `${REGISTRY_FILE} is JSON but has no "projects" list`, { file: REGISTRY_FILE });
+  const ids = projects.map((p) => (p !== null && typeof p === 'object' ? (p as { id?: unknown }).id : undefined)).filter((p): p is string => typeof p === 'string');
+  return check(id, 'pass', `${projects.length} project(s)`, { projects: ids.slice(0, 50) });
+}
+
+/** snapshot.chroma: when the metadata says Chroma was included, the directory is there with the files and bytes it claims. */
+export function checkChroma(files: readonly StoreEntry[], metadata: SnapshotMetadata | null): CheckResult {
+  const id = 'snapshot.chroma';
+  const dir = entryAt(files, CHROMA_DIR);
+  const chromaFiles = files.filter((f) => f.path.startsWith(`${CHROMA_DIR}/`) && f.type === 'file');
+  const bytes = chromaFiles.reduce((sum, f) => sum + f.size, 0);
+  const evidence: Record<string, unknown> = { files: chromaFiles.length, bytes };
+  if (!metadata) return check(id, 'skip', 'no usable metadata to say whether Chroma was included', evidence);
+  evidence.recorded_files = metadata.chromaFiles;
+  evidence.recorded_bytes = metadata.chromaBytes;
+  if (!metadata.chromaIncluded) {
+    if (dir) return check(id, 'warn', `${CHROMA_DIR}/ is there but the metadata says Chroma was not included`, evidence);
+    return check(id, 'pass', 'Chroma not included in this snapshot', evidence);
+  }
+  if (!dir) {
+    const quirk = metadata.chromaSnapshotPath === '' ? ' (chroma_snapshot_path is empty: nothing was copied although the flag says included)' : '';
+    return check(id, 'fail', `the metadata says Chroma was included, but ${CHROMA_DIR}/ is missing${quirk}`, evidence);
+  }
+  if (dir.type !== 'dir') return check(id, 'fail', `${CHROMA_DIR} is ${describeEntry(dir)}; refused`, { ...evidence, type: dir.type, link_target: dir.linkTarget });
+  const problems: string[] = [];
+  if (metadata.chromaFiles !== null && metadata.chromaFiles !== chromaFiles.length) problems.push(`${chromaFiles.length} files, the metadata recorded ${metadata.chromaFiles}`);
+  if (metadata.chromaBytes !== null && metadata.chromaBytes !== bytes) problems.push(`${bytes} bytes, the metadata recorded ${metadata.chromaBytes}`);
+  if (chromaFiles.length === 0) problems.push('the directory holds no files');
+  if (problems.length > 0) return check(id, 'fail', `${CHROMA_DIR}/: ${problems.join('; ')}`, evidence);
+  return check(id, 'pass', `${chromaFiles.length} file(s), ${bytes} bytes, as recorded`, evidence);
+}
+
+/** The worst status of a snapshot's checks; skips decide nothing. */
+export function snapshotStatus(checks: readonly CheckResult[]): 'pass' | 'warn' | 'fail' | 'skip' {
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  if (checks.some((c) => c.status === 'warn')) return 'warn';
+  if (checks.some((c) => c.status === 'pass')) return 'pass';
+  return 'skip';
+}

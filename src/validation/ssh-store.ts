@@ -1,0 +1,218 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SnapshotStamp } from '../atocore/stamp.js';
+import { InfrastructureError, UsageError } from '../common/errors.js';
+import { checkRemotePath, isSafeRemotePath } from '../remote/address.js';
+import { parseDiskFree, parseListing, parseProbe, parseSha256sum, type ListedEntry } from '../remote/commands.js';
+import type { SshConnection } from '../remote/ssh-connection.js';
+import {
+  DB_FILE,
+  LIST_TIMEOUT_MS,
+  MAX_TREE_ENTRIES,
+  MAX_VALIDATOR_OUTPUT_BYTES,
+  READ_TIMEOUT_MS,
+  STREAM_IDLE_TIMEOUT_MS,
+  transferBudgetMs,
+  VALIDATOR_TIMEOUT_MS,
+  type DiskSpace,
+  type EntryType,
+  type FetchedDatabase,
+  type ReadOutcome,
+  type SnapshotStore,
+  type StoreContext,
+  type StoreEntry,
+  type ValidatorRun,
+} from './store.js';
+
+/** The default AtoCore root on Dalidou. */
+export const DEFAULT_REMOTE_ROOT = '/srv/storage/atocore';
+
+// about 200 bytes per entry in the worst case
+const MAX_LISTING_BYTES = MAX_TREE_ENTRIES * 256;
+const MAX_HASH_ARGUMENT_BYTES = 32 * 1024;
+
+function entryType(findType: string): EntryType {
+  if (findType === 'f') return 'file';
+  if (findType === 'd') return 'dir';
+  if (findType === 'l') return 'symlink';
+  return 'other';
+}
+
+function toEntry(listed: ListedEntry): StoreEntry {
+  return { path: listed.path, type: entryType(listed.type), size: listed.size, linkTarget: listed.linkTarget };
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' ').slice(0, 500);
+}
+
+/**
+ * Snapshots on a host reached over SSH. Every operation is one command from the fixed list
+ * (src/remote/commands.ts) on the one multiplexed connection.
+ */
+export class SshSnapshotStore implements SnapshotStore {
+  readonly kind = 'ssh' as const;
+  readonly snapshotsDir: string;
+  readonly where: string;
+  readonly #connection: SshConnection;
+  readonly #context: StoreContext;
+  readonly #ownsConnection: boolean;
+
+  private constructor(connection: SshConnection, snapshotsDir: string, context: StoreContext, ownsConnection: boolean) {
+    this.#connection = connection;
+    this.snapshotsDir = snapshotsDir;
+    this.where = `${connection.where} ${snapshotsDir}`;
+    this.#context = context;
+    this.#ownsConnection = ownsConnection;
+  }
+
+  /** Resolves `<root>/backups/snapshots` or `<root>/snapshots` on the host; neither is a usage error naming the flag. */
+  static async open(connection: SshConnection, root: string, flag: string, context: StoreContext, ownsConnection = true): Promise<SshSnapshotStore> {
+    const base = checkRemotePath(root, flag);
+    const candidates = [`${base === '/' ? '' : base}/backups/snapshots`, `${base === '/' ? '' : base}/snapshots`];
+    const result = await connection.exec(
+      { op: 'probe', paths: [base, ...candidates] },
+      { what: `looking for the snapshots under ${base}`, timeoutMs: context.deadline.bound(LIST_TIMEOUT_MS), signal: context.signal, maxStdoutBytes: 64 * 1024 },
+    );
+    const found = parseProbe(result.stdout);
+    if (found.get(base) !== 'd') throw new UsageError(`${flag}: ${base} is not a directory on ${connection.where}${result.stderr ? ` (${firstLine(result.stderr)})` : ''}`);
+    const snapshotsDir = candidates.find((candidate) => found.get(candidate) === 'd');
+    if (!snapshotsDir) throw new UsageError(`${flag}: no snapshots directory under ${base} on ${connection.where} (looked for ${candidates.join(' and ')})`);
+    return new SshSnapshotStore(connection, snapshotsDir, context, ownsConnection);
+  }
+
+  #full(stamp: SnapshotStamp, path?: string): string {
+    return path === undefined ? `${this.snapshotsDir}/${stamp}` : `${this.snapshotsDir}/${stamp}/${path}`;
+  }
+
+  async #list(path: string, recursive: boolean, what: string): Promise<StoreEntry[]> {
+    const result = await this.#connection.exec(
+      { op: 'list', path, recursive },
+      { what, timeoutMs: this.#context.deadline.bound(LIST_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: MAX_LISTING_BYTES },
+    );
+    if (result.overflowed) throw new InfrastructureError(`${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`);
+    if (result.exitCode !== 0) throw new InfrastructureError(`${what} on ${this.#connection.where}: find exited ${result.exitCode}: ${firstLine(result.stderr)}`);
+    return parseListing(result.stdout).map(toEntry);
+  }
+
+  async listSnapshots(): Promise<StoreEntry[]> {
+    const entries = await this.#list(this.snapshotsDir, false, `listing ${this.snapshotsDir}`);
+    return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]> {
+    const entries = await this.#list(this.#full(stamp), true, `listing snapshot ${stamp}`);
+    return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome> {
+    const full = this.#full(stamp, path);
+    if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
+    const result = await this.#connection.exec(
+      { op: 'read', path: full, maxBytes: maxBytes + 1 },
+      { what: `reading ${full}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: maxBytes + 1 },
+    );
+    if (result.exitCode !== 0 && !result.overflowed) throw new InfrastructureError(`reading ${full} on ${this.#connection.where}: head exited ${result.exitCode}: ${firstLine(result.stderr)}`);
+    if (result.stdout.length > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
+    return { ok: true, data: result.stdout };
+  }
+
+  async hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>> {
+    const hashes = new Map<string, string>();
+    const batches: string[][] = [];
+    let batch: string[] = [];
+    let length = 0;
+    for (const path of paths) {
+      const full = this.#full(stamp, path);
+      if (!isSafeRemotePath(full)) continue;
+      if (batch.length > 0 && length + full.length > MAX_HASH_ARGUMENT_BYTES) {
+        batches.push(batch);
+        batch = [];
+        length = 0;
+      }
+      batch.push(path);
+      length += full.length + 3;
+    }
+    if (batch.length > 0) batches.push(batch);
+    for (const group of batches) {
+      const fulls = group.map((path) => this.#full(stamp, path));
+      const result = await this.#connection.exec(
+        { op: 'sha256', paths: fulls },
+        {
+          what: `hashing ${group.length} file(s) of ${stamp}`,
+          // no size known here: allow for large files; the run's --timeout still bounds it
+          timeoutMs: this.#context.deadline.bound(transferBudgetMs(4 * 1024 * 1024 * 1024)),
+          signal: this.#context.signal,
+          maxStdoutBytes: 1024 * 1024,
+        },
+      );
+      const parsed = parseSha256sum(result.stdout.toString('utf8'));
+      if (result.exitCode !== 0) throw new InfrastructureError(`hashing files of ${stamp} on ${this.#connection.where}: sha256sum exited ${result.exitCode}: ${firstLine(result.stderr)}`);
+      group.forEach((path, index) => {
+        const hash = parsed.get(fulls[index]!);
+        if (hash) hashes.set(path, hash);
+      });
+    }
+    return hashes;
+  }
+
+  async fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
+    const dir = await mkdtemp(join(scratchDir, `atocore-drill-deep-${stamp}-`));
+    const dispose = async (): Promise<void> => {
+      await rm(dir, { recursive: true, force: true });
+    };
+    const sha256: Record<string, string> = {};
+    let bytes = 0;
+    try {
+      // the -wal too when the listing has one: the harness checks what a restore would read
+      for (const name of [DB_FILE, `${DB_FILE}-wal`]) {
+        const entry = files.find((f) => f.path === name && f.type === 'file');
+        if (!entry) continue;
+        const full = this.#full(stamp, name);
+        if (!isSafeRemotePath(full)) continue;
+        const streamed = await this.#connection.streamToFile({ op: 'stream', path: full }, join(dir, name === DB_FILE ? 'atocore.db' : 'atocore.db-wal'), {
+          what: `streaming ${full}`,
+          timeoutMs: this.#context.deadline.bound(transferBudgetMs(entry.size)),
+          idleTimeoutMs: this.#context.deadline.bound(STREAM_IDLE_TIMEOUT_MS),
+          maxBytes: entry.size,
+          signal: this.#context.signal,
+        });
+        if (streamed.exitCode !== 0) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: cat exited ${streamed.exitCode}: ${firstLine(streamed.stderr)}`);
+        if (streamed.bytes !== entry.size) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: got ${streamed.bytes} bytes, the listing said ${entry.size}; the file changed during the run`);
+        sha256[name] = streamed.sha256;
+        bytes += streamed.bytes;
+      }
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+    return { path: join(dir, 'atocore.db'), privateCopy: true, sha256, bytes, dispose };
+  }
+
+  async diskSpace(): Promise<DiskSpace> {
+    const result = await this.#connection.exec(
+      { op: 'disk-free', path: this.snapshotsDir },
+      { what: `free space of ${this.snapshotsDir}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: 64 * 1024 },
+    );
+    const space = result.exitCode === 0 ? parseDiskFree(result.stdout.toString('utf8')) : null;
+    if (!space) throw new InfrastructureError(`free space of ${this.snapshotsDir} on ${this.#connection.where}: df exited ${result.exitCode}: ${firstLine(result.stderr || result.stdout.toString('utf8'))}`);
+    return space;
+  }
+
+  async runValidator(argv: readonly string[], stamp: SnapshotStamp): Promise<ValidatorRun> {
+    const result = await this.#connection.exec(
+      { op: 'validator', argv, stamp },
+      { what: `AtoCore's validator for ${stamp}`, timeoutMs: this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: MAX_VALIDATOR_OUTPUT_BYTES },
+    );
+    let couldNotRun: string | null = null;
+    // 126/127: the shell could not find or run the command
+    if (result.exitCode === 126 || result.exitCode === 127) couldNotRun = `${argv[0]} could not be run on ${this.#connection.where} (exit ${result.exitCode}): ${firstLine(result.stderr)}`;
+    else if (result.signal) couldNotRun = `killed by ${result.signal} on ${this.#connection.where}`;
+    else if (result.overflowed) couldNotRun = `printed more than ${MAX_VALIDATOR_OUTPUT_BYTES} bytes`;
+    return { exitCode: result.exitCode, stdout: result.stdout.toString('utf8'), stderr: result.stderr, durationMs: result.durationMs, couldNotRun };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsConnection) this.#connection.close();
+  }
+}

@@ -1,0 +1,98 @@
+import type { SnapshotStamp } from '../atocore/stamp.js';
+import type { Deadline } from '../common/deadline.js';
+
+/** What a listing says an entry is; links are reported, never followed. */
+export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface StoreEntry {
+  /** a name in `snapshots/`, or a path relative to the snapshot directory (POSIX separators) */
+  readonly path: string;
+  readonly type: EntryType;
+  readonly size: number;
+  readonly linkTarget: string | null;
+}
+
+export type ReadOutcome = { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly reason: string };
+
+/** A snapshot database made available for the harness's own checks. */
+export interface FetchedDatabase {
+  readonly path: string;
+  /** true: a file the harness owns (streamed here) and may open directly; false: the original, to be copied first */
+  readonly privateCopy: boolean;
+  /** computed on the way when the file was streamed, so it need not be read a second time */
+  readonly sha256: Readonly<Record<string, string>>;
+  readonly bytes: number;
+  dispose(): Promise<void>;
+}
+
+export interface ValidatorRun {
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  /** set when it could not be run at all (not started, killed, timed out) */
+  readonly couldNotRun: string | null;
+}
+
+export interface DiskSpace {
+  readonly totalBytes: number;
+  readonly availableBytes: number;
+}
+
+/** Everything an operation needs to stay bounded: the run's budget and the interruption signal. */
+export interface StoreContext {
+  readonly deadline: Deadline;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Where snapshots are read from: a directory on this machine or a host over SSH. The checks
+ * only see this interface, so `--dir` and `--ssh` run the same checks on the same facts.
+ * Every method only reads. Problems reaching the data throw InfrastructureError; problems
+ * of the data itself (a file too large to be metadata) come back as values.
+ */
+export interface SnapshotStore {
+  readonly kind: 'dir' | 'ssh';
+  /** for messages and the report: `dir /x/backups/snapshots`, `drill@dalidou:22 /srv/…/snapshots` */
+  readonly where: string;
+  readonly snapshotsDir: string;
+  /** the entries of `snapshots/` (names only, no descent) */
+  listSnapshots(): Promise<StoreEntry[]>;
+  /** every entry under one snapshot directory, recursively, links not followed */
+  listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]>;
+  /** a regular file of a snapshot, at most maxBytes (more is `ok: false`) */
+  readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome>;
+  /** SHA-256 of regular files of a snapshot, by relative path */
+  hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>>;
+  /** the snapshot's database (and its `-wal` when the listing has one), ready for integrity_check */
+  fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase>;
+  /** free space on the filesystem that holds the snapshots */
+  diskSpace(): Promise<DiskSpace>;
+  /** AtoCore's own validator for one stamp, run where the snapshots are */
+  runValidator(argv: readonly string[], stamp: SnapshotStamp): Promise<ValidatorRun>;
+  close(): Promise<void>;
+}
+
+export const METADATA_FILE = 'backup-metadata.json';
+export const DB_FILE = 'db/atocore.db';
+export const REGISTRY_FILE = 'config/project-registry.json';
+export const CHROMA_DIR = 'chroma';
+
+/** Bounds on what is read into memory. */
+export const MAX_METADATA_BYTES = 1024 * 1024;
+export const MAX_REGISTRY_BYTES = 8 * 1024 * 1024;
+export const MAX_VALIDATOR_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** a snapshot with more entries than this is refused as not an AtoCore snapshot */
+export const MAX_TREE_ENTRIES = 200_000;
+
+/** Per-operation time limits, each capped by what is left of the run's --timeout. */
+export const LIST_TIMEOUT_MS = 60_000;
+export const READ_TIMEOUT_MS = 60_000;
+export const VALIDATOR_TIMEOUT_MS = 5 * 60_000;
+export const STREAM_IDLE_TIMEOUT_MS = 60_000;
+/** hashing and streaming get this much time per MiB on top of a minute: slow disks, not stalls */
+export const MS_PER_MIB = 2_000;
+
+export function transferBudgetMs(bytes: number): number {
+  return 60_000 + Math.ceil(bytes / (1024 * 1024)) * MS_PER_MIB;
+}
