@@ -15,6 +15,24 @@ export function dockerStatus(): InfraStatus {
   }
 }
 
+/** OpenSSH's server and ssh-keygen, for the validate tests that start a real sshd on loopback. */
+export function sshdStatus(): InfraStatus {
+  try {
+    execFileSync(SSHD, ['-V'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (error) {
+    // `sshd -V` exits non-zero on some versions but still prints its version; only a spawn failure counts
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: `${SSHD} is missing; install openssh-server (.ci/run does)` };
+  }
+  try {
+    execFileSync('ssh-keygen', ['-l', '-f', '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: 'ssh-keygen is missing; install openssh-client (.ci/run does)' };
+  }
+  return { ok: true, reason: '' };
+}
+
+export const SSHD = '/usr/sbin/sshd';
+
 /**
  * Tests that need real infrastructure run when it is there. When it is missing: under
  * CI=true a failing test says so (never a silent skip); locally the suite is skipped and

@@ -1,0 +1,294 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { stampOf, type SnapshotStamp } from '../src/atocore/stamp.js';
+import { UsageError } from '../src/common/errors.js';
+import { checkRemotePath, parseOffhostTarget, parseSshAddress } from '../src/remote/address.js';
+import { parseDiskFree, parseListing, parseSha256sum, renderRemoteCommand, validatorArgv } from '../src/remote/commands.js';
+import { fingerprint, hostKeyAlgorithmsFor, parseKnownHosts, verifyHostKey } from '../src/remote/known-hosts.js';
+import { SecretText } from '../src/remote/identity.js';
+import { checkComplete, missingCommittedRows, type RowIndex } from '../src/validation/database.js';
+import { checkImmutable, emptyLedger, selectForDeepCheck } from '../src/validation/ledger.js';
+import { checkDiskHeadroom, checkListing, checkOffhost, checkRpo, checkSizeAnomaly, type SnapshotSummary } from '../src/validation/overall-checks.js';
+import { checkRetention, planRetention, retentionGaps } from '../src/validation/retention.js';
+import { checkMetadata, checkPaths, linkDestinationInside } from '../src/validation/snapshot-checks.js';
+
+const s = (text: string): SnapshotStamp => text as SnapshotStamp;
+const key = (type: string, body: string): Buffer => {
+  const name = Buffer.from(type);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(name.length);
+  return Buffer.concat([length, name, Buffer.from(body)]);
+};
+const ED = key('ssh-ed25519', 'the-real-host-key-0123456789abcdef');
+const OTHER = key('ssh-ed25519', 'somebody-elses-key-0123456789abcd');
+const RSA = key('ssh-rsa', 'an-rsa-key-of-the-same-host-012345');
+const hashed = (name: string): string => {
+  const salt = Buffer.from('0123456789abcdefghij');
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+};
+
+describe('known_hosts (OpenSSH format)', () => {
+  const file = parseKnownHosts(
+    [
+      '# comment',
+      `dalidou,10.0.0.5 ssh-ed25519 ${ED.toString('base64')} root@dalidou`,
+      `[dalidou]:2222 ssh-ed25519 ${ED.toString('base64')}`,
+      `${hashed('[backup.example]:2200')} ssh-ed25519 ${ED.toString('base64')}`,
+      `*.lab,!evil.lab ssh-ed25519 ${ED.toString('base64')}`,
+      `@revoked * ssh-ed25519 ${OTHER.toString('base64')}`,
+      `@cert-authority *.example ssh-ed25519 ${OTHER.toString('base64')}`,
+      `rsahost ssh-rsa ${RSA.toString('base64')}`,
+      'broken line',
+      `mismatch ssh-rsa ${ED.toString('base64')}`,
+    ].join('\n'),
+    '/k',
+  );
+
+  it('matches plain names, the [host]:port form, hashed entries and wildcards; negation rules a line out', () => {
+    expect(verifyHostKey(file, 'dalidou', 22, ED).outcome).toBe('match');
+    expect(verifyHostKey(file, 'DALIDOU', 22, ED).outcome).toBe('match');
+    expect(verifyHostKey(file, '10.0.0.5', 22, ED).outcome).toBe('match');
+    expect(verifyHostKey(file, 'dalidou', 2222, ED).outcome).toBe('match');
+    expect(verifyHostKey(file, 'backup.example', 2200, ED).outcome).toBe('match');
+    expect(verifyHostKey(file, 'backup.example', 22, ED).outcome).toBe('unknown');
+    expect(verifyHostKey(file, 'nas.lab', 22, ED).outcome).toBe('match');
+    expect(verifyHostKey(file, 'evil.lab', 22, ED).outcome).toBe('unknown');
+  });
+
+  it('a different key for a known host is "changed"; a @revoked key is refused; an unknown host is "unknown"', () => {
+    expect(verifyHostKey(file, 'dalidou', 22, RSA)).toMatchObject({ outcome: 'changed', knownTypes: ['ssh-ed25519'] });
+    expect(verifyHostKey(file, 'nowhere', 22, OTHER).outcome).toBe('revoked');
+    expect(verifyHostKey(file, 'nowhere', 22, ED).outcome).toBe('unknown');
+    // a certificate authority line is not a host key (certificates are not supported)
+    expect(verifyHostKey(file, 'ca.example', 22, OTHER).outcome).toBe('revoked');
+  });
+
+  it('skips lines it cannot read (as ssh does) and says which', () => {
+    expect(file.skipped).toEqual([9, 10]);
+  });
+
+  it('offers only the host key algorithms known_hosts has for the host', () => {
+    expect(hostKeyAlgorithmsFor(file, 'dalidou', 22)).toEqual(['ssh-ed25519']);
+    expect(hostKeyAlgorithmsFor(file, 'rsahost', 22)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    expect(hostKeyAlgorithmsFor(file, 'unknown', 22)).toBeNull();
+  });
+
+  it('fingerprints like OpenSSH (SHA256:, unpadded base64)', () => {
+    expect(fingerprint(ED)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+});
+
+describe('addresses and remote arguments', () => {
+  it('parses [USER@]HOST[:PORT] and refuses anything else, naming the flag', () => {
+    expect(parseSshAddress('backup@dalidou:2222')).toEqual({ user: 'backup', host: 'dalidou', port: 2222 });
+    expect(parseSshAddress('drill@[::1]:2200')).toEqual({ user: 'drill', host: '::1', port: 2200 });
+    expect(parseSshAddress('dalidou').port).toBe(22);
+    for (const bad of ['', 'dalidou:0', 'dalidou:99999', 'dal idou', '-oProxyCommand=x', 'a@b@', 'host:port', 'u$er@host', '[::1']) {
+      expect(() => parseSshAddress(bad), bad).toThrow(/--ssh/);
+    }
+  });
+
+  it('parses --offhost [USER@]HOST[:PORT]:PATH or a local directory', () => {
+    expect(parseOffhostTarget('nas:/volume1/atocore')).toMatchObject({ kind: 'ssh', address: { host: 'nas', port: 22 }, path: '/volume1/atocore' });
+    expect(parseOffhostTarget('copy@nas:2222:/v/a/')).toMatchObject({ kind: 'ssh', address: { user: 'copy', port: 2222 }, path: '/v/a' });
+    expect(parseOffhostTarget('/mnt/nas/atocore')).toEqual({ kind: 'dir', path: '/mnt/nas/atocore' });
+    expect(() => parseOffhostTarget('nas:relative/path')).toThrow(/--offhost/);
+    expect(() => parseOffhostTarget("nas:/a/'$(reboot)'")).toThrow(/--offhost/);
+  });
+
+  it('remote paths must be absolute, without "..", from the safe set', () => {
+    expect(checkRemotePath('/srv/storage/atocore/', '--root')).toBe('/srv/storage/atocore');
+    for (const bad of ['relative', '/srv/../etc', '/srv/$(id)', "/srv/a'b", '/srv/a\nb', '/srv/`x`']) expect(() => checkRemotePath(bad, '--root')).toThrow(UsageError);
+  });
+
+  it('renders only fixed, quoted commands; unsafe paths and non-stamps are refused before anything is sent', () => {
+    expect(renderRemoteCommand({ op: 'read', path: '/srv/a b/backup-metadata.json', maxBytes: 10 })).toBe("LC_ALL=C head -c 10 -- '/srv/a b/backup-metadata.json'");
+    expect(renderRemoteCommand({ op: 'sha256', paths: ['/a/1', '/a/2'] })).toBe("LC_ALL=C sha256sum -b -- '/a/1' '/a/2'");
+    expect(renderRemoteCommand({ op: 'disk-free', path: '/srv' })).toBe("LC_ALL=C df -Pk -- '/srv'");
+    expect(() => renderRemoteCommand({ op: 'stream', path: '/srv/x;reboot' })).toThrow(UsageError);
+    expect(() => renderRemoteCommand({ op: 'validator', argv: ['true'], stamp: '20260101T060000Z\n' })).toThrow(/not a snapshot stamp/);
+    const argv = validatorArgv(['docker', 'exec', 'atocore', 'python', '-m', 'atocore.ops.backup', 'validate', '{stamp}'], '20260407T060000Z');
+    expect(argv.at(-1)).toBe('20260407T060000Z');
+    expect(renderRemoteCommand({ op: 'validator', argv: ["it's", 'x'], stamp: '20260407T060000Z' })).toBe("'it'\\''s' 'x'");
+    expect(validatorArgv(['atocore-validate'], '20260407T060000Z')).toEqual(['atocore-validate', '20260407T060000Z']);
+    expect(() => validatorArgv(['v', '{stamp}'], '$(reboot)')).toThrow(UsageError);
+  });
+
+  it('parses listings with any name (NUL-separated), sha256sum escapes and df -P', () => {
+    const listing = parseListing(Buffer.from('d\x004096\x001712556000.5\x00\x00a\nb\x00l\x0011\x001712556000.0\x00/etc/passwd\x00chroma/x\x00'));
+    expect(listing).toEqual([
+      { type: 'd', size: 4096, mtimeMs: 1712556000500, linkTarget: null, path: 'a\nb' },
+      { type: 'l', size: 11, mtimeMs: 1712556000000, linkTarget: '/etc/passwd', path: 'chroma/x' },
+    ]);
+    const hash = 'a'.repeat(64);
+    expect(parseSha256sum(`${hash} */s/db\n\\${hash} */s/back\\\\slash\n`)).toEqual(new Map([['/s/db', hash], ['/s/back\\slash', hash]]));
+    expect(parseDiskFree('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/my disk 1000 400 600 40% /srv/my mount\n')).toEqual({ totalBytes: 1000 * 1024, availableBytes: 600 * 1024 });
+    expect(parseDiskFree('garbage')).toBeNull();
+  });
+
+  it('a secret never prints', () => {
+    const secret = new SecretText('-----BEGIN OPENSSH PRIVATE KEY----- abc');
+    expect(`${secret}`).toBe('[redacted]');
+    expect(JSON.stringify({ secret })).toBe('{"secret":"[redacted]"}');
+    expect(secret.reveal()).toContain('abc');
+  });
+});
+
+describe('retention (7 daily, 4 weekly, 6 monthly)', () => {
+  const daily = (from: string, to: string): SnapshotStamp[] => {
+    const out: SnapshotStamp[] = [];
+    for (let t = Date.parse(`${from}T06:00:00Z`); t <= Date.parse(`${to}T06:00:00Z`); t += 86_400_000) out.push(stampOf(new Date(t)));
+    return out;
+  };
+  const kept = planRetention(daily('2025-10-01', '2026-04-08')).kept;
+
+  it('keeps what AtoCore cleanup keeps, and exactly that passes', () => {
+    expect(kept).toEqual([
+      '20251101T060000Z', '20251201T060000Z', '20260101T060000Z', '20260201T060000Z', '20260301T060000Z', '20260315T060000Z', '20260322T060000Z', '20260329T060000Z',
+      '20260401T060000Z', '20260402T060000Z', '20260403T060000Z', '20260404T060000Z', '20260405T060000Z', '20260406T060000Z', '20260407T060000Z', '20260408T060000Z',
+    ]);
+    expect(checkRetention(kept, null).status).toBe('pass');
+  });
+
+  it('keeps the newest of a day (a pre-restore snapshot the same day is due for pruning)', () => {
+    expect(planRetention([s('20260408T060000Z'), s('20260408T101500Z')])).toEqual({ kept: ['20260408T101500Z'], prune: ['20260408T060000Z'] });
+  });
+
+  it('a missed day warns, a missing Sunday or 1st fails, a backlog warns and a week of it fails', () => {
+    const noThursday = kept.filter((x) => x !== '20260402T060000Z');
+    expect(checkRetention(noThursday, null)).toMatchObject({ status: 'warn', evidence: { missing_days: ['2026-04-02'] } });
+    const noSunday = kept.filter((x) => x !== '20260322T060000Z');
+    expect(checkRetention(noSunday, null)).toMatchObject({ status: 'fail', evidence: { missing_sundays: ['2026-03-22'] } });
+    const noFirst = kept.filter((x) => x !== '20260101T060000Z');
+    expect(checkRetention(noFirst, null)).toMatchObject({ status: 'fail', evidence: { missing_firsts_of_month: ['2026-01-01'] } });
+    expect(checkRetention([...kept, s('20260310T060000Z')], null)).toMatchObject({ status: 'warn', evidence: { prune_due: ['20260310T060000Z'] } });
+    expect(checkRetention(daily('2026-02-02', '2026-04-08'), null).status).toBe('fail');
+  });
+
+  it('the oldest snapshot ever seen (ledger) extends what must still be there', () => {
+    const young = kept.filter((x) => x >= '20260301T060000Z');
+    expect(retentionGaps(young, null).missingFirsts).toEqual([]);
+    expect(retentionGaps(young, s('20251101T060000Z')).missingFirsts).toEqual(['2026-02-01', '2026-01-01', '2025-12-01', '2025-11-01']);
+  });
+});
+
+describe('overall checks', () => {
+  const summary = (stamp: string, dbBytes: number, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({ stamp: s(stamp), dbBytes, totalBytes: dbBytes, hasChroma: true, failed: false, ...extra });
+  const now = Date.parse('2026-04-08T07:00:00Z');
+
+  it('rpo.fresh counts from the newest usable snapshot, Chroma separately', () => {
+    const series = [summary('20260407T060000Z', 100), summary('20260408T060000Z', 100)];
+    expect(checkRpo(series, now, 24 * 3_600_000, 8 * 86_400_000)).toMatchObject({ result: { status: 'pass' }, rpoSeconds: 3600 });
+    expect(checkRpo(series, now + 2 * 86_400_000, 24 * 3_600_000, null).result.status).toBe('fail');
+    const newestBroken = [summary('20260406T060000Z', 100), summary('20260408T060000Z', 100, { failed: true })];
+    expect(checkRpo(newestBroken, now, 24 * 3_600_000, null)).toMatchObject({ result: { status: 'fail', evidence: { newest_usable: '20260406T060000Z' } } });
+    const noChroma = series.map((x) => ({ ...x, hasChroma: false }));
+    expect(checkRpo(noChroma, now, 24 * 3_600_000, 8 * 86_400_000).result.message).toMatch(/no usable snapshot includes Chroma/);
+    expect(checkRpo([], now, 1, null).result.status).toBe('fail');
+  });
+
+  it('size.anomaly: the newest dropping fails, an older drop warns', () => {
+    const steady = ['20260401', '20260402', '20260403', '20260404'].map((d) => summary(`${d}T060000Z`, 1000));
+    expect(checkSizeAnomaly(steady, 50).status).toBe('pass');
+    expect(checkSizeAnomaly([...steady, summary('20260405T060000Z', 400)], 50).status).toBe('fail');
+    expect(checkSizeAnomaly([...steady.slice(0, 2), summary('20260403T060000Z', 100), ...steady.slice(3)], 50).status).toBe('warn');
+  });
+
+  it('disk.headroom: fewer than 2 newest snapshots of room fails, fewer than 10 warns', () => {
+    const newest = summary('20260408T060000Z', 1_000);
+    expect(checkDiskHeadroom({ totalBytes: 1e9, availableBytes: 1_500 }, newest).status).toBe('fail');
+    expect(checkDiskHeadroom({ totalBytes: 1e9, availableBytes: 5_000 }, newest).status).toBe('warn');
+    expect(checkDiskHeadroom({ totalBytes: 1e9, availableBytes: 50_000 }, newest).status).toBe('pass');
+  });
+
+  it('snapshots.listing names what is not a snapshot, JSON-escaped', () => {
+    const result = checkListing('here', [
+      { path: '20260408T060000Z', type: 'dir', size: 0, linkTarget: null },
+      { path: '20260408T060000Z\n', type: 'dir', size: 0, linkTarget: null },
+    ]);
+    expect(result.status).toBe('warn');
+    expect(result.message).toContain('"20260408T060000Z\\n"');
+    expect(checkListing('here', []).status).toBe('fail');
+  });
+
+  it('offhost.copy: same files and hashes pass; missing, changed or absent fail', () => {
+    const here = { files: new Map([['db/atocore.db', { size: 3, sha256: 'a' }], ['backup-metadata.json', { size: 2, sha256: 'b' }]]) };
+    expect(checkOffhost('nas', s('20260408T060000Z'), here, here, '20260408T060000Z').status).toBe('pass');
+    const changed = { files: new Map([['db/atocore.db', { size: 3, sha256: 'x' }], ['backup-metadata.json', { size: 2, sha256: 'b' }]]) };
+    expect(checkOffhost('nas', s('20260408T060000Z'), here, changed, '20260408T060000Z')).toMatchObject({ status: 'fail', evidence: { differing: [{ path: 'db/atocore.db' }] } });
+    expect(checkOffhost('nas', s('20260408T060000Z'), here, null, '20260407T060000Z').message).toMatch(/its newest is 20260407T060000Z/);
+  });
+});
+
+describe('per-snapshot checks on facts', () => {
+  const stamp = s('20260408T060000Z');
+  const metadata = (fields: Record<string, unknown>): Buffer =>
+    Buffer.from(
+      JSON.stringify({
+        created_at: '2026-04-08T06:00:00+00:00',
+        backup_root: `/srv/storage/atocore/backups/snapshots/${stamp}`,
+        db_snapshot_path: `/srv/storage/atocore/backups/snapshots/${stamp}/db/atocore.db`,
+        db_size_bytes: 4096,
+        registry_snapshot_path: '',
+        chroma_snapshot_path: '',
+        chroma_snapshot_bytes: 0,
+        chroma_snapshot_files: 0,
+        chroma_snapshot_included: false,
+        vector_store_note: 'x',
+        ...fields,
+      }),
+    );
+  const files = [{ path: 'backup-metadata.json', type: 'file' as const, size: 10, linkTarget: null }];
+
+  it('snapshot.metadata: fields, types, created_at against the stamp', () => {
+    expect(checkMetadata(stamp, files, { ok: true, data: metadata({}) }).result.status).toBe('pass');
+    expect(checkMetadata(stamp, files, { ok: true, data: metadata({ db_size_bytes: '4096' }) }).result.message).toMatch(/db_size_bytes/);
+    expect(checkMetadata(stamp, files, { ok: true, data: metadata({ created_at: '2026-04-08T06:00:00' }) }).result.message).toMatch(/with a zone/);
+    expect(checkMetadata(stamp, files, { ok: true, data: metadata({ created_at: '2026-04-07T06:00:00Z' }) }).result.status).toBe('warn');
+    expect(checkMetadata(stamp, files, { ok: true, data: Buffer.from('[1]') }).result.status).toBe('fail');
+    expect(checkMetadata(stamp, [], null).result.message).toMatch(/missing/);
+    expect(checkMetadata(stamp, [{ ...files[0]!, type: 'symlink', linkTarget: '/etc/passwd' }], null).result.message).toMatch(/symlink.*not read/);
+  });
+
+  it('snapshot.paths: recorded paths of another snapshot or outside are findings; links leaving are refused', () => {
+    const { metadata: parsed } = checkMetadata(stamp, files, { ok: true, data: metadata({ db_snapshot_path: '/srv/storage/atocore/data/db/atocore.db' }) });
+    expect(checkPaths(stamp, `/srv/storage/atocore/backups/snapshots/${stamp}`, files, parsed)).toMatchObject({ status: 'fail', evidence: { recorded_paths_outside: [{ field: 'db_snapshot_path' }] } });
+    expect(linkDestinationInside('chroma/a/link', '../../db/atocore.db')).toBe('db/atocore.db');
+    expect(linkDestinationInside('chroma/link', '../../../etc')).toBeNull();
+    expect(linkDestinationInside('chroma/link', '/etc')).toBeNull();
+  });
+});
+
+describe('memory across runs and completeness', () => {
+  it('snapshot.immutable: first seen is recorded; a changed, vanished or new file later fails', () => {
+    const files = new Map([['db/atocore.db', { sha256: 'a'.repeat(64), size: 3 }]]);
+    const first = checkImmutable(s('20260408T060000Z'), undefined, files, '2026-04-08T07:00:00.000Z');
+    expect(first.result.status).toBe('pass');
+    expect(checkImmutable(s('20260408T060000Z'), first.entry, files, 'later').result.status).toBe('pass');
+    const rotten = new Map([['db/atocore.db', { sha256: 'b'.repeat(64), size: 3 }]]);
+    expect(checkImmutable(s('20260408T060000Z'), first.entry, rotten, 'later')).toMatchObject({ result: { status: 'fail', evidence: { changed: [{ path: 'db/atocore.db' }] } }, entry: { changed_since: 'later' } });
+    expect(checkImmutable(s('20260408T060000Z'), first.entry, new Map([...files, ['db/atocore.db-wal', { sha256: 'c', size: 0 }]]), 'later').result.message).toMatch(/appeared/);
+  });
+
+  it('--max-deep picks never-checked snapshots first (newest first), then the longest ago checked', () => {
+    const ledger = emptyLedger();
+    const entry = (at: string | null) => ({ first_seen: 'x', files: {}, deep_checked_at: at, deep_result: null, changed_since: null });
+    ledger.snapshots = { '20260401T060000Z': entry('2026-04-05T00:00:00Z'), '20260402T060000Z': entry('2026-04-03T00:00:00Z'), '20260403T060000Z': entry(null) };
+    const stamps = ['20260401T060000Z', '20260402T060000Z', '20260403T060000Z', '20260404T060000Z'].map(s);
+    expect([...selectForDeepCheck(stamps, ledger, 3)]).toEqual(['20260404T060000Z', '20260403T060000Z', '20260402T060000Z']);
+  });
+
+  it('snapshot.complete: rows older than the snapshot that the next one holds must be in it', () => {
+    const older: RowIndex = new Map([['memories', new Map([['m1', Date.parse('2026-04-01T00:00:00Z')]])]]);
+    const newer: RowIndex = new Map([
+      ['memories', new Map([['m1', Date.parse('2026-04-01T00:00:00Z')], ['m2', Date.parse('2026-04-01T12:00:00Z')], ['m3', Date.parse('2026-04-02T05:55:00Z')], ['m4', Date.parse('2026-04-02T07:00:00Z')]])],
+      ['memory_links', new Map([['l1', Date.parse('2026-03-01T00:00:00Z')]])],
+    ]);
+    const taken = Date.parse('2026-04-02T06:00:00Z');
+    // m3 is within the slack, m4 after, memory_links came with a migration
+    expect(missingCommittedRows(older, taken, newer, 10 * 60_000).map((m) => m.id)).toEqual(['m2']);
+    const inspection = (rows: RowIndex) => ({ integrity: { ok: true, messages: ['ok'] }, foreignKeys: { ok: true, violations: [] }, error: null, rows });
+    expect(checkComplete('A', taken, inspection(older), { stamp: 'B', inspection: inspection(newer) }).status).toBe('fail');
+    expect(checkComplete('A', taken, inspection(older), null).status).toBe('skip');
+  });
+});
