@@ -16,6 +16,8 @@ const work = mkdtempSync(join(tmpdir(), 'atocore-drill-action-'));
 const action = actionCheckout(work);
 const HEAD = 'f00dfeed0123456789abcdef0123456789abcdef';
 const STAMP = /^\d{8}T\d{6}Z$/;
+const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+const HOSTS = 'dalidou ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE';
 
 let api: LoopbackGitHubApi | undefined;
 const jobs: RunnerJob[] = [];
@@ -223,13 +225,19 @@ describe('bad input fails the step with a message naming the input, before anyth
     [{ publish: 'check-run', 'github-token': '' }, 'input publish: check-run needs input github-token'],
     [{ 'ssh-host': 'dalidou' }, 'input ssh-host is for mode validate'],
     [{ mode: 'validate' }, 'input ssh-host is required in mode validate'],
-    [{ mode: 'validate', 'ssh-host': 'dalidou', 'ssh-port': '0', 'known-hosts': 'dalidou ssh-ed25519 AAAA' }, 'input ssh-port: "0" is not a port number'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'ssh-port': '0', 'known-hosts': HOSTS }, 'input ssh-port: "0" is not a port number'],
     [{ mode: 'validate', 'ssh-host': 'atocore@dalidou', 'known-hosts': 'x y z' }, 'input ssh-host: "atocore@dalidou" is not a host name'],
-    [{ mode: 'validate', 'ssh-host': 'dalidou' }, 'input known-hosts is required in mode validate'],
-    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': 'dalidou ssh-ed25519 AAAA', 'ssh-key': 'hunter2-not-a-key' }, 'input ssh-key: not a private key'],
-    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': 'dalidou ssh-ed25519 AAAA', rpo: 'daily' }, 'input rpo: "daily" is not a duration'],
-    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': 'dalidou ssh-ed25519 AAAA', root: 'srv/atocore' }, 'input root: "srv/atocore" is not an absolute path'],
-    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': 'dalidou ssh-ed25519 AAAA', image: 'atocore:2' }, 'input image is for mode drill'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou' }, 'input ssh-key is required in mode validate'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'ssh-key': KEY }, 'input known-hosts is required in mode validate'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': 'hunter2-not-a-key' }, 'input ssh-key: not a private key'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': 'no/such/known_hosts', 'ssh-key': KEY }, 'input known-hosts: '],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': KEY, rpo: 'daily' }, 'input rpo: "daily" is not a duration'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': KEY, root: 'srv/atocore' }, 'input root: "srv/atocore" is not an absolute path'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': KEY, root: '/srv/$(reboot)' }, 'input root: "/srv/$(reboot)" must be an absolute path made of'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': KEY, deep: 'yes' }, 'input deep: "yes" is not true or false'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': KEY, offhost: 'nas:relative/path' }, 'input offhost: "nas:relative/path" is not [USER@]HOST[:PORT]:PATH'],
+    [{ mode: 'validate', 'ssh-host': 'dalidou', 'known-hosts': HOSTS, 'ssh-key': KEY, image: 'atocore:2' }, 'input image is for mode drill'],
+    [{ offhost: 'nas:/backups' }, 'input offhost is for mode validate'],
   ])('%j', async (inputs, message) => {
     const runner = await job('github', { inputs });
     const main = await runner.run('main', 30_000);

@@ -7,21 +7,27 @@ import { UsageError } from '../common/errors.js';
 import type { FailOn } from '../engine/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import type { PublishMode } from '../reporting/github-publish.js';
+import { checkRemotePath, parseOffhostTarget, parseSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
+import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
 import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
 import { DEFAULT_CHECK_NAME, Input, ReportFile } from './constants.js';
 
 /** Validate mode's inputs: a backup root over SSH, read-only. */
 export interface ValidateActionInputs {
-  readonly host: string;
-  readonly user: string;
-  readonly port: number;
-  /** the private key's text (a secret), or null to use the runner's SSH agent / default keys */
-  readonly privateKey: string | null;
-  /** known_hosts lines (a secret's text) or the path of a known_hosts file */
+  readonly address: SshAddress;
+  /** the private key's text (a secret); it stays in memory, never written to disk */
+  readonly privateKey: string;
+  /** known_hosts lines (a secret's or variable's text) or the path of a known_hosts file */
   readonly knownHosts: { readonly text: string } | { readonly path: string };
   readonly root: string;
   readonly rpoMs: number;
   readonly timeoutMs: number;
+  /** stream every snapshot database and run the harness's own integrity check on it */
+  readonly deep: boolean;
+  /** the off-host copy, checked against the newest snapshot */
+  readonly offhost: OffhostTarget | null;
+  /** AtoCore's validator as argv with {stamp}; null: not run */
+  readonly validator: readonly string[] | null;
 }
 
 /** Every input of the action, read once and validated: nothing else calls getInput. */
@@ -140,13 +146,16 @@ function validateInputs(): ValidateActionInputs {
   if (host === null) throw new UsageError(`input ${Input.SshHost} is required in mode validate: the host that holds the backups (e.g. Dalidou)`);
   if (/[\s@]/.test(host)) throw new UsageError(`input ${Input.SshHost}: "${host}" is not a host name (give the user in ${Input.SshUser}, the port in ${Input.SshPort})`);
   const portText = text(Input.SshPort) || String(DEFAULTS.sshPort);
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65_535) throw new UsageError(`input ${Input.SshPort}: "${portText}" is not a port number (1-65535)`);
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) throw new UsageError(`input ${Input.SshPort}: "${portText}" is not a port number (1-65535)`);
   const user = text(Input.SshUser) || DEFAULTS.sshUser;
-  if (/\s/.test(user)) throw new UsageError(`input ${Input.SshUser}: "${user}" is not a user name`);
+  if (/[\s@:]/.test(user)) throw new UsageError(`input ${Input.SshUser}: "${user}" is not a user name`);
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  const address = parseSshAddress(`${user}@${bracketed}:${portText}`, `inputs ${Input.SshUser}/${Input.SshHost}/${Input.SshPort}`);
+
   const key = core.getInput(Input.SshKey, { trimWhitespace: false });
-  const privateKey = key.trim() === '' ? null : `${key.replace(/\r\n/g, '\n').trim()}\n`;
-  if (privateKey !== null && !/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(privateKey)) {
+  if (key.trim() === '') throw new UsageError(`input ${Input.SshKey} is required in mode validate: the private key's text, from a secret (e.g. \${{ secrets.DALIDOU_SSH_KEY }})`);
+  const privateKey = `${key.replace(/\r\n/g, '\n').trim()}\n`;
+  if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(privateKey)) {
     throw new UsageError(`input ${Input.SshKey}: not a private key (expected a "-----BEGIN … PRIVATE KEY-----" block; pass the secret that holds the key file's text)`);
   }
   const knownHostsValue = core.getInput(Input.KnownHosts, { trimWhitespace: false }).trim();
@@ -163,15 +172,27 @@ function validateInputs(): ValidateActionInputs {
   }
   const root = text(Input.Root) || DEFAULTS.root;
   if (!root.startsWith('/')) throw new UsageError(`input ${Input.Root}: "${root}" is not an absolute path on the host`);
+  const offhostText = optional(Input.Offhost);
+  let offhost: OffhostTarget | null = null;
+  if (offhostText !== null) {
+    offhost = parseOffhostTarget(offhostText, `input ${Input.Offhost}`);
+    if (offhost.kind === 'dir') {
+      const path = workspacePath(offhost.path);
+      if (!existsSync(path) || !statSync(path).isDirectory()) throw new UsageError(`input ${Input.Offhost}: ${path} is not a directory on the runner`);
+      offhost = { kind: 'dir', path };
+    }
+  }
+  const validatorText = text(Input.AtocoreValidator) || DEFAULT_VALIDATOR_COMMAND;
   return {
-    host,
-    user,
-    port,
+    address,
     privateKey,
     knownHosts,
-    root: root.replace(/\/+$/, '') || '/',
+    root: checkRemotePath(root, `input ${Input.Root}`),
     rpoMs: parseDuration(text(Input.Rpo) || DEFAULTS.rpo, `input ${Input.Rpo}`),
     timeoutMs: parseDuration(text(Input.Timeout) || DEFAULTS.timeout.validate, `input ${Input.Timeout}`),
+    deep: bool(Input.Deep),
+    offhost,
+    validator: validatorText === 'none' ? null : splitCommandLine(validatorText, `input ${Input.AtocoreValidator}`),
   };
 }
 
@@ -197,7 +218,7 @@ export function readActionInputs(): ActionInputs {
   const drill = mode === 'drill' ? drillInputs(reportDir, failOn) : null;
   const validate = mode === 'validate' ? validateInputs() : null;
   if (mode === 'drill') {
-    for (const name of [Input.SshHost, Input.SshKey, Input.KnownHosts]) {
+    for (const name of [Input.SshHost, Input.SshKey, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode validate; this run is mode drill`);
     }
   } else {
