@@ -1,108 +1,24 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stampOf } from '../src/atocore/stamp.js';
 import type { DrillReport } from '../src/engine/types.js';
-import { freeLoopbackPort } from '../src/runtimes/free-port.js';
 import { RunnerJob, actionCheckout, commands } from './support/action-runner.js';
-import { PROJECT_ROOT } from './support/cli.js';
 import { LoopbackGitHubApi } from './support/github-api.js';
 import { allRequestProblems } from './support/github-api-schema.js';
-import type { InfraStatus } from './support/infra.js';
-import { needs } from './support/infra.js';
+import { needs, sshdStatus } from './support/infra.js';
 import { badTreePlan, buildSnapshotTree, makeReadableByAll, retainedDailyStamps } from './support/snapshot-tree.js';
-
-const SSHD = '/usr/sbin/sshd';
-
-function sshdStatus(): InfraStatus {
-  if (!existsSync(SSHD)) return { ok: false, reason: `${SSHD} is missing (Debian: openssh-server; .ci/run installs it)` };
-  try {
-    execFileSync('ssh-keygen', ['-?'], { stdio: 'ignore' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: 'ssh-keygen is missing (Debian: openssh-client)' };
-  }
-  return { ok: true, reason: '' };
-}
-
-/** A real OpenSSH server on a loopback port, for this user, with a key made for the test. */
-class TestSshd {
-  readonly user = userInfo().username;
-  readonly dir: string;
-  port = 0;
-  privateKey = '';
-  knownHosts = '';
-  #child: ChildProcess | undefined;
-  #log = '';
-
-  constructor(parent: string) {
-    this.dir = join(parent, 'sshd');
-    mkdirSync(this.dir, { recursive: true });
-  }
-
-  async start(): Promise<void> {
-    const keygen = (file: string): void => {
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'atocore-drill-test', '-f', file], { stdio: 'ignore' });
-    };
-    keygen(join(this.dir, 'host_ed25519'));
-    keygen(join(this.dir, 'client_ed25519'));
-    this.privateKey = readFileSync(join(this.dir, 'client_ed25519'), 'utf8');
-    writeFileSync(join(this.dir, 'authorized_keys'), readFileSync(join(this.dir, 'client_ed25519.pub')));
-    this.port = await freeLoopbackPort();
-    this.knownHosts = `[127.0.0.1]:${this.port} ${readFileSync(join(this.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`;
-    // privilege separation wants its empty directory when sshd runs as root
-    if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    writeFileSync(
-      join(this.dir, 'sshd_config'),
-      [
-        `Port ${this.port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(this.dir, 'host_ed25519')}`,
-        `PidFile ${join(this.dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
-        `AllowUsers ${this.user}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PubkeyAuthentication yes',
-        'PermitRootLogin prohibit-password',
-        'LogLevel ERROR',
-        '',
-      ].join('\n'),
-    );
-    const child = spawn(SSHD, ['-D', '-e', '-f', join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#child = child;
-    child.stderr!.on('data', (d: Buffer) => (this.#log += d.toString()));
-    const started = Date.now();
-    while (!(await this.#answers())) {
-      if (child.exitCode !== null || Date.now() - started > 15_000) throw new Error(`sshd did not start: ${this.#log}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  #answers(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(this.port, '127.0.0.1');
-      socket.once('data', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-  }
-
-  stop(): void {
-    this.#child?.kill('SIGTERM');
-  }
-}
+import { startAtoCoreExec, startSshd, type SshFixture } from './support/ssh-server.js';
 
 if (needs('sshd', sshdStatus())) {
   const work = mkdtempSync(join(tmpdir(), 'atocore-drill-action-validate-'));
+  // the SSH user is another, read-only account when the tests run as root: it must reach the trees
+  chmodSync(work, 0o755);
   const action = actionCheckout(work);
-  const sshd = new TestSshd(work);
+  let sshd: SshFixture;
+  let privateKey = '';
+  let validator: { command: string; stop(): void } | undefined;
   const goodRoot = join(work, 'good', 'atocore');
   const badRoot = join(work, 'bad', 'atocore');
   let newest = '';
@@ -110,7 +26,9 @@ if (needs('sshd', sshdStatus())) {
   const jobs: RunnerJob[] = [];
 
   beforeAll(async () => {
-    await sshd.start();
+    // the project's test sshd: a read-only user (when root), every command it runs logged
+    sshd = await startSshd(join(work, 'sshd'));
+    privateKey = readFileSync(sshd.identityFile, 'utf8');
     // a daily 06:00 backup up to the last 06:00 that has passed, as AtoCore's retention leaves it
     const now = new Date();
     const lastBackup = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 6));
@@ -123,14 +41,17 @@ if (needs('sshd', sshdStatus())) {
     buildSnapshotTree(badRoot, badTreePlan());
     makeReadableByAll(join(work, 'good'));
     makeReadableByAll(join(work, 'bad'));
+    // AtoCore's validator as Dalidou runs it (docker exec): as the snapshots' owner, not the SSH user
+    validator = await startAtoCoreExec(join(work, 'sshd'), goodRoot);
   }, 180_000);
 
   afterEach(async () => {
     await api?.close();
     api = undefined;
   });
-  afterAll(() => {
-    sshd.stop();
+  afterAll(async () => {
+    validator?.stop();
+    await sshd?.stop();
     for (const job of jobs) rmSync(job.dir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
@@ -142,11 +63,12 @@ if (needs('sshd', sshdStatus())) {
       token: api.token,
       inputs: {
         mode: 'validate',
-        'ssh-host': '127.0.0.1',
+        'ssh-host': sshd.host,
         'ssh-port': String(sshd.port),
         'ssh-user': sshd.user,
-        'ssh-key': sshd.privateKey,
-        'known-hosts': sshd.knownHosts,
+        'ssh-key': privateKey,
+        // as a secret gives it: the lines, not a file
+        'known-hosts': readFileSync(sshd.knownHosts, 'utf8'),
         'check-name': 'Dalidou snapshot validation',
         ...inputs,
       },
@@ -161,9 +83,8 @@ if (needs('sshd', sshdStatus())) {
 
   describe('mode validate against a real sshd, run as the runner runs it', () => {
     it('a good backup root: outputs, summary, a schema-valid check run; the key never leaves the action', async () => {
-      // AtoCore's validator here is the stand-in's own backup module on the "host"
-      const validator = `env PYTHONPATH=${join(PROJECT_ROOT, 'fixtures/atocore')} PYTHONDONTWRITEBYTECODE=1 ATOCORE_BACKUP_DIR=${join(goodRoot, 'backups')} python3 -m atocore.ops.backup validate {stamp}`;
-      const { runner, main } = await validate({ root: goodRoot, rpo: '2d', 'atocore-validator': validator, deep: 'true' });
+      sshd.clearCommands();
+      const { runner, main } = await validate({ root: goodRoot, rpo: '2d', 'atocore-validator': validator!.command, deep: 'true' });
       expect(main.code, main.stdout + main.stderr).toBe(0);
       expect(commands(main.stdout, 'warning')).toEqual([]);
       expect(main.outputs).toMatchObject({ verdict: 'pass', 'backup-stamp': newest, 'rto-ms': '' });
@@ -173,6 +94,11 @@ if (needs('sshd', sshdStatus())) {
       expect(report).toMatchObject({ kind: 'validate', verdict: 'pass' });
       expect(report.snapshots.length).toBeGreaterThan(10);
       expect(report.snapshots.every((s) => s.checks.some((c) => c.id === 'snapshot.integrity' && c.status === 'pass'))).toBe(true);
+      expect(report.snapshots.every((s) => s.checks.some((c) => c.id === 'snapshot.atocore_validate' && c.status === 'pass'))).toBe(true);
+      // read-only: the SSH user ran only the harness's fixed reading commands and the validator
+      const ran = sshd.commands();
+      expect(ran.length).toBeGreaterThan(0);
+      for (const command of ran) expect(command, command).toMatch(/^(LC_ALL=C (find|head|sha256sum|cat|df) |'?\/usr\/bin\/python3'? )/);
 
       expect(runner.summary).toMatch(/^## AtoCore snapshot validation: ✅ PASS/);
       expect(runner.summary).toContain(`\`${newest}\``);
@@ -183,7 +109,7 @@ if (needs('sshd', sshdStatus())) {
       expect(bodies()[1]).toMatchObject({ conclusion: 'success', output: { title: expect.stringMatching(/^PASS: \d+\/\d+ checks/) } });
 
       // the key: each of its lines masked in the log, nowhere in what was sent or written, never on disk
-      const keyLines = sshd.privateKey.split('\n').filter((line) => line.length >= 6 && !line.startsWith('-----'));
+      const keyLines = privateKey.split('\n').filter((line) => line.length >= 6 && !line.startsWith('-----'));
       const masks = commands(main.stdout, 'add-mask');
       for (const line of keyLines) expect(masks).toContain(line);
       const everything = [JSON.stringify(bodies()), runner.summary, readFileSync(main.outputs.report!, 'utf8'), readFileSync(main.outputs.junit!, 'utf8'), main.stdout, main.stderr].join('\n');
@@ -211,10 +137,8 @@ if (needs('sshd', sshdStatus())) {
     }, 180_000);
 
     it('a host key that does not match known-hosts: could not run, naming the host', async () => {
-      const other = join(work, 'other_host_key');
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other], { stdio: 'ignore' });
-      const wrong = `[127.0.0.1]:${sshd.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`;
-      const { main } = await validate({ root: goodRoot, 'known-hosts': wrong, 'atocore-validator': 'none' });
+      // as a file this time (a path in the workspace or absolute)
+      const { main } = await validate({ root: goodRoot, 'known-hosts': sshd.wrongKnownHosts, 'atocore-validator': 'none' });
       expect(main.code).toBe(1);
       expect(main.outputs.verdict).toBe('error');
       expect(commands(main.stdout, 'error')[0]).toMatch(/could not run: .*127\.0\.0\.1/);
