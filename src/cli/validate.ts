@@ -178,6 +178,9 @@ export function validationProgress(stream: NodeJS.WritableStream): ValidationObs
 }
 
 const VALIDATE_HELP = `
+AtoCore's validator over SSH, by default (--atocore-validator to change, "none" to skip):
+  ${DEFAULT_VALIDATOR_COMMAND}
+
 The SSH key:
   --identity FILE, or the key itself in $${SSH_KEY_ENV} (e.g. a CI secret); an encrypted
   key's passphrase in $${SSH_KEY_PASSPHRASE_ENV}. The key never appears in logs or reports.

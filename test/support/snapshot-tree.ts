@@ -140,3 +140,40 @@ export function treeManifest(path: string, options: { ignoreDirectoryTimes?: boo
   walk('');
   return manifest;
 }
+
+/** What each snapshot of the bad tree must show: exactly these failing and warning checks, nothing else. */
+export const BAD_EXPECTED: Readonly<Record<string, { fails: readonly string[]; warns: readonly string[] }>> = {
+  // an rsynced copy from another root: restorable, reported
+  '20251101T060000Z': { fails: [], warns: ['snapshot.paths'] },
+  '20251201T060000Z': { fails: ['snapshot.atocore_validate', 'snapshot.integrity'], warns: [] },
+  '20260101T060000Z': { fails: ['snapshot.atocore_validate', 'snapshot.integrity'], warns: [] },
+  // AtoCore's create-time check already said so in the metadata: a warning there as well
+  '20260201T060000Z': { fails: ['snapshot.atocore_validate', 'snapshot.integrity'], warns: ['snapshot.metadata'] },
+  '20260301T060000Z': { fails: ['snapshot.atocore_validate', 'snapshot.registry'], warns: ['snapshot.metadata'] },
+  '20260315T060000Z': { fails: ['snapshot.atocore_validate', 'snapshot.chroma'], warns: ['snapshot.metadata'] },
+  '20260322T060000Z': { fails: ['snapshot.paths'], warns: [] },
+  // AtoCore's validator and integrity_check both pass a torn copy: only the harness's completeness check sees it
+  '20260402T060000Z': { fails: ['snapshot.complete'], warns: [] },
+};
+
+/** A report's failing and warning check ids for one snapshot. */
+export function snapshotFindings(report: { snapshots: ReadonlyArray<{ stamp: string; checks: ReadonlyArray<{ id: string; status: string }> }> }, stamp: string): { fails: string[]; warns: string[] } {
+  const snapshot = report.snapshots.find((s) => s.stamp === stamp);
+  if (!snapshot) throw new Error(`no snapshot ${stamp} in the report`);
+  return {
+    fails: snapshot.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort(),
+    warns: snapshot.checks.filter((c) => c.status === 'warn').map((c) => c.id).sort(),
+  };
+}
+
+/** The stand-in's backup CLI as AtoCore's validator for a tree on this machine (with --dir). */
+export function standinValidatorEnv(atocoreRoot: string): NodeJS.ProcessEnv {
+  return {
+    PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore'),
+    PYTHONDONTWRITEBYTECODE: '1',
+    ATOCORE_DATA_DIR: join(atocoreRoot, 'data'),
+    ATOCORE_BACKUP_DIR: join(atocoreRoot, 'backups'),
+    ATOCORE_PROJECT_REGISTRY_PATH: join(atocoreRoot, 'config', 'project-registry.json'),
+  };
+}
+export const STANDIN_VALIDATOR = 'python3 -m atocore.ops.backup validate {stamp}';
