@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
 import { BoundedText } from '../common/child-process.js';
@@ -50,6 +48,12 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
 }
 
+interface ChannelExit {
+  seen: boolean;
+  code: number | null;
+  signal: string | null;
+}
+
 /** A tiny semaphore: the connection multiplexes at most N channels. */
 class ChannelSlots {
   #free: number;
@@ -90,7 +94,8 @@ export class SshConnection {
   readonly #client: Client;
   readonly #slots: ChannelSlots;
   #lost: string | null = null;
-  readonly #channels = new Set<ClientChannel>();
+  /** what to tell each command in flight when the connection goes: it fails at once, never hangs */
+  readonly #inFlight = new Set<(error: Error) => void>();
 
   private constructor(address: SshAddress, ssh: NodeSSH, client: Client, hostKeyFingerprint: string, maxChannels: number) {
     this.address = address;
@@ -103,7 +108,8 @@ export class SshConnection {
     });
     client.on('close', () => {
       this.#lost ??= 'the connection closed';
-      for (const channel of this.#channels) channel.destroy();
+      const lost = new InfrastructureError(`the SSH connection to ${this.where} was lost (${this.#lost})`);
+      for (const notify of [...this.#inFlight]) notify(lost);
     });
   }
 
@@ -169,12 +175,26 @@ export class SshConnection {
     if (this.#lost !== null) throw new InfrastructureError(`the SSH connection to ${this.where} was lost (${this.#lost}) before ${doing}`);
   }
 
-  async #openChannel(command: string, what: string): Promise<ClientChannel> {
+  /**
+   * Opens a channel running `command`. ssh2 calls back when the exec request is answered and
+   * may, in the same tick, deliver a fast command's exit status; the exit listener is attached
+   * inside the callback so that it cannot be missed (the output is buffered by the stream).
+   */
+  async #openChannel(command: string, what: string): Promise<{ channel: ClientChannel; exit: ChannelExit }> {
     this.#assertUsable(what);
     return new Promise((resolve, reject) => {
       this.#client.exec(command, (error, channel) => {
-        if (error) reject(new InfrastructureError(`${what} on ${this.where}: could not open a channel: ${error.message}`));
-        else resolve(channel);
+        if (error) {
+          reject(new InfrastructureError(`${what} on ${this.where}: could not open a channel: ${error.message}`));
+          return;
+        }
+        const exit: ChannelExit = { seen: false, code: null, signal: null };
+        channel.on('exit', (code: number | null, signalName?: string) => {
+          exit.seen = true;
+          exit.code = code;
+          exit.signal = signalName ?? null;
+        });
+        resolve({ channel, exit });
       });
     });
   }
@@ -185,21 +205,35 @@ export class SshConnection {
     const started = Date.now();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const channel = await this.#openChannel(renderRemoteCommand(command), options.what);
-      this.#channels.add(channel);
+      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options.what);
       return await new Promise<RemoteResult>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
         let overflowed = false;
         const stderr = new BoundedText(64 * 1024);
-        let exitCode: number | null = null;
-        let exitSignal: string | null = null;
-        let sawExit = false;
         let failure: Error | undefined;
+        let settled = false;
+        const settle = (): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+          this.#inFlight.delete(onLost);
+          if (failure) return reject(failure);
+          if (!exit.seen && !overflowed) {
+            return reject(new InfrastructureError(`${options.what} on ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
+          }
+          resolve({ exitCode: exit.code, signal: exit.signal, stdout: Buffer.concat(chunks), stderr: stderr.text(), overflowed, durationMs: Date.now() - started });
+        };
         const stop = (error: Error | undefined): void => {
           failure ??= error;
           channel.close();
         };
+        const onLost = (error: Error): void => {
+          failure ??= new InfrastructureError(`${options.what}: ${error.message}`);
+          settle();
+        };
+        this.#inFlight.add(onLost);
         const timer = setTimeout(() => stop(new InfrastructureError(`${options.what} on ${this.where} timed out after ${formatDuration(options.timeoutMs)}`)), options.timeoutMs);
         const onAbort = (): void => stop(abortReason(options.signal!, options.what));
         options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -217,21 +251,7 @@ export class SshConnection {
           size += chunk.length;
         });
         channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        channel.on('exit', (code: number | null, signalName?: string) => {
-          sawExit = true;
-          exitCode = code;
-          exitSignal = signalName ?? null;
-        });
-        channel.on('close', () => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          this.#channels.delete(channel);
-          if (failure) return reject(failure);
-          if (!sawExit && !overflowed) {
-            return reject(new InfrastructureError(`${options.what} on ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
-          }
-          resolve({ exitCode, signal: exitSignal, stdout: Buffer.concat(chunks), stderr: stderr.text(), overflowed, durationMs: Date.now() - started });
-        });
+        channel.on('close', settle);
       });
     } finally {
       release();
@@ -247,60 +267,72 @@ export class SshConnection {
     const release = await this.#slots.acquire();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const channel = await this.#openChannel(renderRemoteCommand(command), options.what);
-      this.#channels.add(channel);
+      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options.what);
       const stderr = new BoundedText(64 * 1024);
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      let exitCode: number | null = null;
-      let sawExit = false;
-      channel.on('exit', (code: number | null) => {
-        sawExit = true;
-        exitCode = code;
-      });
-      const closed = new Promise<void>((resolve) => channel.on('close', () => resolve()));
+      const out = createWriteStream(file, { mode: 0o600 });
       const hash = createHash('sha256');
       let bytes = 0;
-      let failure: Error | undefined;
-      const controller = new AbortController();
-      const fail = (error: Error): void => {
-        failure ??= error;
-        controller.abort(error);
-        channel.close();
-      };
-      let idle = setTimeout(() => fail(new InfrastructureError(`${options.what} from ${this.where} stalled: no data for ${formatDuration(options.idleTimeoutMs)}`)), options.idleTimeoutMs);
-      const whole = setTimeout(() => fail(new InfrastructureError(`${options.what} from ${this.where} timed out after ${formatDuration(options.timeoutMs)}`)), options.timeoutMs);
-      const onAbort = (): void => fail(abortReason(options.signal!, options.what));
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const meter = new Transform({
-        transform: (chunk: Buffer, _encoding, done) => {
+      // Pumped by hand, not with stream.pipeline: ssh2's channels do not emit 'close' when
+      // destroyed, and a pipeline waiting for it would hang after a dropped connection.
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        let ended = false;
+        let closed = false;
+        const finish = (error?: Error): void => {
+          if (settled) return;
+          settled = true;
           clearTimeout(idle);
-          idle = setTimeout(() => fail(new InfrastructureError(`${options.what} from ${this.where} stalled: no data for ${formatDuration(options.idleTimeoutMs)}`)), options.idleTimeoutMs);
+          clearTimeout(whole);
+          options.signal?.removeEventListener('abort', onAbort);
+          this.#inFlight.delete(onLost);
+          if (error) {
+            channel.close();
+            out.destroy();
+            reject(error);
+          } else out.end(() => resolve());
+        };
+        // complete only when the stream ended, the channel closed and an exit status came
+        const maybeDone = (): void => {
+          if (!ended || !closed) return;
+          if (!exit.seen) finish(new InfrastructureError(`${options.what} from ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
+          else finish();
+        };
+        const stalled = (): void => finish(new InfrastructureError(`${options.what} from ${this.where} stalled: no data for ${formatDuration(options.idleTimeoutMs)}`));
+        let idle = setTimeout(stalled, options.idleTimeoutMs);
+        const whole = setTimeout(() => finish(new InfrastructureError(`${options.what} from ${this.where} timed out after ${formatDuration(options.timeoutMs)}`)), options.timeoutMs);
+        const onAbort = (): void => finish(abortReason(options.signal!, options.what));
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        // a lost connection ends the channel's stream as if the file were complete: fail instead
+        const onLost = (error: Error): void => finish(new InfrastructureError(`${options.what}: ${error.message}`));
+        this.#inFlight.add(onLost);
+        out.on('error', (error) => finish(new InfrastructureError(`${options.what}: writing ${file}: ${error.message}`)));
+        channel.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          clearTimeout(idle);
+          idle = setTimeout(stalled, options.idleTimeoutMs);
           bytes += chunk.length;
           if (bytes > options.maxBytes) {
-            done(new InfrastructureError(`${options.what} from ${this.where}: more than the ${options.maxBytes} bytes listed; the file changed during the run`));
+            finish(new InfrastructureError(`${options.what} from ${this.where}: more than the ${options.maxBytes} bytes listed; the file changed during the run`));
             return;
           }
           hash.update(chunk);
-          done(null, chunk);
-        },
+          if (!out.write(chunk)) {
+            channel.pause();
+            out.once('drain', () => channel.resume());
+          }
+        });
+        channel.on('end', () => {
+          ended = true;
+          maybeDone();
+        });
+        channel.on('close', () => {
+          closed = true;
+          ended = true;
+          maybeDone();
+        });
       });
-      try {
-        await pipeline(channel, meter, createWriteStream(file, { mode: 0o600 }), { signal: controller.signal });
-        await closed;
-      } catch (error) {
-        channel.close();
-        if (failure) throw failure;
-        if (error instanceof DrillError) throw error;
-        throw new InfrastructureError(`${options.what} from ${this.where} failed: ${this.#lost ?? errorMessage(error)}`);
-      } finally {
-        clearTimeout(idle);
-        clearTimeout(whole);
-        options.signal?.removeEventListener('abort', onAbort);
-        this.#channels.delete(channel);
-      }
-      if (failure) throw failure;
-      if (!sawExit) throw new InfrastructureError(`${options.what} from ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`);
-      return { bytes, sha256: hash.digest('hex'), exitCode, stderr: stderr.text() };
+      return { bytes, sha256: hash.digest('hex'), exitCode: exit.code, stderr: stderr.text() };
     } finally {
       release();
     }

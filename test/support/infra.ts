@@ -17,6 +17,8 @@ export function dockerStatus(): InfraStatus {
 
 /** OpenSSH's server and ssh-keygen, for the validate tests that start a real sshd on loopback. */
 export function sshdStatus(): InfraStatus {
+  // sshd logs in another user only when it runs as root; the tests need a separate, read-only user
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'the sshd tests run as root: they start sshd and log in as a separate read-only user' };
   try {
     execFileSync(SSHD, ['-V'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
   } catch (error) {

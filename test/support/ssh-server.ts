@@ -1,25 +1,22 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../../src/runtimes/free-port.js';
 import { PROJECT_ROOT } from './cli.js';
 import { SSHD } from './infra.js';
 
 /**
- * A real OpenSSH sshd on 127.0.0.1 for the validate tests: host and user keys made here by
- * ssh-keygen; the SSH user is a non-root account that can only read (as root: a dedicated
- * user; otherwise the current user, with the tree made read-only). Every command the user
- * runs goes through a ForceCommand wrapper that logs it, so a test can prove what was run.
+ * A real OpenSSH sshd on 127.0.0.1 for the validate tests (run as root): host and user keys
+ * made here by ssh-keygen; the SSH user is a dedicated non-root account that can only read.
+ * Every command the user runs goes through a ForceCommand wrapper that logs it, so a test
+ * can prove what was run; sshd's own log shows every connection.
  */
 export interface SshFixture {
   readonly dir: string;
   readonly host: string;
   readonly port: number;
   readonly user: string;
-  /** whether the SSH user is a different, unprivileged account (the test runs as root) */
-  readonly separateUser: boolean;
   readonly identityFile: string;
   /** known_hosts: the server's key as `[127.0.0.1]:port` */
   readonly knownHosts: string;
@@ -37,6 +34,8 @@ export interface SshFixture {
   /** every command the SSH user ran, in order */
   commands(): string[];
   clearCommands(): void;
+  /** how many TCP connections sshd has accepted so far */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -46,16 +45,15 @@ function keygen(path: string, type = 'ed25519'): void {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'atocore-drill-test', '-f', path], { stdio: 'ignore', timeout: 30_000 });
 }
 
-/** As root: a system account with no password (not "locked", which sshd refuses), home /, shell /bin/sh. */
-function ensureSshUser(): { user: string; separate: boolean } {
-  if (process.getuid?.() !== 0) return { user: userInfo().username, separate: false };
+/** A system account with no password (not "locked", which sshd refuses), home /, shell /bin/sh. */
+function ensureSshUser(): string {
   try {
     execFileSync('id', ['-u', SSH_TEST_USER], { stdio: 'ignore' });
   } catch {
     execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/', '--shell', '/bin/sh', SSH_TEST_USER], { stdio: 'ignore' });
   }
-  execFileSync('usermod', ['-p', '*', SSH_TEST_USER], { stdio: 'ignore' });
-  return { user: SSH_TEST_USER, separate: true };
+  execFileSync('usermod', ['-p', '*', '-d', '/', '-s', '/bin/sh', SSH_TEST_USER], { stdio: 'ignore' });
+  return SSH_TEST_USER;
 }
 
 async function waitForBanner(port: number, timeoutMs: number, log: () => string): Promise<void> {
@@ -85,8 +83,9 @@ async function waitForBanner(port: number, timeoutMs: number, log: () => string)
 export async function startSshd(dir: string): Promise<SshFixture> {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
-  const { user, separate } = ensureSshUser();
-  if (separate) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const user = ensureSshUser();
+  // sshd's privilege separation directory
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKey = join(dir, 'host_ed25519');
   const otherHostKey = join(dir, 'other_host_ed25519');
   const userKey = join(dir, 'user_ed25519');
@@ -132,7 +131,6 @@ export async function startSshd(dir: string): Promise<SshFixture> {
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log += chunk.toString();
-    if (log.length > 200_000) log = log.slice(-100_000);
   });
   const readLog = (): string => {
     writeFileSync(logFile, log);
@@ -161,7 +159,6 @@ export async function startSshd(dir: string): Promise<SshFixture> {
     host: '127.0.0.1',
     port,
     user,
-    separateUser: separate,
     identityFile: userKey,
     knownHosts,
     hashedKnownHosts,
@@ -172,6 +169,7 @@ export async function startSshd(dir: string): Promise<SshFixture> {
     knownHostsForPort: (p: number) => write(`known_hosts.${p}`, `[127.0.0.1]:${p} ${hostPublicKey}\n`),
     commands: () => readFileSync(commandLog, 'utf8').split('\0').filter((c) => c !== ''),
     clearCommands: () => writeFileSync(commandLog, ''),
+    connections: () => (log.match(/^Connection from /gm) ?? []).length,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -188,6 +186,8 @@ export async function startSshd(dir: string): Promise<SshFixture> {
  * (see ssh-atocore-exec.py); the returned command line is what the SSH user runs.
  */
 export async function startAtoCoreExec(dir: string, atocoreRoot: string): Promise<{ command: string; stop(): void }> {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
   const script = join(dir, 'atocore-exec.py');
   copyFileSync(join(PROJECT_ROOT, 'test/support/ssh-atocore-exec.py'), script);
   chmodSync(script, 0o755);
@@ -216,23 +216,31 @@ export async function startAtoCoreExec(dir: string, atocoreRoot: string): Promis
 }
 
 /**
- * A TCP relay in front of sshd that drops the connection (a reset) after `cutAfterBytes`
- * from the server: a network failure in the middle of a transfer.
+ * A TCP relay in front of sshd that, after `cutAfterBytes` from the server, drops the
+ * connection (a reset: a network failure in the middle of a transfer) or, with `stall`,
+ * silently stops passing anything on (a hung link).
  */
-export async function startCuttingProxy(targetPort: number, cutAfterBytes: number): Promise<{ port: number; cuts(): number; stop(): Promise<void> }> {
+export async function startCuttingProxy(targetPort: number, cutAfterBytes: number, mode: 'reset' | 'stall' = 'reset'): Promise<{ port: number; cuts(): number; stop(): Promise<void> }> {
   let cuts = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(client).add(upstream);
     let fromServer = 0;
+    let stalled = false;
     const cut = (): void => {
       cuts++;
-      client.resetAndDestroy();
-      upstream.resetAndDestroy();
+      if (mode === 'stall') stalled = true;
+      else {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+      }
     };
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk) => {
+      if (!stalled) upstream.write(chunk);
+    });
     upstream.on('data', (chunk: Buffer) => {
+      if (stalled) return;
       fromServer += chunk.length;
       if (fromServer > cutAfterBytes) cut();
       else client.write(chunk);
