@@ -209,7 +209,8 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
         snapshotReports.push(report);
         summaries.push({ stamp, dbBytes: null, totalBytes: 0, hasChroma: false, failed: true });
       }
-      newest = [...stampEntries.map((e) => e.path as SnapshotStamp)].sort().pop() ?? null;
+      // the newest real snapshot directory: a stamp-named link is refused above, never "the newest"
+      newest = directories.at(-1) ?? null;
       const selected = new Set(options.stamps.length > 0 ? options.stamps : directories);
       const deepSet: Set<SnapshotStamp> =
         options.deep.mode === 'all'

@@ -2,7 +2,8 @@
 
     PYTHONPATH=fixtures/atocore python3 test/support/snapshot-tree.py PLAN.json
 
-The plan: {"root": DIR, "seed": DIR, "snapshots": [{"stamp", "kind", "chroma"}], "foreign": [...]}.
+The plan: {"root": DIR, "seed": DIR, "snapshots": [{"stamp", "kind", "chroma", "rows"?}], "foreign": [...],
+"rows_per_day", "payload_bytes"}.
 Snapshots are made in stamp order by create_snapshot() itself (the online backup API, the
 metadata, AtoCore's create-time validation), with the clock frozen at each stamp. A live
 database (WAL mode, automatic checkpoints off) gets the day's rows before each snapshot, so
@@ -99,7 +100,7 @@ def main() -> int:
             stamp, kind, chroma_wanted = item["stamp"], item.get("kind", "good"), bool(item.get("chroma", True))
             when = datetime.strptime(stamp, STAMP_FORMAT).replace(tzinfo=timezone.utc)
             clock.frozen = when
-            write_day(live, when, stamp, rows, payload)
+            write_day(live, when, stamp, int(item.get("rows", rows)), payload)
             faults = {"damaged-index": "backup-corrupts-db", "torn-wal": "backup-torn-wal"}.get(kind, "")
             target_settings = settings_for(root, root / "backups", faults)
             saved_registry = registry.read_bytes()

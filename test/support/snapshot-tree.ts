@@ -28,6 +28,8 @@ export interface PlannedSnapshot {
   readonly kind: SnapshotKind;
   readonly chroma?: boolean;
   readonly huge_bytes?: number;
+  /** rows written the day before this snapshot (default: the plan's rowsPerDay) */
+  readonly rows?: number;
 }
 
 export interface TreePlan {
