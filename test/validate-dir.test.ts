@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,41 @@ describe('validate --dir on the fixture trees', () => {
     rmSync(join(copy, 'backups/snapshots/20260408T060000Z'), { recursive: true });
     const behind = await validate(['--dir', good, '--offhost', copy]);
     expect(behind.report!.checks.find((c) => c.id === 'offhost.copy')!.message).toMatch(/20260408T060000Z is not in the off-host copy.*its newest is 20260407T060000Z/);
+  });
+
+  it('more damage on copies of the good tree: half-written or missing metadata, a stamp-named link, a lost Sunday, no snapshot at all', async () => {
+    const tree = join(work, 'damaged');
+    cpSync(good, tree, { recursive: true });
+    const snapshots = join(tree, 'backups/snapshots');
+    const metadata = join(snapshots, '20260403T060000Z/backup-metadata.json');
+    writeFileSync(metadata, readFileSync(metadata, 'utf8').slice(0, 120));
+    rmSync(join(snapshots, '20260404T060000Z/backup-metadata.json'));
+    symlinkSync('../../data', join(snapshots, '20260408T120000Z'));
+    const damaged = await validate(['--dir', tree]);
+    expect(damaged.code).toBe(1);
+    expect(snapshotFindings(damaged.report!, '20260403T060000Z').fails).toEqual(['snapshot.metadata']);
+    expect(damaged.report!.snapshots.find((s) => s.stamp === '20260403T060000Z')!.checks.find((c) => c.id === 'snapshot.metadata')!.message).toMatch(/not valid JSON/);
+    expect(snapshotFindings(damaged.report!, '20260404T060000Z').fails).toEqual(['snapshot.metadata']);
+    const link = damaged.report!.snapshots.find((s) => s.stamp === '20260408T120000Z')!;
+    expect(link).toMatchObject({ status: 'fail', checks: [{ id: 'snapshot.paths', status: 'fail' }] });
+    expect(link.checks[0]!.message).toMatch(/a symlink to "\.\.\/\.\.\/data"; refused, never opened/);
+    // the link is not the newest backup: the real newest one counts, with a warning
+    expect(damaged.report!.target.backup_stamp).toBe('20260408T060000Z');
+    expect(damaged.report!.checks.find((c) => c.id === 'rpo.fresh')).toMatchObject({ status: 'warn', evidence: { newest_usable: '20260408T060000Z' } });
+
+    const noSunday = join(work, 'no-sunday');
+    cpSync(good, noSunday, { recursive: true });
+    rmSync(join(noSunday, 'backups/snapshots/20260322T060000Z'), { recursive: true });
+    const lost = await validate(['--dir', noSunday]);
+    expect(lost.code).toBe(1);
+    expect(lost.report!.checks.find((c) => c.id === 'retention.policy')).toMatchObject({ status: 'fail', evidence: { missing_sundays: ['2026-03-22'] } });
+
+    const empty = join(work, 'empty');
+    mkdirSync(join(empty, 'backups/snapshots'), { recursive: true });
+    const none = await validate(['--dir', empty]);
+    expect(none.code).toBe(1);
+    expect(none.report!.checks.find((c) => c.id === 'snapshots.listing')).toMatchObject({ status: 'fail' });
+    expect(none.report!.checks.find((c) => c.id === 'rpo.fresh')).toMatchObject({ status: 'fail' });
   });
 
   it('--stamp checks just that snapshot; the overall checks still see them all', async () => {
