@@ -47,10 +47,21 @@ function keygen(path: string, type = 'ed25519'): void {
 
 /** A system account with no password (not "locked", which sshd refuses), home /, shell /bin/sh. */
 function ensureSshUser(): string {
-  try {
-    execFileSync('id', ['-u', SSH_TEST_USER], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/', '--shell', '/bin/sh', SSH_TEST_USER], { stdio: 'ignore' });
+  const exists = (): boolean => {
+    try {
+      execFileSync('id', ['-u', SSH_TEST_USER], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!exists()) {
+    try {
+      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/', '--shell', '/bin/sh', SSH_TEST_USER], { stdio: 'ignore' });
+    } catch (error) {
+      // another test file may have created it a moment ago
+      if (!exists()) throw error;
+    }
   }
   execFileSync('usermod', ['-p', '*', '-d', '/', '-s', '/bin/sh', SSH_TEST_USER], { stdio: 'ignore' });
   return SSH_TEST_USER;
