@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../src/engine/types.js';
-import { readReport, runCli } from './support/cli.js';
+import { CLI, readReport, runCli } from './support/cli.js';
 import { needs, sshdStatus } from './support/infra.js';
 import { BAD_EXPECTED, badTreePlan, buildSnapshotTree, FIXTURE_NOW, goodTreePlan, makeReadableByAll, snapshotFindings, treeManifest } from './support/snapshot-tree.js';
 import { startAtoCoreExec, startCuttingProxy, startSilentServer, startSshd, type SshFixture } from './support/ssh-server.js';
@@ -196,6 +196,35 @@ if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
         expect(proxy.cuts()).toBe(1);
         expect(Date.now() - began).toBeLessThan(40_000);
         expect(hung.report!.error).toMatch(/stalled|timed out|keepalive/i);
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    it('SIGINT during a hung transfer ends the run at once: exit 3, the report says interrupted, nothing left behind', async () => {
+      const proxy = await startCuttingProxy(sshd.port, 2 * 1024 * 1024, 'stall');
+      const tmp = mkdtempSync(join(work, 'sigint-'));
+      const reportFile = join(work, 'sigint.json');
+      try {
+        const args = [...sshArgs(big, ['--deep', '--atocore-validator', 'none'], sshd.knownHostsForPort(proxy.port), proxy.port), '--report-json', reportFile];
+        const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        const deadline = Date.now() + 30_000;
+        while (proxy.cuts() === 0) {
+          if (Date.now() > deadline) throw new Error(`the transfer never started:\n${out}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const interrupted = Date.now();
+        child.kill('SIGINT');
+        const code = await closed;
+        expect(code, out).toBe(3);
+        expect(Date.now() - interrupted).toBeLessThan(5_000);
+        expect(readReport(reportFile)).toMatchObject({ verdict: 'error' });
+        expect(readReport(reportFile).error).toMatch(/interrupted by SIGINT/);
+        expect(readdirSync(tmp)).toEqual([]);
       } finally {
         await proxy.stop();
       }
