@@ -195,7 +195,7 @@ if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
         expect(hung.code, hung.stdout + hung.stderr).toBe(3);
         expect(proxy.cuts()).toBe(1);
         expect(Date.now() - began).toBeLessThan(40_000);
-        expect(hung.report!.error).toMatch(/stalled|timed out|keepalive/i);
+        expect(hung.report!.error).toMatch(/stalled|timed out|no channel within|keepalive/i);
       } finally {
         await proxy.stop();
       }
@@ -221,7 +221,7 @@ if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
         child.kill('SIGINT');
         const code = await closed;
         expect(code, out).toBe(3);
-        expect(Date.now() - interrupted).toBeLessThan(5_000);
+        expect(Date.now() - interrupted, out).toBeLessThan(5_000);
         expect(readReport(reportFile)).toMatchObject({ verdict: 'error' });
         expect(readReport(reportFile).error).toMatch(/interrupted by SIGINT/);
         expect(readdirSync(tmp)).toEqual([]);

@@ -180,10 +180,36 @@ export class SshConnection {
    * may, in the same tick, deliver a fast command's exit status; the exit listener is attached
    * inside the callback so that it cannot be missed (the output is buffered by the stream).
    */
-  async #openChannel(command: string, what: string): Promise<{ channel: ClientChannel; exit: ChannelExit }> {
+  async #openChannel(command: string, options: ExecOptions): Promise<{ channel: ClientChannel; exit: ChannelExit }> {
+    const what = options.what;
     this.#assertUsable(what);
     return new Promise((resolve, reject) => {
-      this.#client.exec(command, (error, channel) => {
+      let settled = false;
+      // opening a channel is a round trip too: bounded, interruptible, and given up on when the connection goes
+      const giveUp = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        reject(error);
+      };
+      const timer = setTimeout(() => giveUp(new InfrastructureError(`${what} on ${this.where}: no channel within ${formatDuration(options.timeoutMs)}`)), options.timeoutMs);
+      const onAbort = (): void => giveUp(abortReason(options.signal!, what));
+      const onLost = (error: Error): void => giveUp(new InfrastructureError(`${what}: ${error.message}`));
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.#inFlight.delete(onLost);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#inFlight.add(onLost);
+      const opened = (error: Error | undefined, channel: ClientChannel): void => {
+        if (settled) {
+          // given up on already: close what arrived late
+          channel?.close();
+          return;
+        }
+        settled = true;
+        cleanup();
         if (error) {
           reject(new InfrastructureError(`${what} on ${this.where}: could not open a channel: ${error.message}`));
           return;
@@ -195,7 +221,13 @@ export class SshConnection {
           exit.signal = signalName ?? null;
         });
         resolve({ channel, exit });
-      });
+      };
+      try {
+        this.#client.exec(command, opened);
+      } catch (error) {
+        // ssh2 throws at once when the socket is already gone
+        giveUp(new InfrastructureError(`${what} on ${this.where}: ${errorMessage(error)}`));
+      }
     });
   }
 
@@ -205,7 +237,7 @@ export class SshConnection {
     const started = Date.now();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options.what);
+      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options);
       return await new Promise<RemoteResult>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -267,7 +299,7 @@ export class SshConnection {
     const release = await this.#slots.acquire();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options.what);
+      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options);
       const stderr = new BoundedText(64 * 1024);
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       const out = createWriteStream(file, { mode: 0o600 });

@@ -168,7 +168,11 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
       if (internal.signal.aborted) throw internal.signal.reason instanceof Error ? internal.signal.reason : new Error('interrupted');
       record = { id, title, status: 'pass', duration_ms: 0, detail: await work() };
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      if (error instanceof UsageError) {
+        // stop whatever else is in flight before the run ends with exit 2
+        internal.abort(error);
+        throw error;
+      }
       record = { id, title, status: 'error', duration_ms: 0, detail: errorMessage(error) };
       errorText ??= `${title}: ${errorMessage(error)}`;
       internal.abort(error);
