@@ -380,7 +380,7 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
           title: "run AtoCore's validator",
           status: 'error',
           duration_ms: 0,
-          detail: `AtoCore's validator could not run for ${validatorFailures.length} snapshot(s): ${validatorFailures.slice(0, 3).join(' | ')}`,
+          detail: `AtoCore's validator could not run for ${validatorFailures.length} snapshot(s) (check --atocore-validator, or "none" to rely on --deep): ${validatorFailures.slice(0, 3).join(' | ')}`,
         };
         steps.push(record);
         errorText ??= record.detail;
