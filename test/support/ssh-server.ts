@@ -139,6 +139,11 @@ export async function startSshd(dir: string): Promise<SshFixture> {
   );
   const logFile = join(dir, 'sshd.log');
   const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // a test file that dies before its afterAll must not leave sshd listening
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log += chunk.toString();
@@ -182,6 +187,7 @@ export async function startSshd(dir: string): Promise<SshFixture> {
     clearCommands: () => writeFileSync(commandLog, ''),
     connections: () => (log.match(/^Connection from /gm) ?? []).length,
     stop: async () => {
+      process.off('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -222,8 +228,18 @@ export async function startAtoCoreExec(dir: string, atocoreRoot: string): Promis
     });
     child.once('exit', (code) => reject(new Error(`the AtoCore exec daemon exited ${code}`)));
   });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  return { command: `${python} ${script} exec ${socket} validate {stamp}`, stop: () => child.kill('SIGTERM') };
+  return {
+    command: `${python} ${script} exec ${socket} validate {stamp}`,
+    stop: () => {
+      process.off('exit', killOnExit);
+      child.kill('SIGTERM');
+    },
+  };
 }
 
 /**
