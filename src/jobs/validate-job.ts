@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
+import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
 import { UsageError } from '../common/errors.js';
 import type { DrillReport } from '../engine/types.js';
 import type { FailOn } from '../engine/verdict.js';
@@ -97,6 +99,8 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
     identity = await loadIdentity(inputs.identity, context.env ?? process.env);
   }
   const scratchDir = await mkdtemp(join(context.tmpDir ?? tmpdir(), 'atocore-drill-validate-'));
+  // streamed databases live here: gone even if a second signal cuts the orderly end short
+  const unregister = registerEmergencyCleanup(() => rmSync(scratchDir, { recursive: true, force: true }));
   // one connection per host, shared by the primary and an off-host copy on the same host
   const connections = new Map<string, SshConnection>();
   const connect = async (address: SshAddress, storeContext: StoreContext): Promise<SshConnection> => {
@@ -158,5 +162,6 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
   } finally {
     for (const connection of connections.values()) connection.close();
     await rm(scratchDir, { recursive: true, force: true });
+    unregister();
   }
 }
