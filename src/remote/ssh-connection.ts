@@ -143,8 +143,9 @@ export class SshConnection {
         return verdict.outcome === 'match' || (verdict.outcome === 'unknown' && options.acceptNewHostKey);
       },
     });
+    // destroy, not end: a peer that never answers would also never acknowledge a polite close
     const onAbort = (): void => {
-      ssh.connection?.end();
+      ssh.connection?.destroy();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
