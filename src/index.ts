@@ -12,3 +12,7 @@ export { renderJsonReport } from './reporting/json.js';
 export { renderMarkdownSummary } from './reporting/markdown.js';
 export { renderJunit } from './reporting/junit.js';
 export { DrillError, UsageError, InfrastructureError, ExitCode } from './common/errors.js';
+export { runDrillJob, describeDrill, type DrillInputs } from './jobs/drill-job.js';
+export { runValidateJob, describeValidation, type ValidateInputs } from './jobs/validate-job.js';
+export { runValidation, type ValidationOptions } from './validation/validate.js';
+export { ContainerRuntime, type ContainerRuntimeOptions } from './runtimes/container.js';
