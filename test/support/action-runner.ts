@@ -192,6 +192,11 @@ export class RunnerJob {
     return { child, done, stateFile: state };
   }
 
+  /** The state post gets, as if main had saved it (for post on its own). */
+  setMainState(state: Record<string, string>): void {
+    this.#mainState = { ...state };
+  }
+
   run(step: 'main' | 'post', timeoutMs?: number): Promise<StepRun> {
     return this.start(step, timeoutMs).done;
   }
