@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as core from '@actions/core';
-import { DrillError, InterruptedError, errorMessage } from '../common/errors.js';
-import { runEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { DrillError, errorMessage } from '../common/errors.js';
+import { interruptOnSignals } from '../common/interrupt.js';
 import type { DrillReport } from '../engine/types.js';
 import { exitCodeFor } from '../engine/verdict.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
@@ -37,28 +37,6 @@ function couldNotRunReport(kind: DrillReport['kind'], startedAt: Date, why: stri
     metrics: { rto_ms: null, restore_ms: null, rpo_s: null },
     snapshots: [],
     error: why,
-  };
-}
-
-/** SIGINT/SIGTERM (a cancelled job) abort the run, which tears down and reports; a second one cleans up at once. */
-function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      runEmergencyCleanup();
-      process.exit(1);
-    }
-    core.warning(`${signal}: stopping the run, tearing down what it started`);
-    controller.abort(new InterruptedError(signal));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
   };
 }
 
@@ -148,7 +126,7 @@ async function main(): Promise<string | null> {
 
   const workDir = await mkdtemp(join(context.tempBase, 'atocore-drill-'));
   core.saveState(State.WorkDir, workDir);
-  const interrupt = interruptOnSignals();
+  const interrupt = interruptOnSignals({ exitCode: 1, onFirst: (signal) => core.warning(`${signal}: stopping the run, tearing down what it started`) });
   const publishing = publisherFor(inputs, context);
   try {
     await publishing?.publisher.start(what, startedAt);

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DrillError, ExitCode, InterruptedError, errorMessage } from '../common/errors.js';
-import { runEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { DrillError, ExitCode, errorMessage } from '../common/errors.js';
+import { interruptOnSignals } from '../common/interrupt.js';
 import { exitCodeFor } from '../engine/verdict.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
 import { consoleProgress, renderConsoleSummary } from '../reporting/console.js';
@@ -21,30 +21,9 @@ Exit codes:
   2  usage or configuration error
   3  could not run: infrastructure, a timeout, an interruption`;
 
-/** Turns SIGINT/SIGTERM into an abort (teardown runs); a second signal cleans up at once and exits. */
-function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      runEmergencyCleanup();
-      process.exit(ExitCode.infrastructure);
-    }
-    controller.abort(new InterruptedError(signal));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
 async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
   const inputs = parseDrillFlags(flags);
-  const interrupt = interruptOnSignals();
+  const interrupt = interruptOnSignals({ exitCode: ExitCode.infrastructure });
   try {
     io.stdout.write(`atocore-drill: ${describeDrill(inputs)}\n`);
     const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(io.stdout) });
@@ -89,7 +68,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .action(async (flags: RawDrillFlags) => {
       exit.code = await drillCommand(flags, io);
     });
-  registerValidateCommand(program, io, exit, interruptOnSignals, EXIT_CODES_HELP);
+  registerValidateCommand(program, io, exit, () => interruptOnSignals({ exitCode: ExitCode.infrastructure }), EXIT_CODES_HELP);
   return program;
 }
 

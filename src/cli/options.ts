@@ -27,7 +27,8 @@ export interface RawDrillFlags {
 
 export const DEFAULT_DRILL_TIMEOUT = '10m';
 
-function outputPath(value: string | undefined, flag: string): string | null {
+/** A report file's place: not a directory, under an existing directory. */
+export function outputPath(value: string | undefined, flag: string): string | null {
   if (value === undefined) return null;
   if (value.trim() === '') throw new UsageError(`${flag}: the file name is empty`);
   const path = resolve(value);

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseSnapshotStamp } from '../atocore/stamp.js';
 import { splitCommandLine } from '../common/child-process.js';
@@ -16,7 +16,7 @@ import { writeReportFiles } from '../reporting/write.js';
 import { checkLedgerPath } from '../validation/ledger.js';
 import { DEFAULT_REMOTE_ROOT } from '../validation/ssh-store.js';
 import type { ValidationObserver } from '../validation/validate.js';
-import { parseFailOn } from './options.js';
+import { outputPath, parseFailOn } from './options.js';
 
 /** `validate` flags as commander hands them over (strings), before validation. */
 export interface RawValidateFlags {
@@ -69,18 +69,6 @@ function existingFile(value: string, flag: string): string {
 function existingDirectory(value: string, flag: string): string {
   const path = resolve(value);
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new UsageError(`${flag}: ${path} is not a directory`);
-  return path;
-}
-
-/** A report file's place: not a directory, under an existing directory (the same rule as the drill's). */
-function reportPath(value: string | undefined, flag: string): string | null {
-  if (value === undefined) return null;
-  if (value.trim() === '') throw new UsageError(`${flag}: the file name is empty`);
-  const path = resolve(value);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag}: ${path} is a directory, not a file`);
-  let parent = dirname(path);
-  while (!existsSync(parent)) parent = dirname(parent);
-  if (!statSync(parent).isDirectory()) throw new UsageError(`${flag}: ${parent} is not a directory`);
   return path;
 }
 
@@ -151,9 +139,9 @@ export function parseValidateFlags(flags: RawValidateFlags, env: NodeJS.ProcessE
     timeoutMs: parseDuration(flags.timeout ?? VALIDATE_DEFAULTS.timeout, '--timeout'),
     connectTimeoutMs: parseDuration(flags.connectTimeout ?? VALIDATE_DEFAULTS.connectTimeout, '--connect-timeout'),
     concurrency: integerFlag(flags.concurrency ?? VALIDATE_DEFAULTS.concurrency, '--concurrency', 1, 8),
-    reportJson: reportPath(flags.reportJson, '--report-json'),
-    junit: reportPath(flags.junit, '--junit'),
-    summary: reportPath(flags.summary, '--summary'),
+    reportJson: outputPath(flags.reportJson, '--report-json'),
+    junit: outputPath(flags.junit, '--junit'),
+    summary: outputPath(flags.summary, '--summary'),
     failOn: parseFailOn(flags.failOn),
   };
 }
