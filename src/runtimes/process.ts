@@ -151,10 +151,5 @@ export class ProcessRuntime implements AtoCoreRuntime {
       this.#unregisterRoot?.();
     }
   }
-
-  describeFailure(): string {
-    if (this.#exit) return this.#exit;
-    return 'running';
-  }
 }
 
