@@ -34,6 +34,13 @@ describe('bad input: exit 2 and a message naming the thing', () => {
     expect(run.stdout).not.toContain('Start AtoCore');
   });
 
+  it('a report path that cannot be written is refused before the drill, not after it', async () => {
+    const run = await runCli(['drill', '--junit', '/proc/atocore-drill.xml'], { timeoutMs: 30_000 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--junit: cannot write under \/proc/);
+    expect(run.stdout).not.toContain('Start AtoCore');
+  });
+
   it('a seed file that is not JSON is named, with exit 2', async () => {
     const seed = join(work, 'bad-seed');
     mkdirSync(seed);

@@ -119,6 +119,8 @@ describe.concurrent('each stand-in fault gives its expected failing check and no
     expect(run.code).toBe(3);
     expect(report.verdict).toBe('error');
     expect(report.error).toMatch(/did not become healthy.*\/health.*within 4\.0s.*--timeout/);
+    // the last real answer, not an attempt clipped by the end of the budget
+    expect(report.error).toMatch(/last: HTTP 503$/);
     expect(run.stdout + run.stderr).toMatch(/within 4\.0s/);
     expect(report.steps.find((s) => s.id === 'start')?.status).toBe('error');
     expect(report.steps.find((s) => s.id === 'teardown')?.status).toBe('pass');

@@ -93,13 +93,15 @@ export class AtoCoreClient {
           `AtoCore did not become healthy: GET ${this.baseUrl}/health gave no 200 within ${formatDuration(timeoutMs)} (${boundName}); last: ${last}`,
         );
       }
+      const attemptMs = Math.min(2_000, left);
       try {
-        const answer = await this.call('GET', '/health', undefined, Math.min(2_000, left));
+        const answer = await this.call('GET', '/health', undefined, attemptMs);
         if (answer.status === 200) return answer;
         last = `HTTP ${answer.status}`;
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
-        last = errorMessage(error);
+        // an attempt cut short by the end of the budget says nothing about the service
+        if (attemptMs >= 500) last = errorMessage(error);
       }
       await sleep(Math.min(200, Math.max(1, timeoutMs - (Date.now() - started))), this.#signal);
     }

@@ -17,7 +17,7 @@ export interface CliIo {
 const EXIT_CODES_HELP = `
 Exit codes:
   0  verdict pass (or warn)
-  1  verdict fail: the drill found a problem (--fail-on warn: also on warn)
+  1  verdict fail: a problem was found (--fail-on warn: also on warn)
   2  usage or configuration error
   3  could not run: infrastructure, a timeout, an interruption`;
 
@@ -42,7 +42,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run atocore-drill --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP);
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nReference: docs/cli.md (flags), docs/checks.md (every check id and what to do when it fails), docs/validate.md.`);
 
   program
     .command('drill')

@@ -1,8 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
-import { UsageError } from '../common/errors.js';
+import { UsageError, errorMessage } from '../common/errors.js';
 import type { FailOn } from '../engine/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
@@ -36,6 +36,14 @@ export function outputPath(value: string | undefined, flag: string): string | nu
   let parent = dirname(path);
   while (!existsSync(parent)) parent = dirname(parent);
   if (!statSync(parent).isDirectory()) throw new UsageError(`${flag}: ${parent} is not a directory`);
+  // found out now, not after a whole run: can a file be created there? (missing folders below it are created later)
+  const probe = join(parent, `.atocore-drill-probe-${process.pid}`);
+  try {
+    writeFileSync(probe, '', { flag: 'wx' });
+    rmSync(probe);
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot write under ${parent}: ${errorMessage(error)}`);
+  }
   return path;
 }
 

@@ -46,7 +46,7 @@ export function backupValidCheck(call: BackupCliCall, stamp: string): CheckResul
   if (!answer) return check('backup.valid', 'fail', `AtoCore's validate ${stamp} printed no JSON (${describeProcessResult(call.result)})`, evidence);
   if (answer.valid !== true) {
     const errors = Array.isArray(answer.errors) ? answer.errors : [];
-    return check('backup.valid', 'fail', `AtoCore's validator rejects ${stamp}: ${errors.join('; ') || `valid is ${JSON.stringify(answer.valid ?? 'absent')}`}`, evidence);
+    return check('backup.valid', 'fail', `AtoCore's validator rejects ${stamp}: ${errors.join('; ').replace(/\s*\n\s*/g, ' ') || `valid is ${JSON.stringify(answer.valid ?? 'absent')}`}`, evidence);
   }
   return check('backup.valid', 'pass', `AtoCore's validator accepts ${stamp}`, evidence);
 }
@@ -120,7 +120,7 @@ export function preRestoreSnapshotCheck(o: PreRestoreObservation): CheckResult {
   }
   if (!o.snapshotExists) return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot ${o.reported} is not in snapshots/`, evidence);
   if (!o.inspection?.fingerprint || !o.inspection.ok) {
-    return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot ${o.reported} does not open cleanly: ${o.inspection?.error ?? o.inspection?.integrity.messages.join('; ')}`, evidence);
+    return check('restore.pre_restore_snapshot', 'fail', `the pre-restore snapshot ${o.reported} does not open cleanly: ${(o.inspection?.error ?? o.inspection?.integrity.messages.join('; ') ?? '').replace(/\s*\n\s*/g, ' ')}`, evidence);
   }
   if (o.before) {
     const differences = fingerprintDifferences(o.before, o.inspection.fingerprint);
