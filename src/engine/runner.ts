@@ -86,14 +86,22 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   };
   const cli = (args: string[], ms = CLI_TIMEOUT_MS) => callBackupCli(runtime.backupCli, args, deadline.bound(ms));
   const snapshotDir = (name: string): string => join(runtime.layout.snapshotsDir, name);
+  /** Starts AtoCore on the layout's data, waits for /health (bounded) and points the client at it. */
+  const startService = async (): Promise<string> => {
+    const bound = healthBound();
+    const started = await runtime.start(bound.ms, bound.name);
+    client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
+    return started.baseUrl;
+  };
+  const stopService = async (): Promise<void> => {
+    await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
+    client = undefined;
+  };
 
   const handlers: Record<Exclude<DrillStepId, 'teardown'>, () => Promise<string>> = {
     async start() {
       await runtime.prepare();
-      const bound = healthBound();
-      const started = await runtime.start(bound.ms, bound.name);
-      client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
-      return `healthy at ${started.baseUrl}, data root ${runtime.layout.root}`;
+      return `healthy at ${await startService()}, data root ${runtime.layout.root}`;
     },
 
     async seed() {
@@ -154,13 +162,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 
     async upgrade() {
       if (!migration || !baseline) throw new Error('upgrade without a migration plan or a baseline');
-      await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
-      client = undefined;
+      await stopService();
       runtime.useImage!(migration.toImage);
-      const bound = healthBound();
       try {
-        const started = await runtime.start(bound.ms, bound.name);
-        client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
+        await startService();
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
         record(checks.upgradeHealthyCheck(migration.toImage, errorMessage(error), runtime.recentLogs()));
@@ -185,8 +190,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     async stop() {
       stopStartedAt = Date.now();
       if (backupCreatedAt !== null && !Number.isNaN(backupCreatedAt)) metrics.rpo_s = Math.round((stopStartedAt - backupCreatedAt) / 1000);
-      await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
-      client = undefined;
+      await stopService();
       // the rollback: A's tools restore A's snapshot, and A boots again
       if (migration) runtime.useImage!(migration.fromImage);
       return `stopped in ${formatDuration(Date.now() - stopStartedAt)}${migration ? `; rolling back to ${migration.fromImage}` : ''}`;
@@ -274,17 +278,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     },
 
     async restart() {
-      const bound = healthBound();
-      let started;
       try {
-        started = await runtime.start(bound.ms, bound.name);
+        await startService();
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
         record(checks.serviceHealthCheck(null, errorMessage(error), runtime.recentLogs()));
         throw new StepFinding(`AtoCore did not come back on the restored data: ${errorMessage(error)}`);
       }
       if (stopStartedAt !== null) metrics.rto_ms = Date.now() - stopStartedAt;
-      client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
       const health = await api().call('GET', '/health');
       record(checks.serviceHealthCheck(health.status === 200 ? health : null, `GET /health answered ${health.status}`, runtime.recentLogs()));
       return `healthy again; RTO ${formatDuration(metrics.rto_ms ?? 0)}`;

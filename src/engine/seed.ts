@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { cp, readFile } from 'node:fs/promises';
+import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AtoCoreClient } from '../atocore/client.js';
 import { UsageError, errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { openDatabase } from '../sqlite/open.js';
-import { hashTree, pathExists, writeFileAtomic } from './files.js';
+import { pathExists, writeFileAtomic } from './files.js';
 
 export const DEFAULT_SEED_DIR = fileURLToPath(new URL('../../fixtures/seed/', import.meta.url));
 
@@ -127,10 +127,7 @@ export async function writeSeedFiles(seed: Seed, runtime: AtoCoreRuntime): Promi
   await runtime.handOver(layout.registryPath);
   if (seed.chromaDir) {
     await cp(seed.chromaDir, layout.chromaDir, { recursive: true });
-    for (const relative of Object.keys(await hashTree(layout.chromaDir))) {
-      const parts = relative.split('/');
-      for (let depth = 1; depth <= parts.length; depth++) await runtime.handOver(join(layout.chromaDir, ...parts.slice(0, depth)));
-    }
+    for (const entry of await readdir(layout.chromaDir, { recursive: true })) await runtime.handOver(join(layout.chromaDir, entry));
   }
 }
 

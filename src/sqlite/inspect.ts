@@ -75,7 +75,8 @@ export function schemaOf(db: Db): SchemaObject[] {
     .all() as SchemaObject[];
 }
 
-function quoteIdent(name: string): string {
+/** An SQL identifier, quoted. */
+export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 

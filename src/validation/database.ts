@@ -1,7 +1,7 @@
 import { errorMessage } from '../common/errors.js';
 import { check, type CheckResult } from '../engine/types.js';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
-import { foreignKeyCheck, integrityCheck, withDatabaseCopy, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
+import { foreignKeyCheck, integrityCheck, quoteIdent, withDatabaseCopy, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
 
 /** table → row id → creation time (ms): what "which writes does this snapshot hold" is judged by. */
 export type RowIndex = Map<string, Map<string, number>>;
@@ -15,10 +15,6 @@ export interface SnapshotDatabaseInspection {
 }
 
 const CREATION_COLUMNS = ['created_at', 'ingested_at'];
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /**
  * Every row that carries its own creation time: tables with an `id` and a `created_at` (or
