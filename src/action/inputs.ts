@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
@@ -7,6 +7,7 @@ import { UsageError } from '../common/errors.js';
 import type { FailOn } from '../engine/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import type { PublishMode } from '../reporting/github-publish.js';
+import { checkReportPath } from '../reporting/write.js';
 import { checkRemotePath, parseOffhostTarget, parseSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
 import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
@@ -92,13 +93,15 @@ function workspacePath(value: string): string {
   return resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), value);
 }
 
+/**
+ * The report folder, checked before the run: a directory (or one that can be created), and
+ * each report file in it a place the run can write by the report rules (reporting/write.ts).
+ */
 function reportDirectory(): string {
   const value = text(Input.ReportDir) || DEFAULTS.reportDir;
   const dir = workspacePath(value);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`input ${Input.ReportDir}: ${dir} is a file, not a directory`);
-  let parent = dirname(dir);
-  while (!existsSync(parent)) parent = dirname(parent);
-  if (!statSync(parent).isDirectory()) throw new UsageError(`input ${Input.ReportDir}: ${parent} is not a directory`);
+  for (const name of [ReportFile.Json, ReportFile.Junit, ReportFile.Summary]) checkReportPath(join(dir, name), `input ${Input.ReportDir}`);
   return dir;
 }
 

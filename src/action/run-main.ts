@@ -4,7 +4,6 @@ import * as core from '@actions/core';
 import { DrillError, errorMessage } from '../common/errors.js';
 import { interruptOnSignals } from '../common/interrupt.js';
 import type { DrillReport } from '../engine/types.js';
-import { exitCodeFor } from '../engine/verdict.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
 import { consoleProgress } from '../reporting/console.js';
 import { GitHubApi } from '../reporting/github-api.js';
@@ -14,6 +13,7 @@ import { GitHubPublisher, type PublishOutcome } from '../reporting/github-publis
 import { renderJsonReport } from '../reporting/json.js';
 import { renderJunit } from '../reporting/junit.js';
 import { renderMarkdownSummary } from '../reporting/markdown.js';
+import { runOutcome, type FailOn } from '../reporting/outcome.js';
 import { writeReportFile } from '../reporting/write.js';
 import { Input, Output, ReportFile, State } from './constants.js';
 import { readRunContext, type RunContext } from './context.js';
@@ -86,12 +86,13 @@ function footer(inputs: ActionInputs, context: RunContext, outcome: PublishOutco
   return `${lines.join('\n')}\n`;
 }
 
-async function writeReports(report: DrillReport, reportDir: string): Promise<string[]> {
+/** Every report file attempted whatever became of the others; each one not written is a warning naming it. */
+async function writeReports(report: DrillReport, reportDir: string, failOn: FailOn): Promise<string[]> {
   const written: string[] = [];
   const files: Array<[string, () => string]> = [
     [ReportFile.Json, () => renderJsonReport(report)],
-    [ReportFile.Junit, () => renderJunit(report)],
-    [ReportFile.Summary, () => renderMarkdownSummary(report)],
+    [ReportFile.Junit, () => renderJunit(report, failOn)],
+    [ReportFile.Summary, () => renderMarkdownSummary(report, failOn)],
   ];
   for (const [name, render] of files) {
     const path = join(reportDir, name);
@@ -99,7 +100,7 @@ async function writeReports(report: DrillReport, reportDir: string): Promise<str
       await writeReportFile(path, render(), `input ${Input.ReportDir}`);
       written.push(path);
     } catch (error) {
-      core.warning(errorMessage(error));
+      core.warning(`${name} not written (the verdict stands): ${errorMessage(error)}`);
     }
   }
   return written;
@@ -140,12 +141,12 @@ async function main(): Promise<string | null> {
     }
     report = maskSecrets(report, pieces);
 
-    const written = await writeReports(report, inputs.reportDir);
+    const written = await writeReports(report, inputs.reportDir, inputs.failOn);
     const outcome = publishing ? await publishing.publisher.finish(report) : null;
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
     try {
       if (process.env.GITHUB_STEP_SUMMARY) {
-        await core.summary.addRaw(renderMarkdownSummary(report)).addRaw(footer(inputs, context, outcome, written.map((f) => relative(workspace, f)))).write();
+        await core.summary.addRaw(renderMarkdownSummary(report, inputs.failOn)).addRaw(footer(inputs, context, outcome, written.map((f) => relative(workspace, f)))).write();
       } else {
         core.info('GITHUB_STEP_SUMMARY is not set (not a GitHub runner?): no job summary; summary.md has it');
       }
@@ -164,7 +165,7 @@ async function main(): Promise<string | null> {
     core.setOutput(Output.CheckRunUrl, outcome?.resource?.kind === 'check-run' ? (outcome.resource.url ?? '') : '');
 
     core.info(`${inputs.checkName}: ${reportHeadline(report)}`);
-    return exitCodeFor(report.verdict, inputs.failOn) === 0 ? null : `${inputs.checkName}: ${reportHeadline(report)}`;
+    return runOutcome(report.verdict, inputs.failOn).failsJob ? `${inputs.checkName}: ${reportHeadline(report)}` : null;
   } finally {
     interrupt.dispose();
     await publishing?.api.close();
@@ -178,9 +179,9 @@ async function main(): Promise<string | null> {
 }
 
 /**
- * The main step. The verdict decides (engine/verdict.ts: fail and error fail the step, warn
- * too with fail-on: warn); bad input fails it naming the input. setFailed is called here
- * and nowhere else.
+ * The main step. The verdict decides (the outcome table, reporting/outcome.ts: fail and
+ * error fail the step, warn too with fail-on: warn); bad input fails it naming the input.
+ * setFailed is called here and nowhere else.
  */
 export async function runMain(): Promise<void> {
   let failure: string | null;

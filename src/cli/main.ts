@@ -1,11 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DrillError, ExitCode, errorMessage } from '../common/errors.js';
 import { interruptOnSignals } from '../common/interrupt.js';
-import { exitCodeFor } from '../engine/verdict.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
-import { consoleProgress, renderConsoleSummary } from '../reporting/console.js';
-import { writeReportFiles } from '../reporting/write.js';
+import { consoleProgress } from '../reporting/console.js';
 import { STANDIN_FAULTS } from '../runtimes/standin.js';
+import { consoleStream, finishRun } from './finish.js';
 import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 import { registerValidateCommand } from './validate.js';
 
@@ -25,11 +24,10 @@ async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
   const inputs = parseDrillFlags(flags);
   const interrupt = interruptOnSignals({ exitCode: ExitCode.infrastructure });
   try {
-    io.stdout.write(`atocore-drill: ${describeDrill(inputs)}\n`);
-    const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(io.stdout) });
-    io.stdout.write(renderConsoleSummary(report));
-    await writeReportFiles(report, inputs);
-    return exitCodeFor(report.verdict, inputs.failOn);
+    const out = consoleStream(inputs, io);
+    out.write(`atocore-drill: ${describeDrill(inputs)}\n`);
+    const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(out) });
+    return await finishRun(report, inputs, io);
   } finally {
     interrupt.dispose();
   }

@@ -1,10 +1,11 @@
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
-import { UsageError, errorMessage } from '../common/errors.js';
+import { UsageError } from '../common/errors.js';
 import type { FailOn } from '../engine/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
+import { checkOneStdoutReport, checkReportPath, STDOUT_PATH } from '../reporting/write.js';
 import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
 
 /** `drill` flags as commander hands them over (strings), before validation. */
@@ -27,24 +28,25 @@ export interface RawDrillFlags {
 
 export const DEFAULT_DRILL_TIMEOUT = '10m';
 
-/** A report file's place: not a directory, under an existing directory. */
+/** A report file's place, checked before the run (reporting/write.ts: `-` is standard output). */
 export function outputPath(value: string | undefined, flag: string): string | null {
-  if (value === undefined) return null;
-  if (value.trim() === '') throw new UsageError(`${flag}: the file name is empty`);
-  const path = resolve(value);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag}: ${path} is a directory, not a file`);
-  let parent = dirname(path);
-  while (!existsSync(parent)) parent = dirname(parent);
-  if (!statSync(parent).isDirectory()) throw new UsageError(`${flag}: ${parent} is not a directory`);
-  // found out now, not after a whole run: can a file be created there? (missing folders below it are created later)
-  const probe = join(parent, `.atocore-drill-probe-${process.pid}`);
-  try {
-    writeFileSync(probe, '', { flag: 'wx' });
-    rmSync(probe);
-  } catch (error) {
-    throw new UsageError(`${flag}: cannot write under ${parent}: ${errorMessage(error)}`);
-  }
-  return path;
+  return checkReportPath(value, flag);
+}
+
+/** The three report flags, each checked, at most one of them `-`. */
+export function reportPaths(flags: { reportJson?: string; junit?: string; summary?: string }): { reportJson: string | null; junit: string | null; summary: string | null } {
+  const paths = { reportJson: outputPath(flags.reportJson, '--report-json'), junit: outputPath(flags.junit, '--junit'), summary: outputPath(flags.summary, '--summary') };
+  checkOneStdoutReport([
+    ['--report-json', paths.reportJson],
+    ['--junit', paths.junit],
+    ['--summary', paths.summary],
+  ]);
+  return paths;
+}
+
+/** Whether a report goes to standard output (then progress goes to stderr). */
+export function reportsToStdout(paths: { reportJson: string | null; junit: string | null; summary: string | null }): boolean {
+  return [paths.reportJson, paths.junit, paths.summary].includes(STDOUT_PATH);
 }
 
 export function parseFailOn(value: string | undefined, flag = '--fail-on'): FailOn {
@@ -83,9 +85,7 @@ export function parseDrillFlags(flags: RawDrillFlags): DrillInputs {
     faults,
     keep: flags.keep === true,
     timeoutMs: parseDuration(flags.timeout ?? DEFAULT_DRILL_TIMEOUT, '--timeout'),
-    reportJson: outputPath(flags.reportJson, '--report-json'),
-    junit: outputPath(flags.junit, '--junit'),
-    summary: outputPath(flags.summary, '--summary'),
+    ...reportPaths(flags),
     failOn: parseFailOn(flags.failOn),
   };
 }

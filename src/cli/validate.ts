@@ -6,17 +6,15 @@ import { splitCommandLine } from '../common/child-process.js';
 import { formatDuration, parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import type { SnapshotReport, StepRecord } from '../engine/types.js';
-import { exitCodeFor } from '../engine/verdict.js';
 import { describeValidation, runValidateJob, type ValidateInputs, type ValidateSource } from '../jobs/validate-job.js';
 import { checkRemotePath, parseOffhostTarget, parseSshAddress, type OffhostTarget } from '../remote/address.js';
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV, type SshIdentity } from '../remote/identity.js';
-import { renderConsoleSummary } from '../reporting/console.js';
-import { writeReportFiles } from '../reporting/write.js';
 import { checkLedgerPath } from '../validation/ledger.js';
 import { DEFAULT_REMOTE_ROOT } from '../validation/ssh-store.js';
 import type { ValidationObserver } from '../validation/validate.js';
-import { outputPath, parseFailOn } from './options.js';
+import { consoleStream, finishRun } from './finish.js';
+import { parseFailOn, reportPaths } from './options.js';
 
 /** `validate` flags as commander hands them over (strings), before validation. */
 export interface RawValidateFlags {
@@ -139,9 +137,7 @@ export function parseValidateFlags(flags: RawValidateFlags, env: NodeJS.ProcessE
     timeoutMs: parseDuration(flags.timeout ?? VALIDATE_DEFAULTS.timeout, '--timeout'),
     connectTimeoutMs: parseDuration(flags.connectTimeout ?? VALIDATE_DEFAULTS.connectTimeout, '--connect-timeout'),
     concurrency: integerFlag(flags.concurrency ?? VALIDATE_DEFAULTS.concurrency, '--concurrency', 1, 8),
-    reportJson: outputPath(flags.reportJson, '--report-json'),
-    junit: outputPath(flags.junit, '--junit'),
-    summary: outputPath(flags.summary, '--summary'),
+    ...reportPaths(flags),
     failOn: parseFailOn(flags.failOn),
   };
 }
@@ -220,11 +216,10 @@ export function registerValidateCommand(
       const inputs = parseValidateFlags(flags);
       const interrupt = interruptOnSignals();
       try {
-        io.stdout.write(`atocore-drill: ${describeValidation(inputs)}\n`);
-        const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(io.stdout) });
-        io.stdout.write(renderConsoleSummary(report));
-        await writeReportFiles(report, inputs);
-        exit.code = exitCodeFor(report.verdict, inputs.failOn);
+        const out = consoleStream(inputs, io);
+        out.write(`atocore-drill: ${describeValidation(inputs)}\n`);
+        const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(out) });
+        exit.code = await finishRun(report, inputs, io);
       } finally {
         interrupt.dispose();
       }

@@ -13,12 +13,5 @@ export function decideVerdict(steps: readonly StepRecord[], checks: readonly Che
   return 'pass';
 }
 
-export type FailOn = 'fail' | 'warn';
-
-/** Exit code for a verdict (DESIGN.md: 0 pass/warn, 1 fail, 3 error; --fail-on warn makes warn 1). */
-export function exitCodeFor(verdict: Verdict, failOn: FailOn = 'fail'): 0 | 1 | 3 {
-  if (verdict === 'error') return 3;
-  if (verdict === 'fail') return 1;
-  if (verdict === 'warn' && failOn === 'warn') return 1;
-  return 0;
-}
+// the verdict's mapping to exit codes and every other output lives in one table (reporting/outcome.ts)
+export { exitCodeFor, type FailOn } from '../reporting/outcome.js';

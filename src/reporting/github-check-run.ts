@@ -1,7 +1,8 @@
 import { formatDuration } from '../common/duration.js';
 import type { CheckResult, DrillReport, Verdict } from '../engine/types.js';
-import type { FailOn } from '../engine/verdict.js';
 import { renderMarkdownSummary } from './markdown.js';
+import { checkOutcome, runOutcome, stepOutcome, type AnnotationLevel, type FailOn } from './outcome.js';
+import { boundedJson, cutText, firstLine as firstLineOf, printable } from './text.js';
 
 /** GitHub's documented limits for a check run (REST "Update a check run"). */
 export const CHECK_RUN_LIMITS = {
@@ -21,7 +22,7 @@ export interface CheckRunAnnotation {
   readonly path: string;
   readonly start_line: number;
   readonly end_line: number;
-  readonly annotation_level: 'notice' | 'warning' | 'failure';
+  readonly annotation_level: 'notice' | AnnotationLevel;
   readonly message: string;
   readonly title: string;
   readonly raw_details?: string;
@@ -49,22 +50,9 @@ export interface PublishTarget {
   readonly checksDocUrl: string | null;
 }
 
-/**
- * The one mapping from verdict to check-run conclusion: pass → success, warn → neutral
- * (failure when warn is made failing with fail-on: warn, so the check agrees with the
- * job), fail → failure, error → failure (its title says it could not run). An interrupted
- * run is `cancelled` (see the post step).
- */
+/** The check run's conclusion: the one table's (outcome.ts). An interrupted run is `cancelled` (see the post step). */
 export function checkRunConclusion(verdict: Verdict, failOn: FailOn): Exclude<CheckRunConclusion, 'cancelled'> {
-  switch (verdict) {
-    case 'pass':
-      return 'success';
-    case 'warn':
-      return failOn === 'warn' ? 'failure' : 'neutral';
-    case 'fail':
-    case 'error':
-      return 'failure';
-  }
+  return runOutcome(verdict, failOn).checkRunConclusion;
 }
 
 function allChecks(report: DrillReport): Array<{ check: CheckResult; stamp: string | null }> {
@@ -75,22 +63,29 @@ function kindTitle(report: DrillReport): string {
   return report.kind === 'drill' ? 'AtoCore restore drill' : report.kind === 'validate' ? 'AtoCore snapshot validation' : 'AtoCore restore rehearsal';
 }
 
+/** How many characters of a headline there are at most (it is also the failed step's message). */
+const HEADLINE_CHARS = 1_000;
+
 /** One line that says how it went; the check run's title, the commit status's description, the failure message. */
 export function reportHeadline(report: DrillReport): string {
+  return cutText(printable(headline(report)), HEADLINE_CHARS);
+}
+
+function headline(report: DrillReport): string {
   const checks = allChecks(report).map((c) => c.check);
   const failing = checks.filter((c) => c.status === 'fail').map((c) => c.id);
   const warning = checks.filter((c) => c.status === 'warn').map((c) => c.id);
   const rto = report.metrics.rto_ms !== null ? `, RTO ${formatDuration(report.metrics.rto_ms)}` : '';
   switch (report.verdict) {
     case 'error':
-      return `could not run: ${firstLine(report.error ?? report.steps.find((s) => s.status === 'error')?.detail ?? 'see the summary')}`;
+      return `could not run: ${firstLine(cutText(report.error ?? report.steps.find((s) => s.status === 'error')?.detail ?? 'see the summary', HEADLINE_CHARS))}`;
     case 'fail': {
       const failedSteps = report.steps.filter((s) => s.status === 'fail').map((s) => s.id);
       const names = unique([...failing, ...failedSteps]);
-      return `FAIL: ${names.length} problem${names.length === 1 ? '' : 's'}: ${names.join(', ')}`;
+      return `FAIL: ${names.length} problem${names.length === 1 ? '' : 's'}: ${names.slice(0, 50).join(', ')}`;
     }
     case 'warn':
-      return `WARN: ${warning.join(', ')}${rto}`;
+      return `WARN: ${warning.slice(0, 50).join(', ')}${rto}`;
     case 'pass':
       return `PASS: ${checks.filter((c) => c.status === 'pass').length}/${checks.length} checks${rto}`;
   }
@@ -101,7 +96,7 @@ function unique(items: string[]): string[] {
 }
 
 function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').trim();
+  return firstLineOf(text);
 }
 
 /** Cuts text to `max` UTF-16 units without splitting a surrogate pair, marking the cut. */
@@ -126,31 +121,42 @@ export function truncateBytes(text: string, maxBytes: number): string {
 }
 
 /**
- * One annotation per failing or warning check (a snapshot's named by its stamp) and per
- * step that found a problem or could not run. The Checks API wants a file: the
- * annotations point at line 1 of the workflow that ran the drill.
+ * One annotation per step that found a problem or could not run and per check the table
+ * marks (a failing check; a warning one, as a failure with fail-on warn), a snapshot's
+ * named by its stamp. If the verdict calls for an annotation none of those gives (a run
+ * that could not start has no steps), one for the run itself. The Checks API wants a file:
+ * the annotations point at line 1 of the workflow that ran the drill.
  */
-export function reportAnnotations(report: DrillReport, target: Pick<PublishTarget, 'annotationPath'>): CheckRunAnnotation[] {
+export function reportAnnotations(report: DrillReport, target: Pick<PublishTarget, 'annotationPath'> & Partial<Pick<PublishTarget, 'failOn'>>): CheckRunAnnotation[] {
+  const failOn = target.failOn ?? 'fail';
   const annotations: CheckRunAnnotation[] = [];
   const at = { path: target.annotationPath, start_line: 1, end_line: 1 };
+  const title = (text: string): string => cutText(printable(firstLine(cutText(text, 4 * CHECK_RUN_LIMITS.annotationTitleChars))), CHECK_RUN_LIMITS.annotationTitleChars);
+  const body = (text: string): string => truncateBytes(printable(cutText(text, CHECK_RUN_LIMITS.annotationBytes)), CHECK_RUN_LIMITS.annotationBytes);
   for (const step of report.steps) {
-    if (step.status !== 'error' && step.status !== 'fail') continue;
+    const level = stepOutcome(step.status).annotation;
+    if (level === null) continue;
     annotations.push({
       ...at,
-      annotation_level: 'failure',
-      title: truncateText(`${step.status === 'error' ? 'could not run' : 'step failed'}: ${step.id}`, CHECK_RUN_LIMITS.annotationTitleChars, '…'),
-      message: truncateBytes(`${step.title}: ${step.detail}`, CHECK_RUN_LIMITS.annotationBytes),
+      annotation_level: level,
+      title: title(`${step.status === 'error' ? 'could not run' : 'step failed'}: ${step.id}`),
+      message: body(`${step.title}: ${step.detail}`),
     });
   }
   for (const { check, stamp } of allChecks(report)) {
-    if (check.status !== 'fail' && check.status !== 'warn') continue;
+    const level = checkOutcome(check.status, failOn).annotation;
+    if (level === null) continue;
     annotations.push({
       ...at,
-      annotation_level: check.status === 'fail' ? 'failure' : 'warning',
-      title: truncateText(stamp ? `${stamp}: ${check.id}` : check.id, CHECK_RUN_LIMITS.annotationTitleChars, '…'),
-      message: truncateBytes(check.message, CHECK_RUN_LIMITS.annotationBytes),
-      raw_details: truncateBytes(JSON.stringify(check.evidence, null, 2), CHECK_RUN_LIMITS.annotationBytes),
+      annotation_level: level,
+      title: title(stamp ? `${stamp}: ${check.id}` : check.id),
+      message: body(check.message),
+      raw_details: body(boundedJson(check.evidence, CHECK_RUN_LIMITS.annotationBytes)),
     });
+  }
+  const wanted = runOutcome(report.verdict, failOn).annotation;
+  if (wanted !== null && !annotations.some((a) => a.annotation_level === wanted)) {
+    annotations.unshift({ ...at, annotation_level: wanted, title: title(`${report.kind}: ${report.verdict}`), message: body(reportHeadline(report)) });
   }
   return annotations;
 }
@@ -163,22 +169,22 @@ export function annotationBatches<T>(annotations: readonly T[], size: number = C
 }
 
 /** The check run's summary: the verdict, the metrics, what failed and where to read about it. */
-export function checkRunSummary(report: DrillReport, target: Pick<PublishTarget, 'checksDocUrl' | 'detailsUrl'>): string {
+export function checkRunSummary(report: DrillReport, target: Pick<PublishTarget, 'checksDocUrl' | 'detailsUrl'> & Partial<Pick<PublishTarget, 'failOn'>>): string {
   const lines: string[] = [];
   const m = report.metrics;
-  lines.push(`**${kindTitle(report)}: ${report.verdict.toUpperCase()}**${report.verdict === 'error' ? ' (could not run)' : ''}`, '');
-  if (report.error) lines.push(`> ${firstLine(report.error)}`, '');
+  lines.push(`**${kindTitle(report)}: ${runOutcome(report.verdict, target.failOn ?? 'fail').banner}**`, '');
+  if (report.error) lines.push(`> ${cutText(firstLine(cutText(report.error, 2_000)), 1_000)}`, '');
   lines.push(
     `RTO ${m.rto_ms === null ? '—' : formatDuration(m.rto_ms)} · restore ${m.restore_ms === null ? '—' : formatDuration(m.restore_ms)} · RPO ${m.rpo_s === null ? '—' : formatDuration(m.rpo_s * 1000)} · backup \`${report.target.backup_stamp ?? '—'}\` · ${formatDuration(report.duration_ms)} in all`,
     '',
   );
   const bad = allChecks(report).filter(({ check }) => check.status === 'fail' || check.status === 'warn');
-  for (const { check, stamp } of bad.slice(0, 100)) lines.push(`- ${check.status === 'fail' ? '❌' : '⚠️'} \`${stamp ? `${stamp}: ` : ''}${check.id}\`: ${firstLine(check.message)}`);
+  for (const { check, stamp } of bad.slice(0, 100)) lines.push(`- ${check.status === 'fail' ? '❌' : '⚠️'} \`${cutText(`${stamp ? `${stamp}: ` : ''}${check.id}`, 200).replace(/[`\r\n]/g, ' ')}\`: ${cutText(firstLine(cutText(check.message, 2_000)), 500)}`);
   if (bad.length > 100) lines.push(`- … and ${bad.length - 100} more`);
   if (bad.length > 0) lines.push('');
   if (target.checksDocUrl) lines.push(`What each check means and what to do when it fails: ${target.checksDocUrl}`);
   if (target.detailsUrl) lines.push(`The run, its job summary and the report artifact: ${target.detailsUrl}`);
-  return truncateText(lines.join('\n'), CHECK_RUN_LIMITS.outputChars);
+  return truncateText(printable(lines.join('\n')), CHECK_RUN_LIMITS.outputChars);
 }
 
 /** The title a check run shows next to its name. */
@@ -195,7 +201,7 @@ export function checkRunOutputs(report: DrillReport, target: PublishTarget): Che
   const base = {
     title: checkRunTitle(report),
     summary: checkRunSummary(report, target),
-    text: truncateText(renderMarkdownSummary(report), CHECK_RUN_LIMITS.outputChars),
+    text: truncateText(renderMarkdownSummary(report, target.failOn), CHECK_RUN_LIMITS.outputChars),
   };
   const batches = annotationBatches(reportAnnotations(report, target));
   if (batches.length === 0) return [base];

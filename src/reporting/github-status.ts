@@ -1,27 +1,15 @@
 import type { DrillReport, Verdict } from '../engine/types.js';
-import type { FailOn } from '../engine/verdict.js';
 import { reportHeadline, truncateText, type PublishTarget } from './github-check-run.js';
+import { runOutcome, type FailOn } from './outcome.js';
 
 /** GitHub keeps 140 characters of a commit status's description. */
 export const STATUS_DESCRIPTION_CHARS = 140;
 
 export type CommitStatusState = 'pending' | 'success' | 'failure' | 'error';
 
-/**
- * Verdict → commit status (for Gitea, and tokens without `checks: write`): pass → success,
- * warn → success (failure with fail-on: warn), fail → failure, error → error.
- */
+/** Verdict → commit status (for Gitea, and tokens without `checks: write`): the one table's (outcome.ts). */
 export function commitStatusState(verdict: Verdict, failOn: FailOn): Exclude<CommitStatusState, 'pending'> {
-  switch (verdict) {
-    case 'pass':
-      return 'success';
-    case 'warn':
-      return failOn === 'warn' ? 'failure' : 'success';
-    case 'fail':
-      return 'failure';
-    case 'error':
-      return 'error';
-  }
+  return runOutcome(verdict, failOn).commitStatusState;
 }
 
 function payload(state: CommitStatusState, description: string, target: Pick<PublishTarget, 'checkName' | 'detailsUrl'>): Record<string, unknown> {

@@ -1,45 +1,162 @@
 import { create } from 'xmlbuilder2';
-import type { CheckResult, DrillReport } from '../engine/types.js';
+import { planDrill } from '../engine/planner.js';
+import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../engine/types.js';
+import { checkOutcome, runOutcome, stepOutcome, type FailOn } from './outcome.js';
+import { boundedJson, cutText, firstLine, printable } from './text.js';
 
-function addCase(suite: ReturnType<ReturnType<typeof create>['ele']>, classname: string, c: CheckResult): void {
-  const testcase = suite.ele('testcase', { classname, name: c.id, time: '0' });
-  const evidence = JSON.stringify(c.evidence, null, 2).slice(0, 64 * 1024);
-  if (c.status === 'fail') testcase.ele('failure', { message: c.message, type: c.id }).txt(evidence);
-  else if (c.status === 'skip') testcase.ele('skipped', { message: c.message });
-  else if (c.status === 'warn') testcase.ele('system-out').txt(`WARN: ${c.message}`);
+/** Bounds: one attribute, one message, one evidence dump (a failing check's whole evidence is in the JSON report). */
+const ATTRIBUTE_CHARS = 1_000;
+const TEXT_CHARS = 16 * 1024;
+const EVIDENCE_CHARS = 64 * 1024;
+
+/** An attribute value: one line, printable, bounded. */
+function attribute(text: string): string {
+  return printable(cutText(firstLine(cutText(text, 4 * ATTRIBUTE_CHARS)), ATTRIBUTE_CHARS));
 }
 
-/** JUnit XML: one testsuite for the run's checks, one per snapshot; steps that could not run are errors. */
-export function renderJunit(report: DrillReport): string {
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: `atocore-drill ${report.kind}` });
-  const all = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)];
-  const stepErrors = report.steps.filter((s) => s.status === 'error');
-  root.att('tests', String(all.length + stepErrors.length));
-  root.att('failures', String(all.filter((c) => c.status === 'fail').length));
-  root.att('errors', String(stepErrors.length));
-  root.att('time', (report.duration_ms / 1000).toFixed(3));
-  const suite = root.ele('testsuite', {
-    name: `atocore-drill.${report.kind}`,
-    tests: String(report.checks.length + stepErrors.length),
-    failures: String(report.checks.filter((c) => c.status === 'fail').length),
-    errors: String(stepErrors.length),
-    skipped: String(report.checks.filter((c) => c.status === 'skip').length),
-    time: (report.duration_ms / 1000).toFixed(3),
-    timestamp: report.started_at,
-  });
-  for (const step of stepErrors) {
-    suite.ele('testcase', { classname: `atocore-drill.${report.kind}.steps`, name: step.id, time: (step.duration_ms / 1000).toFixed(3) }).ele('error', { message: step.detail.split('\n')[0] ?? '' }).txt(step.detail);
+function body(text: string, max: number = TEXT_CHARS): string {
+  return printable(cutText(text, max, '\n… (cut; the JSON report has all of it)'));
+}
+
+function seconds(ms: number): string {
+  return (Math.max(0, Number.isFinite(ms) ? ms : 0) / 1000).toFixed(3);
+}
+
+/**
+ * Which step decides a check, by id. The drill's come from its plan (every option on, so
+ * every id is known); validation's per-snapshot checks are all decided while "check each
+ * snapshot" runs. Checks computed between steps (rpo.fresh, …) take no time of their own.
+ */
+const DRILL_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map(planDrill({ includeChroma: true, migration: true }).flatMap((step) => step.checks.map((id) => [id, step.id] as const)));
+const VALIDATE_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map([
+  ['snapshots.listing', 'list'],
+  ['disk.headroom', 'disk'],
+  ['offhost.copy', 'offhost'],
+]);
+
+function stepOfCheck(report: DrillReport, check: CheckResult, stamp: string | null): string | null {
+  if (report.kind === 'validate') return stamp !== null ? 'snapshots' : (VALIDATE_STEP_OF_CHECK.get(check.id) ?? null);
+  return DRILL_STEP_OF_CHECK.get(check.id) ?? null;
+}
+
+interface Case {
+  readonly classname: string;
+  readonly name: string;
+  /** the step whose time this case shares; null: none */
+  readonly step: string | null;
+  readonly element: { readonly kind: 'failure' | 'error' | 'skipped'; readonly message: string; readonly type: string; readonly text: string } | null;
+  readonly out: string | null;
+}
+
+interface Suite {
+  readonly name: string;
+  readonly cases: Case[];
+  /** null: the sum of its cases */
+  timeMs: number | null;
+}
+
+function stepCase(classname: string, step: StepRecord): Case | null {
+  const kind = stepOutcome(step.status).junit;
+  if (kind === null) return null;
+  return { classname, name: step.id, step: step.id, element: { kind, message: step.detail, type: `step.${step.status}`, text: step.detail }, out: null };
+}
+
+function checkCase(report: DrillReport, classname: string, check: CheckResult, stamp: string | null, failOn: FailOn): Case {
+  const step = stepOfCheck(report, check, stamp);
+  switch (checkOutcome(check.status, failOn).junit) {
+    case 'failure':
+      return {
+        classname,
+        name: check.id,
+        step,
+        element: { kind: 'failure', message: check.message, type: check.id, text: `${cutText(check.message, TEXT_CHARS)}\n\nevidence:\n${boundedJson(check.evidence, EVIDENCE_CHARS)}` },
+        out: null,
+      };
+    case 'skipped':
+      return { classname, name: check.id, step, element: { kind: 'skipped', message: check.message, type: check.id, text: '' }, out: null };
+    case 'pass':
+      return { classname, name: check.id, step, element: null, out: check.status === 'warn' ? `WARN: ${check.message}` : null };
   }
-  for (const c of report.checks) addCase(suite, `atocore-drill.${report.kind}`, c);
-  for (const snapshot of report.snapshots) {
-    const snapshotSuite = root.ele('testsuite', {
-      name: `atocore-drill.${report.kind}.${snapshot.stamp}`,
-      tests: String(snapshot.checks.length),
-      failures: String(snapshot.checks.filter((c) => c.status === 'fail').length),
-      errors: '0',
-      skipped: String(snapshot.checks.filter((c) => c.status === 'skip').length),
+}
+
+/** Each step's time shared equally by the cases it decided, so that the cases add up to the steps. */
+function caseTimes(report: DrillReport, suites: readonly Suite[]): Map<Case, number> {
+  const stepMs = new Map<string, number>();
+  for (const step of report.steps) if (!stepMs.has(step.id)) stepMs.set(step.id, step.duration_ms);
+  const sharing = new Map<string, number>();
+  for (const suite of suites) for (const c of suite.cases) if (c.step !== null) sharing.set(c.step, (sharing.get(c.step) ?? 0) + 1);
+  const times = new Map<Case, number>();
+  for (const suite of suites) for (const c of suite.cases) times.set(c, c.step === null ? 0 : (stepMs.get(c.step) ?? 0) / (sharing.get(c.step) ?? 1));
+  return times;
+}
+
+function counts(cases: readonly Case[]): { tests: number; failures: number; errors: number; skipped: number } {
+  const of = (kind: string): number => cases.filter((c) => c.element?.kind === kind).length;
+  return { tests: cases.length, failures: of('failure'), errors: of('error'), skipped: of('skipped') };
+}
+
+/**
+ * The run as JUnit suites: one for the run (a test case per step that found a problem or
+ * could not run, then one per check), one per snapshot. What each check and step becomes
+ * is the outcome table's; if the verdict calls for a failure or an error that no case
+ * carries (a run that could not start has no steps), a case for the run itself carries it.
+ */
+function suitesOf(report: DrillReport, failOn: FailOn): Suite[] {
+  const base = `atocore-drill.${report.kind}`;
+  const main: Suite = { name: base, cases: [], timeMs: null };
+  for (const step of report.steps) {
+    const c = stepCase(`${base}.steps`, step);
+    if (c) main.cases.push(c);
+  }
+  for (const check of report.checks) main.cases.push(checkCase(report, base, check, null, failOn));
+  const snapshots = report.snapshots.map((snapshot: SnapshotReport): Suite => ({
+    name: `${base}.${snapshot.stamp}`,
+    cases: snapshot.checks.map((check) => checkCase(report, `${base}.${snapshot.stamp}`, check, snapshot.stamp, failOn)),
+    timeMs: null,
+  }));
+  const all = [main, ...snapshots].flatMap((s) => s.cases);
+  const wanted = runOutcome(report.verdict, failOn).junit;
+  if (wanted !== 'none' && !all.some((c) => c.element?.kind === wanted)) {
+    const why = report.error ?? `the verdict is ${report.verdict}${report.verdict === 'warn' ? ' and fail-on is warn' : ''}`;
+    main.cases.unshift({ classname: `${base}.steps`, name: 'run', step: null, element: { kind: wanted, message: why, type: `verdict.${report.verdict}`, text: why }, out: null });
+  }
+  return [main, ...snapshots];
+}
+
+/** JUnit XML of a report. Valid XML whatever bytes its messages hold; bounded whatever their size. */
+export function renderJunit(report: DrillReport, failOn: FailOn = 'fail'): string {
+  const suites = suitesOf(report, failOn);
+  const times = caseTimes(report, suites);
+  const suiteMs = (suite: Suite): number => suite.cases.reduce((sum, c) => sum + (times.get(c) ?? 0), 0);
+  const snapshotMs = suites.slice(1).reduce((sum, s) => sum + suiteMs(s), 0);
+  // the run's own suite holds the rest of the run: setup, teardown, the steps that decide no check
+  suites[0]!.timeMs = Math.max(suiteMs(suites[0]!), report.duration_ms - snapshotMs);
+  const total = counts(suites.flatMap((s) => s.cases));
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+    name: attribute(`atocore-drill ${report.kind}`),
+    tests: String(total.tests),
+    failures: String(total.failures),
+    errors: String(total.errors),
+    skipped: String(total.skipped),
+    time: seconds(Math.max(report.duration_ms, suites.reduce((sum, s) => sum + (s.timeMs ?? suiteMs(s)), 0))),
+  });
+  for (const suite of suites) {
+    const n = counts(suite.cases);
+    const element = root.ele('testsuite', {
+      name: attribute(suite.name),
+      tests: String(n.tests),
+      failures: String(n.failures),
+      errors: String(n.errors),
+      skipped: String(n.skipped),
+      time: seconds(suite.timeMs ?? suiteMs(suite)),
+      timestamp: attribute(report.started_at),
     });
-    for (const c of snapshot.checks) addCase(snapshotSuite, `atocore-drill.${report.kind}.${snapshot.stamp}`, c);
+    for (const c of suite.cases) {
+      const testcase = element.ele('testcase', { classname: attribute(c.classname), name: attribute(c.name), time: seconds(times.get(c) ?? 0) });
+      if (c.element?.kind === 'skipped') testcase.ele('skipped', { message: attribute(c.element.message) });
+      else if (c.element) testcase.ele(c.element.kind, { message: attribute(c.element.message), type: attribute(c.element.type) }).txt(body(c.element.text, EVIDENCE_CHARS + TEXT_CHARS));
+      if (c.out !== null) testcase.ele('system-out').txt(body(c.out));
+    }
   }
   return `${root.end({ prettyPrint: true })}\n`;
 }

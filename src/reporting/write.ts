@@ -1,26 +1,98 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { resolve } from 'node:path';
 import { errorMessage, UsageError } from '../common/errors.js';
+import { checkOutputPlace, writeOutputFile } from '../common/output-file.js';
 import type { DrillReport } from '../engine/types.js';
 import { renderJsonReport } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdownSummary } from './markdown.js';
+import type { FailOn } from './outcome.js';
 
-/** Writes a report file whole or not at all (temp file + rename), creating its folder. */
+/** A report path that means standard output (DESIGN.md). */
+export const STDOUT_PATH = '-';
+
+/** Reports are written through devices and FIFOs, never over them (common/output-file.ts). */
+const REPORT_RULES = { writeThrough: true } as const;
+
+/**
+ * A report file's place, checked before the run: `-` (standard output), or a path the
+ * run can write by the output rules. A bad one is a UsageError naming `flag`.
+ */
+export function checkReportPath(value: string | undefined, flag: string): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new UsageError(`${flag}: the file name is empty`);
+  if (value === STDOUT_PATH) return STDOUT_PATH;
+  const path = resolve(value);
+  checkOutputPlace(path, flag, REPORT_RULES);
+  return path;
+}
+
+/** At most one report may go to standard output: two would be interleaved. */
+export function checkOneStdoutReport(paths: ReadonlyArray<readonly [flag: string, path: string | null]>): void {
+  const toStdout = paths.filter(([, path]) => path === STDOUT_PATH).map(([flag]) => flag);
+  if (toStdout.length > 1) throw new UsageError(`${toStdout.join(' and ')}: only one report can go to standard output (-)`);
+}
+
+/** Writes one report file by the output rules. Throws an Error naming `flag` and the path. */
 export async function writeReportFile(path: string, content: string, flag: string): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, content);
-    await rename(temp, path);
+    await writeOutputFile(path, content, REPORT_RULES);
   } catch (error) {
-    throw new UsageError(`${flag}: cannot write ${path}: ${errorMessage(error)}`);
+    throw new Error(`${flag}: ${errorMessage(error)}`, { cause: error });
   }
 }
 
-/** The report files a run was asked for; `flag` names in errors are the CLI's (the action maps its own). */
-export async function writeReportFiles(report: DrillReport, paths: { reportJson: string | null; junit: string | null; summary: string | null }): Promise<void> {
-  if (paths.reportJson) await writeReportFile(paths.reportJson, renderJsonReport(report), '--report-json');
-  if (paths.junit) await writeReportFile(paths.junit, renderJunit(report), '--junit');
-  if (paths.summary) await writeReportFile(paths.summary, renderMarkdownSummary(report), '--summary');
+export interface ReportPaths {
+  readonly reportJson: string | null;
+  readonly junit: string | null;
+  readonly summary: string | null;
+}
+
+/** A report that was asked for and not written, and why. */
+export interface UnwrittenReport {
+  readonly flag: string;
+  readonly path: string;
+  readonly reason: string;
+}
+
+function writeStream(stream: NodeJS.WritableStream, content: string): Promise<void> {
+  return new Promise((resolveWrite, reject) => {
+    // a closed pipe (EPIPE) is also emitted as an event: not a crash, a report not written
+    const onError = (error: Error): void => reject(error);
+    stream.once('error', onError);
+    stream.write(content, (error) => {
+      stream.removeListener('error', onError);
+      if (error) reject(error);
+      else resolveWrite();
+    });
+  });
+}
+
+/**
+ * The report files a run was asked for, each attempted whatever became of the others;
+ * `-` is standard output. Returns what was not written (the verdict stands either way).
+ * `flag` names in messages are the CLI's.
+ */
+export async function writeReportFiles(report: DrillReport, paths: ReportPaths, options: { failOn?: FailOn; stdout?: NodeJS.WritableStream } = {}): Promise<UnwrittenReport[]> {
+  const failOn = options.failOn ?? 'fail';
+  const files: Array<[string, string | null, () => string]> = [
+    ['--report-json', paths.reportJson, () => renderJsonReport(report)],
+    ['--junit', paths.junit, () => renderJunit(report, failOn)],
+    ['--summary', paths.summary, () => renderMarkdownSummary(report, failOn)],
+  ];
+  const unwritten: UnwrittenReport[] = [];
+  for (const [flag, path, render] of files) {
+    if (path === null) continue;
+    try {
+      if (path === STDOUT_PATH) await writeStream(options.stdout ?? process.stdout, render());
+      else await writeOutputFile(path, render(), REPORT_RULES);
+    } catch (error) {
+      unwritten.push({ flag, path: path === STDOUT_PATH ? 'standard output' : path, reason: errorMessage(error) });
+    }
+  }
+  return unwritten;
+}
+
+/** One line per report that was not written, for stderr or a warning. */
+export function describeUnwritten(item: UnwrittenReport): string {
+  return `${item.flag}: not written: ${item.reason.includes(item.path) ? item.reason : `${item.path}: ${item.reason}`}`;
 }

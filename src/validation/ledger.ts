@@ -1,8 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { isSnapshotStamp, type SnapshotStamp } from '../atocore/stamp.js';
 import { errorMessage, UsageError } from '../common/errors.js';
+import { checkOutputPlace, writeOutputFile } from '../common/output-file.js';
 import { check, type CheckResult } from '../engine/types.js';
 
 /**
@@ -40,12 +39,15 @@ export function emptyLedger(): Ledger {
   return { schema: LEDGER_SCHEMA, updated_at: new Date(0).toISOString(), source: '', oldest_stamp_seen: null, snapshots: {} };
 }
 
-/** Checks the ledger file's place before the run (a missing file is a first run, not an error). */
+/**
+ * The ledger is read and then rewritten whole: a regular file (or a symbolic link to one,
+ * which stays a link), or nothing yet. Devices and FIFOs are refused (common/output-file.ts).
+ */
+const LEDGER_RULES = { writeThrough: false } as const;
+
+/** Checks the ledger file's place before the run, by the rules report files follow (a missing file is a first run, not an error). */
 export function checkLedgerPath(path: string, flag = '--ledger'): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag}: ${path} is a directory, not a file`);
-  let parent = dirname(path);
-  while (!existsSync(parent)) parent = dirname(parent);
-  if (!statSync(parent).isDirectory()) throw new UsageError(`${flag}: ${parent} is not a directory`);
+  checkOutputPlace(path, flag, LEDGER_RULES);
 }
 
 export async function loadLedger(path: string, flag = '--ledger'): Promise<Ledger> {
@@ -74,12 +76,9 @@ export async function loadLedger(path: string, flag = '--ledger'): Promise<Ledge
   return { schema: LEDGER_SCHEMA, updated_at: ledger.updated_at ?? '', source: ledger.source ?? '', oldest_stamp_seen: ledger.oldest_stamp_seen ?? null, snapshots: ledger.snapshots };
 }
 
-/** Whole or not at all: a crash mid-write must not lose the first-seen hashes. */
+/** Whole or not at all (temp file, fsync, rename): a crash mid-write must not lose the first-seen hashes. */
 export async function saveLedger(path: string, ledger: Ledger): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(ledger, null, 2)}\n`);
-  await rename(temp, path);
+  await writeOutputFile(path, `${JSON.stringify(ledger, null, 2)}\n`, LEDGER_RULES);
 }
 
 /**
