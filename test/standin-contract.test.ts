@@ -61,9 +61,11 @@ describe('HTTP API', () => {
     expect((await client.call('POST', '/query', { query: 'fringes' })).status).toBe(422);
     const results = await client.json<{ results: unknown[] }>('POST', '/query', { prompt: 'interferometer fringes', top_k: 3 });
     expect(results.results.length).toBeGreaterThan(0);
-    const context = await client.json<{ chunks_used: number; chunks: Array<{ project: string }> }>('POST', '/context/build', { prompt: 'slurry pad removal', project: 'p06-polisher' });
-    expect(context.chunks_used).toBeGreaterThan(0);
-    expect(new Set(context.chunks.map((c) => c.project))).toEqual(new Set(['p06-polisher']));
+    // AtoCore's ContextPack: chunks_used is the list of chunks, each naming its source file
+    const context = await client.json<{ chunks_used: Array<{ source_file: string; char_count: number }>; total_chars: number }>('POST', '/context/build', { prompt: 'slurry pad removal', project: 'p06-polisher' });
+    expect(context.chunks_used.length).toBeGreaterThan(0);
+    expect(context.chunks_used.every((c) => c.source_file.startsWith('incoming/projects/p06-polisher/'))).toBe(true);
+    expect(context.total_chars).toBe(context.chunks_used.reduce((sum, c) => sum + c.char_count, 0));
   });
 
   it('keeps the live database in WAL mode with its sidecars while running', () => {

@@ -1,11 +1,15 @@
 import { request } from 'undici';
-import { InfrastructureError, InterruptedError, errorMessage } from '../common/errors.js';
+import { InfrastructureError, InterruptedError, ServiceNotHealthyError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
 
 export interface HttpAnswer {
   readonly status: number;
+  /** the parsed JSON answer; undefined when it is not JSON or was larger than the client reads */
   readonly body: unknown;
+  /** at most the client's maxBodyBytes of the answer, as UTF-8 */
   readonly text: string;
+  /** the answer was larger than maxBodyBytes: the rest was never read */
+  readonly truncated: boolean;
 }
 
 export interface AtoCoreClientOptions {
@@ -47,18 +51,14 @@ export class AtoCoreClient {
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      const bytes = Buffer.from(await response.body.arrayBuffer());
-      const text = bytes.subarray(0, this.#maxBodyBytes).toString('utf8');
-      let parsed: unknown = undefined;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.statusCode, body: parsed, text };
+      const { bytes, truncated } = await readBounded(response.body, this.#maxBodyBytes);
+      const text = bytes.toString('utf8');
+      // a cut answer is not JSON, whatever its first bytes say
+      return { status: response.statusCode, body: truncated ? undefined : parseJson(text), text, truncated };
     } catch (error) {
       if (this.#signal?.aborted && this.#signal.reason instanceof InterruptedError) throw this.#signal.reason;
-      if (timeout.aborted) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
         throw new InfrastructureError(`${method} ${url} did not answer within ${formatDuration(timeoutMs)}`, { cause: error });
       }
       throw new InfrastructureError(`${method} ${url} failed: ${errorMessage(error)}`, { cause: error });
@@ -86,10 +86,11 @@ export class AtoCoreClient {
     let last = 'no answer yet';
     for (;;) {
       const died = isAlive();
-      if (died) throw new InfrastructureError(`AtoCore exited before it became healthy at ${this.baseUrl}/health: ${died}`);
+      if (died) throw new ServiceNotHealthyError('exited', `AtoCore exited before it became healthy at ${this.baseUrl}/health: ${died}`);
       const left = timeoutMs - (Date.now() - started);
       if (left <= 0) {
-        throw new InfrastructureError(
+        throw new ServiceNotHealthyError(
+          'unhealthy',
           `AtoCore did not become healthy: GET ${this.baseUrl}/health gave no 200 within ${formatDuration(timeoutMs)} (${boundName}); last: ${last}`,
         );
       }
@@ -113,6 +114,34 @@ export class AtoCoreHttpError extends InfrastructureError {
   constructor(method: string, url: string, answer: HttpAnswer, why?: string) {
     super(`${method} ${url} answered HTTP ${answer.status}${why ? ` (${why})` : ''}: ${answer.text.slice(0, 300)}`);
     this.status = answer.status;
+  }
+}
+
+/**
+ * Reads a body up to `limit` bytes while it streams and drops the connection past that, so
+ * a huge or endless answer never sits in memory whole.
+ */
+async function readBounded(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = limit - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      body.destroy();
+      return { bytes: Buffer.concat(chunks), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { bytes: Buffer.concat(chunks), truncated: false };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

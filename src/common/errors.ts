@@ -35,6 +35,19 @@ export class InfrastructureError extends DrillError {
   }
 }
 
+/**
+ * The service did not become healthy: it exited (`exited`), or /health gave no 200 within the
+ * bound (`unhealthy`). Whether that is a finding about the service or the harness's own doing
+ * (a bound cut by the run's --timeout, an interrupt) is decided in src/engine/classification.ts.
+ */
+export class ServiceNotHealthyError extends InfrastructureError {
+  readonly reason: 'exited' | 'unhealthy';
+  constructor(reason: 'exited' | 'unhealthy', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
 /** The run was interrupted by a signal; teardown still runs. */
 export class InterruptedError extends DrillError {
   readonly signal: NodeJS.Signals;

@@ -6,6 +6,7 @@ import type { BackupCliCall, BackupMetadata, RestoreAnswer, ValidateAnswer } fro
 import { summarizeBackupCliCall } from '../atocore/backup-cli.js';
 import { describeProcessResult } from '../common/child-process.js';
 import { fingerprintDifferences, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
+import { whyNotEvidence } from './classification.js';
 import { treeDifferences } from './files.js';
 import { check, type CheckResult } from './types.js';
 
@@ -43,6 +44,8 @@ export function backupCreatedCheck(o: SnapshotObservation): CheckResult {
 export function backupValidCheck(call: BackupCliCall, stamp: string): CheckResult {
   const answer = call.json as ValidateAnswer | undefined;
   const evidence = summarizeBackupCliCall(call);
+  const unknown = whyNotEvidence(call.result, `AtoCore's validate ${stamp}`);
+  if (unknown) return check('backup.valid', 'skip', `not evaluated: ${unknown}`, evidence);
   if (!answer) return check('backup.valid', 'fail', `AtoCore's validate ${stamp} printed no JSON (${describeProcessResult(call.result)})`, evidence);
   if (answer.valid !== true) {
     const errors = Array.isArray(answer.errors) ? answer.errors : [];
@@ -84,7 +87,12 @@ export interface StateChanges {
 export function refusalCheck(call: BackupCliCall, changes: StateChanges): CheckResult {
   const changedAnything = changes.added.length + changes.removed.length + changes.changed.length > 0;
   const evidence = { ...summarizeBackupCliCall(call), changes };
-  if (call.result.exitCode === 0 || call.result.spawnError || call.result.timedOut) {
+  // a refusal is an exit status other than 0; the runner never passes a call that was
+  // interrupted, timed out or killed from outside (src/engine/classification.ts)
+  const unknown = whyNotEvidence(call.result, 'restore without --confirm-service-stopped');
+  if (unknown) return check('restore.refuses_without_confirm', 'skip', `not evaluated: ${unknown}`, evidence);
+  const refused = typeof call.result.exitCode === 'number' && call.result.exitCode !== 0 && call.result.signal === null;
+  if (!refused) {
     return check('restore.refuses_without_confirm', 'fail', `restore without --confirm-service-stopped did not refuse (${describeProcessResult(call.result)})${changedAnything ? ' and changed files' : ''}`, evidence);
   }
   if (changedAnything) {
@@ -228,21 +236,119 @@ export function serviceProjectsCheck(answer: unknown, onDisk: readonly string[],
   return check('service.projects', 'pass', `/projects lists the ${served.length} projects of the restored registry`, evidence);
 }
 
+/** Where a chunk can come from: a seeded document's path, or a registered project's ingest root. */
+export interface SourceOwners {
+  /** seeded document path (relative, POSIX) → project */
+  readonly documents: ReadonlyMap<string, string>;
+  /** ingest-root subpaths of the registry, each with its project */
+  readonly roots: ReadonlyArray<{ readonly project: string; readonly subpath: string }>;
+}
+
+function segments(path: string): string[] {
+  return path.split(/[\\/]+/).filter((part) => part !== '' && part !== '.');
+}
+
+function endsWithSegments(path: readonly string[], tail: readonly string[]): boolean {
+  return tail.length > 0 && tail.length <= path.length && tail.every((part, i) => path[path.length - tail.length + i] === part);
+}
+
+function containsSegmentsBeforeLast(path: readonly string[], run: readonly string[]): boolean {
+  for (let start = 0; start + run.length < path.length; start++) {
+    if (run.every((part, i) => path[start + i] === part)) return true;
+  }
+  return false;
+}
+
+/**
+ * The project a chunk belongs to, judged from its source file: a seeded document whose path
+ * the source file ends with, else the registered project whose ingest root holds it (the
+ * longest root wins). Real AtoCore may report absolute paths of its own host; only whole path
+ * segments are compared. Null when nothing registered holds the file.
+ */
+export function projectOfSource(sourceFile: string, owners: SourceOwners): string | null {
+  const path = segments(sourceFile);
+  for (const [document, project] of owners.documents) if (endsWithSegments(path, segments(document))) return project;
+  let best: { project: string; length: number } | null = null;
+  for (const root of owners.roots) {
+    const run = segments(root.subpath);
+    if (run.length > 0 && containsSegmentsBeforeLast(path, run) && (!best || run.length > best.length)) best = { project: root.project, length: run.length };
+  }
+  return best?.project ?? null;
+}
+
+/** The owners of the seed's sources: its documents and its registry's ingest roots. */
+export function sourceOwnersOf(documents: ReadonlyArray<{ file_path: string; project: string }>, projects: ReadonlyArray<{ id: string; [key: string]: unknown }>): SourceOwners {
+  const roots: Array<{ project: string; subpath: string }> = [];
+  for (const project of projects) {
+    const declared = Array.isArray(project.ingest_roots) ? (project.ingest_roots as unknown[]) : [];
+    for (const root of declared) {
+      const subpath = (root as { subpath?: unknown } | null)?.subpath;
+      if (typeof subpath === 'string' && subpath.trim() !== '') roots.push({ project: project.id, subpath });
+    }
+  }
+  return { documents: new Map(documents.map((d) => [d.file_path, d.project])), roots };
+}
+
 export interface ContextProbeResult {
   readonly prompt: string;
   readonly project: string;
+  /** chunks the answer says it used; null when it names no count and no chunk list */
   readonly chunksUsed: number | null;
+  /** chunks attributed to the probe's project */
+  readonly ownChunks: number;
+  /** chunks attributed to another project */
   readonly foreignChunks: number;
+  /** chunks whose source belongs to no registered project or seeded document */
+  readonly unattributedChunks: number;
+  /** up to a few source files that are foreign or unattributed, for the evidence */
+  readonly strangers: readonly string[];
   readonly error: string | null;
+}
+
+/**
+ * Reads a /context/build answer as AtoCore builds answer it: `chunks_used` is a list of chunk
+ * objects (each with `source_file`) in real AtoCore, a number in older builds (with the chunks
+ * under `chunks`, each with `project`). Only these fields are read; anything else is ignored.
+ */
+export function readContextAnswer(probe: { prompt: string; project: string }, answer: { status: number; body: unknown }, owners: SourceOwners): ContextProbeResult {
+  const base = { prompt: probe.prompt, project: probe.project };
+  if (answer.status !== 200) return { ...base, chunksUsed: null, ownChunks: 0, foreignChunks: 0, unattributedChunks: 0, strangers: [], error: `HTTP ${answer.status}` };
+  const body = answer.body !== null && typeof answer.body === 'object' && !Array.isArray(answer.body) ? (answer.body as Record<string, unknown>) : {};
+  const list = Array.isArray(body.chunks_used) ? body.chunks_used : Array.isArray(body.chunks) ? body.chunks : null;
+  const chunksUsed = Array.isArray(body.chunks_used) ? body.chunks_used.length : typeof body.chunks_used === 'number' ? body.chunks_used : list ? list.length : null;
+  let own = 0;
+  let foreign = 0;
+  let unattributed = 0;
+  const strangers: string[] = [];
+  for (const chunk of list ?? []) {
+    const fields = chunk !== null && typeof chunk === 'object' ? (chunk as Record<string, unknown>) : {};
+    const source = typeof fields.source_file === 'string' ? fields.source_file : typeof fields.file_path === 'string' ? fields.file_path : null;
+    const project = source !== null ? projectOfSource(source, owners) : typeof fields.project === 'string' ? fields.project : null;
+    if (project === probe.project) own++;
+    else {
+      if (project === null) unattributed++;
+      else foreign++;
+      if (strangers.length < 5) strangers.push((source ?? `project ${String(project)}`).slice(0, 300));
+    }
+  }
+  return { ...base, chunksUsed, ownChunks: own, foreignChunks: foreign, unattributedChunks: unattributed, strangers, error: list === null && body.chunks_used === undefined ? 'the answer has no chunks_used' : null };
+}
+
+function contextProblem(r: ContextProbeResult): string | null {
+  if (r.error !== null) return r.error;
+  if (r.foreignChunks > 0) return `${r.foreignChunks} chunks from other projects (${r.strangers.join(', ')})`;
+  if (r.unattributedChunks > 0) return `${r.unattributedChunks} chunks from sources no seeded project holds (${r.strangers.join(', ')})`;
+  if (!r.chunksUsed || r.chunksUsed <= 0) return `no chunks (chunks_used ${r.chunksUsed})`;
+  if (r.ownChunks === 0) return `${r.chunksUsed} chunks counted but none listed with its source, so none is shown to be the project's`;
+  return null;
 }
 
 export function serviceContextCheck(results: readonly ContextProbeResult[]): CheckResult {
   const evidence = { probes: results };
   if (results.length === 0) return check('service.context', 'warn', 'the seed has no context probes, so /context/build was not exercised', evidence);
-  const bad = results.filter((r) => r.error !== null || !r.chunksUsed || r.chunksUsed <= 0 || r.foreignChunks > 0);
+  const bad = results.map((r) => ({ r, problem: contextProblem(r) })).filter((x) => x.problem !== null);
   if (bad.length > 0) {
-    const why = bad.map((r) => `${r.project}: ${r.error ?? (r.foreignChunks > 0 ? `${r.foreignChunks} chunks from other projects` : `chunks_used ${r.chunksUsed}`)}`);
-    return check('service.context', 'fail', `/context/build did not answer from the seed for ${why.join('; ')}`, evidence);
+    return check('service.context', 'fail', `/context/build did not answer from the seed for ${bad.map((x) => `${x.r.project}: ${x.problem}`).join('; ')}`, evidence);
   }
   return check('service.context', 'pass', `/context/build answered ${results.length} seed prompts with chunks of the right project`, evidence);
 }

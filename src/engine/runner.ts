@@ -6,10 +6,11 @@ import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp
 import { describeProcessResult } from '../common/child-process.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { DrillError, InterruptedError, errorMessage } from '../common/errors.js';
+import { InfrastructureError, errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { fingerprintOf, inspectDatabaseFile, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
 import * as checks from './checks.js';
+import { isExpectedError, isServiceStartFinding, requireEvidence, stepStatusFor, StepFinding } from './classification.js';
 import { waitPastSecond } from './clock.js';
 import { hashTree, pathExists, sha256File, treeDifferences } from './files.js';
 import { markersFor, newRunId, registryProjectIds, writeMarker } from './markers.js';
@@ -37,10 +38,11 @@ export interface DrillOptions {
   readonly runId?: string;
   /** the migration rollback drill: the runtime starts with `fromImage`, upgrades to `toImage`, rolls back */
   readonly migration?: { readonly fromImage: string; readonly toImage: string };
+  /** the run's budget, when it is shared with more than this drill; default: a new one of timeoutMs */
+  readonly deadline?: Deadline;
 }
 
-/** A step found a problem with AtoCore (verdict fail), as opposed to not being able to run (error). */
-export class StepFinding extends Error {}
+export { StepFinding };
 
 const HEALTH_TIMEOUT_MS = 60_000;
 const BACKUP_TIMEOUT_MS = 10 * 60_000;
@@ -53,7 +55,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const migration = options.migration;
   if (migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
   const plan = planDrill({ includeChroma: options.includeChroma, migration: migration !== undefined });
-  const deadline = new Deadline(options.timeoutMs);
+  const deadline = options.deadline ?? new Deadline(options.timeoutMs);
   const runtime = options.runtime;
   const runId = options.runId ?? newRunId();
   const markers = markersFor(runId);
@@ -84,14 +86,31 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     const ms = deadline.bound(HEALTH_TIMEOUT_MS);
     return { ms, name: deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(options.timeoutMs)}` : 'the health wait' };
   };
-  const cli = (args: string[], ms = CLI_TIMEOUT_MS) => callBackupCli(runtime.backupCli, args, deadline.bound(ms));
+  /** A backup-CLI call whose outcome is evidence; an interrupted, cut or killed call is an error. */
+  const cli = async (args: string[], ms = CLI_TIMEOUT_MS) => {
+    const boundName = deadline.limitedBy(ms) ? `what was left of --timeout ${formatDuration(deadline.totalMs)}` : `its own bound of ${formatDuration(ms)}`;
+    return requireEvidence(await callBackupCli(runtime.backupCli, args, deadline.bound(ms)), `backup ${args.join(' ')}`, boundName);
+  };
   const snapshotDir = (name: string): string => join(runtime.layout.snapshotsDir, name);
   /** Starts AtoCore on the layout's data, waits for /health (bounded) and points the client at it. */
   const startService = async (): Promise<string> => {
     const bound = healthBound();
     const started = await runtime.start(bound.ms, bound.name);
     client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
-    return started.baseUrl;
+    return started.identityNote ? `${started.baseUrl} (${started.identityNote})` : started.baseUrl;
+  };
+  /**
+   * A start whose failure is a finding about the service (it exited, or stayed unhealthy for
+   * the whole health bound): the message of that finding; any other failure is thrown.
+   */
+  const startOrFinding = async (): Promise<{ url: string } | { finding: string }> => {
+    const budgetLimited = deadline.limitedBy(HEALTH_TIMEOUT_MS);
+    try {
+      return { url: await startService() };
+    } catch (error) {
+      if (!isServiceStartFinding(error, { budgetLimited, interrupted: signal?.aborted === true })) throw error;
+      return { finding: errorMessage(error) };
+    }
   };
   const stopService = async (): Promise<void> => {
     await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
@@ -119,7 +138,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     },
 
     async backup() {
-      const answer = await api().json<BackupMetadata>('POST', '/admin/backup', { include_chroma: options.includeChroma }, deadline.bound(BACKUP_TIMEOUT_MS));
+      const reply = await api().call('POST', '/admin/backup', { include_chroma: options.includeChroma }, deadline.bound(BACKUP_TIMEOUT_MS));
+      if (reply.status < 200 || reply.status >= 300 || reply.body === null || typeof reply.body !== 'object') {
+        const why = reply.status < 200 || reply.status >= 300 ? `answered HTTP ${reply.status}` : reply.truncated ? 'answered more than the client reads' : 'did not answer a JSON object';
+        const failed = check('backup.created', 'fail', `POST /admin/backup ${why}: ${reply.text.slice(0, 300).replace(/\s*\n\s*/g, ' ')}`, { status: reply.status, answer_head: reply.text.slice(0, 2_000) });
+        record(failed);
+        throw new StepFinding(failed.message);
+      }
+      const answer = reply.body as BackupMetadata;
       const name = typeof answer.backup_root === 'string' ? basename(answer.backup_root.replace(/\/+$/, '')) : '';
       stamp = isSnapshotStamp(name) ? name : null;
       const dir = stamp ? snapshotDir(stamp) : null;
@@ -164,12 +190,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       if (!migration || !baseline) throw new Error('upgrade without a migration plan or a baseline');
       await stopService();
       runtime.useImage!(migration.toImage);
-      try {
-        await startService();
-      } catch (error) {
-        if (error instanceof InterruptedError) throw error;
-        record(checks.upgradeHealthyCheck(migration.toImage, errorMessage(error), runtime.recentLogs()));
-        throw new StepFinding(`the new image ${migration.toImage} did not come up on the old data: ${errorMessage(error)}`);
+      const upgraded = await startOrFinding();
+      if ('finding' in upgraded) {
+        record(checks.upgradeHealthyCheck(migration.toImage, upgraded.finding, runtime.recentLogs()));
+        throw new StepFinding(`the new image ${migration.toImage} did not come up on the old data: ${upgraded.finding}`);
       }
       record(checks.upgradeHealthyCheck(migration.toImage, null, ''));
       const old = baseline.db;
@@ -258,7 +282,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       );
       record(checks.markerPreBackupCheck(markers.a.memoryContent, markerAInSnapshot, markerAInRestored));
       record(checks.markerPostBackupGoneCheck(markers.b.memoryContent, markerBLive, markerBInRestored));
-      const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch(() => null);
+      const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch((error: NodeJS.ErrnoException) => {
+        // a missing registry is the restore's doing; a file the harness cannot read is not
+        if (error.code === 'ENOENT') return null;
+        throw new InfrastructureError(`reading the restored registry ${runtime.layout.registryPath}: ${errorMessage(error)}`);
+      });
       record(
         checks.registryRestoredCheck({
           baselineSha256: baseline?.registrySha256 ?? null,
@@ -278,17 +306,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     },
 
     async restart() {
-      try {
-        await startService();
-      } catch (error) {
-        if (error instanceof InterruptedError) throw error;
-        record(checks.serviceHealthCheck(null, errorMessage(error), runtime.recentLogs()));
-        throw new StepFinding(`AtoCore did not come back on the restored data: ${errorMessage(error)}`);
+      const restarted = await startOrFinding();
+      if ('finding' in restarted) {
+        record(checks.serviceHealthCheck(null, restarted.finding, runtime.recentLogs()));
+        throw new StepFinding(`AtoCore did not come back on the restored data: ${restarted.finding}`);
       }
       if (stopStartedAt !== null) metrics.rto_ms = Date.now() - stopStartedAt;
       const health = await api().call('GET', '/health');
       record(checks.serviceHealthCheck(health.status === 200 ? health : null, `GET /health answered ${health.status}`, runtime.recentLogs()));
-      return `healthy again; RTO ${formatDuration(metrics.rto_ms ?? 0)}`;
+      return `healthy again at ${restarted.url}; RTO ${formatDuration(metrics.rto_ms ?? 0)}`;
     },
 
     async verify_service() {
@@ -310,18 +336,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
           seed.registry.projects.map((p) => p.id),
         ),
       );
+      const owners = checks.sourceOwnersOf(seed.documents, seed.registry.projects);
       const probes: checks.ContextProbeResult[] = [];
       for (const probe of seed.probes) {
         const answer = await api().call('POST', '/context/build', { prompt: probe.prompt, project: probe.project });
-        const body = (answer.body ?? {}) as { chunks_used?: unknown; chunks?: unknown };
-        const chunks = Array.isArray(body.chunks) ? (body.chunks as Array<{ project?: unknown }>) : [];
-        probes.push({
-          prompt: probe.prompt,
-          project: probe.project,
-          chunksUsed: typeof body.chunks_used === 'number' ? body.chunks_used : null,
-          foreignChunks: chunks.filter((c) => typeof c.project === 'string' && c.project !== probe.project).length,
-          error: answer.status === 200 ? null : `HTTP ${answer.status}`,
-        });
+        probes.push(checks.readContextAnswer(probe, answer, owners));
       }
       record(checks.serviceContextCheck(probes));
       return 'answered /stats, /projects and /context/build';
@@ -346,10 +365,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     } catch (error) {
       const interrupted = signal?.aborted ? signal.reason : undefined;
       detail = errorMessage(interrupted ?? error);
-      status = error instanceof StepFinding && !interrupted ? 'fail' : 'error';
+      status = stepStatusFor(error, interrupted !== undefined);
       if (status === 'error') errorText = detail;
-      halted = `step ${step.id} ${status === 'fail' ? 'failed' : 'could not run'}`;
-      if (!(error instanceof DrillError) && !(error instanceof StepFinding) && !interrupted) {
+      halted = `step ${step.id} ${status === 'fail' ? 'failed' : 'could not run'}: ${(detail.split('\n')[0] ?? '').slice(0, 300)}`;
+      if (!isExpectedError(error) && !interrupted) {
         detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
       }
       if (status === 'error' || step.id === 'restore') detail = `${detail}\n--- AtoCore output (tail) ---\n${runtime.recentLogs().slice(-2_000)}`;
@@ -374,11 +393,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   options.observer?.stepFinished?.(teardown, []);
 
   const orderedChecks = plannedCheckIds(plan).map((id) => found.get(id) ?? check(id, 'skip', `not evaluated: ${halted ?? 'no observation'}`));
+  // every step ran, yet a planned check saw nothing: the harness is wrong, not the service
+  const unobserved = halted ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
+  if (unobserved.length > 0) errorText ??= `internal: the drill ran every step but never evaluated ${unobserved.join(', ')}`;
   const finishedAt = new Date();
   return {
     schema: 'atocore-drill/report@1',
     kind: 'drill',
-    verdict: decideVerdict(steps, orderedChecks),
+    verdict: decideVerdict(steps, orderedChecks, errorText),
     started_at: startedAt.toISOString(),
     finished_at: finishedAt.toISOString(),
     duration_ms: finishedAt.getTime() - startedAt.getTime(),

@@ -1,7 +1,7 @@
 import { chown, chmod, mkdtemp, mkdir, rm, stat } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GenericContainer, PullPolicy, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
@@ -9,7 +9,7 @@ import { AbstractWaitStrategy } from 'testcontainers/build/wait-strategies/wait-
 import { AtoCoreClient } from '../atocore/client.js';
 import type { BackupCliInvoker } from '../atocore/backup-cli.js';
 import { BoundedText, type ProcessResult } from '../common/child-process.js';
-import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { InfrastructureError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
 import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
@@ -85,6 +85,8 @@ export class ContainerRuntime implements AtoCoreRuntime {
         throw new InfrastructureError(`image ${image} is not on this machine (the harness never pulls); build it first, e.g. fixtures/atocore/build-image`);
       }
     }
+    // a second signal while a container is still being started: everything with this run's label goes
+    this.#unregister.push(registerEmergencyKill(() => dockerRemoveRunNow(this.#options.runId)));
     const root = await mkdtemp(join(this.#options.tmpDir ?? tmpdir(), 'atocore-drill-'));
     this.#unregister.push(registerEmergencyCleanup(() => rmSync(root, { recursive: true, force: true })));
     this.#layout = layoutUnder(root);
@@ -150,11 +152,11 @@ export class ContainerRuntime implements AtoCoreRuntime {
     try {
       started = await withTimeout(container.start(), healthTimeoutMs, `starting a container of ${this.#image}`);
     } catch (error) {
-      throw new InfrastructureError(`could not start a container of ${this.#image}: ${errorMessage(error)}`, { cause: error });
+      throw new InfrastructureError(`could not start a container of ${this.#image}: ${describeStartFailure(error)}`, { cause: error });
     }
     this.#service = started;
     const id = started.getId();
-    this.#unregister.push(registerEmergencyCleanup(() => dockerRemoveNow(id)));
+    this.#unregister.push(registerEmergencyKill(() => dockerRemoveNow(id)));
     const baseUrl = `http://${started.getHost()}:${started.getMappedPort(SERVICE_PORT)}`;
     const client = new AtoCoreClient(baseUrl, this.#options.signal ? { signal: this.#options.signal } : {});
     const runtimeClient = await getContainerRuntimeClient();
@@ -207,7 +209,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
       AttachStderr: true,
       HostConfig: { Binds: this.#binds().map((b) => `${b.source}:${b.target}:rw`), AutoRemove: false },
     });
-    const unregister = registerEmergencyCleanup(() => dockerRemoveNow(container.id));
+    const unregister = registerEmergencyKill(() => dockerRemoveNow(container.id));
     const stdout = new BoundedText(4 * 1024 * 1024);
     const stderr = new BoundedText(4 * 1024 * 1024);
     let timedOut = false;
@@ -237,10 +239,13 @@ export class ContainerRuntime implements AtoCoreRuntime {
       clearTimeout(timer);
       this.#options.signal?.removeEventListener('abort', onAbort);
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2_000))]);
+      // a container's process killed by signal N exits 128+N (docker's convention): report the
+      // signal, so a kill from outside (docker stop, the OOM killer) is not read as an answer
+      const killedBy = status.StatusCode > 128 ? signalName(status.StatusCode - 128) : null;
       const result: ProcessResult = {
         argv: ['docker run', this.#image, ...argv],
-        exitCode: status.StatusCode,
-        signal: null,
+        exitCode: killedBy ? null : status.StatusCode,
+        signal: killedBy,
         stdout: stdout.text(),
         stderr: stderr.text(),
         durationMs: Date.now() - started,
@@ -302,6 +307,33 @@ function dockerRemoveNow(id: string): void {
   } catch {
     // no CLI, or already gone
   }
+}
+
+/** The same, for every container of a run (by its label), whether or not the harness has its id yet. */
+function dockerRemoveRunNow(runId: string): void {
+  try {
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 })
+      .split('\n')
+      .filter(Boolean);
+    if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    // no CLI, or already gone
+  }
+}
+
+function signalName(number: number): NodeJS.Signals | null {
+  const entry = Object.entries(osConstants.signals).find(([, value]) => value === number);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
+}
+
+/**
+ * testcontainers starts its reaper (Ryuk) before the first container; offline its image
+ * cannot be pulled and the error names only the image. Say what it is and how to go without.
+ */
+export function describeStartFailure(error: unknown): string {
+  const message = errorMessage(error);
+  if (!/ryuk/i.test(message) || process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return message;
+  return `testcontainers' Ryuk (its reaper container) could not start: ${message}. Where its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true: the drill removes its own containers without it`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, doing: string): Promise<T> {

@@ -6,8 +6,10 @@ import { delimiter, join } from 'node:path';
 import { AtoCoreClient } from '../atocore/client.js';
 import type { BackupCliInvoker } from '../atocore/backup-cli.js';
 import { BoundedText, isProcessGroupAlive, killProcessGroup, runProcess } from '../common/child-process.js';
-import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
+import { InfrastructureError, ServiceNotHealthyError } from '../common/errors.js';
 import { freeLoopbackPort } from './free-port.js';
+import { portOwner } from './port-owner.js';
 import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from './standin.js';
 import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
 
@@ -59,7 +61,6 @@ export class ProcessRuntime implements AtoCoreRuntime {
     for (const dir of [join(this.#layout.dataDir, 'db'), this.#layout.chromaDir, this.#layout.configDir, this.#layout.snapshotsDir]) {
       await mkdir(dir, { recursive: true });
     }
-    this.#port = await freeLoopbackPort();
   }
 
   environment(): NodeJS.ProcessEnv {
@@ -86,9 +87,11 @@ export class ProcessRuntime implements AtoCoreRuntime {
     if (this.#child && this.#exit === undefined) throw new Error('AtoCore is already running');
     const [command, ...args] = this.#options.command ?? STANDIN_SERVICE_COMMAND;
     this.#exit = undefined;
+    // a port reserved for this start: one kept from an earlier start may have been taken since
+    this.#port = await freeLoopbackPort();
     const child = spawn(command!, args, { env: this.environment(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
-    this.#unregisterChild = registerEmergencyCleanup(() => killProcessGroup(child.pid, 'SIGKILL'));
+    this.#unregisterChild = registerEmergencyKill(() => killProcessGroup(child.pid, 'SIGKILL'));
     child.stdout?.on('data', (chunk: Buffer) => this.#logs.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.#logs.push(chunk));
     child.on('error', (error) => {
@@ -97,10 +100,28 @@ export class ProcessRuntime implements AtoCoreRuntime {
     child.on('exit', (code, signal) => {
       this.#exit ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
     });
-    const baseUrl = `http://127.0.0.1:${this.#port}`;
+    const port = this.#port;
+    const baseUrl = `http://127.0.0.1:${port}`;
     const client = new AtoCoreClient(baseUrl, this.#options.signal ? { signal: this.#options.signal } : {});
-    await client.waitHealthy(healthTimeoutMs, () => this.#exit, boundName);
-    return { baseUrl };
+    try {
+      await client.waitHealthy(healthTimeoutMs, () => this.#exit, boundName);
+    } catch (error) {
+      // the service died because another process took its port: the machine's doing, not AtoCore's
+      if (error instanceof ServiceNotHealthyError) await this.#refuseForeignListener(port, child.pid, error.message);
+      throw error;
+    }
+    const owner = await this.#refuseForeignListener(port, child.pid, `GET ${baseUrl}/health answered`);
+    return { baseUrl, ...(owner === 'unknown' ? { identityNote: `not proven that the answer came from the started process (${port}: no /proc to read)` } : {}) };
+  }
+
+  /** Throws when something other than the started process group listens on the port. */
+  async #refuseForeignListener(port: number, pgid: number | undefined, context: string): Promise<'ours' | 'free' | 'unknown'> {
+    const owner = await portOwner(port, pgid);
+    if (owner.kind === 'foreign') {
+      const who = owner.pids.length > 0 ? `process ${owner.pids.join(', ')}` : 'a process of another user';
+      throw new InfrastructureError(`${context}, but port ${port} is held by ${who}, not by the AtoCore this drill started: another program took the drill's port`);
+    }
+    return owner.kind;
   }
 
   async stop(timeoutMs: number): Promise<void> {

@@ -17,6 +17,13 @@ export const STANDIN_FAULTS = [
   'never-healthy',
   'migration-destructive',
   'restore-wrong-owner',
+  // slowness, for tests that interrupt or cut the budget while an operation is in flight
+  'slow-start',
+  'slow-restart',
+  'slow-backup',
+  'slow-validate',
+  'slow-refuse',
+  'slow-restore',
 ] as const;
 export type StandinFault = (typeof STANDIN_FAULTS)[number];
 

@@ -36,6 +36,8 @@ export interface FileOwner {
 
 export interface StartedAtoCore {
   readonly baseUrl: string;
+  /** set when the runtime could not prove that what answers is the service it started */
+  readonly identityNote?: string;
 }
 
 /** Where AtoCore runs. The drill engine only talks to this. */

@@ -1,0 +1,388 @@
+/**
+ * Fail only on evidence about AtoCore, error for everything else: the classification as pure
+ * functions, and the real drill interrupted and budget-cut at every step.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AtoCoreClient } from '../src/atocore/client.js';
+import type { BackupCliCall } from '../src/atocore/backup-cli.js';
+import type { ProcessResult } from '../src/common/child-process.js';
+import { Deadline } from '../src/common/deadline.js';
+import { InfrastructureError, InterruptedError, ServiceNotHealthyError } from '../src/common/errors.js';
+import * as checks from '../src/engine/checks.js';
+import { isServiceStartFinding, stepStatusFor, StepFinding, whyNotEvidence } from '../src/engine/classification.js';
+import { planDrill, type DrillStepId } from '../src/engine/planner.js';
+import { runDrill } from '../src/engine/runner.js';
+import { loadSeed } from '../src/engine/seed.js';
+import type { DrillReport } from '../src/engine/types.js';
+import { portOwner } from '../src/runtimes/port-owner.js';
+import { ProcessRuntime } from '../src/runtimes/process.js';
+import { CLI, PROJECT_ROOT, readReport, runCli } from './support/cli.js';
+
+function result(overrides: Partial<ProcessResult>): ProcessResult {
+  return { argv: ['python3', '-m', 'atocore.ops.backup'], exitCode: 2, signal: null, stdout: '', stderr: '', durationMs: 40, timedOut: false, aborted: false, ...overrides };
+}
+function call(overrides: Partial<ProcessResult>): BackupCliCall {
+  return { args: ['restore', '20260101T000000Z'], result: result(overrides), json: undefined };
+}
+
+describe('classification (pure)', () => {
+  it('a call is evidence only when it ended by itself', () => {
+    expect(whyNotEvidence(result({}), 'restore')).toBeNull();
+    expect(whyNotEvidence(result({ exitCode: 0 }), 'restore')).toBeNull();
+    // a crash is the tool's own doing
+    expect(whyNotEvidence(result({ exitCode: null, signal: 'SIGSEGV' }), 'restore')).toBeNull();
+    expect(whyNotEvidence(result({ aborted: true, exitCode: null, signal: 'SIGTERM' }), 'restore')).toMatch(/interrupted/);
+    expect(whyNotEvidence(result({ timedOut: true, exitCode: null, signal: 'SIGTERM' }), 'restore', 'what was left of --timeout 1m')).toMatch(/cut at what was left of --timeout 1m/);
+    expect(whyNotEvidence(result({ exitCode: null, signal: 'SIGKILL' }), 'restore')).toMatch(/killed by SIGKILL/);
+    expect(whyNotEvidence(result({ exitCode: null, signal: 'SIGHUP' }), 'restore')).toMatch(/killed by SIGHUP/);
+    expect(whyNotEvidence(result({ spawnError: 'ENOENT' }), 'restore')).toMatch(/could not start python3: ENOENT/);
+    expect(whyNotEvidence(result({ exitCode: null, signal: null }), 'restore')).toMatch(/without an exit status/);
+  });
+
+  it('an interrupted or killed unconfirmed restore is never a refusal', () => {
+    const nothing = { added: [], removed: [], changed: [] };
+    expect(checks.refusalCheck(call({}), nothing).status).toBe('pass');
+    expect(checks.refusalCheck(call({ aborted: true, exitCode: null, signal: 'SIGTERM' }), nothing).status).toBe('skip');
+    expect(checks.refusalCheck(call({ timedOut: true, exitCode: null, signal: 'SIGKILL' }), nothing).status).toBe('skip');
+    // a container killed from outside: docker reports 137, the runtime reports SIGKILL
+    expect(checks.refusalCheck(call({ exitCode: null, signal: 'SIGKILL' }), nothing).status).toBe('skip');
+    expect(checks.refusalCheck(call({ exitCode: 0 }), nothing).status).toBe('fail');
+    expect(checks.refusalCheck(call({ exitCode: null, signal: 'SIGSEGV' }), nothing).status).toBe('fail');
+    expect(checks.refusalCheck(call({}), { added: ['data/db/atocore.db'], removed: [], changed: [] }).status).toBe('fail');
+  });
+
+  it('an interrupted validator decides nothing about the snapshot', () => {
+    expect(checks.backupValidCheck(call({ aborted: true, exitCode: null }), 'S').status).toBe('skip');
+    expect(checks.backupValidCheck(call({ exitCode: 0 }), 'S').status).toBe('fail');
+    expect(checks.backupValidCheck({ ...call({ exitCode: 0 }), json: { valid: true } }, 'S').status).toBe('pass');
+  });
+
+  it('a start that did not end healthy is a finding only when the service had its whole chance', () => {
+    const exited = new ServiceNotHealthyError('exited', 'AtoCore exited');
+    const unhealthy = new ServiceNotHealthyError('unhealthy', 'no 200');
+    expect(isServiceStartFinding(exited, { budgetLimited: false, interrupted: false })).toBe(true);
+    expect(isServiceStartFinding(exited, { budgetLimited: true, interrupted: false })).toBe(true);
+    expect(isServiceStartFinding(unhealthy, { budgetLimited: false, interrupted: false })).toBe(true);
+    expect(isServiceStartFinding(unhealthy, { budgetLimited: true, interrupted: false })).toBe(false);
+    expect(isServiceStartFinding(exited, { budgetLimited: false, interrupted: true })).toBe(false);
+    expect(isServiceStartFinding(new InfrastructureError('docker is gone'), { budgetLimited: false, interrupted: false })).toBe(false);
+    expect(isServiceStartFinding(new InterruptedError('SIGINT'), { budgetLimited: false, interrupted: true })).toBe(false);
+  });
+
+  it('a step fails only on a finding, and never once the run was interrupted', () => {
+    expect(stepStatusFor(new StepFinding('marker B missing'), false)).toBe('fail');
+    expect(stepStatusFor(new StepFinding('marker B missing'), true)).toBe('error');
+    expect(stepStatusFor(new InfrastructureError('ENOSPC'), false)).toBe('error');
+    expect(stepStatusFor(new Error('bug'), false)).toBe('error');
+  });
+});
+
+describe('/context/build answers, as real AtoCore and older builds give them', () => {
+  const owners = checks.sourceOwnersOf(
+    [
+      { file_path: 'incoming/projects/p04-gigabit/phy.md', project: 'p04-gigabit' },
+      { file_path: 'incoming/projects/p06-polisher/pads.md', project: 'p06-polisher' },
+    ],
+    [
+      { id: 'p04-gigabit', ingest_roots: [{ source: 'vault', subpath: 'incoming/projects/p04-gigabit' }] },
+      { id: 'p06-polisher', ingest_roots: [{ source: 'vault', subpath: 'incoming/projects/p06-polisher' }, { source: 'drive', subpath: 'p06-polisher' }] },
+    ],
+  );
+  const probe = { prompt: 'link training', project: 'p04-gigabit' };
+  const pack = (sources: string[], extra: Record<string, unknown> = {}) => ({
+    status: 200,
+    body: { chunks_used: sources.map((source_file) => ({ content: 'x', source_file, heading_path: 'h', score: 0.5, char_count: 1, unknown_field: [1] })), total_chars: 1, budget: 3000, ...extra },
+  });
+
+  it('a ContextPack (chunks_used a list, projects from source_file, host paths, extra fields) passes', () => {
+    const answers = [
+      pack(['incoming/projects/p04-gigabit/phy.md']),
+      pack(['/srv/storage/atocore/sources/vault/incoming/projects/p04-gigabit/phy.md', 'C:\\vault\\incoming\\projects\\p04-gigabit\\other.md'], { formatted_context: '…', project_hint: 'p04-gigabit' }),
+    ];
+    for (const answer of answers) {
+      const read = checks.readContextAnswer(probe, answer, owners);
+      expect(read).toMatchObject({ chunksUsed: answer.body.chunks_used.length, ownChunks: answer.body.chunks_used.length, foreignChunks: 0, unattributedChunks: 0, error: null });
+      expect(checks.serviceContextCheck([read]).status).toBe('pass');
+    }
+  });
+
+  it('the older count-shaped answer (chunks_used a number, chunks with project) still passes', () => {
+    const read = checks.readContextAnswer(probe, { status: 200, body: { chunks_used: 2, chunks: [{ project: 'p04-gigabit' }, { project: 'p04-gigabit', file_path: 'incoming/projects/p04-gigabit/phy.md' }] } }, owners);
+    expect(read).toMatchObject({ chunksUsed: 2, ownChunks: 2 });
+    expect(checks.serviceContextCheck([read]).status).toBe('pass');
+  });
+
+  it('fails on a chunk of another project, a source nobody holds, no chunks, or a bare count', () => {
+    const cases = [
+      [pack(['incoming/projects/p04-gigabit/phy.md', 'incoming/projects/p06-polisher/pads.md']), /chunks from other projects/],
+      [pack(['drive/p06-polisher/notes.md']), /other projects/],
+      [pack(['/tmp/elsewhere/p04-gigabit.md']), /no seeded project holds/],
+      // a path segment that only starts like the root is not inside it
+      [pack(['incoming/projects/p04-gigabit-old/phy2.md']), /no seeded project holds/],
+      [pack([]), /no chunks/],
+      [{ status: 200, body: { chunks_used: 3 } }, /none is shown to be the project's/],
+      [{ status: 500, body: undefined }, /HTTP 500/],
+      [{ status: 200, body: ['not', 'an', 'object'] }, /no chunks_used/],
+    ] as const;
+    for (const [answer, why] of cases) {
+      const verdict = checks.serviceContextCheck([checks.readContextAnswer(probe, answer, owners)]);
+      expect(verdict.status, JSON.stringify(answer)).toBe('fail');
+      expect(verdict.message).toMatch(why);
+    }
+  });
+});
+
+describe('HTTP answers are cut while they stream', () => {
+  it('a huge /health body is not read past the bound and the connection is dropped', async () => {
+    let sent = 0;
+    let closedEarly = false;
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.on('close', () => {
+        closedEarly = !response.writableFinished;
+      });
+      const pump = (): void => {
+        while (sent < 1024 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!response.write(chunk)) {
+            response.once('drain', pump);
+            return;
+          }
+        }
+        response.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const answer = await new AtoCoreClient(`http://127.0.0.1:${port}`, { maxBodyBytes: 4 * 1024 * 1024 }).call('GET', '/health');
+      expect(answer.truncated).toBe(true);
+      expect(answer.body).toBeUndefined();
+      expect(answer.text.length).toBe(4 * 1024 * 1024);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(closedEarly).toBe(true);
+      expect(sent).toBeLessThan(256 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('who holds the drill port', () => {
+  it('tells the started process group from another one and from a free port', async () => {
+    const holder = spawn('python3', ['-c', 'import socket,time\ns=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)'], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = Number(await new Promise<string>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      expect(await portOwner(port, holder.pid)).toEqual({ kind: 'ours' });
+      expect(await portOwner(port, process.pid)).toEqual({ kind: 'foreign', pids: [holder.pid] });
+      const free = createServer();
+      await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+      const freePort = (free.address() as { port: number }).port;
+      await new Promise((resolve) => free.close(resolve));
+      expect(await portOwner(freePort, holder.pid)).toEqual({ kind: 'free' });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('a service answering from outside the started process group is an error, never verified as AtoCore', async () => {
+    // the command hands the port to a stand-in in a session of its own and idles: what answers
+    // /health is not the process the drill started (as when another program takes the port)
+    const script = 'import os,subprocess,sys,time\np=subprocess.Popen(["setsid","python3","-m","atocore"])\nprint("outsider", p.pid, flush=True)\ntime.sleep(120)';
+    const runtime = new ProcessRuntime({ command: ['python3', '-c', script], env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') } });
+    const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
+    try {
+      expect(report.verdict).toBe('error');
+      expect(report.steps[0]).toMatchObject({ id: 'start', status: 'error' });
+      expect(report.error).toMatch(/held by process \d+, not by the AtoCore this drill started/);
+      expect(report.checks.every((c) => c.status === 'skip')).toBe(true);
+    } finally {
+      const outsider = /outsider (\d+)/.exec(runtime.recentLogs());
+      if (outsider) process.kill(Number(outsider[1]), 'SIGKILL');
+    }
+  });
+});
+
+/** A budget that a test can cut short at a chosen moment, as a long run ending would. */
+class CuttableDeadline extends Deadline {
+  #cutAt: number | null = null;
+  cut(inMs: number): void {
+    this.#cutAt = Date.now() + inMs;
+  }
+  override remainingMs(): number {
+    const left = super.remainingMs();
+    return this.#cutAt === null ? left : Math.max(0, Math.min(left, this.#cutAt - Date.now()));
+  }
+}
+
+type Trigger = { readonly kind: 'interrupt' | 'budget'; readonly step: DrillStepId; readonly afterMs: number; readonly faults: readonly string[] };
+
+async function drillWith(trigger: Trigger): Promise<{ report: DrillReport; root: string | null; firedDuring: DrillStepId | null }> {
+  const controller = new AbortController();
+  const deadline = new CuttableDeadline(120_000);
+  const runtime = new ProcessRuntime({ faults: trigger.faults, signal: controller.signal });
+  let running: DrillStepId | null = null;
+  let firedDuring: DrillStepId | null = null;
+  const fire = (): void => {
+    firedDuring = running;
+    if (trigger.kind === 'interrupt') controller.abort(new InterruptedError('SIGTERM'));
+    else deadline.cut(0);
+  };
+  const report = await runDrill({
+    runtime,
+    seed: await loadSeed(),
+    includeChroma: true,
+    keep: false,
+    timeoutMs: 120_000,
+    deadline,
+    signal: controller.signal,
+    faults: trigger.faults,
+    observer: {
+      stepStarted(step) {
+        running = step.id;
+        if (step.id !== trigger.step) return;
+        if (trigger.kind === 'budget') deadline.cut(trigger.afterMs);
+        else if (trigger.afterMs === 0) fire();
+        else setTimeout(fire, trigger.afterMs);
+      },
+      stepFinished() {
+        running = null;
+      },
+    },
+  });
+  // an interrupt before prepare() leaves no root at all
+  let root: string | null = null;
+  try {
+    root = runtime.layout.root;
+  } catch {
+    root = null;
+  }
+  return { report, root, firedDuring };
+}
+
+const PLAN = planDrill({ includeChroma: true });
+const stepOf = new Map(PLAN.flatMap((step) => step.checks.map((id) => [id, step.id] as const)));
+
+/** Nothing passes or fails without evidence: the invariants of a run cut at `step`. */
+function expectCutAt(report: DrillReport, step: DrillStepId, root: string | null, strict: boolean): void {
+  expect(report.verdict, JSON.stringify(report.steps, null, 1)).toBe('error');
+  expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+  const index = PLAN.findIndex((s) => s.id === step);
+  const errored = report.steps.find((s) => s.status === 'error')!;
+  expect(PLAN.findIndex((s) => s.id === errored.id)).toBeGreaterThanOrEqual(index);
+  for (const later of report.steps.slice(PLAN.findIndex((s) => s.id === errored.id) + 1, -1)) expect(later.status).toBe('skip');
+  for (const c of report.checks) {
+    const decidedBy = PLAN.findIndex((s) => s.id === stepOf.get(c.id));
+    // checks of steps after the cut were never observed
+    if (decidedBy > PLAN.findIndex((s) => s.id === errored.id)) expect(c.status, c.id).toBe('skip');
+    // with the call in flight, nothing of the cut step was observed either
+    if (strict && stepOf.get(c.id) === step) expect(c.status, c.id).toBe('skip');
+    if (c.status === 'skip') expect(c.message).toMatch(/not evaluated: step \w+ could not run: /);
+  }
+  expect(report.steps.at(-1)).toMatchObject({ id: 'teardown', status: 'pass' });
+  if (root !== null) expect(existsSync(root)).toBe(false);
+}
+
+const EVERY_STEP = PLAN.map((s) => s.id).filter((id) => id !== 'teardown');
+
+describe.concurrent('interrupting the drill at every step: error, nothing passed or failed without evidence', () => {
+  it.each(EVERY_STEP)('at the start of %s', async (step) => {
+    const { report, root } = await drillWith({ kind: 'interrupt', step, afterMs: 0, faults: [] });
+    expectCutAt(report, step, root, true);
+    expect(report.error).toBe('interrupted by SIGTERM');
+  });
+
+  it.each(EVERY_STEP)('shortly into %s', async (step) => {
+    const { report, root, firedDuring } = await drillWith({ kind: 'interrupt', step, afterMs: 30, faults: [] });
+    if (firedDuring === null || firedDuring === 'teardown') {
+      // the work was done before the signal came: the verdict stands on its evidence
+      expect(report.verdict).toBe('pass');
+      return;
+    }
+    expectCutAt(report, firedDuring, root, false);
+  });
+});
+
+/** Each slow stand-in operation, and the step that waits on it. */
+const IN_FLIGHT: ReadonlyArray<{ step: DrillStepId; fault: string }> = [
+  { step: 'start', fault: 'slow-start' },
+  { step: 'backup', fault: 'slow-backup' },
+  { step: 'backup', fault: 'slow-validate' },
+  { step: 'restore_unconfirmed', fault: 'slow-refuse' },
+  { step: 'restore', fault: 'slow-restore' },
+  { step: 'restart', fault: 'slow-restart' },
+];
+
+describe.concurrent('a call in flight when the drill is interrupted or its budget runs out', () => {
+  it.each(IN_FLIGHT)('interrupted during $step ($fault)', async ({ step, fault }) => {
+    const { report, root } = await drillWith({ kind: 'interrupt', step, afterMs: 700, faults: [fault] });
+    expectCutAt(report, step, root, true);
+    expect(report.steps.find((s) => s.id === step)).toMatchObject({ status: 'error' });
+    expect(report.error).toMatch(/interrupted/);
+  });
+
+  it.each(IN_FLIGHT)('budget cut during $step ($fault)', async ({ step, fault }) => {
+    const { report, root } = await drillWith({ kind: 'budget', step, afterMs: 700, faults: [fault] });
+    expectCutAt(report, step, root, true);
+    expect(report.steps.find((s) => s.id === step)).toMatchObject({ status: 'error' });
+    expect(report.error).toMatch(/--timeout|within 7\d\dms|did not answer within/);
+  });
+});
+
+describe('the drill through the CLI', () => {
+  it('SIGTERM while the unconfirmed restore runs: exit 3, the refusal is not counted, the JUnit has the error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-sigterm-'));
+    try {
+      const json = join(dir, 'report.json');
+      const junit = join(dir, 'junit.xml');
+      const child = spawn(process.execPath, [CLI, 'drill', '--fault', 'slow-refuse', '--report-json', json, '--junit', junit], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        // the step line appears as it starts; the stand-in then sleeps in its refusal
+        if (output.includes('without --confirm-service-stopped') && !child.killed) setTimeout(() => child.kill('SIGTERM'), 700);
+      });
+      const code = await exited;
+      expect(code, output).toBe(3);
+      const report = readReport(json);
+      expect(report.verdict).toBe('error');
+      expect(report.checks.find((c) => c.id === 'restore.refuses_without_confirm')).toMatchObject({ status: 'skip' });
+      expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(report.steps.find((s) => s.id === 'restore_unconfirmed')).toMatchObject({ status: 'error' });
+      const xml = readFileSync(junit, 'utf8');
+      expect(xml).toMatch(/<error /);
+      expect(xml).not.toMatch(/errors="0"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('a service answering /context/build with a list of chunk objects (real AtoCore) passes service.context', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'atocore-drill-pack-')), 'report.json');
+    const run = await runCli(['drill', '--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup', '--report-json', json], {
+      env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore'), ATOCORE_STANDIN_CONTEXT_SHAPE: 'pack' },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const context = readReport(json).checks.find((c) => c.id === 'service.context')!;
+    expect(context.status).toBe('pass');
+    expect(JSON.stringify(context.evidence)).toContain('"ownChunks"');
+  });
+
+  it('the older count-shaped answer passes as well', async () => {
+    const runtime = new ProcessRuntime({ env: { ATOCORE_STANDIN_CONTEXT_SHAPE: 'count' } });
+    const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
+    expect(report.verdict).toBe('pass');
+    expect(report.checks.find((c) => c.id === 'service.context')?.status).toBe('pass');
+  });
+});
