@@ -152,7 +152,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
     try {
       started = await withTimeout(container.start(), healthTimeoutMs, `starting a container of ${this.#image}`);
     } catch (error) {
-      throw new InfrastructureError(`could not start a container of ${this.#image}: ${describeStartFailure(error)}`, { cause: error });
+      throw new InfrastructureError(`could not start a container of ${this.#image}: ${await describeStartFailure(error)}`, { cause: error });
     }
     this.#service = started;
     const id = started.getId();
@@ -327,13 +327,30 @@ function signalName(number: number): NodeJS.Signals | null {
 }
 
 /**
- * testcontainers starts its reaper (Ryuk) before the first container; offline its image
- * cannot be pulled and the error names only the image. Say what it is and how to go without.
+ * testcontainers starts its reaper (Ryuk) before the first container and pulls its image when
+ * it is missing; offline that fails with a registry error that names neither Ryuk nor the way
+ * around it. The drill never pulls its own images, so a start failure while Ryuk is on and its
+ * image is absent is Ryuk's.
  */
-export function describeStartFailure(error: unknown): string {
+export async function describeStartFailure(error: unknown): Promise<string> {
   const message = errorMessage(error);
-  if (!/ryuk/i.test(message) || process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return message;
-  return `testcontainers' Ryuk (its reaper container) could not start: ${message}. Where its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true: the drill removes its own containers without it`;
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return message;
+  const ryukImage = process.env.RYUK_CONTAINER_IMAGE || 'testcontainers/ryuk';
+  if (/ryuk/i.test(message) || !(await anyImageNamed(ryukImage))) {
+    return `testcontainers' Ryuk (its reaper container, image ${ryukImage}) could not start: ${message}. Where its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true: the drill removes its own containers without it`;
+  }
+  return message;
+}
+
+async function anyImageNamed(name: string): Promise<boolean> {
+  try {
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const repository = name.replace(/:[^/:]+$/, '');
+    const images = await docker.listImages({ filters: { reference: [repository] } });
+    return images.length > 0;
+  } catch {
+    return true;
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, doing: string): Promise<T> {
