@@ -2,7 +2,7 @@
  * Fail only on evidence about AtoCore, error for everything else: the classification as pure
  * functions, and the real drill interrupted and budget-cut at every step.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer as createHttpServer } from 'node:http';
@@ -384,5 +384,34 @@ describe('the drill through the CLI', () => {
     const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
     expect(report.verdict).toBe('pass');
     expect(report.checks.find((c) => c.id === 'service.context')?.status).toBe('pass');
+  });
+});
+
+describe('the harness\'s own scratch space full', () => {
+  it('ENOSPC while copying the snapshot for inspection: error, never "the snapshot database is damaged"', async (context) => {
+    if (process.getuid?.() !== 0) context.skip('mounting a small tmpfs needs root');
+    const scratch = mkdtempSync(join(tmpdir(), 'atocore-drill-fullscratch-'));
+    const roots = mkdtempSync(join(tmpdir(), 'atocore-drill-roots-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', scratch]);
+    const previous = process.env.TMPDIR;
+    try {
+      // fill it: the next copy into it fails with ENOSPC
+      execFileSync('sh', ['-c', `dd if=/dev/zero of=${scratch}/filler bs=4k 2>/dev/null || true`]);
+      process.env.TMPDIR = scratch;
+      // the service and its backup CLI keep a temp dir with room: only the harness's scratch is full
+      const runtime = new ProcessRuntime({ tmpDir: roots, env: { TMPDIR: roots } });
+      const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
+      expect(report.verdict).toBe('error');
+      expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(report.steps.find((s) => s.id === 'backup')).toMatchObject({ status: 'error' });
+      expect(report.error).toMatch(/ENOSPC|no space/i);
+      expect(report.checks.find((c) => c.id === 'backup.independent_integrity')).toMatchObject({ status: 'skip' });
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      execFileSync('umount', [scratch]);
+      rmSync(scratch, { recursive: true, force: true });
+      rmSync(roots, { recursive: true, force: true });
+    }
   });
 });
