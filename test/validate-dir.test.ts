@@ -41,11 +41,11 @@ describe('validate --dir on the fixture trees', () => {
     expect(report!.kind).toBe('validate');
     expect(report!.snapshots).toHaveLength(16);
     expect(report!.snapshots.every((s) => s.status === 'pass')).toBe(true);
-    expect(overall(report!)).toEqual({ 'snapshots.listing': 'pass', 'rpo.fresh': 'pass', 'retention.policy': 'pass', 'size.anomaly': 'pass', 'disk.headroom': 'pass' });
+    expect(overall(report!)).toEqual({ 'snapshots.listing': 'pass', 'snapshots.future': 'pass', 'rpo.fresh': 'pass', 'retention.policy': 'pass', 'size.anomaly': 'pass', 'disk.headroom': 'pass' });
     expect(report!.metrics.rpo_s).toBe(3600);
     expect(report!.target.backup_stamp).toBe('20260408T060000Z');
     const ids = new Set(report!.snapshots[0]!.checks.map((c) => c.id));
-    for (const id of ['snapshot.metadata', 'snapshot.paths', 'snapshot.integrity', 'snapshot.complete', 'snapshot.atocore_validate', 'snapshot.registry', 'snapshot.chroma']) expect(ids).toContain(id);
+    for (const id of ['snapshot.metadata', 'snapshot.paths', 'snapshot.file_types', 'snapshot.sidecars', 'snapshot.integrity', 'snapshot.complete', 'snapshot.atocore_validate', 'snapshot.registry', 'snapshot.chroma']) expect(ids).toContain(id);
   });
 
   it('the bad tree: every bad snapshot is caught with its own check id, the good ones stay green, nothing crashes', async () => {
@@ -59,7 +59,7 @@ describe('validate --dir on the fixture trees', () => {
       expect(snapshotFindings(report!, snapshot.stamp), snapshot.stamp).toEqual({ fails: [...expected.fails].sort(), warns: [...expected.warns].sort() });
     }
     // the truncated snapshot is also a sudden drop, in the past (warn); the newest is fine
-    expect(overall(report!)).toEqual({ 'snapshots.listing': 'warn', 'rpo.fresh': 'pass', 'retention.policy': 'pass', 'size.anomaly': 'warn', 'disk.headroom': 'pass' });
+    expect(overall(report!)).toEqual({ 'snapshots.listing': 'warn', 'snapshots.future': 'pass', 'rpo.fresh': 'pass', 'retention.policy': 'pass', 'size.anomaly': 'warn', 'disk.headroom': 'pass' });
     const listing = report!.checks.find((c) => c.id === 'snapshots.listing')!;
     expect((listing.evidence.not_snapshots as Array<{ name: string }>).map((e) => e.name).sort()).toEqual(badTreePlan().foreign!.map((f) => f.name).sort());
     // AtoCore's validator opens snapshots read-write (its -wal/-shm come and go); every file is as it was
@@ -189,13 +189,13 @@ describe('validate --dir on the fixture trees', () => {
     const metadata = join(snapshots, '20260403T060000Z/backup-metadata.json');
     writeFileSync(metadata, readFileSync(metadata, 'utf8').slice(0, 120));
     rmSync(join(snapshots, '20260404T060000Z/backup-metadata.json'));
-    symlinkSync('../../data', join(snapshots, '20260408T120000Z'));
+    symlinkSync('../../data', join(snapshots, '20260408T065000Z'));
     const damaged = await validate(['--dir', tree]);
     expect(damaged.code).toBe(1);
     expect(snapshotFindings(damaged.report!, '20260403T060000Z').fails).toEqual(['snapshot.metadata']);
     expect(damaged.report!.snapshots.find((s) => s.stamp === '20260403T060000Z')!.checks.find((c) => c.id === 'snapshot.metadata')!.message).toMatch(/not valid JSON/);
     expect(snapshotFindings(damaged.report!, '20260404T060000Z').fails).toEqual(['snapshot.metadata']);
-    const link = damaged.report!.snapshots.find((s) => s.stamp === '20260408T120000Z')!;
+    const link = damaged.report!.snapshots.find((s) => s.stamp === '20260408T065000Z')!;
     expect(link).toMatchObject({ status: 'fail', checks: [{ id: 'snapshot.paths', status: 'fail' }] });
     expect(link.checks[0]!.message).toMatch(/a symlink to "\.\.\/\.\.\/data"; refused, never opened/);
     // the link is not the newest backup: the real newest one counts, with a warning

@@ -51,8 +51,20 @@ export function validatorArgv(template: readonly string[], stamp: string): strin
   return template.some((token) => token.includes(STAMP_PLACEHOLDER)) ? argv : [...argv, stamp];
 }
 
-/** The exact command line sent to the remote shell. */
-export function renderRemoteCommand(command: RemoteCommand): string {
+/**
+ * The exact command line sent to the remote shell. With `limitSeconds`, the command runs
+ * under coreutils' `timeout` (SIGTERM at the limit, SIGKILL 5 s later): a command that
+ * hangs on the host (a FIFO, a stuck mount, a validator that never answers) ends there too.
+ */
+export function renderRemoteCommand(command: RemoteCommand, limitSeconds?: number): string {
+  const line = renderBareCommand(command);
+  if (limitSeconds === undefined) return line;
+  if (!Number.isInteger(limitSeconds) || limitSeconds < 1) throw new Error('a remote time limit is a positive number of seconds');
+  const limit = `timeout -k 5 ${limitSeconds} `;
+  return line.startsWith('LC_ALL=C ') ? `LC_ALL=C ${limit}${line.slice('LC_ALL=C '.length)}` : `${limit}${line}`;
+}
+
+function renderBareCommand(command: RemoteCommand): string {
   switch (command.op) {
     case 'probe':
       if (command.paths.length === 0) throw new Error('probe needs paths');

@@ -5,6 +5,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { BoundedText } from '../common/child-process.js';
 import { formatDuration } from '../common/duration.js';
 import { DrillError, errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { scratchError } from '../sqlite/scratch-copy.js';
 import { formatSshAddress, type SshAddress } from './address.js';
 import { renderRemoteCommand, type RemoteCommand } from './commands.js';
 import type { LoadedIdentity } from './identity.js';
@@ -238,7 +239,7 @@ export class SshConnection {
     const started = Date.now();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options);
+      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command, remoteLimitSeconds(options.timeoutMs)), options);
       return await new Promise<RemoteResult>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -258,9 +259,13 @@ export class SshConnection {
           }
           resolve({ exitCode: exit.code, signal: exit.signal, stdout: Buffer.concat(chunks), stderr: stderr.text(), overflowed, durationMs: Date.now() - started });
         };
+        // Settled at once, not when the channel closes: OpenSSH answers a close only once the
+        // remote command has exited, and a command that hangs silently never does (the remote
+        // `timeout` in front of every command ends it there).
         const stop = (error: Error | undefined): void => {
           failure ??= error;
-          channel.close();
+          abandon(channel);
+          settle();
         };
         const onLost = (error: Error): void => {
           failure ??= new InfrastructureError(`${options.what}: ${error.message}`);
@@ -300,7 +305,7 @@ export class SshConnection {
     const release = await this.#slots.acquire();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command), options);
+      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command, remoteLimitSeconds(options.timeoutMs)), options);
       const stderr = new BoundedText(64 * 1024);
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       const out = createWriteStream(file, { mode: 0o600 });
@@ -320,7 +325,7 @@ export class SshConnection {
           options.signal?.removeEventListener('abort', onAbort);
           this.#inFlight.delete(onLost);
           if (error) {
-            channel.close();
+            abandon(channel);
             out.destroy();
             reject(error);
           } else out.end(() => resolve());
@@ -339,7 +344,8 @@ export class SshConnection {
         // a lost connection ends the channel's stream as if the file were complete: fail instead
         const onLost = (error: Error): void => finish(new InfrastructureError(`${options.what}: ${error.message}`));
         this.#inFlight.add(onLost);
-        out.on('error', (error) => finish(new InfrastructureError(`${options.what}: writing ${file}: ${error.message}`)));
+        // the harness's own disk (full, unwritable): not the remote file's fault
+        out.on('error', (error) => finish(scratchError(file, 'writing', error)));
         channel.on('data', (chunk: Buffer) => {
           if (settled) return;
           clearTimeout(idle);
@@ -375,6 +381,25 @@ export class SshConnection {
     this.#lost ??= 'closed by the harness';
     this.#ssh.dispose();
   }
+}
+
+/**
+ * The remote command's own limit: a little longer than the harness waits (so the harness's
+ * timer speaks first and names what timed out), and it ends the command on the host even
+ * when the harness has gone.
+ */
+export function remoteLimitSeconds(timeoutMs: number): number {
+  return Math.ceil(timeoutMs / 1000) + 5;
+}
+
+/** Gives up on a channel: asks the host to kill the command (where sshd supports it) and closes our side. */
+function abandon(channel: ClientChannel): void {
+  try {
+    channel.signal('KILL');
+  } catch {
+    // a channel already closing, or a server without signal support: close regardless
+  }
+  channel.close();
 }
 
 function connectError(error: unknown, where: string, options: SshConnectOptions, verdict: HostKeyVerdict | undefined, offered: Buffer | undefined): DrillError {

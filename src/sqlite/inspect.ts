@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, rm, stat, constants as fsConstants } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorMessage } from '../common/errors.js';
+import { DrillError, errorMessage } from '../common/errors.js';
 import { openDatabase, type SqliteDatabase } from './open.js';
+import { copyRegularFile, isScratchSqliteError, NotRegularFileError, scratchError, type CopyBounds } from './scratch-copy.js';
 
 type Db = SqliteDatabase;
 
@@ -140,19 +140,45 @@ function openReadOnly(path: string): Db {
  * Opens a copy of a database file that must not be touched (a snapshot, a restored file
  * before the service starts). better-sqlite3 is built without URI filenames, so SQLite's
  * `immutable=1` is not available, and a read-only open of a WAL database creates `-shm`/
- * `-wal` files beside it. So the file (and a `-wal` if one is there) is cloned into a
- * private directory (a reflink where the filesystem has them) and the clone is opened
- * read-only: not one byte is written next to the original.
+ * `-wal` files beside it. So the file (and its `-wal` when that is a regular file) is
+ * copied into a private directory and the copy is opened read-only: not one byte is
+ * written next to the original. Nothing is followed or opened that is not a regular file
+ * (a link or FIFO as the `-wal` is left out); the copy stops at the run's budget.
+ *
+ * A failure of the scratch space itself (ENOSPC, EACCES, EMFILE, or SQLite unable to use
+ * the copy's directory) throws ScratchSpaceError: it says nothing about the database.
  */
-export async function withDatabaseCopy<T>(path: string, use: (db: Db) => T, scratchDir = tmpdir()): Promise<T> {
-  await stat(path);
-  const dir = await mkdtemp(join(scratchDir, 'atocore-drill-sqlite-'));
+export async function withDatabaseCopy<T>(path: string, use: (db: Db) => T, scratchDir = tmpdir(), bounds: CopyBounds = {}): Promise<T> {
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(scratchDir, 'atocore-drill-sqlite-'));
+  } catch (error) {
+    throw scratchError(join(scratchDir, 'atocore-drill-sqlite-*'), 'creating', error);
+  }
   try {
     const copy = join(dir, 'inspected.db');
-    await copyFile(path, copy, fsConstants.COPYFILE_FICLONE);
-    if (existsSync(`${path}-wal`)) await copyFile(`${path}-wal`, `${copy}-wal`, fsConstants.COPYFILE_FICLONE);
-    const db = openReadOnly(copy);
+    await copyRegularFile(path, copy, bounds);
     try {
+      await copyRegularFile(`${path}-wal`, `${copy}-wal`, bounds);
+    } catch (error) {
+      // no -wal (or not a regular file: never read) is a database without one
+      if (!(error instanceof NotRegularFileError)) throw error;
+    }
+    let db: Db;
+    try {
+      db = openReadOnly(copy);
+    } catch (error) {
+      if (isScratchSqliteError(error)) throw scratchError(copy, 'opening', error);
+      throw error;
+    }
+    try {
+      try {
+        // the first read creates the -shm of a WAL database: where a full scratch space shows
+        db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+      } catch (error) {
+        if (isScratchSqliteError(error)) throw scratchError(copy, 'opening', error);
+        // the bytes themselves: the inspection finds and reports it
+      }
       return use(db);
     } finally {
       db.close();
@@ -172,8 +198,12 @@ export function withLiveDatabase<T>(path: string, use: (db: Db) => T): T {
   }
 }
 
-/** Inspects a database file the harness must not change; a file that won't open is a finding, not a crash. */
-export async function inspectDatabaseFile(path: string, probe?: (db: Db) => void, scratchDir?: string): Promise<DbInspection> {
+/**
+ * Inspects a database file the harness must not change; a file that won't open is a
+ * finding, not a crash. The harness's own trouble (its scratch space full or unwritable, the
+ * run's --timeout, an interrupt) is thrown as InfrastructureError: never "damaged".
+ */
+export async function inspectDatabaseFile(path: string, probe?: (db: Db) => void, scratchDir?: string, bounds: CopyBounds = {}): Promise<DbInspection> {
   try {
     return await withDatabaseCopy(
       path,
@@ -183,8 +213,10 @@ export async function inspectDatabaseFile(path: string, probe?: (db: Db) => void
         return inspection;
       },
       scratchDir,
+      bounds,
     );
   } catch (error) {
+    if (error instanceof DrillError) throw error;
     return {
       path,
       ok: false,

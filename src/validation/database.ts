@@ -1,7 +1,10 @@
-import { errorMessage } from '../common/errors.js';
+import { open } from 'node:fs/promises';
+import { formatDuration } from '../common/duration.js';
+import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { check, type CheckResult } from '../engine/types.js';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
-import { foreignKeyCheck, integrityCheck, quoteIdent, withDatabaseCopy, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
+import { foreignKeyCheck, integrityCheck, quoteIdent, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
+import { isScratchSqliteError, scratchError } from '../sqlite/scratch-copy.js';
 
 /** table → row id → creation time (ms): what "which writes does this snapshot hold" is judged by. */
 export type RowIndex = Map<string, Map<string, number>>;
@@ -55,29 +58,67 @@ function inspectOpen(db: SqliteDatabase): SnapshotDatabaseInspection {
   return { integrity, foreignKeys, error: null, rows };
 }
 
+/** The bytes of the header that say "WAL mode" (file format write and read versions: 2). */
+const WAL_MODE_OFFSET = 18;
+
 /**
- * The harness's own integrity_check + foreign_key_check on a snapshot database. An original
- * (a local snapshot) is cloned first, so nothing is written beside it; a private copy (a
- * file streamed here) is opened as it is. A file that will not open is a finding, not a crash.
+ * Makes the harness's private copy open as a database file alone: a WAL-mode header (bytes
+ * 18-19 = 2) is set to rollback mode (1), so a read-only open needs no `-shm` and reads no
+ * `-wal`: exactly what a restore of this file alone would hold. Only the private copy is
+ * changed (its hash was taken while it was copied); nothing else in the header or pages.
  */
-export async function inspectSnapshotDatabase(path: string, privateCopy: boolean, scratchDir: string): Promise<SnapshotDatabaseInspection> {
+async function openAsFileAlone(path: string): Promise<void> {
+  let handle;
   try {
-    if (privateCopy) {
-      const db = openDatabase(path, { readonly: true });
-      try {
-        return inspectOpen(db);
-      } finally {
-        db.close();
-      }
-    }
-    return await withDatabaseCopy(path, inspectOpen, scratchDir);
+    handle = await open(path, 'r+');
+    const header = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(header, 0, 2, WAL_MODE_OFFSET);
+    if (bytesRead === 2 && header[0] === 2 && header[1] === 2) await handle.write(Buffer.from([1, 1]), 0, 2, WAL_MODE_OFFSET);
   } catch (error) {
+    throw scratchError(path, 'preparing', error);
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Rough cost of integrity_check (synchronous, on the run's thread): it is started only when the budget left covers it. */
+export const INTEGRITY_MS_PER_MIB = 25;
+
+export function integrityBudgetMs(bytes: number): number {
+  return 1_000 + Math.ceil(bytes / (1024 * 1024)) * INTEGRITY_MS_PER_MIB;
+}
+
+/**
+ * The harness's own integrity_check + foreign_key_check on its private copy of a snapshot
+ * database (made by the store). A file that will not open is a finding, not a crash; the
+ * harness's own trouble (its scratch space, its budget) throws InfrastructureError.
+ *
+ * better-sqlite3 runs the check synchronously: it cannot be cut off once started. So it
+ * starts only when what is left of the run's --timeout covers INTEGRITY_MS_PER_MIB, and an
+ * interrupt that arrives meanwhile is acted on as soon as it returns.
+ */
+export async function inspectSnapshotDatabase(path: string, bytes: number, remainingMs: number): Promise<SnapshotDatabaseInspection> {
+  const needs = integrityBudgetMs(bytes);
+  if (remainingMs < needs) {
+    throw new InfrastructureError(`not enough of the run's --timeout left for integrity_check on ${(bytes / (1024 * 1024)).toFixed(1)} MiB (about ${formatDuration(needs)} needed, ${formatDuration(remainingMs)} left)`);
+  }
+  await openAsFileAlone(path);
+  let db: SqliteDatabase;
+  try {
+    db = openDatabase(path, { readonly: true });
+  } catch (error) {
+    if (isScratchSqliteError(error)) throw scratchError(path, 'opening', error);
     return {
       integrity: { ok: false, messages: [`could not open: ${errorMessage(error)}`] },
       foreignKeys: { ok: false, violations: [] },
       error: errorMessage(error),
       rows: null,
     };
+  }
+  try {
+    return inspectOpen(db);
+  } finally {
+    db.close();
   }
 }
 

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, stat, statfs } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdtemp, readdir, readlink, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult, runProcess } from '../common/child-process.js';
-import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { DrillError, errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, scratchError, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
 import {
   DB_FILE,
   MAX_TREE_ENTRIES,
@@ -24,7 +24,28 @@ function typeOf(stats: Stats): EntryType {
   if (stats.isSymbolicLink()) return 'symlink';
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'dir';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isCharacterDevice()) return 'char-device';
+  if (stats.isBlockDevice()) return 'block-device';
   return 'other';
+}
+
+/**
+ * A directory entry's name as text. Names are bytes; one that is not UTF-8 is shown with
+ * every byte above 0x7f as `\xNN` (the backslash puts it outside the safe set: listed and
+ * reported, never read). The raw bytes stay with the walk, so it is still lstat'ed.
+ */
+export function displayName(raw: Buffer): string {
+  const text = raw.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(raw)) return text;
+  let shown = '';
+  for (const byte of raw) shown += byte < 0x80 ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return shown;
+}
+
+function joinRaw(dir: Buffer, name: Buffer): Buffer {
+  return Buffer.concat([dir, Buffer.from('/'), name]);
 }
 
 /** Which directory holds the snapshots: `<root>/backups/snapshots` (an AtoCore root) or `<root>/snapshots` (a backups folder). */
@@ -61,17 +82,23 @@ export class LocalSnapshotStore implements SnapshotStore {
     return new LocalSnapshotStore(await resolveLocalSnapshotsDir(root, flag), context);
   }
 
-  async #entry(dir: string, relative: string): Promise<StoreEntry> {
-    const full = join(dir, relative);
+  get #bounds(): CopyBounds {
+    return { signal: this.#context.signal, deadline: this.#context.deadline };
+  }
+
+  async #entry(full: Buffer, relative: string): Promise<StoreEntry> {
     const stats = await lstat(full);
     const type = typeOf(stats);
-    return { path: relative, type, size: stats.size, linkTarget: type === 'symlink' ? await readlink(full) : null };
+    const linkTarget = type === 'symlink' ? displayName(await readlink(full, { encoding: 'buffer' })) : null;
+    return { path: relative, type, size: stats.size, linkTarget, allocatedBytes: stats.blocks * 512 };
   }
 
   async listSnapshots(): Promise<StoreEntry[]> {
     try {
-      const names = await readdir(this.snapshotsDir);
-      return await Promise.all(names.sort().map((name) => this.#entry(this.snapshotsDir, name)));
+      const dir = Buffer.from(this.snapshotsDir);
+      const names = await readdir(dir, { encoding: 'buffer' });
+      const entries = await Promise.all(names.map((name) => this.#entry(joinRaw(dir, name), displayName(name))));
+      return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     } catch (error) {
       throw new InfrastructureError(`listing ${this.snapshotsDir}: ${errorMessage(error)}`);
     }
@@ -80,46 +107,66 @@ export class LocalSnapshotStore implements SnapshotStore {
   async listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]> {
     const root = join(this.snapshotsDir, stamp);
     const entries: StoreEntry[] = [];
-    const walk = async (relative: string): Promise<void> => {
-      const names = await readdir(relative === '' ? root : join(root, relative));
-      for (const name of names.sort()) {
+    const walk = async (raw: Buffer, relative: string): Promise<void> => {
+      const names = await readdir(raw, { encoding: 'buffer' });
+      const named = names.map((name) => ({ name, shown: displayName(name) })).sort((a, b) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
+      for (const { name, shown } of named) {
         if (entries.length >= MAX_TREE_ENTRIES) throw new InfrastructureError(`listing ${root}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`);
-        if (this.#context.deadline.remainingMs() <= 0) throw new InfrastructureError(`listing ${root}: the run's --timeout ran out`);
-        const path = relative === '' ? name : `${relative}/${name}`;
-        const entry = await this.#entry(root, path);
+        assertWithinBounds(this.#bounds, `listing ${root}`);
+        const path = relative === '' ? shown : `${relative}/${shown}`;
+        const full = joinRaw(raw, name);
+        const entry = await this.#entry(full, path);
         entries.push(entry);
-        if (entry.type === 'dir') await walk(path);
+        if (entry.type === 'dir') await walk(full, path);
       }
     };
     try {
-      await walk('');
+      await walk(Buffer.from(root), '');
     } catch (error) {
-      if (error instanceof InfrastructureError) throw error;
+      if (error instanceof DrillError) throw error;
       throw new InfrastructureError(`listing ${root}: ${errorMessage(error)}`);
     }
     return entries;
   }
 
-  async readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome> {
-    const full = join(this.snapshotsDir, stamp, path);
-    let handle;
+  /** Opens a file a listing called regular; if it is not (any more), says so as a value. */
+  async #openListed(full: string): Promise<{ ok: true; handle: FileHandle; size: number } | { ok: false; reason: string }> {
     try {
-      // O_NOFOLLOW: a file that became a link since the listing is refused, not followed
-      handle = await open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+      const { handle, stats } = await openRegularFile(full);
+      return { ok: true, handle, size: stats.size };
     } catch (error) {
-      throw new InfrastructureError(`reading ${full}: ${errorMessage(error)}`);
+      if (error instanceof NotRegularFileError) return { ok: false, reason: `it is ${error.kind} now (it changed since it was listed); not read` };
+      throw error;
     }
+  }
+
+  async readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome> {
+    return this.#readHead(join(this.snapshotsDir, stamp, path), maxBytes, true);
+  }
+
+  async readSnapshotHead(stamp: SnapshotStamp, path: string, bytes: number): Promise<ReadOutcome> {
+    return this.#readHead(join(this.snapshotsDir, stamp, path), bytes, false);
+  }
+
+  /** At most `maxBytes` of a regular file; with `whole`, a longer file is `ok: false` and not read at all. */
+  async #readHead(full: string, maxBytes: number, whole: boolean): Promise<ReadOutcome> {
+    const opened = await this.#openListed(full);
+    if (!opened.ok) return opened;
+    const { handle } = opened;
     try {
-      const buffer = Buffer.alloc(maxBytes + 1);
+      if (whole && opened.size > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
+      const buffer = Buffer.alloc(whole ? maxBytes + 1 : maxBytes);
       let filled = 0;
       while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        assertWithinBounds(this.#bounds, `reading ${full}`);
+        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, 1024 * 1024), filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      if (filled > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
+      if (whole && filled > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
       return { ok: true, data: buffer.subarray(0, filled) };
     } catch (error) {
+      if (error instanceof DrillError) throw error;
       throw new InfrastructureError(`reading ${full}: ${errorMessage(error)}`);
     } finally {
       await handle.close();
@@ -129,30 +176,41 @@ export class LocalSnapshotStore implements SnapshotStore {
   async hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
     for (const path of paths) {
-      if (this.#context.signal.aborted) throw new InfrastructureError(`aborted while hashing ${stamp}`);
       const full = join(this.snapshotsDir, stamp, path);
+      const opened = await this.#openListed(full);
+      if (!opened.ok) throw new InfrastructureError(`hashing ${full}: ${opened.reason}`);
       try {
-        const handle = await open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-        const hash = createHash('sha256');
-        const stream = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1024 * 1024, signal: this.#context.signal });
-        try {
-          for await (const chunk of stream) hash.update(chunk as Buffer);
-        } finally {
-          await handle.close();
-        }
-        hashes.set(path, hash.digest('hex'));
-      } catch (error) {
-        throw new InfrastructureError(`hashing ${full}: ${errorMessage(error)}`);
+        hashes.set(path, (await streamOpenFile(opened.handle, full, this.#bounds)).sha256);
+      } finally {
+        await opened.handle.close();
       }
     }
     return hashes;
   }
 
-  async fetchDatabase(stamp: SnapshotStamp): Promise<FetchedDatabase> {
-    const path = join(this.snapshotsDir, stamp, DB_FILE);
-    const stats = await lstat(path);
-    // the original: the inspection copies it (and its -wal) before opening, so nothing is written here
-    return { path, privateCopy: false, sha256: {}, bytes: stats.size, dispose: async () => {} };
+  async fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
+    const source = join(this.snapshotsDir, stamp, DB_FILE);
+    const listed = files.find((f) => f.path === DB_FILE);
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(scratchDir, `atocore-drill-deep-${stamp}-`));
+    } catch (error) {
+      throw scratchError(join(scratchDir, `atocore-drill-deep-${stamp}-*`), 'creating', error);
+    }
+    const dispose = async (): Promise<void> => {
+      await rm(dir, { recursive: true, force: true });
+    };
+    const copy = join(dir, 'atocore.db');
+    try {
+      // copied, never opened in place: a read-only open would still create -shm/-wal beside it
+      const copied = await copyRegularFile(source, copy, { ...this.#bounds, ...(listed ? { maxBytes: listed.size } : {}) });
+      if (listed && copied.bytes !== listed.size) throw new InfrastructureError(`copying ${source}: got ${copied.bytes} bytes, the listing said ${listed.size}; the file changed during the run`);
+      return { path: copy, sha256: { [DB_FILE]: copied.sha256 }, bytes: copied.bytes, dispose };
+    } catch (error) {
+      await dispose();
+      if (error instanceof NotRegularFileError) throw new InfrastructureError(`copying ${source}: ${error.message} (it changed since it was listed)`);
+      throw error;
+    }
   }
 
   async diskSpace(): Promise<DiskSpace> {
@@ -170,6 +228,8 @@ export class LocalSnapshotStore implements SnapshotStore {
       signal: this.#context.signal,
       maxOutputBytes: MAX_VALIDATOR_OUTPUT_BYTES,
     });
+    // interrupted: the run ends with the interruption as its cause, not "the validator could not run"
+    if (result.aborted) assertWithinBounds({ signal: this.#context.signal }, `running AtoCore's validator for ${stamp}`);
     const couldNotRun = result.spawnError || result.timedOut || result.aborted || result.signal ? `${argv.join(' ')} for ${stamp}: ${describeProcessResult(result)}` : null;
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs, couldNotRun };
   }

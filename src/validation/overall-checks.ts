@@ -33,28 +33,64 @@ export function checkListing(where: string, entries: readonly StoreEntry[]): Che
   const id = 'snapshots.listing';
   const { stamps, foreign } = classifySnapshotEntries(entries);
   const evidence: Record<string, unknown> = { where, snapshots: stamps.length };
-  if (foreign.length > 0) evidence.not_snapshots = foreign.map((e) => ({ name: e.path, type: e.type }));
+  if (foreign.length > 0) {
+    evidence.not_snapshots = foreign.slice(0, MAX_NAMED).map((e) => ({ name: clipName(e.path), type: e.type }));
+    if (foreign.length > MAX_NAMED) evidence.not_snapshots_total = foreign.length;
+  }
   if (stamps.length === 0) return check(id, 'fail', `no snapshot (a UTC YYYYMMDDTHHMMSSZ directory) in ${where}`, evidence);
   if (foreign.length > 0) {
-    return check(id, 'warn', `${foreign.length} entr${foreign.length === 1 ? 'y is' : 'ies are'} not snapshots and were left alone: ${foreign.map((e) => JSON.stringify(e.path)).join(', ')}`, evidence);
+    const named = foreign.slice(0, 10).map((e) => JSON.stringify(clipName(e.path))).join(', ');
+    return check(id, 'warn', `${foreign.length} entr${foreign.length === 1 ? 'y is' : 'ies are'} not snapshots and were left alone: ${named}${foreign.length > 10 ? ` and ${foreign.length - 10} more` : ''}`, evidence);
   }
   return check(id, 'pass', `${stamps.length} snapshot(s)`, evidence);
 }
 
-/** A stamp this far in the future means a wrong clock somewhere. */
-const FUTURE_TOLERANCE_MS = 3_600_000;
+/** Names in snapshots/ are not ours: a report names at most this many, each cut short. */
+const MAX_NAMED = 50;
+function clipName(name: string): string {
+  return name.length > 120 ? `${name.slice(0, 120)}…` : name;
+}
+
+/** Clocks disagree a little (the host's, this machine's): a stamp this far ahead is still "now". */
+export const FUTURE_SKEW_MS = 5 * 60_000;
+
+/** A snapshot stamped later than now (beyond the skew): it cannot be a backup that happened. */
+export function isFutureStamp(stamp: SnapshotStamp, nowMs: number): boolean {
+  return stampTime(stamp) - nowMs > FUTURE_SKEW_MS;
+}
 
 /**
- * rpo.fresh: the newest usable snapshot (no failing check this run) is younger than --rpo,
- * and the newest one holding Chroma younger than --chroma-rpo (unless that is off).
+ * snapshots.future: no snapshot is stamped in the future (beyond FUTURE_SKEW_MS). One that
+ * is was made by a host with a wrong clock, or renamed; it proves nothing about freshness,
+ * and AtoCore's retention would keep it as "the newest" for as long as it stays ahead.
+ */
+export function checkFutureStamps(stamps: readonly SnapshotStamp[], nowMs: number): CheckResult {
+  const id = 'snapshots.future';
+  const ahead = [...stamps].filter((stamp) => isFutureStamp(stamp, nowMs)).sort();
+  const evidence = { now: new Date(nowMs).toISOString(), skew_allowed_s: FUTURE_SKEW_MS / 1000 };
+  if (ahead.length === 0) return check(id, 'pass', `no snapshot stamped after now (${formatDuration(FUTURE_SKEW_MS)} of clock skew allowed)`, evidence);
+  const furthest = ahead[ahead.length - 1]!;
+  return check(
+    id,
+    'fail',
+    `${ahead.length} snapshot(s) stamped in the future, up to ${formatDuration(stampTime(furthest) - nowMs)} ahead (${ahead.slice(0, 5).join(', ')}${ahead.length > 5 ? ` and ${ahead.length - 5} more` : ''}): a wrong clock where they were made, or renamed; not counted as fresh`,
+    { ...evidence, future: ahead.slice(0, MAX_NAMED) },
+  );
+}
+
+/**
+ * rpo.fresh: the newest usable snapshot (no failing check this run, not stamped in the
+ * future) is younger than --rpo, and the newest one holding Chroma younger than
+ * --chroma-rpo (unless that is off). Future-dated snapshots are snapshots.future's finding.
  */
 export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, rpoMs: number, chromaRpoMs: number | null): { result: CheckResult; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
   const id = 'rpo.fresh';
-  const sorted = [...snapshots].sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
+  const future = snapshots.filter((s) => isFutureStamp(s.stamp, nowMs)).map((s) => s.stamp);
+  const sorted = snapshots.filter((s) => !isFutureStamp(s.stamp, nowMs)).sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
   const newest = sorted[0];
   const usable = sorted.find((s) => !s.failed);
   const chroma = sorted.find((s) => !s.failed && s.hasChroma);
-  const age = (s: SnapshotSummary | undefined): number | null => (s ? nowMs - stampTime(s.stamp) : null);
+  const age = (s: SnapshotSummary | undefined): number | null => (s ? Math.max(0, nowMs - stampTime(s.stamp)) : null);
   const usableAge = age(usable);
   const chromaAge = age(chroma);
   const evidence = {
@@ -66,19 +102,19 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
     newest_usable_age_s: usableAge === null ? null : Math.round(usableAge / 1000),
     newest_chroma: chroma?.stamp ?? null,
     newest_chroma_age_s: chromaAge === null ? null : Math.round(chromaAge / 1000),
+    ...(future.length > 0 ? { not_counted_future: future.slice(0, MAX_NAMED) } : {}),
   };
   const rpoSeconds = usableAge === null ? null : Math.round(usableAge / 1000);
   const chromaRpoSeconds = chromaAge === null ? null : Math.round(chromaAge / 1000);
   const failures: string[] = [];
   const warnings: string[] = [];
-  if (!usable) failures.push(newest ? `no usable snapshot: every one failed a check (newest ${newest.stamp})` : 'no snapshot at all');
+  if (!usable) failures.push(newest ? `no usable snapshot: every one failed a check (newest ${newest.stamp})` : future.length > 0 ? 'no snapshot stamped before now' : 'no snapshot at all');
   else if (usableAge! > rpoMs) failures.push(`the newest usable snapshot, ${usable.stamp}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`);
   if (usable && newest && usable !== newest) warnings.push(`the newest snapshot, ${newest.stamp}, failed a check; counting from ${usable.stamp}`);
   if (chromaRpoMs !== null) {
     if (!chroma) failures.push('no usable snapshot includes Chroma');
     else if (chromaAge! > chromaRpoMs) failures.push(`the newest usable snapshot with Chroma, ${chroma.stamp}, is ${formatDuration(chromaAge!)} old (Chroma RPO ${formatDuration(chromaRpoMs)})`);
   }
-  if (newest && stampTime(newest.stamp) - nowMs > FUTURE_TOLERANCE_MS) warnings.push(`${newest.stamp} is in the future: a wrong clock on the host or here`);
   const result =
     failures.length > 0
       ? check(id, 'fail', [...failures, ...warnings].join('; '), evidence)

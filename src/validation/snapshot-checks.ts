@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
+import { errorMessage } from '../common/errors.js';
 import { lastJsonObject } from '../common/json-output.js';
 import { check, type CheckResult } from '../engine/types.js';
 import type { IntegrityResult, ForeignKeyResult } from '../sqlite/inspect.js';
@@ -61,10 +62,66 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** Text from a snapshot or a remote program, cut for a message: a report never carries a megabyte of someone else's string. */
+export function clip(text: string, max = 200): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** A value read from an untrusted file, for a message: short and never a crash (deep nesting, huge strings). */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(clip(value, 80));
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
+}
+
+/**
+ * A value read from an untrusted answer, for the evidence: at most `depth` levels, 20 items
+ * a level and 200 characters a string; what is deeper or longer is summarised.
+ */
+export function boundedValue(value: unknown, depth = 3): unknown {
+  if (typeof value === 'string') return clip(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (depth <= 0) return showValue(value);
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 20).map((item) => boundedValue(item, depth - 1));
+    return value.length > 20 ? [...items, `… ${value.length - 20} more`] : items;
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    const kept = Object.fromEntries(entries.slice(0, 20).map(([key, item]) => [clip(key, 80), boundedValue(item, depth - 1)]));
+    if (entries.length > 20) kept['…'] = `${entries.length - 20} more keys`;
+    return kept;
+  }
+  return showValue(value);
+}
+
+/** The first few of a list, for a message, and how many more. */
+export function firstFew(items: readonly string[], max = 5): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+const SPECIAL_KINDS: Readonly<Record<string, string>> = {
+  fifo: 'a FIFO',
+  socket: 'a socket',
+  'char-device': 'a character device',
+  'block-device': 'a block device',
+  other: 'neither a regular file, a directory nor a symlink',
+};
+
 function describeEntry(entry: StoreEntry): string {
-  if (entry.type === 'symlink') return `a symlink to ${JSON.stringify(entry.linkTarget)}`;
+  if (entry.type === 'symlink') return `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}`;
   if (entry.type === 'dir') return 'a directory';
-  return 'not a regular file';
+  if (entry.type === 'file') return 'a regular file';
+  return SPECIAL_KINDS[entry.type] ?? 'not a regular file';
+}
+
+/** Neither a regular file, a directory nor a symlink: never opened (a FIFO blocks a reader, a device has side effects). */
+export function isSpecialFile(entry: StoreEntry): boolean {
+  return entry.type !== 'file' && entry.type !== 'dir' && entry.type !== 'symlink';
 }
 
 /** snapshot.metadata: present, a regular file, JSON, the contract's fields with their types, consistent with the stamp. */
@@ -79,7 +136,7 @@ export function checkMetadata(stamp: SnapshotStamp, files: readonly StoreEntry[]
   try {
     value = JSON.parse(read.data.toString('utf8'));
   } catch (error) {
-    return { result: check(id, 'fail', `${METADATA_FILE} is not valid JSON: ${(error as Error).message}`, { file: METADATA_FILE, bytes: read.data.length }), metadata: null };
+    return { result: check(id, 'fail', `${METADATA_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, { file: METADATA_FILE, bytes: read.data.length }), metadata: null };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { result: check(id, 'fail', `${METADATA_FILE} is not a JSON object`, { file: METADATA_FILE }), metadata: null };
@@ -88,17 +145,17 @@ export function checkMetadata(stamp: SnapshotStamp, files: readonly StoreEntry[]
   const problems: string[] = [];
   for (const [field, type] of REQUIRED_FIELDS) {
     if (!(field in object)) problems.push(`${field} missing`);
-    else if (typeof object[field] !== type) problems.push(`${field} is ${JSON.stringify(object[field])}, not a ${type}`);
+    else if (typeof object[field] !== type) problems.push(`${field} is ${showValue(object[field])}, not a ${type}`);
   }
   for (const [field, type] of OPTIONAL_FIELDS) {
-    if (field in object && typeof object[field] !== type) problems.push(`${field} is ${JSON.stringify(object[field])}, not a ${type}`);
+    if (field in object && typeof object[field] !== type) problems.push(`${field} is ${showValue(object[field])}, not a ${type}`);
   }
   const errorsField = object.validation_errors;
   if (errorsField !== undefined && !(Array.isArray(errorsField) && errorsField.every((e) => typeof e === 'string'))) problems.push('validation_errors is not a list of strings');
   const createdAt = typeof object.created_at === 'string' ? object.created_at : '';
   // ISO-8601 with an explicit zone: a zone-less time would be read as local time
   const createdAtMs = /(Z|[+-]\d{2}:?\d{2})$/.test(createdAt) ? Date.parse(createdAt) : Number.NaN;
-  if (typeof object.created_at === 'string' && Number.isNaN(createdAtMs)) problems.push(`created_at ${JSON.stringify(createdAt)} is not an ISO-8601 time with a zone`);
+  if (typeof object.created_at === 'string' && Number.isNaN(createdAtMs)) problems.push(`created_at ${showValue(createdAt)} is not an ISO-8601 time with a zone`);
   if (typeof object.db_size_bytes === 'number' && (!Number.isInteger(object.db_size_bytes) || object.db_size_bytes < 0)) problems.push('db_size_bytes is not a byte count');
   if (problems.length > 0) {
     return { result: check(id, 'fail', `${METADATA_FILE} does not have the contract's fields: ${problems.join('; ')}`, { file: METADATA_FILE, problems }), metadata: null };
@@ -119,15 +176,15 @@ export function checkMetadata(stamp: SnapshotStamp, files: readonly StoreEntry[]
   };
   const skewMs = Math.abs(createdAtMs - stampTime(stamp));
   if (skewMs > CREATED_AT_TOLERANCE_MS) {
-    return { result: check(id, 'warn', `created_at ${createdAt} is ${Math.round(skewMs / 1000)}s away from the stamp: a renamed directory?`, { created_at: createdAt, stamp }), metadata };
+    return { result: check(id, 'warn', `created_at ${clip(createdAt, 80)} is ${Math.round(skewMs / 1000)}s away from the stamp: a renamed directory?`, { created_at: clip(createdAt), stamp }), metadata };
   }
   if (metadata.validated === false) {
     return {
-      result: check(id, 'warn', `AtoCore's own check when it made the snapshot failed: ${oneLine(metadata.validationErrors.join('; ')) || 'no errors listed'}`, { validated: false, validation_errors: metadata.validationErrors }),
+      result: check(id, 'warn', `AtoCore's own check when it made the snapshot failed: ${clip(oneLine(metadata.validationErrors.join('; ')), 500) || 'no errors listed'}`, { validated: false, validation_errors: boundedValue(metadata.validationErrors) }),
       metadata,
     };
   }
-  return { result: check(id, 'pass', `created ${createdAt}`, { created_at: createdAt, validated: metadata.validated }), metadata };
+  return { result: check(id, 'pass', `created ${clip(createdAt, 80)}`, { created_at: clip(createdAt), validated: metadata.validated }), metadata };
 }
 
 /** Where a symlink inside the snapshot points, lexically; null when it leaves the snapshot. */
@@ -151,31 +208,35 @@ export function checkPaths(stamp: SnapshotStamp, snapshotLocation: string, files
   const evidence: Record<string, unknown> = {};
   const leaving: Array<{ path: string; target: string | null }> = [];
   const inside: Array<{ path: string; target: string | null }> = [];
+  const unsafe: string[] = [];
   for (const entry of files) {
     if (entry.type === 'symlink') {
       const destination = linkDestinationInside(entry.path, entry.linkTarget ?? '');
-      (destination === null ? leaving : inside).push({ path: entry.path, target: entry.linkTarget });
-    } else if (entry.type === 'other') {
-      failures.push(`${JSON.stringify(entry.path)} is not a regular file or directory`);
+      (destination === null ? leaving : inside).push({ path: clip(entry.path), target: entry.linkTarget === null ? null : clip(entry.linkTarget) });
     }
-    if (!isSafeSnapshotPath(entry.path)) warnings.push(`${JSON.stringify(entry.path)} has characters outside the safe set; not read`);
+    if (!isSafeSnapshotPath(entry.path)) unsafe.push(JSON.stringify(clip(entry.path, 120)));
+  }
+  // special files (FIFOs, devices, sockets) are snapshot.file_types' finding
+  if (unsafe.length > 0) {
+    warnings.push(`${unsafe.length} name(s) with characters outside the safe set (or not UTF-8); not read: ${firstFew(unsafe)}`);
+    evidence.unsafe_names = unsafe.slice(0, 50);
   }
   if (leaving.length > 0) {
-    failures.push(`${leaving.length} symlink(s) leave the snapshot (refused, not followed): ${leaving.map((l) => `${l.path} → ${l.target}`).join(', ')}`);
-    evidence.symlinks_leaving = leaving;
+    failures.push(`${leaving.length} symlink(s) leave the snapshot (refused, not followed): ${firstFew(leaving.map((l) => `${l.path} → ${l.target}`))}`);
+    evidence.symlinks_leaving = leaving.slice(0, 50);
   }
   if (inside.length > 0) {
-    warnings.push(`${inside.length} symlink(s) inside the snapshot (AtoCore writes none; not followed): ${inside.map((l) => l.path).join(', ')}`);
-    evidence.symlinks_inside = inside;
+    warnings.push(`${inside.length} symlink(s) inside the snapshot (AtoCore writes none; not followed): ${firstFew(inside.map((l) => l.path))}`);
+    evidence.symlinks_inside = inside.slice(0, 50);
   }
   if (metadata) {
     const root = metadata.backupRoot.replace(/\/+$/, '');
-    evidence.recorded_backup_root = metadata.backupRoot;
+    evidence.recorded_backup_root = clip(metadata.backupRoot);
     evidence.snapshot_location = snapshotLocation;
     if (posix.basename(root) !== stamp) {
-      failures.push(`backup_root ${JSON.stringify(metadata.backupRoot)} names another snapshot than ${stamp}`);
+      failures.push(`backup_root ${showValue(metadata.backupRoot)} names another snapshot than ${stamp}`);
     } else if (root !== snapshotLocation) {
-      warnings.push(`the metadata was written at another root (${root}): a copy from elsewhere; its files are resolved inside ${snapshotLocation}`);
+      warnings.push(`the metadata was written at another root (${clip(root)}): a copy from elsewhere; its files are resolved inside ${snapshotLocation}`);
       evidence.relocated = true;
     }
     const recorded: Array<[string, string, string]> = [
@@ -186,10 +247,10 @@ export function checkPaths(stamp: SnapshotStamp, snapshotLocation: string, files
     const outside: Array<{ field: string; recorded: string; expected: string }> = [];
     for (const [field, value, relative] of recorded) {
       if (value === '' && field !== 'db_snapshot_path') continue;
-      if (value.replace(/\/+$/, '') !== `${root}/${relative}`) outside.push({ field, recorded: value, expected: `${root}/${relative}` });
+      if (value.replace(/\/+$/, '') !== `${root}/${relative}`) outside.push({ field, recorded: clip(value), expected: clip(`${root}/${relative}`) });
     }
     if (outside.length > 0) {
-      failures.push(`recorded path(s) point outside this snapshot (not followed): ${outside.map((o) => `${o.field}=${o.recorded}`).join(', ')}`);
+      failures.push(`recorded path(s) point outside this snapshot (not followed): ${outside.map((o) => `${o.field}=${clip(o.recorded, 120)}`).join(', ')}`);
       evidence.recorded_paths_outside = outside;
     }
   }
@@ -218,20 +279,25 @@ export function checkIntegrity(files: readonly StoreEntry[], metadata: SnapshotM
   if (metadata) evidence.recorded_size_bytes = metadata.dbSizeBytes;
   const sidecars = files.filter((f) => f.path === `${DB_FILE}-wal` || f.path === `${DB_FILE}-shm`).map((f) => f.path);
   if (sidecars.length > 0) evidence.sidecars = sidecars;
+  if (entry.allocatedBytes !== undefined) evidence.allocated_bytes = entry.allocatedBytes;
   if (metadata && metadata.dbSizeBytes !== entry.size) {
-    return check(id, 'fail', `${DB_FILE} is ${entry.size} bytes; the metadata recorded ${metadata.dbSizeBytes} (truncated or rewritten)`, evidence);
+    const how = entry.size < metadata.dbSizeBytes ? 'truncated' : 'grown or rewritten';
+    return check(id, 'fail', `${DB_FILE} is ${entry.size} bytes; the metadata recorded ${metadata.dbSizeBytes} (${how}; not copied)`, evidence);
+  }
+  if (isSparse(entry)) {
+    return check(id, 'warn', `${DB_FILE} claims ${entry.size} bytes but only ${entry.allocatedBytes} are on disk: mostly holes, which SQLite's backup never writes; not copied, integrity_check not run`, evidence);
   }
   if (!inspected) return check(id, 'skip', `${notInspectedReason}${metadata ? '; the size matches the metadata' : ''}`, evidence);
   if (inspected.error && !inspected.integrity.ok) {
-    return check(id, 'fail', `the database does not open: ${oneLine(inspected.integrity.messages[0] ?? inspected.error)}`, { ...evidence, integrity_check: inspected.integrity.messages });
+    return check(id, 'fail', `the database does not open: ${clip(oneLine(inspected.integrity.messages[0] ?? inspected.error), 500)}`, { ...evidence, integrity_check: boundedValue(inspected.integrity.messages) });
   }
   if (!inspected.integrity.ok) {
-    return check(id, 'fail', `integrity_check: ${oneLine(inspected.integrity.messages.slice(0, 3).join('; '))}`, { ...evidence, integrity_check: inspected.integrity.messages });
+    return check(id, 'fail', `integrity_check: ${clip(oneLine(inspected.integrity.messages.slice(0, 3).join('; ')), 500)}`, { ...evidence, integrity_check: boundedValue(inspected.integrity.messages) });
   }
   if (!inspected.foreignKeys.ok) {
     return check(id, 'fail', `foreign_key_check: ${inspected.foreignKeys.violations.length} violation(s)`, { ...evidence, foreign_key_violations: inspected.foreignKeys.violations });
   }
-  if (inspected.error) return check(id, 'fail', `inspection failed: ${inspected.error}`, evidence);
+  if (inspected.error) return check(id, 'fail', `inspection failed: ${clip(oneLine(inspected.error), 500)}`, evidence);
   return check(id, 'pass', 'integrity_check ok, no foreign key violations (the harness\'s own copy)', evidence);
 }
 
@@ -243,10 +309,18 @@ export function checkAtoCoreValidate(stamp: SnapshotStamp, run: ValidatorRun): {
   if (!answer) {
     return { result: null, couldNotRun: `printed no JSON object (exit ${run.exitCode}): ${run.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400)}` };
   }
-  const evidence = { exit_code: run.exitCode, duration_ms: run.durationMs, errors: answer.errors ?? null, valid: answer.valid ?? null, db_ok: answer.db_ok ?? null, registry_ok: answer.registry_ok ?? null, chroma_ok: answer.chroma_ok ?? null };
-  if (answer.stamp !== undefined && answer.stamp !== stamp) return { result: check(id, 'fail', `the validator answered for ${JSON.stringify(answer.stamp)}, not ${stamp}`, evidence), couldNotRun: null };
+  const evidence = {
+    exit_code: run.exitCode,
+    duration_ms: run.durationMs,
+    errors: boundedValue(answer.errors ?? null),
+    valid: boundedValue(answer.valid ?? null),
+    db_ok: boundedValue(answer.db_ok ?? null),
+    registry_ok: boundedValue(answer.registry_ok ?? null),
+    chroma_ok: boundedValue(answer.chroma_ok ?? null),
+  };
+  if (answer.stamp !== undefined && answer.stamp !== stamp) return { result: check(id, 'fail', `the validator answered for ${showValue(answer.stamp)}, not ${stamp}`, evidence), couldNotRun: null };
   if (answer.valid === true) return { result: check(id, 'pass', 'AtoCore\'s validator says valid', evidence), couldNotRun: null };
-  const errors = Array.isArray(answer.errors) ? (answer.errors as unknown[]).map(String) : [];
+  const errors = Array.isArray(answer.errors) ? (answer.errors as unknown[]).slice(0, 20).map((e) => (typeof e === 'string' ? clip(e) : showValue(e))) : [];
   const why = errors.length > 0 ? errors.join('; ') : answer.valid === undefined ? 'no "valid" key in its answer' : '"valid" is not true';
   return { result: check(id, 'fail', `AtoCore's validator says invalid: ${oneLine(why).slice(0, 500)}`, evidence), couldNotRun: null };
 }
@@ -268,12 +342,12 @@ export function checkRegistry(files: readonly StoreEntry[], metadata: SnapshotMe
   try {
     value = JSON.parse(read.data.toString('utf8'));
   } catch (error) {
-    return check(id, 'fail', `${REGISTRY_FILE} is not valid JSON: ${(error as Error).message}`, { file: REGISTRY_FILE, bytes: read.data.length });
+    return check(id, 'fail', `${REGISTRY_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, { file: REGISTRY_FILE, bytes: read.data.length });
   }
   const projects = value !== null && typeof value === 'object' ? (value as { projects?: unknown }).projects : undefined;
   if (!Array.isArray(projects)) return check(id, 'warn', `${REGISTRY_FILE} is JSON but has no "projects" list`, { file: REGISTRY_FILE });
   const ids = projects.map((p) => (p !== null && typeof p === 'object' ? (p as { id?: unknown }).id : undefined)).filter((p): p is string => typeof p === 'string');
-  return check(id, 'pass', `${projects.length} project(s)`, { projects: ids.slice(0, 50) });
+  return check(id, 'pass', `${projects.length} project(s)`, { projects: ids.slice(0, 50).map((p) => clip(p, 120)) });
 }
 
 /** snapshot.chroma: when the metadata says Chroma was included, the directory is there with the files and bytes it claims. */
@@ -309,4 +383,54 @@ export function snapshotStatus(checks: readonly CheckResult[]): 'pass' | 'warn' 
   if (checks.some((c) => c.status === 'warn')) return 'warn';
   if (checks.some((c) => c.status === 'pass')) return 'pass';
   return 'skip';
+}
+
+/** A database file this much larger than what the disk holds for it is mostly holes: SQLite's backup writes every page. */
+const SPARSE_RATIO = 16;
+const SPARSE_MIN_BYTES = 64 * 1024 * 1024;
+
+/** Large and mostly holes (only where the listing knows the allocation: locally). */
+export function isSparse(entry: StoreEntry): boolean {
+  return entry.allocatedBytes !== undefined && entry.size >= SPARSE_MIN_BYTES && entry.allocatedBytes * SPARSE_RATIO < entry.size;
+}
+
+/**
+ * snapshot.file_types: everything in the snapshot is a regular file, a directory or a
+ * symlink (symlinks are snapshot.paths' to judge). A FIFO, socket or device is refused and
+ * never opened: a FIFO blocks whoever reads it, a device may act when opened.
+ */
+export function checkFileTypes(files: readonly StoreEntry[]): CheckResult {
+  const id = 'snapshot.file_types';
+  const special = files.filter(isSpecialFile);
+  if (special.length > 0) {
+    const named = special.map((f) => `${JSON.stringify(clip(f.path, 120))} (${describeEntry(f)})`);
+    return check(id, 'fail', `${special.length} entr${special.length === 1 ? 'y is' : 'ies are'} neither a regular file nor a directory; refused, never opened: ${firstFew(named)}`, {
+      special: special.slice(0, 50).map((f) => ({ path: clip(f.path), type: f.type })),
+    });
+  }
+  const links = files.filter((f) => f.type === 'symlink').length;
+  return check(id, 'pass', `${files.length} entries: regular files and directories${links > 0 ? ` and ${links} symlink(s) (see snapshot.paths)` : ''}`, {});
+}
+
+/** Why the harness will not copy the database for integrity_check (null: it may), decided before any byte is read. */
+export function databaseCopyRefusal(files: readonly StoreEntry[], metadata: SnapshotMetadata | null): string | null {
+  const entry = entryAt(files, DB_FILE);
+  if (!entry || entry.type !== 'file') return `${DB_FILE} is not a regular file`;
+  if (metadata && metadata.dbSizeBytes !== entry.size) return `${DB_FILE} is not the size the metadata recorded`;
+  if (isSparse(entry)) return `${DB_FILE} is mostly holes`;
+  return null;
+}
+
+/**
+ * Why AtoCore's validator must not be run on a snapshot (null: it may). It opens the
+ * database read-write: it would follow a link, block on a FIFO, and merge a `-wal` or replay
+ * a journal into the snapshot's database file, changing the very thing being judged.
+ */
+export function validatorRefusal(files: readonly StoreEntry[], sidecarPaths: readonly string[]): string | null {
+  const entry = entryAt(files, DB_FILE);
+  if (entry && entry.type !== 'file') return `${DB_FILE} is ${describeEntry(entry)}`;
+  if (files.some(isSpecialFile)) return 'the snapshot holds special files it would open (see snapshot.file_types)';
+  const sidecars = files.filter((f) => sidecarPaths.includes(f.path)).map((f) => f.path);
+  if (sidecars.length > 0) return `it would merge ${sidecars.join(', ')} into the snapshot's database (see snapshot.sidecars)`;
+  return null;
 }

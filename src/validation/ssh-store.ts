@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
-import { InfrastructureError, UsageError } from '../common/errors.js';
+import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { scratchError } from '../sqlite/scratch-copy.js';
 import { checkRemotePath, isSafeRemotePath } from '../remote/address.js';
 import { parseDiskFree, parseListing, parseProbe, parseSha256sum, type ListedEntry } from '../remote/commands.js';
 import type { SshConnection } from '../remote/ssh-connection.js';
@@ -31,11 +32,10 @@ export const DEFAULT_REMOTE_ROOT = '/srv/storage/atocore';
 const MAX_LISTING_BYTES = MAX_TREE_ENTRIES * 256;
 const MAX_HASH_ARGUMENT_BYTES = 32 * 1024;
 
+const FIND_TYPES: Readonly<Record<string, EntryType>> = { f: 'file', d: 'dir', l: 'symlink', p: 'fifo', s: 'socket', c: 'char-device', b: 'block-device' };
+
 function entryType(findType: string): EntryType {
-  if (findType === 'f') return 'file';
-  if (findType === 'd') return 'dir';
-  if (findType === 'l') return 'symlink';
-  return 'other';
+  return FIND_TYPES[findType] ?? 'other';
 }
 
 function toEntry(listed: ListedEntry): StoreEntry {
@@ -117,6 +117,17 @@ export class SshSnapshotStore implements SnapshotStore {
     return { ok: true, data: result.stdout };
   }
 
+  async readSnapshotHead(stamp: SnapshotStamp, path: string, bytes: number): Promise<ReadOutcome> {
+    const full = this.#full(stamp, path);
+    if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
+    const result = await this.#connection.exec(
+      { op: 'read', path: full, maxBytes: bytes },
+      { what: `reading the head of ${full}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: bytes },
+    );
+    if (result.exitCode !== 0 && !result.overflowed) throw new InfrastructureError(`reading ${full} on ${this.#connection.where}: head exited ${result.exitCode}: ${firstLine(result.stderr)}`);
+    return { ok: true, data: result.stdout };
+  }
+
   async hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
     const batches: string[][] = [];
@@ -157,36 +168,35 @@ export class SshSnapshotStore implements SnapshotStore {
   }
 
   async fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
-    const dir = await mkdtemp(join(scratchDir, `atocore-drill-deep-${stamp}-`));
+    const entry = files.find((f) => f.path === DB_FILE && f.type === 'file');
+    const full = this.#full(stamp, DB_FILE);
+    if (!entry || !isSafeRemotePath(full)) throw new InfrastructureError(`streaming ${full}: not a regular file in the listing`);
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(scratchDir, `atocore-drill-deep-${stamp}-`));
+    } catch (error) {
+      throw scratchError(join(scratchDir, `atocore-drill-deep-${stamp}-*`), 'creating', error);
+    }
     const dispose = async (): Promise<void> => {
       await rm(dir, { recursive: true, force: true });
     };
-    const sha256: Record<string, string> = {};
-    let bytes = 0;
+    // the database file alone, as a restore copies it: a -wal beside it is snapshot.sidecars' finding
+    const copy = join(dir, 'atocore.db');
     try {
-      // the -wal too when the listing has one: the harness checks what a restore would read
-      for (const name of [DB_FILE, `${DB_FILE}-wal`]) {
-        const entry = files.find((f) => f.path === name && f.type === 'file');
-        if (!entry) continue;
-        const full = this.#full(stamp, name);
-        if (!isSafeRemotePath(full)) continue;
-        const streamed = await this.#connection.streamToFile({ op: 'stream', path: full }, join(dir, name === DB_FILE ? 'atocore.db' : 'atocore.db-wal'), {
-          what: `streaming ${full}`,
-          timeoutMs: this.#context.deadline.bound(transferBudgetMs(entry.size)),
-          idleTimeoutMs: this.#context.deadline.bound(STREAM_IDLE_TIMEOUT_MS),
-          maxBytes: entry.size,
-          signal: this.#context.signal,
-        });
-        if (streamed.exitCode !== 0) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: cat exited ${streamed.exitCode}: ${firstLine(streamed.stderr)}`);
-        if (streamed.bytes !== entry.size) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: got ${streamed.bytes} bytes, the listing said ${entry.size}; the file changed during the run`);
-        sha256[name] = streamed.sha256;
-        bytes += streamed.bytes;
-      }
+      const streamed = await this.#connection.streamToFile({ op: 'stream', path: full }, copy, {
+        what: `streaming ${full}`,
+        timeoutMs: this.#context.deadline.bound(transferBudgetMs(entry.size)),
+        idleTimeoutMs: this.#context.deadline.bound(STREAM_IDLE_TIMEOUT_MS),
+        maxBytes: entry.size,
+        signal: this.#context.signal,
+      });
+      if (streamed.exitCode !== 0) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: cat exited ${streamed.exitCode}: ${firstLine(streamed.stderr)}`);
+      if (streamed.bytes !== entry.size) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: got ${streamed.bytes} bytes, the listing said ${entry.size}; the file changed during the run`);
+      return { path: copy, sha256: { [DB_FILE]: streamed.sha256 }, bytes: streamed.bytes, dispose };
     } catch (error) {
       await dispose();
       throw error;
     }
-    return { path: join(dir, 'atocore.db'), privateCopy: true, sha256, bytes, dispose };
   }
 
   async diskSpace(): Promise<DiskSpace> {
@@ -200,10 +210,18 @@ export class SshSnapshotStore implements SnapshotStore {
   }
 
   async runValidator(argv: readonly string[], stamp: SnapshotStamp): Promise<ValidatorRun> {
-    const result = await this.#connection.exec(
-      { op: 'validator', argv, stamp },
-      { what: `AtoCore's validator for ${stamp}`, timeoutMs: this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: MAX_VALIDATOR_OUTPUT_BYTES },
-    );
+    const started = Date.now();
+    let result;
+    try {
+      result = await this.#connection.exec(
+        { op: 'validator', argv, stamp },
+        { what: `AtoCore's validator for ${stamp}`, timeoutMs: this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: MAX_VALIDATOR_OUTPUT_BYTES },
+      );
+    } catch (error) {
+      // interrupted: the run ends; cut off at its bound: it could not run, never a verdict
+      if (this.#context.signal.aborted || error instanceof UsageError) throw error;
+      return { exitCode: null, stdout: '', stderr: '', durationMs: Date.now() - started, couldNotRun: errorMessage(error) };
+    }
     let couldNotRun: string | null = null;
     // 126/127: the shell could not find or run the command
     if (result.exitCode === 126 || result.exitCode === 127) couldNotRun = `${argv[0]} could not be run on ${this.#connection.where} (exit ${result.exitCode}): ${firstLine(result.stderr)}`;

@@ -1,15 +1,21 @@
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import type { Deadline } from '../common/deadline.js';
 
-/** What a listing says an entry is; links are reported, never followed. */
-export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
+/** What a listing says an entry is; links are reported, never followed; special files never opened. */
+export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device' | 'other';
 
 export interface StoreEntry {
-  /** a name in `snapshots/`, or a path relative to the snapshot directory (POSIX separators) */
+  /**
+   * a name in `snapshots/`, or a path relative to the snapshot directory (POSIX separators);
+   * a name that is not UTF-8 is shown with `\xNN` escapes (outside the safe set: never read)
+   */
   readonly path: string;
   readonly type: EntryType;
+  /** the apparent size (a sparse file may claim far more than it holds) */
   readonly size: number;
   readonly linkTarget: string | null;
+  /** bytes the filesystem has allocated for it, where the listing knows (locally) */
+  readonly allocatedBytes?: number;
 }
 
 export type ReadOutcome = { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly reason: string };
@@ -17,8 +23,6 @@ export type ReadOutcome = { readonly ok: true; readonly data: Buffer } | { reado
 /** A snapshot database made available for the harness's own checks. */
 export interface FetchedDatabase {
   readonly path: string;
-  /** true: a file the harness owns (streamed here) and may open directly; false: the original, to be copied first */
-  readonly privateCopy: boolean;
   /** computed on the way when the file was streamed, so it need not be read a second time */
   readonly sha256: Readonly<Record<string, string>>;
   readonly bytes: number;
@@ -62,9 +66,15 @@ export interface SnapshotStore {
   listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]>;
   /** a regular file of a snapshot, at most maxBytes (more is `ok: false`) */
   readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome>;
+  /** the first `bytes` bytes of a regular file of a snapshot (fewer when it is shorter) */
+  readSnapshotHead(stamp: SnapshotStamp, path: string, bytes: number): Promise<ReadOutcome>;
   /** SHA-256 of regular files of a snapshot, by relative path */
   hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>>;
-  /** the snapshot's database (and its `-wal` when the listing has one), ready for integrity_check */
+  /**
+   * A private copy of the snapshot's database file alone (what a restore copies; a `-wal`
+   * beside it is judged by snapshot.sidecars, never merged in), ready for integrity_check.
+   * The harness's own scratch space failing throws ScratchSpaceError.
+   */
   fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase>;
   /** free space on the filesystem that holds the snapshots */
   diskSpace(): Promise<DiskSpace>;

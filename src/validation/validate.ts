@@ -1,24 +1,41 @@
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { errorMessage, UsageError } from '../common/errors.js';
+import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
 import { check, type CheckResult, type DrillReport, type SnapshotReport, type StepRecord } from '../engine/types.js';
 import { decideVerdict } from '../engine/verdict.js';
 import { validatorArgv } from '../remote/commands.js';
 import { checkComplete, inspectSnapshotDatabase, type SnapshotDatabaseInspection } from './database.js';
 import { checkImmutable, loadLedger, saveLedger, selectForDeepCheck, type Ledger, type LedgerFileRecord } from './ledger.js';
-import { checkDiskHeadroom, checkListing, checkOffhost, checkRpo, checkSizeAnomaly, classifySnapshotEntries, type SnapshotFileSet, type SnapshotSummary } from './overall-checks.js';
+import { ScratchSpaceError } from '../sqlite/scratch-copy.js';
+import {
+  checkDiskHeadroom,
+  checkFutureStamps,
+  checkListing,
+  checkOffhost,
+  checkRpo,
+  checkSizeAnomaly,
+  classifySnapshotEntries,
+  isFutureStamp,
+  type SnapshotFileSet,
+  type SnapshotSummary,
+} from './overall-checks.js';
+import { checkSidecars, SIDECAR_HEAD_BYTES, SIDECAR_PATHS } from './sidecars.js';
 import { checkRetention } from './retention.js';
 import {
   checkAtoCoreValidate,
   checkChroma,
+  checkFileTypes,
   checkIntegrity,
+  clip,
+  databaseCopyRefusal,
   checkMetadata,
   checkPaths,
   checkRegistry,
   entryAt,
   isSafeSnapshotPath,
   snapshotStatus,
+  validatorRefusal,
   type SnapshotMetadata,
 } from './snapshot-checks.js';
 import {
@@ -75,11 +92,18 @@ interface Gathered {
   readonly stamp: SnapshotStamp;
   readonly selected: boolean;
   readonly files: StoreEntry[];
-  readonly metadataRead: ReadOutcome | null;
+  readonly metadataCheck: CheckResult;
+  readonly metadata: SnapshotMetadata | null;
   readonly registryRead: ReadOutcome | null;
+  /** the first bytes of each regular sidecar beside the database (a WAL's header and first frame) */
+  readonly sidecarHeads: Map<string, ReadOutcome>;
   readonly hashes: Map<string, string> | null;
   readonly fetched: FetchedDatabase | null;
   readonly validatorRun: ValidatorRun | null;
+  /** why AtoCore's validator was not run on it (null: it ran, or none was asked for) */
+  readonly validatorRefused: string | null;
+  /** the harness's own trouble copying the database (its scratch space): not a finding */
+  readonly harnessError: string | null;
 }
 
 interface Inspected {
@@ -197,6 +221,7 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
         const entries = await store!.listSnapshots();
         overall.push(checkListing(store!.where, entries));
         stampEntries = classifySnapshotEntries(entries).stamps;
+        overall.push(checkFutureStamps(stampEntries.map((e) => e.path as SnapshotStamp), options.nowMs));
         metrics.snapshots = stampEntries.length;
         const missing = options.stamps.filter((stamp) => !stampEntries.some((e) => e.path === stamp));
         if (missing.length > 0) throw new UsageError(`--stamp: no snapshot ${missing.join(', ')} in ${store!.where}`);
@@ -208,13 +233,13 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
       // a stamp-named link or file is refused: never opened, never followed
       for (const entry of stampEntries.filter((e) => e.type !== 'dir')) {
         const stamp = entry.path as SnapshotStamp;
-        const refused = check('snapshot.paths', 'fail', `the snapshot is ${entry.type === 'symlink' ? `a symlink to ${JSON.stringify(entry.linkTarget)}` : 'not a directory'}; refused, never opened`, { type: entry.type, link_target: entry.linkTarget });
+        const refused = check('snapshot.paths', 'fail', `the snapshot is ${entry.type === 'symlink' ? `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}` : 'not a directory'}; refused, never opened`, { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) });
         const report: SnapshotReport = { stamp, status: 'fail', checks: [refused] };
         snapshotReports.push(report);
         summaries.push({ stamp, dbBytes: null, totalBytes: 0, hasChroma: false, failed: true });
       }
-      // the newest real snapshot directory: a stamp-named link is refused above, never "the newest"
-      newest = directories.at(-1) ?? null;
+      // the newest real snapshot directory: a stamp-named link is refused above, a future-dated one is not a backup that happened
+      newest = directories.filter((stamp) => !isFutureStamp(stamp, options.nowMs)).at(-1) ?? null;
       const selected = new Set(options.stamps.length > 0 ? options.stamps : directories);
       const deepSet: Set<SnapshotStamp> =
         options.deep.mode === 'all'
@@ -225,6 +250,7 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
       const deepReason = store!.kind === 'ssh' ? 'integrity_check not run over SSH without --deep' : 'not in this run\'s --max-deep share';
       const rotatingReason = options.deep.mode === 'rotate' ? `not in this run's --max-deep ${options.deep.max} share (the ledger rotates them)` : deepReason;
       const validatorFailures: string[] = [];
+      const harnessErrors: string[] = [];
       const inspected: Inspected[] = [];
       let deepChecked = 0;
 
@@ -235,19 +261,35 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
           const wantHashes = (ledger !== null && isSelected) || (options.openOffhost !== null && stamp === newest);
           if (!isSelected) {
             const hashes = wantHashes ? await store!.hashSnapshotFiles(stamp, regularSafeFiles(files).map((f) => f.path)) : null;
-            return { stamp, selected: false, files, metadataRead: null, registryRead: null, hashes, fetched: null, validatorRun: null };
+            const notSelected = check('snapshot.metadata', 'skip', 'not selected');
+            return { stamp, selected: false, files, metadataCheck: notSelected, metadata: null, registryRead: null, sidecarHeads: new Map(), hashes, fetched: null, validatorRun: null, validatorRefused: null, harnessError: null };
           }
-          const readIfFile = async (path: string, max: number): Promise<ReadOutcome | null> => {
+          const readIfFile = async (path: string, max: number, head = false): Promise<ReadOutcome | null> => {
             const entry = entryAt(files, path);
             if (!entry || entry.type !== 'file') return null;
             if (!isSafeSnapshotPath(path)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
-            return store!.readSnapshotFile(stamp, path, max);
+            return head ? store!.readSnapshotHead(stamp, path, max) : store!.readSnapshotFile(stamp, path, max);
           };
           const metadataRead = await readIfFile(METADATA_FILE, MAX_METADATA_BYTES);
+          // decided before any database byte is read: a file the metadata does not vouch for is not copied
+          const { result: metadataCheck, metadata } = checkMetadata(stamp, files, metadataRead);
           const registryRead = await readIfFile(REGISTRY_FILE, MAX_REGISTRY_BYTES);
-          const db = entryAt(files, DB_FILE);
+          const sidecarHeads = new Map<string, ReadOutcome>();
+          for (const path of SIDECAR_PATHS) {
+            const head = await readIfFile(path, SIDECAR_HEAD_BYTES, true);
+            if (head) sidecarHeads.set(path, head);
+          }
           let fetched: FetchedDatabase | null = null;
-          if (deepSet.has(stamp) && db?.type === 'file') fetched = await store!.fetchDatabase(stamp, files, options.scratchDir);
+          let harnessError: string | null = null;
+          if (deepSet.has(stamp) && databaseCopyRefusal(files, metadata) === null) {
+            try {
+              fetched = await store!.fetchDatabase(stamp, files, options.scratchDir);
+            } catch (error) {
+              // the harness's own disk, not the snapshot: this snapshot's database goes unjudged, the run is an error
+              if (!(error instanceof ScratchSpaceError) || internal.signal.aborted) throw error;
+              harnessError = error.message;
+            }
+          }
           try {
             let hashes: Map<string, string> | null = null;
             if (wantHashes) {
@@ -257,8 +299,9 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
               for (const [path, hash] of Object.entries(already)) hashes.set(path, hash);
             }
             // after the stream: AtoCore's validator opens the snapshot read-write and may create -wal/-shm while it runs
-            const validatorRun = options.validator ? await store!.runValidator(validatorArgv(options.validator, stamp), stamp) : null;
-            return { stamp, selected: true, files, metadataRead, registryRead, hashes, fetched, validatorRun };
+            const validatorRefused = options.validator ? validatorRefusal(files, SIDECAR_PATHS) : null;
+            const validatorRun = options.validator && !validatorRefused ? await store!.runValidator(validatorArgv(options.validator, stamp), stamp) : null;
+            return { stamp, selected: true, files, metadataCheck, metadata, registryRead, sidecarHeads, hashes, fetched, validatorRun, validatorRefused, harnessError };
           } catch (error) {
             await fetched?.dispose();
             throw error;
@@ -285,7 +328,7 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
 
         let waitingForNext: { stamp: SnapshotStamp; takenAtMs: number; inspection: SnapshotDatabaseInspection; index: number } | null = null;
         const completeness = new Map<number, CheckResult>();
-        const perSnapshot: Array<{ gathered: Gathered; metadata: SnapshotMetadata | null; metadataCheck: CheckResult; inspection: SnapshotDatabaseInspection | null }> = [];
+        const perSnapshot: Array<{ gathered: Gathered; metadata: SnapshotMetadata | null; metadataCheck: CheckResult; inspection: SnapshotDatabaseInspection | null; harnessError: string | null }> = [];
         try {
           for (let i = 0; i < order.length; i++) {
             let gathered: Gathered;
@@ -297,20 +340,20 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
               slots.release();
             }
             let inspection: SnapshotDatabaseInspection | null = null;
-            const { result: metadataCheck, metadata } = gathered.selected ? checkMetadata(gathered.stamp, gathered.files, gathered.metadataRead) : { result: check('snapshot.metadata', 'skip', 'not selected'), metadata: null };
-            if (gathered.selected && deepSet.has(gathered.stamp)) {
-              const db = entryAt(gathered.files, DB_FILE);
-              if (db?.type === 'file') {
-                try {
-                  if (gathered.fetched) {
-                    inspection = await inspectSnapshotDatabase(gathered.fetched.path, gathered.fetched.privateCopy, options.scratchDir);
-                    deepChecked++;
-                  }
-                } finally {
-                  await gathered.fetched?.dispose();
-                }
+            let harnessError = gathered.harnessError;
+            const { metadataCheck, metadata } = gathered;
+            if (gathered.fetched) {
+              try {
+                inspection = await inspectSnapshotDatabase(gathered.fetched.path, gathered.fetched.bytes, deadline.remainingMs());
+                deepChecked++;
+              } catch (error) {
+                if (!(error instanceof InfrastructureError) || internal.signal.aborted) throw error;
+                harnessError = error.message;
+              } finally {
+                await gathered.fetched.dispose();
               }
             }
+            if (harnessError) harnessErrors.push(`${gathered.stamp}: ${harnessError}`);
             if (gathered.selected) {
               const takenAtMs = metadata?.createdAtMs ?? stampTime(gathered.stamp);
               if (inspection?.rows) {
@@ -320,7 +363,7 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
                 waitingForNext = { stamp: gathered.stamp, takenAtMs, inspection, index: perSnapshot.length };
               }
               // the rows stay only with the snapshot waiting for its successor: memory holds two indexes at most
-              perSnapshot.push({ gathered, metadata, metadataCheck, inspection: inspection ? { ...inspection, rows: null } : null });
+              perSnapshot.push({ gathered, metadata, metadataCheck, inspection: inspection ? { ...inspection, rows: null } : null, harnessError });
             } else {
               summaries.push(summaryOf(gathered.stamp, gathered.files, false));
               if (gathered.stamp === newest && gathered.hashes) inspected.push({ stamp: gathered.stamp, checks: [], summary: summaryOf(gathered.stamp, gathered.files, false), fileSet: fileSetOf(gathered.files, gathered.hashes) });
@@ -333,11 +376,16 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
         }
         if (waitingForNext) completeness.set(waitingForNext.index, checkComplete(waitingForNext.stamp, waitingForNext.takenAtMs, waitingForNext.inspection, null));
 
-        perSnapshot.forEach(({ gathered, metadata, metadataCheck, inspection }, index) => {
+        perSnapshot.forEach(({ gathered, metadata, metadataCheck, inspection, harnessError }, index) => {
           const { stamp, files } = gathered;
-          const checks: CheckResult[] = [metadataCheck, checkPaths(stamp, `${store!.snapshotsDir}/${stamp}`, files, metadata)];
-          checks.push(checkIntegrity(files, metadata, inspection, deepSet.has(stamp) ? 'the database was not inspected' : rotatingReason));
-          checks.push(completeness.get(index) ?? checkComplete(stamp, metadata?.createdAtMs ?? stampTime(stamp), inspection, null));
+          const checks: CheckResult[] = [metadataCheck, checkPaths(stamp, `${store!.snapshotsDir}/${stamp}`, files, metadata), checkFileTypes(files)];
+          const notJudged = harnessError ? `not judged: the harness could not inspect the database (${clip(harnessError, 300)})` : null;
+          checks.push(checkIntegrity(files, metadata, inspection, notJudged ?? (deepSet.has(stamp) ? 'the database was not inspected' : rotatingReason)));
+          checks.push(checkSidecars(files, gathered.sidecarHeads));
+          checks.push(notJudged ? check('snapshot.complete', 'skip', notJudged) : (completeness.get(index) ?? checkComplete(stamp, metadata?.createdAtMs ?? stampTime(stamp), inspection, null)));
+          if (gathered.validatorRefused) {
+            checks.push(check('snapshot.atocore_validate', 'skip', `AtoCore's validator not run: ${gathered.validatorRefused}`));
+          }
           if (gathered.validatorRun) {
             const { result, couldNotRun } = checkAtoCoreValidate(stamp, gathered.validatorRun);
             if (result) checks.push(result);
@@ -373,6 +421,19 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
         metrics.deep_checked = deepChecked;
         return `${perSnapshot.length} snapshot(s) checked, ${deepChecked} with the harness's own integrity_check`;
       });
+
+      if (harnessErrors.length > 0) {
+        const record: StepRecord = {
+          id: 'inspect_databases',
+          title: "the harness's own integrity_check",
+          status: 'error',
+          duration_ms: 0,
+          detail: `the harness could not inspect ${harnessErrors.length} snapshot database(s); their checks are skipped, not judged: ${harnessErrors.slice(0, 3).map((e) => clip(e, 300)).join(' | ')}`,
+        };
+        steps.push(record);
+        errorText ??= record.detail;
+        options.observer?.stepFinished?.(record);
+      }
 
       if (validatorFailures.length > 0) {
         const record: StepRecord = {

@@ -71,6 +71,28 @@ def write_day(conn, when: datetime, stamp: str, rows: int, payload: int) -> None
     )
 
 
+def stray_wal(db_file: Path, stamp: str) -> None:
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        side = Path(tmp) / "side.db"
+        shutil.copyfile(db_file, side)
+        conn = sqlite3.connect(side, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            conn.execute("PRAGMA wal_autocheckpoint=0").fetchall()
+            conn.execute(
+                "INSERT INTO memories (id, memory_type, content, project, confidence, status, created_at, updated_at)"
+                " VALUES (?, 'knowledge', 'only in the WAL', 'p04-gigabit', 0.9, 'active', ?, ?)",
+                (f"mem-{stamp}-wal-only", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"),
+            )
+            # copied while the connection is open: closing would checkpoint and delete it
+            shutil.copyfile(str(side) + "-wal", str(db_file) + "-wal")
+        finally:
+            conn.close()
+
+
 def main() -> int:
     plan = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     root = Path(plan["root"])
@@ -140,6 +162,14 @@ def main() -> int:
                 (snapshot / "chroma").mkdir(exist_ok=True)
                 os.symlink("../../../../data/db", snapshot / "chroma" / "live-db")
                 os.symlink("/etc/passwd", snapshot / "chroma" / "passwd")
+            elif kind == "stray-wal":
+                # a -wal with committed frames beside the snapshot's database (a copy taken while
+                # a writer still had pages in its WAL): made on a private copy, so the
+                # snapshot's own database file stays exactly as the backup wrote it
+                stray_wal(db_file, stamp)
+            elif kind == "empty-wal":
+                (snapshot / "db" / "atocore.db-wal").write_bytes(b"")
+                (snapshot / "db" / "atocore.db-shm").write_bytes(bytes(32768))
             elif kind == "huge-chroma":
                 # a sparse file: the snapshot claims more bytes than the disk has
                 with open(snapshot / "chroma" / "huge.bin", "wb") as handle:

@@ -21,7 +21,11 @@ export type SnapshotKind =
   | 'relocated'
   | 'symlink-outside'
   | 'wiped'
-  | 'huge-chroma';
+  | 'huge-chroma'
+  /** a -wal with committed frames beside the database (the file alone is incomplete) */
+  | 'stray-wal'
+  /** an empty -wal and a -shm beside the database (left over, hold nothing) */
+  | 'empty-wal';
 
 export interface PlannedSnapshot {
   readonly stamp: SnapshotStamp;

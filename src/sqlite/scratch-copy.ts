@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { formatDuration } from '../common/duration.js';
+import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
+
+/**
+ * The harness's own scratch space (where it copies a database before opening it) failed:
+ * ENOSPC, EACCES, EMFILE… This says nothing about the database being copied; callers make
+ * it an error (exit 3), never a finding.
+ */
+export class ScratchSpaceError extends InfrastructureError {}
+
+/** A file that is not (or no longer) a regular file: a finding about the file, never opened. */
+export class NotRegularFileError extends Error {
+  readonly kind: string;
+  constructor(path: string, kind: string) {
+    super(`${path} is ${kind}; refused, not opened`);
+    this.name = 'NotRegularFileError';
+    this.kind = kind;
+  }
+}
+
+/** What a non-regular file is, in words: "a FIFO", "a symlink"… */
+export function describeFileKind(stats: Stats): string {
+  if (stats.isFile()) return 'a regular file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symlink';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** The run's budget and interruption, as far as a copy needs them. */
+export interface CopyBounds {
+  readonly signal?: AbortSignal;
+  readonly deadline?: { remainingMs(): number; readonly totalMs: number };
+  /** more than this many bytes: the file changed since it was listed (or is not what it claims) */
+  readonly maxBytes?: number;
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+
+function abortError(signal: AbortSignal, doing: string): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof DrillError) return reason;
+  return new InfrastructureError(`interrupted while ${doing}`);
+}
+
+/** Stops a long read between chunks: on an abort or when the run's --timeout is used up. */
+export function assertWithinBounds(bounds: CopyBounds, doing: string): void {
+  if (bounds.signal?.aborted) throw abortError(bounds.signal, doing);
+  if (bounds.deadline && bounds.deadline.remainingMs() <= 0) {
+    throw new InfrastructureError(`${doing}: the run's --timeout of ${formatDuration(bounds.deadline.totalMs)} ran out`);
+  }
+}
+
+/**
+ * Opens a file that must be a regular file, without ever blocking or following anything:
+ * lstat first (a FIFO, device, socket or link is refused before any open, so opening has
+ * no side effect), then O_NOFOLLOW|O_NONBLOCK, then fstat on the descriptor: the entry may
+ * have been swapped between the two. Missing or not regular: NotRegularFileError (a
+ * finding); anything else (EACCES, EIO, EMFILE): InfrastructureError.
+ */
+export async function openRegularFile(path: string | Buffer): Promise<{ handle: FileHandle; stats: Stats }> {
+  const shown = typeof path === 'string' ? path : path.toString('utf8');
+  let before: Stats;
+  try {
+    before = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotRegularFileError(shown, 'missing');
+    throw new InfrastructureError(`reading ${shown}: ${errorMessage(error)}`);
+  }
+  if (!before.isFile()) throw new NotRegularFileError(shown, describeFileKind(before));
+  let handle: FileHandle;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new NotRegularFileError(shown, 'a symlink (it became one after it was listed)');
+    if (code === 'ENOENT') throw new NotRegularFileError(shown, 'missing (it went away after it was listed)');
+    throw new InfrastructureError(`reading ${shown}: ${errorMessage(error)}`);
+  }
+  const stats = await handle.stat();
+  if (!stats.isFile() || stats.ino !== before.ino || stats.dev !== before.dev) {
+    await handle.close();
+    throw new NotRegularFileError(shown, stats.isFile() ? 'another file than the one listed (swapped while being opened)' : describeFileKind(stats));
+  }
+  return { handle, stats };
+}
+
+/** Reads a whole open file in chunks, hashing it, bounded in bytes and time; `sink` gets each chunk. */
+export async function streamOpenFile(handle: FileHandle, shown: string, bounds: CopyBounds, sink?: (chunk: Buffer) => Promise<void>): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  let position = 0;
+  for (;;) {
+    assertWithinBounds(bounds, `reading ${shown} (${position} bytes so far)`);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
+    } catch (error) {
+      throw new InfrastructureError(`reading ${shown}: ${errorMessage(error)}`);
+    }
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    if (bounds.maxBytes !== undefined && position > bounds.maxBytes) {
+      throw new InfrastructureError(`reading ${shown}: more than the ${bounds.maxBytes} bytes it had when listed; it changed during the run`);
+    }
+    const chunk = buffer.subarray(0, bytesRead);
+    hash.update(chunk);
+    if (sink) await sink(chunk);
+  }
+  return { bytes: position, sha256: hash.digest('hex') };
+}
+
+/**
+ * Copies a regular file into the harness's scratch space (`destination`, created new, mode
+ * 0600), hashing it on the way; chunk by chunk, so the run's --timeout and an interrupt
+ * stop it. A failure writing the copy is a ScratchSpaceError naming the copy and the errno.
+ */
+export async function copyRegularFile(source: string, destination: string, bounds: CopyBounds = {}): Promise<{ bytes: number; sha256: string }> {
+  const { handle } = await openRegularFile(source);
+  let out: FileHandle | undefined;
+  try {
+    try {
+      out = await open(destination, 'wx', 0o600);
+    } catch (error) {
+      throw scratchError(destination, 'creating', error);
+    }
+    const target = out;
+    return await streamOpenFile(handle, source, bounds, async (chunk) => {
+      try {
+        let written = 0;
+        while (written < chunk.length) written += (await target.write(chunk, written, chunk.length - written)).bytesWritten;
+      } catch (error) {
+        throw scratchError(destination, 'writing', error);
+      }
+    });
+  } finally {
+    await handle.close();
+    await out?.close().catch(() => {});
+  }
+}
+
+/** The one wording of a failure in the scratch space: what, where, and the errno. */
+export function scratchError(path: string, doing: string, error: unknown): ScratchSpaceError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new ScratchSpaceError(`the harness's scratch space failed ${doing} ${path}${code ? ` (${code})` : ''}: ${errorMessage(error)}`, { cause: error });
+}
+
+/**
+ * SQLite result codes that come from the filesystem the harness opened its own copy on
+ * (full, no shared memory file, no descriptor), not from the bytes of the database.
+ */
+const SCRATCH_SQLITE_CODES = new Set([
+  'SQLITE_FULL',
+  'SQLITE_NOMEM',
+  'SQLITE_IOERR_NOMEM',
+  'SQLITE_CANTOPEN',
+  'SQLITE_IOERR_WRITE',
+  'SQLITE_IOERR_FSYNC',
+  'SQLITE_IOERR_TRUNCATE',
+  'SQLITE_IOERR_SHMOPEN',
+  'SQLITE_IOERR_SHMSIZE',
+  'SQLITE_IOERR_SHMMAP',
+  'SQLITE_IOERR_SHMLOCK',
+  'SQLITE_READONLY_CANTINIT',
+  'SQLITE_READONLY_DIRECTORY',
+  'SQLITE_READONLY_CANTLOCK',
+]);
+
+export function isScratchSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (SCRATCH_SQLITE_CODES.has(code) || code.startsWith('SQLITE_CANTOPEN'));
+}
