@@ -1,4 +1,25 @@
 #!/usr/bin/env node
-import { main } from '../lib/cli/main.js';
+// Only what every Node can run before the version check: the CLI's dependencies need a
+// newer Node and fail with stack traces of their own on an older one.
+import { readFileSync } from 'node:fs';
 
+/** [major, minor] of `engines.node` (">=22.22"), or null when it says something else. */
+function requiredNode() {
+  try {
+    const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines;
+    const match = /^>=\s*(\d+)(?:\.(\d+))?/.exec(engines?.node ?? '');
+    return match ? { text: engines.node, major: Number(match[1]), minor: Number(match[2] ?? 0) } : null;
+  } catch {
+    return null;
+  }
+}
+
+const required = requiredNode();
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (required && (major < required.major || (major === required.major && minor < required.minor))) {
+  process.stderr.write(`atocore-drill: needs Node.js ${required.text}, this is Node.js ${process.versions.node} (${process.execPath}); run it with a newer node\n`);
+  process.exit(2);
+}
+
+const { main } = await import('../lib/cli/main.js');
 process.exit(await main(process.argv.slice(2)));

@@ -125,9 +125,10 @@ async function main(): Promise<string | null> {
   const what = inputs.drill ? describeDrill(inputs.drill) : describeValidation(inputs.validate!);
   core.info(`atocore-drill: ${what}`);
 
+  // before anything is created: a signal from here on tears down what the run started
+  const interrupt = interruptOnSignals({ exitCode: 1, onFirst: (signal) => core.warning(`${signal}: stopping the run, tearing down what it started`) });
   const workDir = await mkdtemp(join(context.tempBase, 'atocore-drill-'));
   core.saveState(State.WorkDir, workDir);
-  const interrupt = interruptOnSignals({ exitCode: 1, onFirst: (signal) => core.warning(`${signal}: stopping the run, tearing down what it started`) });
   const publishing = publisherFor(inputs, context);
   try {
     await publishing?.publisher.start(what, startedAt);

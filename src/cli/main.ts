@@ -21,9 +21,10 @@ Exit codes:
   3  could not run: infrastructure, a timeout, an interruption`;
 
 async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
-  const inputs = parseDrillFlags(flags);
+  // before anything is created (parsing probes the report folders)
   const interrupt = interruptOnSignals({ exitCode: ExitCode.infrastructure });
   try {
+    const inputs = parseDrillFlags(flags);
     const out = consoleStream(inputs, io);
     out.write(`atocore-drill: ${describeDrill(inputs)}\n`);
     const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(out) });

@@ -213,9 +213,10 @@ export function registerValidateCommand(
     .option('--summary <file>', 'write a Markdown summary (the job summary)')
     .addHelpText('after', `${VALIDATE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawValidateFlags) => {
-      const inputs = parseValidateFlags(flags);
+      // before anything is created (parsing probes the report folders)
       const interrupt = interruptOnSignals();
       try {
+        const inputs = parseValidateFlags(flags);
         const out = consoleStream(inputs, io);
         out.write(`atocore-drill: ${describeValidation(inputs)}\n`);
         const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(out) });

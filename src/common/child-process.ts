@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import shellQuote from 'shell-quote';
+import { registerEmergencyKill } from './emergency-cleanup.js';
 import { UsageError } from './errors.js';
 
 /** A finished child process, as a value: never an exception for a non-zero exit. */
@@ -30,7 +31,8 @@ const KILL_GRACE_MS = 2_000;
 
 /**
  * Runs argv without a shell, in its own process group so a timeout or an abort kills
- * whatever it started too. Output is bounded.
+ * whatever it started too; a second signal or an exit of the harness kills the group at
+ * once (emergency cleanup). Output is bounded.
  */
 export function runProcess(argv: readonly string[], options: RunProcessOptions): Promise<ProcessResult> {
   const [command, ...args] = argv;
@@ -44,14 +46,16 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const unregisterKill = child.pid === undefined ? () => {} : registerEmergencyKill(() => signalProcessGroup(child.pid!, 'SIGKILL'));
     const stdout = new BoundedText(limit);
     const stderr = new BoundedText(limit);
     let timedOut = false;
     let aborted = false;
     let spawnError: string | undefined;
     const kill = (): void => {
-      killProcessGroup(child.pid, 'SIGTERM');
-      setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+      if (child.pid === undefined) return;
+      signalProcessGroup(child.pid, 'SIGTERM');
+      setTimeout(() => signalProcessGroup(child.pid!, 'SIGKILL'), KILL_GRACE_MS).unref();
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -71,6 +75,7 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
+      unregisterKill();
       options.signal?.removeEventListener('abort', onAbort);
       resolve({
         argv,
@@ -98,6 +103,16 @@ export function killProcessGroup(pid: number | undefined, signal: NodeJS.Signals
     } catch {
       // already gone
     }
+  }
+}
+
+/** Signals the group only (never a lone pid that may since belong to someone else); false when it is gone. */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 

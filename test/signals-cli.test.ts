@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DrillReport } from '../src/engine/types.js';
+import { CLI, PROJECT_ROOT } from './support/cli.js';
+import { eventually, groupAlive, processesUnder } from './support/processes.js';
+
+const work = mkdtempSync(join(tmpdir(), 'atocore-drill-signals-'));
+const stragglers: number[] = [];
+afterAll(() => {
+  // a failed test must not leave its stubborn scripts behind
+  for (const pgid of stragglers) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A program that ignores SIGTERM, SIGINT and SIGHUP (a child started with them ignored inherits that), notes its pid and waits. */
+function stubbornScript(dir: string): { argv: string; pidFile: string } {
+  const script = join(dir, 'stubborn.sh');
+  const pidFile = join(dir, 'stubborn.pid');
+  writeFileSync(script, `trap '' TERM INT HUP\necho $$ > '${pidFile}'\nsleep 600 &\nwait\n`);
+  return { argv: `sh ${script}`, pidFile };
+}
+
+interface RunningCli {
+  readonly child: ChildProcess;
+  readonly tmp: string;
+  output(): string;
+  exited(): boolean;
+  readonly closed: Promise<{ code: number | null; at: number }>;
+}
+
+function startDrill(name: string, args: readonly string[]): RunningCli {
+  const tmp = join(work, name);
+  mkdirSync(tmp);
+  // the stand-in as "your AtoCore": the service and the backup CLI are what the flags say
+  const env = { ...process.env, TMPDIR: tmp, PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') };
+  const child = spawn(process.execPath, [CLI, 'drill', ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exited = false;
+  const closed = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on('close', (code) => {
+      exited = true;
+      resolve({ code, at: Date.now() });
+    }),
+  );
+  return { child, tmp, output: () => out, exited: () => exited, closed };
+}
+
+async function waitFor(what: string, cli: RunningCli, ready: () => boolean): Promise<void> {
+  if (!(await eventually(() => ready() || cli.exited(), 90_000)) || !ready()) throw new Error(`${what} never happened:\n${cli.output()}`);
+}
+
+function pidIn(file: string): number {
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  stragglers.push(pid);
+  return pid;
+}
+
+describe('signals: a run that is told to stop stops, and leaves nothing running', () => {
+  it('SIGHUP (the terminal went away) tears down like SIGTERM: exit 3, nothing left', async () => {
+    const cli = startDrill('hup', ['--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup']);
+    await waitFor('a running service', cli, () => cli.output().includes('Seed the registry') && processesUnder(cli.tmp).length > 0);
+    cli.child.kill('SIGHUP');
+    const { code } = await cli.closed;
+    expect(code, cli.output()).toBe(3);
+    expect(cli.output()).toMatch(/interrupted by SIGHUP/);
+    expect(processesUnder(cli.tmp)).toEqual([]);
+    expect(readdirSync(cli.tmp)).toEqual([]);
+  });
+
+  it('a second signal kills a backup CLI that ignores SIGTERM (its whole process group) at once: exit 3, report written', async () => {
+    const scripts = mkdtempSync(join(work, 'scripts-'));
+    const stubborn = stubbornScript(scripts);
+    const report = join(work, 'second-signal.json');
+    const cli = startDrill('second', ['--command', 'python3 -m atocore', '--backup-cli', stubborn.argv, '--report-json', report]);
+    // the first backup-CLI call is AtoCore's validate, after the backup: the stubborn script is running then
+    await waitFor('the stubborn backup CLI', cli, () => existsSync(stubborn.pidFile) && readFileSync(stubborn.pidFile, 'utf8').endsWith('\n'));
+    const pgid = pidIn(stubborn.pidFile);
+    expect(groupAlive(pgid)).toBe(true);
+    cli.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(groupAlive(pgid), 'the script ignores SIGTERM: still there after the first signal').toBe(true);
+    const second = Date.now();
+    cli.child.kill('SIGTERM');
+    const { code, at } = await cli.closed;
+    expect(code, cli.output()).toBe(3);
+    // without the emergency kill the script outlives the harness for good
+    expect(await eventually(() => !groupAlive(pgid), 1_000), 'the stubborn group is gone').toBe(true);
+    expect(at - second, 'the run ends within the second signal\'s grace').toBeLessThan(4_000);
+    expect(processesUnder(cli.tmp)).toEqual([]);
+    expect(readdirSync(cli.tmp)).toEqual([]);
+    const written = JSON.parse(readFileSync(report, 'utf8')) as DrillReport;
+    expect(written.verdict).toBe('error');
+    expect(written.error).toMatch(/interrupted by SIGTERM/);
+  });
+
+  it('a second signal kills a service that ignores SIGTERM at once', async () => {
+    const scripts = mkdtempSync(join(work, 'scripts-'));
+    const stubborn = stubbornScript(scripts);
+    const cli = startDrill('service', ['--command', stubborn.argv, '--backup-cli', 'python3 -m atocore.ops.backup', '--timeout', '5m']);
+    // it never answers /health: the harness waits for it, and the signals come meanwhile
+    await waitFor('the stubborn service', cli, () => existsSync(stubborn.pidFile) && readFileSync(stubborn.pidFile, 'utf8').endsWith('\n'));
+    const pgid = pidIn(stubborn.pidFile);
+    cli.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    cli.child.kill('SIGINT');
+    const { code } = await cli.closed;
+    expect(code, cli.output()).toBe(3);
+    expect(await eventually(() => !groupAlive(pgid), 1_000), 'the stubborn service group is gone').toBe(true);
+    expect(readdirSync(cli.tmp)).toEqual([]);
+  });
+
+  it('a closed terminal (the pty hangs up) ends the run with exit 3 and stops AtoCore', async () => {
+    const tmp = join(work, 'pty');
+    mkdirSync(tmp);
+    // python's pty: the CLI runs as the session leader on a terminal whose other end then closes
+    const helper = join(work, 'hangup.py');
+    writeFileSync(
+      helper,
+      [
+        'import json, os, pty, select, sys, time',
+        'pid, fd = pty.fork()',
+        'if pid == 0:',
+        '    os.execv(sys.argv[1], sys.argv[1:])',
+        'out = b""',
+        'deadline = time.time() + 90',
+        'while b"Seed the registry" not in out and time.time() < deadline:',
+        '    if select.select([fd], [], [], 0.5)[0]:',
+        '        try:',
+        '            out += os.read(fd, 65536)',
+        '        except OSError:',
+        '            break',
+        'os.close(fd)',
+        '_, status = os.waitpid(pid, 0)',
+        'print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "seen": "Seed the registry" in out.decode("utf8", "replace")}))',
+      ].join('\n'),
+    );
+    const env = { ...process.env, TMPDIR: tmp };
+    const result = await new Promise<string>((resolve, reject) => {
+      const child = spawn('python3', [helper, process.execPath, CLI, 'drill'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+    });
+    const { exit, seen } = JSON.parse(result) as { exit: number; seen: boolean };
+    expect(seen, 'the drill got going before the hangup').toBe(true);
+    expect(exit).toBe(3);
+    expect(processesUnder(tmp)).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
