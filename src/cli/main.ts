@@ -60,9 +60,9 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--keep', 'keep the drill root (data, snapshots) for inspection; its path is printed and in the report')
     .option('--timeout <duration>', `budget for the whole drill, e.g. 90s, 15m (default ${DEFAULT_DRILL_TIMEOUT})`)
     .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
-    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1)')
-    .option('--junit <file>', 'write JUnit XML (one test case per check)')
-    .option('--summary <file>', 'write a Markdown summary (the job summary)')
+    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1); - for standard output')
+    .option('--junit <file>', 'write JUnit XML (one test case per check); - for standard output')
+    .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: RawDrillFlags) => {
       exit.code = await drillCommand(flags, io);

@@ -208,9 +208,9 @@ export function registerValidateCommand(
     .option('--connect-timeout <duration>', `SSH connection and handshake (default ${VALIDATE_DEFAULTS.connectTimeout})`)
     .option('--concurrency <n>', `snapshots worked on at once, i.e. SSH channels on the one connection (1-8, default ${VALIDATE_DEFAULTS.concurrency})`)
     .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
-    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1, kind validate)')
-    .option('--junit <file>', 'write JUnit XML (one test suite per snapshot)')
-    .option('--summary <file>', 'write a Markdown summary (the job summary)')
+    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1, kind validate); - for standard output')
+    .option('--junit <file>', 'write JUnit XML (one test suite per snapshot); - for standard output')
+    .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
     .addHelpText('after', `${VALIDATE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawValidateFlags) => {
       // before anything is created (parsing probes the report folders)
