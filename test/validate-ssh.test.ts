@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,14 +9,14 @@ import { needs, sshdStatus } from './support/infra.js';
 import { BAD_EXPECTED, badTreePlan, buildSnapshotTree, FIXTURE_NOW, goodTreePlan, makeReadableByAll, snapshotFindings, treeManifest } from './support/snapshot-tree.js';
 import { startAtoCoreExec, startCuttingProxy, startSilentServer, startSshd, type SshFixture } from './support/ssh-server.js';
 
-/** Every command the harness may send, as the remote shell receives it (src/remote/commands.ts). */
+/** Every command the harness may send, as the remote shell receives it (src/remote/commands.ts), each under the host's `timeout`. */
 const ALLOWED_COMMANDS: readonly RegExp[] = [
-  /^LC_ALL=C find -H '[^']+'( '[^']+')* -maxdepth 0 -printf '%y\\0%p\\0'$/,
-  /^LC_ALL=C find -H '[^']+' -mindepth 1( -maxdepth 1)? -printf '%y\\0%s\\0%T@\\0%l\\0%P\\0'$/,
-  /^LC_ALL=C head -c \d+ -- '[^']+'$/,
-  /^LC_ALL=C sha256sum -b -- '[^']+'( '[^']+')*$/,
-  /^LC_ALL=C cat -- '[^']+'$/,
-  /^LC_ALL=C df -Pk -- '[^']+'$/,
+  /^LC_ALL=C timeout -k 5 \d+ find -H '[^']+'( '[^']+')* -maxdepth 0 -printf '%y\\0%p\\0'$/,
+  /^LC_ALL=C timeout -k 5 \d+ find -H '[^']+' -mindepth 1( -maxdepth 1)? -printf '%y\\0%s\\0%T@\\0%l\\0%P\\0'$/,
+  /^LC_ALL=C timeout -k 5 \d+ head -c \d+ -- '[^']+'$/,
+  /^LC_ALL=C timeout -k 5 \d+ sha256sum -b -- '[^']+'( '[^']+')*$/,
+  /^LC_ALL=C timeout -k 5 \d+ cat -- '[^']+'$/,
+  /^LC_ALL=C timeout -k 5 \d+ df -Pk -- '[^']+'$/,
 ];
 
 const status = sshdStatus();
@@ -138,8 +138,10 @@ if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
         for (const quoted of command.match(/'[^']*'/g)!.filter((q) => q.startsWith("'/"))) expect(quoted.startsWith(`'${bad}`), command).toBe(true);
         for (const name of ['pwned', 'manual-copy', 'README', '.partial', '$(', '`']) expect(command, command).not.toContain(name);
       }
-      // databases are streamed only with --deep, once each; nothing is read twice
-      expect(commands.filter((c) => c.startsWith('LC_ALL=C cat -- ')).length).toBe(16 - 0);
+      // databases are streamed only with --deep, once each; nothing is read twice; the truncated
+      // one is judged by its size against the metadata and never streamed
+      expect(commands.filter((c) => / cat -- /.test(c)).length).toBe(16 - 1);
+      expect(commands.filter((c) => / cat -- /.test(c) && c.includes('20251201T060000Z'))).toEqual([]);
       expect(readdirSync(join(work, 'tmp')).filter((name) => name.startsWith('atocore-drill-'))).toEqual([]);
     });
 
@@ -265,6 +267,59 @@ if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(new RegExp(`--identity ${stranger}: atocore-drill-ro@127\\.0\\.0\\.1:\\d+ refused the key`));
       expect(refused.stderr).not.toContain(readFileSync(stranger, 'utf8').split('\n')[1]!.slice(0, 20));
+    });
+
+    it('a remote command that hangs without a byte of output is cut at its bound: exit 3 within --timeout, the validator check skip, nothing left running on the host', async () => {
+      const slow = join(work, 'silent-validator.sh');
+      writeFileSync(slow, '#!/bin/sh\nexec sleep 300\n');
+      chmodSync(slow, 0o755);
+      const began = Date.now();
+      const silent = await run(sshArgs(good, ['--stamp', '20260408T060000Z', '--timeout', '8s', '--atocore-validator', `${slow} {stamp}`]));
+      expect(silent.code, silent.stdout + silent.stderr).toBe(3);
+      expect(Date.now() - began).toBeLessThan(15_000);
+      const validator = silent.report!.snapshots.find((s) => s.stamp === '20260408T060000Z')!.checks.find((c) => c.id === 'snapshot.atocore_validate')!;
+      expect(validator.status).toBe('skip');
+      expect(validator.message).toMatch(/timed out after/);
+      expect(silent.report!.steps.find((s) => s.id === 'atocore_validate')).toMatchObject({ status: 'error' });
+      expect(sshd.commands().at(-1)).toMatch(/^timeout -k 5 \d+ '.*silent-validator\.sh' '20260408T060000Z'$/);
+      // the host ends it too: killed on the channel, or by its own `timeout`
+      const gone = Date.now() + 30_000;
+      const running = (): string => {
+        try {
+          return execFileSync('pgrep', ['-u', sshd.user, '-f', 'sleep 300'], { encoding: 'utf8' });
+        } catch {
+          return '';
+        }
+      };
+      while (running() !== '' && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(running()).toBe('');
+    });
+
+    it('special files, stray WALs and links on the host: the same findings as --dir, nothing special ever read', async () => {
+      const hostile = join(trees, 'hostile');
+      buildSnapshotTree(hostile, {
+        snapshots: [
+          { stamp: '20260406T060000Z' as never, kind: 'good' },
+          { stamp: '20260407T060000Z' as never, kind: 'empty-wal' },
+          { stamp: '20260408T060000Z' as never, kind: 'stray-wal' },
+        ],
+      });
+      execFileSync('mkfifo', [join(hostile, 'backups/snapshots/20260406T060000Z/db/atocore.db-wal')]);
+      symlinkSync('/etc/passwd', join(hostile, 'backups/snapshots/20260407T060000Z/db/atocore.db-journal'));
+      makeReadableByAll(trees);
+      sshd.clearCommands();
+      const ssh = await run(sshArgs(hostile, ['--deep', '--timeout', '20s', '--atocore-validator', 'none']));
+      expect(ssh.code, ssh.stdout + ssh.stderr).toBe(1);
+      const dir = await run(['validate', '--dir', hostile, '--now', FIXTURE_NOW, '--timeout', '20s']);
+      expect(dir.code).toBe(1);
+      expect(verdicts(ssh.report!)).toEqual(verdicts(dir.report!));
+      expect(snapshotFindings(ssh.report!, '20260406T060000Z').fails).toEqual(['snapshot.file_types', 'snapshot.sidecars']);
+      expect(snapshotFindings(ssh.report!, '20260407T060000Z').fails).toEqual(['snapshot.paths', 'snapshot.sidecars']);
+      expect(snapshotFindings(ssh.report!, '20260408T060000Z').fails).toEqual(['snapshot.sidecars']);
+      // the stray WAL's head is read (to count its frames); the FIFO and the link never are
+      const reads = sshd.commands().filter((c) => / (head|cat|sha256sum) /.test(c));
+      expect(reads.some((c) => c.includes('20260408T060000Z/db/atocore.db-wal'))).toBe(true);
+      expect(reads.filter((c) => c.includes('20260406T060000Z/db/atocore.db-wal') || c.includes('atocore.db-journal'))).toEqual([]);
     });
 
     it('the ledger is the same whichever way the snapshots were read, and an off-host copy over SSH shares the one connection', async () => {
