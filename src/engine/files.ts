@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { errorMessage, InfrastructureError } from '../common/errors.js';
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -26,6 +27,8 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
       if (entry.isDirectory()) await walk(path);
       else if (entry.isSymbolicLink()) out[key] = 'symlink';
       else if (entry.isFile()) out[key] = await sha256File(path);
+      // a FIFO or socket is never opened (it could block); it still counts as there
+      else out[key] = 'special';
     }
   }
   await walk(dir);
@@ -40,13 +43,22 @@ export function treeDifferences(expected: Record<string, string>, actual: Record
   return { added, removed, changed };
 }
 
+/** Whether something is at `path`; a path the harness cannot look at is its problem, not an absence. */
 export async function pathExists(path: string): Promise<boolean> {
   try {
     await lstat(path);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new InfrastructureError(`looking at ${path}: ${errorMessage(error)}`);
   }
+}
+
+/** Errors reading a file that come from the machine or the harness's rights, not from what the file holds. */
+export function isHarnessReadError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'EACCES' || code === 'EPERM' || code === 'EMFILE' || code === 'ENFILE' || code === 'EIO' || code === 'ENOMEM';
 }
 
 export async function readJsonFile(path: string): Promise<unknown> {

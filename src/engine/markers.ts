@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AtoCoreClient } from '../atocore/client.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
-import { writeFileAtomic } from './files.js';
+import { errorMessage, InfrastructureError } from '../common/errors.js';
+import { isHarnessReadError, writeFileAtomic } from './files.js';
 
 /**
  * A two-sided marker: A is written before the backup and must come back, B after it and
@@ -52,7 +53,9 @@ export async function registryProjectIds(path: string): Promise<string[] | null>
     const registry = JSON.parse(await readFile(path, 'utf8')) as { projects?: unknown };
     if (!Array.isArray(registry.projects)) return null;
     return registry.projects.map((p) => String((p as { id?: unknown }).id));
-  } catch {
+  } catch (error) {
+    // missing or not JSON is what the restore left; unreadable is the harness's problem
+    if (isHarnessReadError(error)) throw new InfrastructureError(`reading the registry ${path}: ${errorMessage(error)}`);
     return null;
   }
 }

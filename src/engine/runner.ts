@@ -12,7 +12,7 @@ import { fingerprintOf, inspectDatabaseFile, memoriesWithContent, withLiveDataba
 import * as checks from './checks.js';
 import { isExpectedError, isServiceStartFinding, requireEvidence, stepStatusFor, StepFinding } from './classification.js';
 import { waitPastSecond } from './clock.js';
-import { hashTree, pathExists, sha256File, treeDifferences } from './files.js';
+import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences } from './files.js';
 import { markersFor, newRunId, registryProjectIds, writeMarker } from './markers.js';
 import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from './planner.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
@@ -282,10 +282,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       );
       record(checks.markerPreBackupCheck(markers.a.memoryContent, markerAInSnapshot, markerAInRestored));
       record(checks.markerPostBackupGoneCheck(markers.b.memoryContent, markerBLive, markerBInRestored));
-      const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch((error: NodeJS.ErrnoException) => {
+      const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch((error: unknown) => {
         // a missing registry is the restore's doing; a file the harness cannot read is not
-        if (error.code === 'ENOENT') return null;
-        throw new InfrastructureError(`reading the restored registry ${runtime.layout.registryPath}: ${errorMessage(error)}`);
+        if (isHarnessReadError(error)) throw new InfrastructureError(`reading the restored registry ${runtime.layout.registryPath}: ${errorMessage(error)}`);
+        return null;
       });
       record(
         checks.registryRestoredCheck({
