@@ -42,9 +42,34 @@ export function consoleProgress(stream: NodeJS.WriteStream): DrillObserver {
       const mark = MARK[record.status] ?? '?';
       const detail = record.status === 'pass' ? '' : `: ${record.detail.split('\n')[0]}`;
       stream.write(`${mark} ${record.title} (${formatDuration(record.duration_ms)})${detail}\n`);
+      if (record.status === 'error' || record.status === 'fail') stream.write(renderServiceOutput(record.detail));
       for (const c of checks) stream.write(`    ${MARK[c.status] ?? '?'} ${c.id}: ${c.message}\n`);
     },
   };
+}
+
+/** How the drill engine appends the service's recent output to a step's detail (engine/runner.ts). */
+const SERVICE_OUTPUT_MARK = '\n--- AtoCore output (tail) ---\n';
+const SERVICE_OUTPUT_LINES = 15;
+const SERVICE_OUTPUT_LINE_CHARS = 300;
+
+/**
+ * The last lines the service printed, indented under the step that went wrong (a service
+ * that dies at start says why only there). The output is the service's, so untrusted: control
+ * characters (terminal escapes) are shown as `?`, lines and their number are bounded.
+ */
+export function renderServiceOutput(detail: string): string {
+  const at = detail.lastIndexOf(SERVICE_OUTPUT_MARK);
+  if (at === -1) return '';
+  const lines = detail
+    .slice(at + SERVICE_OUTPUT_MARK.length)
+    .split(/\r?\n/)
+    .map((line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?').trimEnd())
+    .filter((line) => line.length > 0);
+  if (lines.length === 0) return '';
+  const shown = lines.slice(-SERVICE_OUTPUT_LINES).map((line) => (line.length > SERVICE_OUTPUT_LINE_CHARS ? `${line.slice(0, SERVICE_OUTPUT_LINE_CHARS)}…` : line));
+  const header = lines.length > shown.length ? `AtoCore's output, last ${shown.length} lines:` : "AtoCore's output:";
+  return `    ${header}\n${shown.map((line) => `    | ${line}\n`).join('')}`;
 }
 
 /** The readable end of a run: verdict, failing checks with evidence, RTO. */
