@@ -138,6 +138,18 @@ describe('/context/build answers, as real AtoCore and older builds give them', (
   });
 });
 
+describe('hostile answers never crash or bloat a report', () => {
+  it('a /health answer nested a million deep, huge strings and arrays: the check serializes, bounded', () => {
+    const deep = JSON.parse(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`) as unknown;
+    const health = checks.serviceHealthCheck({ status: 200, body: { version: 'x'.repeat(100_000), nested: deep, list: Array.from({ length: 100_000 }, (_, i) => i) } }, null, '');
+    const text = JSON.stringify(health);
+    expect(text.length).toBeLessThan(64 * 1024);
+    expect(text).toContain('nested deeper than the report keeps');
+    expect(text).toContain('more items');
+    expect(health.message.length).toBeLessThan(2_100);
+  });
+});
+
 describe('HTTP answers are cut while they stream', () => {
   it('a huge /health body is not read past the bound and the connection is dropped', async () => {
     let sent = 0;

@@ -49,6 +49,35 @@ export interface DrillReport {
   readonly error?: string;
 }
 
+/** Bounds on what a check carries: answers and files are hostile and reports must stay readable. */
+export const CHECK_LIMITS = { messageChars: 2_000, stringChars: 8_192, arrayItems: 200, objectKeys: 200, depth: 12 } as const;
+
+/**
+ * A check result, bounded: the message cut to one readable line's worth, the evidence copied
+ * to a fixed depth (a deeply nested answer would otherwise overflow JSON.stringify), long
+ * strings, arrays and objects cut with a note of how much was left out.
+ */
 export function check(id: string, status: CheckStatus, message: string, evidence: Record<string, unknown> = {}): CheckResult {
-  return { id, status, message, evidence };
+  return { id, status, message: cutText(message, CHECK_LIMITS.messageChars), evidence: boundValue(evidence, 0) as Record<string, unknown> };
+}
+
+function cutText(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit)}… (${text.length - limit} more characters)` : text;
+}
+
+function boundValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return cutText(value, CHECK_LIMITS.stringChars);
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? String(value) : value;
+  if (depth >= CHECK_LIMITS.depth) return '… (nested deeper than the report keeps)';
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, CHECK_LIMITS.arrayItems).map((item) => boundValue(item, depth + 1));
+    if (value.length > CHECK_LIMITS.arrayItems) kept.push(`… ${value.length - CHECK_LIMITS.arrayItems} more items`);
+    return kept;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of entries.slice(0, CHECK_LIMITS.objectKeys)) out[cutText(key, 200)] = boundValue(item, depth + 1);
+  if (entries.length > CHECK_LIMITS.objectKeys) out['…'] = `${entries.length - CHECK_LIMITS.objectKeys} more keys`;
+  return out;
 }
