@@ -8,9 +8,13 @@ import { fingerprint, hostKeyAlgorithmsFor, parseKnownHosts, verifyHostKey } fro
 import { SecretText } from '../src/remote/identity.js';
 import { checkComplete, missingCommittedRows, type RowIndex } from '../src/validation/database.js';
 import { checkImmutable, emptyLedger, selectForDeepCheck } from '../src/validation/ledger.js';
-import { checkDiskHeadroom, checkListing, checkOffhost, checkRpo, checkSizeAnomaly, type SnapshotSummary } from '../src/validation/overall-checks.js';
+import { checkDiskHeadroom, checkFutureStamps, checkListing, checkOffhost, checkRpo, checkSizeAnomaly, type SnapshotSummary } from '../src/validation/overall-checks.js';
 import { checkRetention, planRetention, retentionGaps } from '../src/validation/retention.js';
-import { checkMetadata, checkPaths, linkDestinationInside } from '../src/validation/snapshot-checks.js';
+import { displayName } from '../src/validation/local-store.js';
+import { checkSidecars, SIDECAR_PATHS, summariseWal } from '../src/validation/sidecars.js';
+import { boundedValue, checkFileTypes, checkMetadata, checkPaths, clip, databaseCopyRefusal, isSparse, linkDestinationInside, showValue, validatorRefusal } from '../src/validation/snapshot-checks.js';
+import { DB_FILE, type StoreEntry } from '../src/validation/store.js';
+import { remoteLimitSeconds } from '../src/remote/ssh-connection.js';
 
 const s = (text: string): SnapshotStamp => text as SnapshotStamp;
 const key = (type: string, body: string): Buffer => {
@@ -290,5 +294,111 @@ describe('memory across runs and completeness', () => {
     const inspection = (rows: RowIndex) => ({ integrity: { ok: true, messages: ['ok'] }, foreignKeys: { ok: true, violations: [] }, error: null, rows });
     expect(checkComplete('A', taken, inspection(older), { stamp: 'B', inspection: inspection(newer) }).status).toBe('fail');
     expect(checkComplete('A', taken, inspection(older), null).status).toBe('skip');
+  });
+});
+
+describe('hostile input: types, sidecars, future stamps, bounded messages', () => {
+  const entry = (path: string, type: StoreEntry['type'], size = 10, extra: Partial<StoreEntry> = {}): StoreEntry => ({ path, type, size, linkTarget: null, ...extra });
+
+  /** A real WAL: header and one frame, checksummed the way SQLite does (big-endian words, magic ...83). */
+  function walWithOneFrame(pageSize = 512, corrupt = false): Buffer {
+    const sum = (data: Buffer, seed: [number, number]): [number, number] => {
+      let [a, b] = seed;
+      for (let i = 0; i < data.length; i += 8) {
+        a = (a + data.readUInt32BE(i) + b) >>> 0;
+        b = (b + data.readUInt32BE(i + 4) + a) >>> 0;
+      }
+      return [a, b];
+    };
+    const header = Buffer.alloc(32);
+    header.writeUInt32BE(0x377f0683, 0);
+    header.writeUInt32BE(3007000, 4);
+    header.writeUInt32BE(pageSize, 8);
+    header.writeUInt32BE(0x11111111, 16);
+    header.writeUInt32BE(0x22222222, 20);
+    const [h1, h2] = sum(header.subarray(0, 24), [0, 0]);
+    header.writeUInt32BE(h1, 24);
+    header.writeUInt32BE(h2, 28);
+    const frame = Buffer.alloc(24 + pageSize, 7);
+    frame.writeUInt32BE(1, 0);
+    frame.writeUInt32BE(1, 4);
+    frame.writeUInt32BE(0x11111111, 8);
+    frame.writeUInt32BE(0x22222222, 12);
+    const [f1, f2] = sum(frame.subarray(24), sum(frame.subarray(0, 8), [h1, h2]));
+    frame.writeUInt32BE(f1, 16);
+    frame.writeUInt32BE(corrupt ? f2 ^ 1 : f2, 20);
+    return Buffer.concat([header, frame]);
+  }
+
+  it('summariseWal: a valid header and first frame, a bad checksum, not a WAL at all', () => {
+    const wal = walWithOneFrame();
+    expect(summariseWal(wal, wal.length)).toEqual({ headerValid: true, pageSize: 512, frames: 1, firstFrameValid: true, salts: [0x11111111, 0x22222222] });
+    expect(summariseWal(walWithOneFrame(512, true), wal.length)).toMatchObject({ headerValid: true, firstFrameValid: false });
+    expect(summariseWal(wal.subarray(0, 32), 32)).toMatchObject({ headerValid: true, frames: 0, firstFrameValid: false });
+    expect(summariseWal(Buffer.alloc(600), 600)).toMatchObject({ headerValid: false });
+    // frames are counted from the whole size
+    expect(summariseWal(wal, 32 + 3 * (24 + 512))).toMatchObject({ frames: 3, firstFrameValid: true });
+  });
+
+  it('snapshot.sidecars: a WAL with frames or a live journal fails; empty, frameless, -shm warn; not a regular file fails', () => {
+    const db = entry(DB_FILE, 'file', 4096);
+    const wal = walWithOneFrame();
+    expect(checkSidecars([db], new Map()).status).toBe('pass');
+    expect(checkSidecars([db, entry(`${DB_FILE}-wal`, 'file', wal.length)], new Map([[`${DB_FILE}-wal`, { ok: true as const, data: wal }]])).status).toBe('fail');
+    expect(checkSidecars([db, entry(`${DB_FILE}-wal`, 'file', wal.length)], new Map([[`${DB_FILE}-wal`, { ok: true as const, data: walWithOneFrame(512, true) }]])).status).toBe('warn');
+    expect(checkSidecars([db, entry(`${DB_FILE}-wal`, 'file', 0)], new Map()).status).toBe('warn');
+    expect(checkSidecars([db, entry(`${DB_FILE}-shm`, 'file', 32768)], new Map()).status).toBe('warn');
+    const journal = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7, 0, 0, 0, 1]);
+    expect(checkSidecars([db, entry(`${DB_FILE}-journal`, 'file', 512)], new Map([[`${DB_FILE}-journal`, { ok: true as const, data: journal }]])).status).toBe('fail');
+    expect(checkSidecars([db, entry(`${DB_FILE}-journal`, 'file', 512)], new Map([[`${DB_FILE}-journal`, { ok: true as const, data: Buffer.alloc(12) }]])).status).toBe('warn');
+    expect(checkSidecars([db, entry(`${DB_FILE}-wal`, 'fifo', 0)], new Map())).toMatchObject({ status: 'fail', message: expect.stringMatching(/not a regular file \(fifo\); refused, not opened/) });
+  });
+
+  it('snapshot.file_types: FIFOs, sockets and devices fail by name; links are left to snapshot.paths', () => {
+    expect(checkFileTypes([entry('db', 'dir'), entry(DB_FILE, 'file'), entry('chroma/x', 'symlink')]).status).toBe('pass');
+    const failed = checkFileTypes([entry(DB_FILE, 'file'), entry(`${DB_FILE}-wal`, 'fifo'), entry('chroma/s', 'socket'), entry('chroma/tty', 'char-device')]);
+    expect(failed.status).toBe('fail');
+    expect(failed.message).toMatch(/3 entries .*"db\/atocore\.db-wal" \(a FIFO\), "chroma\/s" \(a socket\), "chroma\/tty" \(a character device\)/);
+  });
+
+  it('the database is copied only when the metadata vouches for its size and it is not mostly holes; AtoCore\'s validator never meets a sidecar', () => {
+    const files = [entry(DB_FILE, 'file', 8 * 1024 ** 3, { allocatedBytes: 4096 })];
+    expect(isSparse(files[0]!)).toBe(true);
+    expect(databaseCopyRefusal(files, null)).toMatch(/mostly holes/);
+    expect(databaseCopyRefusal([entry(DB_FILE, 'file', 8 * 1024 ** 3, { allocatedBytes: 8 * 1024 ** 3 })], null)).toBeNull();
+    expect(databaseCopyRefusal([entry(DB_FILE, 'symlink')], null)).toMatch(/not a regular file/);
+    expect(validatorRefusal([entry(DB_FILE, 'file'), entry(`${DB_FILE}-wal`, 'file')], SIDECAR_PATHS)).toMatch(/would merge db\/atocore\.db-wal/);
+    expect(validatorRefusal([entry(DB_FILE, 'file'), entry('chroma/p', 'fifo')], SIDECAR_PATHS)).toMatch(/special files/);
+    expect(validatorRefusal([entry(DB_FILE, 'file')], SIDECAR_PATHS)).toBeNull();
+  });
+
+  it('snapshots.future and rpo.fresh: a stamp ahead by more than 5 minutes is its own finding and never "fresh"', () => {
+    const now = Date.parse('2026-04-08T07:00:00Z');
+    const summary = (stamp: string): SnapshotSummary => ({ stamp: s(stamp), dbBytes: 1, totalBytes: 1, hasChroma: true, failed: false });
+    expect(checkFutureStamps([s('20260408T070400Z')], now).status).toBe('pass');
+    expect(checkFutureStamps([s('20260408T070600Z'), s('20260408T060000Z')], now)).toMatchObject({ status: 'fail', evidence: { future: ['20260408T070600Z'] } });
+    const rpo = checkRpo([summary('20260401T060000Z'), summary('20260420T060000Z')], now, 86_400_000, null);
+    expect(rpo.result.status).toBe('fail');
+    expect(rpo.rpoSeconds).toBe(7 * 86_400 + 3600);
+    expect(rpo.result.evidence).toMatchObject({ newest_usable: '20260401T060000Z', not_counted_future: ['20260420T060000Z'] });
+    expect(checkRpo([summary('20260420T060000Z')], now, 86_400_000, null).result.message).toMatch(/no snapshot stamped before now/);
+  });
+
+  it('values from untrusted files are cut, summarised and never crash (deep nesting, huge strings, NUL bytes)', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => JSON.stringify(boundedValue(deep))).not.toThrow();
+    expect(JSON.stringify(boundedValue({ errors: Array.from({ length: 1000 }, () => 'e'.repeat(10_000)) })).length).toBeLessThan(6_000);
+    expect(showValue(deep)).toBe('a list of 1');
+    expect(showValue(`a\u0000${'b'.repeat(1000)}`).length).toBeLessThan(150);
+    expect(clip('x'.repeat(300))).toMatch(/^x{200}… \(100 more characters\)$/);
+    expect(displayName(Buffer.from([0x61, 0xff, 0xfe]))).toBe('a\\xff\\xfe');
+    expect(displayName(Buffer.from('é.db'))).toBe('é.db');
+  });
+
+  it('every remote command runs under the host\'s timeout, a little longer than the harness waits', () => {
+    expect(renderRemoteCommand({ op: 'stream', path: '/srv/a/db' }, remoteLimitSeconds(60_000))).toBe("LC_ALL=C timeout -k 5 65 cat -- '/srv/a/db'");
+    expect(renderRemoteCommand({ op: 'validator', argv: ['docker', 'exec', 'atocore', 'x'], stamp: '20260408T060000Z' }, 3)).toBe("timeout -k 5 3 'docker' 'exec' 'atocore' 'x'");
+    expect(remoteLimitSeconds(1)).toBe(6);
   });
 });
