@@ -22,7 +22,7 @@ import { loadSeed } from '../src/engine/seed.js';
 import type { DrillReport } from '../src/engine/types.js';
 import { portOwner } from '../src/runtimes/port-owner.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
-import { CLI, PROJECT_ROOT, readReport, runCli } from './support/cli.js';
+import { PROJECT_ROOT, readReport, runCli, startCli } from './support/cli.js';
 
 function result(overrides: Partial<ProcessResult>): ProcessResult {
   return { argv: ['python3', '-m', 'atocore.ops.backup'], exitCode: 2, signal: null, stdout: '', stderr: '', durationMs: 40, timedOut: false, aborted: false, ...overrides };
@@ -356,16 +356,13 @@ describe('the drill through the CLI', () => {
     try {
       const json = join(dir, 'report.json');
       const junit = join(dir, 'junit.xml');
-      const child = spawn(process.execPath, [CLI, 'drill', '--fault', 'slow-refuse', '--report-json', json, '--junit', junit], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        output += d.toString();
+      let sent = false;
+      const { code, output } = await startCli(['drill', '--fault', 'slow-refuse', '--report-json', json, '--junit', junit], (so_far, child) => {
         // the step line appears as it starts; the stand-in then sleeps in its refusal
-        if (output.includes('without --confirm-service-stopped') && !child.killed) setTimeout(() => child.kill('SIGTERM'), 700);
+        if (sent || !so_far.includes('without --confirm-service-stopped')) return;
+        sent = true;
+        setTimeout(() => child.kill('SIGTERM'), 700);
       });
-      const code = await exited;
       expect(code, output).toBe(3);
       const report = readReport(json);
       expect(report.verdict).toBe('error');

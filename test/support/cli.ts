@@ -45,3 +45,19 @@ export function readReport(path: string): DrillReport {
 export function statusOf(report: DrillReport): Record<string, string> {
   return Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
 }
+
+/**
+ * Starts the built CLI and lets a test act on its output as it comes (send a signal when a
+ * step starts, kill a container it runs); resolves with the exit code and all output.
+ */
+export function startCli(args: readonly string[], onOutput: (output: string, child: ReturnType<typeof spawn>) => void, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const take = (d: Buffer): void => {
+    output += d.toString();
+    onOutput(output, child);
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
