@@ -9,7 +9,7 @@ import { RunnerJob, TEST_SHA, actionCheckout, commands, parseFileCommands, type 
 import { PROJECT_ROOT } from './support/cli.js';
 import { LoopbackGitHubApi, type ApiBehaviour } from './support/github-api.js';
 import { allRequestProblems } from './support/github-api-schema.js';
-import { dockerStatus, needs } from './support/infra.js';
+import { describeNeeding, dockerStatus } from './support/infra.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-action-'));
 // the action as the runner downloads it: action.yml, dist/, fixtures/, no node_modules
@@ -359,7 +359,7 @@ describe('secrets', () => {
   });
 });
 
-if (needs('Docker', dockerStatus())) {
+describeNeeding('Docker', dockerStatus())('the action with containers', () => {
   describe('mode drill with an image (containers)', () => {
     let image = '';
     beforeAll(() => {
@@ -399,4 +399,4 @@ if (needs('Docker', dockerStatus())) {
       expect(api!.requests.at(-1)!.body).toMatchObject({ conclusion: 'cancelled' });
     }, 300_000);
   });
-}
+});

@@ -7,25 +7,30 @@ import type { DrillReport } from '../src/engine/types.js';
 import { RunnerJob, actionCheckout, commands } from './support/action-runner.js';
 import { LoopbackGitHubApi } from './support/github-api.js';
 import { allRequestProblems } from './support/github-api-schema.js';
-import { needs, sshdStatus } from './support/infra.js';
+import { describeNeeding, sshdStatus } from './support/infra.js';
 import { badTreePlan, buildSnapshotTree, makeReadableByAll, retainedDailyStamps } from './support/snapshot-tree.js';
 import { startAtoCoreExec, startSshd, type SshFixture } from './support/ssh-server.js';
 
-if (needs('sshd', sshdStatus())) {
-  const work = mkdtempSync(join(tmpdir(), 'atocore-drill-action-validate-'));
-  // the SSH user is another, read-only account when the tests run as root: it must reach the trees
-  chmodSync(work, 0o755);
-  const action = actionCheckout(work);
+describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('the action in validate mode', () => {
+  // created in beforeAll: a suite skipped for want of sshd creates nothing
+  let work = '';
+  let action = '';
   let sshd: SshFixture;
   let privateKey = '';
   let validator: { command: string; stop(): void } | undefined;
-  const goodRoot = join(work, 'good', 'atocore');
-  const badRoot = join(work, 'bad', 'atocore');
+  let goodRoot = '';
+  let badRoot = '';
   let newest = '';
   let api: LoopbackGitHubApi | undefined;
   const jobs: RunnerJob[] = [];
 
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'atocore-drill-action-validate-'));
+    // the SSH user is another, read-only account when the tests run as root: it must reach the trees
+    chmodSync(work, 0o755);
+    action = actionCheckout(work);
+    goodRoot = join(work, 'good', 'atocore');
+    badRoot = join(work, 'bad', 'atocore');
     // the project's test sshd: a read-only user (when root), every command it runs logged
     sshd = await startSshd(join(work, 'sshd'));
     privateKey = readFileSync(sshd.identityFile, 'utf8');
@@ -53,7 +58,7 @@ if (needs('sshd', sshdStatus())) {
     validator?.stop();
     await sshd?.stop();
     for (const job of jobs) rmSync(job.dir, { recursive: true, force: true });
-    rmSync(work, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   async function validate(inputs: Record<string, string>): Promise<{ runner: RunnerJob; main: Awaited<ReturnType<RunnerJob['run']>> }> {
@@ -145,4 +150,4 @@ if (needs('sshd', sshdStatus())) {
       expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { title: expect.stringMatching(/^could not run: /) } });
     }, 120_000);
   });
-}
+});

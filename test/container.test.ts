@@ -6,16 +6,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
 import { CLI, PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
 import { FAULT_CASES, failingChecks } from './support/faults.js';
-import { dockerStatus, needs } from './support/infra.js';
+import { describeNeeding, dockerStatus } from './support/infra.js';
 
 const BUILD_IMAGE = join(PROJECT_ROOT, 'fixtures/atocore/build-image');
 const env = { TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true' };
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-container-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Containers of atocore-drill runs (service and one-off backup-CLI containers). */
-function drillContainers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', 'label=io.atocore-drill.run'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+/**
+ * This run's containers only, never a global count: other drills may run on the same engine
+ * at the same time. By the run id the report names, or by a bind mount from a folder of ours.
+ */
+function containersOfRun(runId: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=io.atocore-drill.run=${runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+function drillContainersUnder(dir: string): string[] {
+  const ids = execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', 'label=io.atocore-drill.run'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (ids.length === 0) return [];
+  let inspected = '';
+  try {
+    inspected = execFileSync('docker', ['inspect', '--format', '{{.Id}}{{range .Mounts}} {{.Source}}{{end}}', ...ids], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch (error) {
+    // one of them went away between the two calls: what inspect did print is still right
+    inspected = String((error as { stdout?: unknown }).stdout ?? '');
+  }
+  return inspected
+    .split('\n')
+    .filter((line) => line.split(' ').slice(1).some((source) => source.startsWith(`${dir}/`)))
+    .map((line) => line.split(' ')[0]!);
 }
 
 let counter = 0;
@@ -25,7 +44,7 @@ async function drill(args: string[], wrap?: string[]) {
   return { run, report: readReport(json) };
 }
 
-if (needs('Docker', dockerStatus())) {
+describeNeeding('Docker', dockerStatus())('drills in containers', () => {
   let level1 = '';
   let level2 = '';
   beforeAll(() => {
@@ -44,7 +63,8 @@ if (needs('Docker', dockerStatus())) {
       expect(report.checks.map((c) => c.id)).toEqual(plannedCheckIds(planDrill({ includeChroma: true })));
       expect(report.checks.every((c) => c.status === 'pass')).toBe(true);
       expect(report.checks.find((c) => c.id === 'restore.ownership')?.message).toMatch(/owned by 1000:1000/);
-      expect(drillContainers()).toEqual([]);
+      expect(report.target.run_id).toMatch(/\S/);
+      expect(containersOfRun(String(report.target.run_id))).toEqual([]);
     });
 
     describe('catches every fault as the process runtime does', () => {
@@ -121,12 +141,12 @@ if (needs('Docker', dockerStatus())) {
         if (Date.now() > deadline) throw new Error(`the drill never got going:\n${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect(drillContainers().length).toBeGreaterThan(0);
+      expect(drillContainersUnder(tmp).length).toBeGreaterThan(0);
       child.kill('SIGTERM');
       expect(await closed).toBe(3);
-      expect(drillContainers()).toEqual([]);
+      expect(drillContainersUnder(tmp)).toEqual([]);
       // (testcontainers keeps its own port lock file in the temp dir; that one is not the drill's)
       expect(readdirSync(tmp).filter((name) => !name.startsWith('testcontainers-node-'))).toEqual([]);
     });
   });
-}
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../src/engine/types.js';
 import { CLI, readReport, runCli } from './support/cli.js';
-import { needs, sshdStatus } from './support/infra.js';
+import { describeNeeding, sshdStatus } from './support/infra.js';
 import { BAD_EXPECTED, badTreePlan, buildSnapshotTree, FIXTURE_NOW, goodTreePlan, makeReadableByAll, snapshotFindings, treeManifest } from './support/snapshot-tree.js';
 import { startAtoCoreExec, startCuttingProxy, startSilentServer, startSshd, type SshFixture } from './support/ssh-server.js';
 
@@ -19,9 +19,8 @@ const ALLOWED_COMMANDS: readonly RegExp[] = [
   /^LC_ALL=C timeout -k 5 \d+ df -Pk -- '[^']+'$/,
 ];
 
-const status = sshdStatus();
-if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
-  describe('validate --ssh against a real OpenSSH sshd', () => {
+describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --ssh', () => {
+  describe('against a real OpenSSH sshd', () => {
     let work: string;
     let trees: string;
     let good: string;
@@ -342,4 +341,4 @@ if (needs('an OpenSSH sshd on loopback (validate --ssh)', status)) {
       rmSync(copy, { recursive: true });
     });
   });
-}
+});

@@ -11,7 +11,9 @@ export function dockerStatus(): InfraStatus {
     execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
     return { ok: true, reason: '' };
   } catch (error) {
-    return { ok: false, reason: `no Docker engine answers \`docker info\` (${(error as Error).message.split('\n')[0]}); start one with scripts/ensure-docker` };
+    const failure = error as NodeJS.ErrnoException & { stderr?: Buffer };
+    const why = failure.code === 'ENOENT' ? 'no docker CLI on the PATH' : failure.stderr?.toString().trim().split('\n')[0] || failure.message.split('\n')[0];
+    return { ok: false, reason: `no Docker engine answers \`docker info\` (${why}); start one with scripts/ensure-docker` };
   }
 }
 
@@ -33,23 +35,30 @@ export function sshdStatus(): InfraStatus {
   return { ok: true, reason: '' };
 }
 
-export const SSHD = '/usr/sbin/sshd';
+/** `ATOCORE_DRILL_TEST_SSHD=/nonexistent` pretends the machine has no sshd (to see the tests skip, or fail under CI). */
+export const SSHD = process.env.ATOCORE_DRILL_TEST_SSHD || '/usr/sbin/sshd';
+
+function underCi(): boolean {
+  return process.env.CI === 'true' || process.env.CI === '1';
+}
 
 /**
- * Tests that need real infrastructure run when it is there. When it is missing: under
- * CI=true a failing test says so (never a silent skip); locally the suite is skipped and
- * the reason printed.
+ * A suite that needs real infrastructure, always defined so every test in it is listed.
+ * When the infrastructure is there it runs; when it is missing each test is reported
+ * skipped, the reason in the suite's name (and printed once). Under CI=true a missing piece
+ * also fails one test naming it: never a silent skip. Everything the suite creates belongs
+ * in its beforeAll, which a skipped suite never runs.
  */
-export function needs(what: string, status: InfraStatus): boolean {
-  if (status.ok) return true;
-  if (process.env.CI === 'true' || process.env.CI === '1') {
+export function describeNeeding(what: string, status: InfraStatus): (name: string, body: () => void) => void {
+  if (status.ok) return (name, body) => describe(name, body);
+  if (underCi()) {
     describe(`${what} (required under CI)`, () => {
       it('is available', () => {
         throw new Error(`${what} is required under CI=true: ${status.reason}`);
       });
     });
   } else {
-    console.warn(`skipping the ${what} tests: ${status.reason}`);
+    console.warn(`skipping the tests that need ${what}: ${status.reason}`);
   }
-  return false;
+  return (name, body) => describe.skip(`${name} [skipped, needs ${what}: ${status.reason}]`, body);
 }
