@@ -189,6 +189,8 @@ describe('the CLI: bad report and ledger places are usage errors before the run 
     [['validate', '--dir', '.', '--ledger', '/dev/null'], /^atocore-drill: --ledger: \/dev\/null is a character device, not a regular file$/m],
     [['validate', '--dir', '.', '--ledger', '/tmp'], /--ledger: \/tmp is a directory, not a file/],
     [['validate', '--dir', '.', '--report-json', '/etc/passwd/r.json'], /--report-json: \/etc\/passwd\/r.json: a parent is not a directory/],
+    [['validate', '--dir', '.', '--ledger', join(work, 'same.json'), '--report-json', join(work, 'same.json')], /--ledger and --report-json name the same file \(.*same.json\): one would overwrite the other/],
+    [['drill', '--junit', join(work, 'same.xml'), '--summary', join(work, '.', 'same.xml')], /--junit and --summary name the same file/],
   ])('%j', async (args, message) => {
     const run = await runCli(args as string[], { timeoutMs: 30_000 });
     expect(run.code, run.stdout + run.stderr).toBe(2);

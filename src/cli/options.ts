@@ -5,7 +5,7 @@ import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import type { FailOn } from '../engine/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
-import { checkOneStdoutReport, checkReportPath, STDOUT_PATH } from '../reporting/write.js';
+import { checkDistinctOutputs, checkReportPath, STDOUT_PATH } from '../reporting/write.js';
 import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
 
 /** `drill` flags as commander hands them over (strings), before validation. */
@@ -33,14 +33,13 @@ export function outputPath(value: string | undefined, flag: string): string | nu
   return checkReportPath(value, flag);
 }
 
-/** The three report flags, each checked, at most one of them `-`. */
-export function reportPaths(flags: { reportJson?: string; junit?: string; summary?: string }): { reportJson: string | null; junit: string | null; summary: string | null } {
+/** The three report flags, each checked, at most one of them `-`, none the same file as another or as `others` (the ledger). */
+export function reportPaths(
+  flags: { reportJson?: string; junit?: string; summary?: string },
+  others: ReadonlyArray<readonly [flag: string, path: string | null]> = [],
+): { reportJson: string | null; junit: string | null; summary: string | null } {
   const paths = { reportJson: outputPath(flags.reportJson, '--report-json'), junit: outputPath(flags.junit, '--junit'), summary: outputPath(flags.summary, '--summary') };
-  checkOneStdoutReport([
-    ['--report-json', paths.reportJson],
-    ['--junit', paths.junit],
-    ['--summary', paths.summary],
-  ]);
+  checkDistinctOutputs([...others, ['--report-json', paths.reportJson], ['--junit', paths.junit], ['--summary', paths.summary]]);
   return paths;
 }
 

@@ -137,7 +137,7 @@ export function parseValidateFlags(flags: RawValidateFlags, env: NodeJS.ProcessE
     timeoutMs: parseDuration(flags.timeout ?? VALIDATE_DEFAULTS.timeout, '--timeout'),
     connectTimeoutMs: parseDuration(flags.connectTimeout ?? VALIDATE_DEFAULTS.connectTimeout, '--connect-timeout'),
     concurrency: integerFlag(flags.concurrency ?? VALIDATE_DEFAULTS.concurrency, '--concurrency', 1, 8),
-    ...reportPaths(flags),
+    ...reportPaths(flags, [['--ledger', ledger]]),
     failOn: parseFailOn(flags.failOn),
   };
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { errorMessage, UsageError } from '../common/errors.js';
-import { checkOutputPlace, writeOutputFile } from '../common/output-file.js';
+import { checkOutputPlace, outputPlace, writeOutputFile } from '../common/output-file.js';
 import type { DrillReport } from '../engine/types.js';
 import { renderJsonReport } from './json.js';
 import { renderJunit } from './junit.js';
@@ -26,10 +26,28 @@ export function checkReportPath(value: string | undefined, flag: string): string
   return path;
 }
 
-/** At most one report may go to standard output: two would be interleaved. */
-export function checkOneStdoutReport(paths: ReadonlyArray<readonly [flag: string, path: string | null]>): void {
+/**
+ * At most one report may go to standard output (two would be interleaved), and no two
+ * outputs may name the same file (one would overwrite the other: a report over the ledger
+ * loses the ledger). Devices are fine to share.
+ */
+export function checkDistinctOutputs(paths: ReadonlyArray<readonly [flag: string, path: string | null]>): void {
   const toStdout = paths.filter(([, path]) => path === STDOUT_PATH).map(([flag]) => flag);
   if (toStdout.length > 1) throw new UsageError(`${toStdout.join(' and ')}: only one report can go to standard output (-)`);
+  const seen = new Map<string, string>();
+  for (const [flag, path] of paths) {
+    if (path === null || path === STDOUT_PATH) continue;
+    let place;
+    try {
+      place = outputPlace(path, REPORT_RULES);
+    } catch {
+      continue; // the flag's own check says what is wrong with it
+    }
+    if (place.kind !== 'file') continue;
+    const other = seen.get(place.path);
+    if (other !== undefined) throw new UsageError(`${other} and ${flag} name the same file (${place.path}): one would overwrite the other`);
+    seen.set(place.path, flag);
+  }
 }
 
 /** Writes one report file by the output rules. Throws an Error naming `flag` and the path. */
