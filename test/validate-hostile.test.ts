@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, DrillReport } from '../src/engine/types.js';
-import { ScratchSpaceError } from '../src/sqlite/scratch-copy.js';
+import { InterruptedError } from '../src/common/errors.js';
+import { copyRegularFile, NotRegularFileError, openRegularFile, ScratchSpaceError } from '../src/sqlite/scratch-copy.js';
 import { inspectDatabaseFile } from '../src/sqlite/inspect.js';
 import { CLI, readReport, runCli } from './support/cli.js';
 import { buildSnapshotTree, snapshotFindings, STANDIN_VALIDATOR, standinValidatorEnv } from './support/snapshot-tree.js';
@@ -124,7 +125,9 @@ describe('validate --dir on hostile snapshots: bounded in type, size and time', 
     const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(metadataFile, JSON.stringify({ ...metadata, db_size_bytes: 8 * 1024 ** 3 }));
     const agreeing = await validate(['--dir', root, '--timeout', '10s'], { TMPDIR: scratch });
-    expect(agreeing.code, agreeing.output).toBe(0);
+    // (disk.headroom judges the apparent 8 GiB against this machine's free space: not asserted here)
+    expect(agreeing.report!.steps.every((step) => step.status === 'pass'), agreeing.output).toBe(true);
+    expect(snapshotFindings(agreeing.report!, NEWEST).fails).toEqual([]);
     expect(agreeing.elapsedMs).toBeLessThan(10_000);
     expect(checkOf(agreeing.report!, NEWEST, 'snapshot.integrity')).toMatchObject({ status: 'warn' });
     expect(checkOf(agreeing.report!, NEWEST, 'snapshot.integrity').message).toMatch(/mostly holes.*not copied/);
@@ -279,5 +282,36 @@ describe('AtoCore\'s validator cut off: never a verdict about the snapshot', () 
     expect(report.error).toMatch(/interrupted by SIGINT/);
     const validator = allChecks(report).filter((c) => c.id === 'snapshot.atocore_validate');
     expect(validator.every((c) => c.status === 'skip')).toBe(true);
+  });
+});
+
+describe('opening and copying untrusted files (src/sqlite/scratch-copy.ts)', () => {
+  it('refuses FIFOs, links, directories and missing files before any open, without blocking', async () => {
+    const dir = mkdtempSync(join(work, 'open-'));
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    symlinkSync('/etc/passwd', join(dir, 'link'));
+    writeFileSync(join(dir, 'file'), 'hello');
+    await expect(openRegularFile(join(dir, 'fifo'))).rejects.toThrow(/is a FIFO; refused, not opened/);
+    await expect(openRegularFile(join(dir, 'link'))).rejects.toThrow(/is a symlink; refused/);
+    await expect(openRegularFile(dir)).rejects.toThrow(/is a directory/);
+    await expect(openRegularFile(join(dir, 'nothing'))).rejects.toBeInstanceOf(NotRegularFileError);
+    const { handle, stats } = await openRegularFile(join(dir, 'file'));
+    expect(stats.size).toBe(5);
+    await handle.close();
+  });
+
+  it('a copy stops at the run\'s budget, on an interrupt, and when the file is larger than it was listed', async () => {
+    const dir = mkdtempSync(join(work, 'copy-'));
+    const source = join(dir, 'source');
+    writeFileSync(source, Buffer.alloc(3 * 1024 * 1024, 1));
+    await expect(copyRegularFile(source, join(dir, 'a'), { deadline: { remainingMs: () => 0, totalMs: 5_000 } })).rejects.toThrow(/--timeout of 5\.0s ran out/);
+    const interrupted = new AbortController();
+    interrupted.abort(new InterruptedError('SIGINT'));
+    await expect(copyRegularFile(source, join(dir, 'b'), { signal: interrupted.signal })).rejects.toBeInstanceOf(InterruptedError);
+    await expect(copyRegularFile(source, join(dir, 'c'), { maxBytes: 1024 * 1024 })).rejects.toThrow(/changed during the run/);
+    const copied = await copyRegularFile(source, join(dir, 'd'), { maxBytes: 3 * 1024 * 1024 });
+    expect(copied.bytes).toBe(3 * 1024 * 1024);
+    // never over an existing file
+    await expect(copyRegularFile(source, join(dir, 'd'))).rejects.toBeInstanceOf(ScratchSpaceError);
   });
 });
