@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, lstatSync, openSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, chown, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatDuration } from './duration.js';
@@ -205,18 +205,29 @@ function bounded<T>(work: Promise<T>, timeoutMs: number, what: string, onTimeout
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Through a device or a redirection: opened for writing, never created, never renamed over. */
+/** Through a device or a redirection: opened for writing, never created, never renamed over; the open is bounded too (a terminal line can block it). */
 async function writeThroughFile(path: string, content: string | Uint8Array, flags: number, timeoutMs: number): Promise<void> {
-  const handle = await open(path, flags);
-  const closed = { done: false };
+  let handle: FileHandle | null = null;
+  let timedOut = false;
   const close = (): void => {
-    if (!closed.done) {
-      closed.done = true;
-      void handle.close().catch(() => undefined);
-    }
+    const current = handle;
+    handle = null;
+    void current?.close().catch(() => undefined);
   };
+  const work = (async () => {
+    const opened = await open(path, flags);
+    if (timedOut) {
+      void opened.close().catch(() => undefined);
+      return;
+    }
+    handle = opened;
+    await opened.writeFile(content);
+  })();
   try {
-    await bounded(handle.writeFile(content), timeoutMs, `writing to ${path}`, close);
+    await bounded(work, timeoutMs, `writing to ${path}`, () => {
+      timedOut = true;
+      close();
+    });
   } finally {
     close();
   }
