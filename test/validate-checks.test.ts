@@ -119,10 +119,10 @@ describe('addresses and remote arguments', () => {
   });
 
   it('parses listings with any name (NUL-separated), sha256sum escapes and df -P', () => {
-    const listing = parseListing(Buffer.from('d\x004096\x001712556000.5\x00\x00a\nb\x00l\x0011\x001712556000.0\x00/etc/passwd\x00chroma/x\x00'));
+    const listing = parseListing(Buffer.from('d\x004096\x001712556000.5\x00\x008\x00a\nb\x00l\x0011\x001712556000.0\x00/etc/passwd\x000\x00chroma/x\x00'));
     expect(listing).toEqual([
-      { type: 'd', size: 4096, mtimeMs: 1712556000500, linkTarget: null, path: 'a\nb' },
-      { type: 'l', size: 11, mtimeMs: 1712556000000, linkTarget: '/etc/passwd', path: 'chroma/x' },
+      { type: 'd', size: 4096, mtimeMs: 1712556000500, linkTarget: null, allocatedBytes: 4096, path: 'a\nb' },
+      { type: 'l', size: 11, mtimeMs: 1712556000000, linkTarget: '/etc/passwd', allocatedBytes: 0, path: 'chroma/x' },
     ]);
     const hash = 'a'.repeat(64);
     expect(parseSha256sum(`${hash} */s/db\n\\${hash} */s/back\\\\slash\n`)).toEqual(new Map([['/s/db', hash], ['/s/back\\slash', hash]]));

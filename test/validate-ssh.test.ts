@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { startAtoCoreExec, startCuttingProxy, startSilentServer, startSshd, type
 /** Every command the harness may send, as the remote shell receives it (src/remote/commands.ts), each under the host's `timeout`. */
 const ALLOWED_COMMANDS: readonly RegExp[] = [
   /^LC_ALL=C timeout -k 5 \d+ find -H '[^']+'( '[^']+')* -maxdepth 0 -printf '%y\\0%p\\0'$/,
-  /^LC_ALL=C timeout -k 5 \d+ find -H '[^']+' -mindepth 1( -maxdepth 1)? -printf '%y\\0%s\\0%T@\\0%l\\0%P\\0'$/,
+  /^LC_ALL=C timeout -k 5 \d+ find -H '[^']+' -mindepth 1( -maxdepth 1)? -printf '%y\\0%s\\0%T@\\0%l\\0%b\\0%P\\0'$/,
   /^LC_ALL=C timeout -k 5 \d+ head -c \d+ -- '[^']+'$/,
   /^LC_ALL=C timeout -k 5 \d+ sha256sum -b -- '[^']+'( '[^']+')*$/,
   /^LC_ALL=C timeout -k 5 \d+ cat -- '[^']+'$/,
@@ -298,12 +298,18 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --ssh', (
       const hostile = join(trees, 'hostile');
       buildSnapshotTree(hostile, {
         snapshots: [
+          { stamp: '20260405T060000Z' as never, kind: 'good' },
           { stamp: '20260406T060000Z' as never, kind: 'good' },
           { stamp: '20260407T060000Z' as never, kind: 'empty-wal' },
           { stamp: '20260408T060000Z' as never, kind: 'stray-wal' },
         ],
       });
       execFileSync('mkfifo', [join(hostile, 'backups/snapshots/20260406T060000Z/db/atocore.db-wal')]);
+      // a sparse 8 GiB database whose metadata agrees: mostly holes, judged from the listing, never streamed
+      const sparse = join(hostile, 'backups/snapshots/20260405T060000Z');
+      truncateSync(join(sparse, 'db/atocore.db'), 8 * 1024 ** 3);
+      const metadata = JSON.parse(readFileSync(join(sparse, 'backup-metadata.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(sparse, 'backup-metadata.json'), JSON.stringify({ ...metadata, db_size_bytes: 8 * 1024 ** 3 }));
       symlinkSync('/etc/passwd', join(hostile, 'backups/snapshots/20260407T060000Z/db/atocore.db-journal'));
       makeReadableByAll(trees);
       sshd.clearCommands();
@@ -315,6 +321,8 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --ssh', (
       expect(snapshotFindings(ssh.report!, '20260406T060000Z').fails).toEqual(['snapshot.file_types', 'snapshot.sidecars']);
       expect(snapshotFindings(ssh.report!, '20260407T060000Z').fails).toEqual(['snapshot.paths', 'snapshot.sidecars']);
       expect(snapshotFindings(ssh.report!, '20260408T060000Z').fails).toEqual(['snapshot.sidecars']);
+      expect(snapshotFindings(ssh.report!, '20260405T060000Z').warns).toContain('snapshot.integrity');
+      expect(sshd.commands().filter((c) => / cat -- /.test(c) && c.includes('20260405T060000Z'))).toEqual([]);
       // the stray WAL's head is read (to count its frames); the FIFO and the link never are
       const reads = sshd.commands().filter((c) => / (head|cat|sha256sum) /.test(c));
       expect(reads.some((c) => c.includes('20260408T060000Z/db/atocore.db-wal'))).toBe(true);

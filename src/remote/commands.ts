@@ -32,8 +32,8 @@ export const STAMP_PLACEHOLDER = '{stamp}';
 /** AtoCore's validator as it runs on Dalidou, inside the running container. */
 export const DEFAULT_VALIDATOR_COMMAND = 'docker exec atocore python -m atocore.ops.backup validate {stamp}';
 
-/** One field per NUL: type, size, mtime, link target, path relative to the listed directory. */
-export const LIST_FORMAT = '%y\\0%s\\0%T@\\0%l\\0%P\\0';
+/** One field per NUL: type, size, mtime, link target, 512-byte blocks allocated, path relative to the listed directory. */
+export const LIST_FORMAT = '%y\\0%s\\0%T@\\0%l\\0%b\\0%P\\0';
 
 export function shellQuote(argument: string): string {
   return `'${argument.replace(/'/g, `'\\''`)}'`;
@@ -94,6 +94,8 @@ export interface ListedEntry {
   readonly size: number;
   readonly mtimeMs: number;
   readonly linkTarget: string | null;
+  /** bytes the filesystem allocated (find's %b, 512-byte blocks): a sparse file shows here */
+  readonly allocatedBytes: number;
   /** relative to the listed directory */
   readonly path: string;
 }
@@ -102,9 +104,9 @@ export interface ListedEntry {
 export function parseListing(output: Buffer): ListedEntry[] {
   const fields = output.toString('utf8').split('\0');
   const entries: ListedEntry[] = [];
-  for (let i = 0; i + 5 <= fields.length; i += 5) {
-    const [type, size, mtime, link, path] = fields.slice(i, i + 5) as [string, string, string, string, string];
-    entries.push({ type, size: Number(size), mtimeMs: Math.round(Number(mtime) * 1000), linkTarget: type === 'l' ? link : null, path });
+  for (let i = 0; i + 6 <= fields.length; i += 6) {
+    const [type, size, mtime, link, blocks, path] = fields.slice(i, i + 6) as [string, string, string, string, string, string];
+    entries.push({ type, size: Number(size), mtimeMs: Math.round(Number(mtime) * 1000), linkTarget: type === 'l' ? link : null, allocatedBytes: Number(blocks) * 512, path });
   }
   return entries;
 }

@@ -389,7 +389,7 @@ export function snapshotStatus(checks: readonly CheckResult[]): 'pass' | 'warn' 
 const SPARSE_RATIO = 16;
 const SPARSE_MIN_BYTES = 64 * 1024 * 1024;
 
-/** Large and mostly holes (only where the listing knows the allocation: locally). */
+/** Large and mostly holes (by the allocation the listing reports: lstat locally, find %b over SSH). */
 export function isSparse(entry: StoreEntry): boolean {
   return entry.allocatedBytes !== undefined && entry.size >= SPARSE_MIN_BYTES && entry.allocatedBytes * SPARSE_RATIO < entry.size;
 }

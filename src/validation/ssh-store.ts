@@ -39,7 +39,13 @@ function entryType(findType: string): EntryType {
 }
 
 function toEntry(listed: ListedEntry): StoreEntry {
-  return { path: listed.path, type: entryType(listed.type), size: listed.size, linkTarget: listed.linkTarget };
+  return {
+    path: listed.path,
+    type: entryType(listed.type),
+    size: listed.size,
+    linkTarget: listed.linkTarget,
+    ...(Number.isFinite(listed.allocatedBytes) ? { allocatedBytes: listed.allocatedBytes } : {}),
+  };
 }
 
 function firstLine(text: string): string {

@@ -14,7 +14,7 @@ export interface StoreEntry {
   /** the apparent size (a sparse file may claim far more than it holds) */
   readonly size: number;
   readonly linkTarget: string | null;
-  /** bytes the filesystem has allocated for it, where the listing knows (locally) */
+  /** bytes the filesystem has allocated for it (lstat blocks, find %b): a sparse file claims far more than this */
   readonly allocatedBytes?: number;
 }
 
