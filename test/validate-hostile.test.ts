@@ -7,6 +7,7 @@ import type { CheckResult, DrillReport } from '../src/engine/types.js';
 import { InterruptedError } from '../src/common/errors.js';
 import { copyRegularFile, NotRegularFileError, openRegularFile, ScratchSpaceError } from '../src/sqlite/scratch-copy.js';
 import { inspectDatabaseFile } from '../src/sqlite/inspect.js';
+import { inspectSnapshotDatabase } from '../src/validation/database.js';
 import { CLI, readReport, runCli } from './support/cli.js';
 import { buildSnapshotTree, snapshotFindings, STANDIN_VALIDATOR, standinValidatorEnv } from './support/snapshot-tree.js';
 
@@ -313,5 +314,17 @@ describe('opening and copying untrusted files (src/sqlite/scratch-copy.ts)', () 
     expect(copied.bytes).toBe(3 * 1024 * 1024);
     // never over an existing file
     await expect(copyRegularFile(source, join(dir, 'd'))).rejects.toBeInstanceOf(ScratchSpaceError);
+  });
+
+  it('the harness\'s copy of a WAL-mode snapshot is opened as the file alone: no -wal or -shm made beside it; no budget left is an error before any open', async () => {
+    const dir = mkdtempSync(join(work, 'alone-'));
+    const copy = join(dir, 'atocore.db');
+    await copyRegularFile(join(snapshotDir(base), 'db/atocore.db'), copy);
+    expect([...readFileSync(copy).subarray(18, 20)]).toEqual([2, 2]);
+    const inspection = await inspectSnapshotDatabase(copy, statSync(copy).size, 60_000);
+    expect(inspection.integrity).toEqual({ ok: true, messages: ['ok'] });
+    // a WAL-mode open would have made both: nothing that needs room beyond the copy itself
+    expect(readdirSync(dir)).toEqual(['atocore.db']);
+    await expect(inspectSnapshotDatabase(join(dir, 'never-opened.db'), 512 * 1024 * 1024, 5_000)).rejects.toThrow(/not enough of the run's --timeout left for integrity_check on 512\.0 MiB/);
   });
 });
