@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../src/engine/types.js';
 import { CLI, PROJECT_ROOT } from './support/cli.js';
-import { eventually, groupAlive, processesUnder } from './support/processes.js';
+import { eventually, groupAlive, processesUnder, stubbornScript } from './support/processes.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-signals-'));
 const stragglers: number[] = [];
@@ -20,14 +20,6 @@ afterAll(() => {
   }
   rmSync(work, { recursive: true, force: true });
 });
-
-/** A program that ignores SIGTERM, SIGINT and SIGHUP (a child started with them ignored inherits that), notes its pid and waits. */
-function stubbornScript(dir: string): { argv: string; pidFile: string } {
-  const script = join(dir, 'stubborn.sh');
-  const pidFile = join(dir, 'stubborn.pid');
-  writeFileSync(script, `trap '' TERM INT HUP\necho $$ > '${pidFile}'\nsleep 600 &\nwait\n`);
-  return { argv: `sh ${script}`, pidFile };
-}
 
 interface RunningCli {
   readonly child: ChildProcess;
@@ -84,7 +76,7 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     const report = join(work, 'second-signal.json');
     const cli = startDrill('second', ['--command', 'python3 -m atocore', '--backup-cli', stubborn.argv, '--report-json', report]);
     // the first backup-CLI call is AtoCore's validate, after the backup: the stubborn script is running then
-    await waitFor('the stubborn backup CLI', cli, () => existsSync(stubborn.pidFile) && readFileSync(stubborn.pidFile, 'utf8').endsWith('\n'));
+    await waitFor('the stubborn backup CLI', cli, stubborn.ready);
     const pgid = pidIn(stubborn.pidFile);
     expect(groupAlive(pgid)).toBe(true);
     cli.child.kill('SIGTERM');
@@ -109,7 +101,7 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     const stubborn = stubbornScript(scripts);
     const cli = startDrill('service', ['--command', stubborn.argv, '--backup-cli', 'python3 -m atocore.ops.backup', '--timeout', '5m']);
     // it never answers /health: the harness waits for it, and the signals come meanwhile
-    await waitFor('the stubborn service', cli, () => existsSync(stubborn.pidFile) && readFileSync(stubborn.pidFile, 'utf8').endsWith('\n'));
+    await waitFor('the stubborn service', cli, stubborn.ready);
     const pgid = pidIn(stubborn.pidFile);
     cli.child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 200));

@@ -7,6 +7,7 @@ import { STANDIN_FAULTS } from '../runtimes/standin.js';
 import { consoleStream, finishRun } from './finish.js';
 import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 import { registerValidateCommand } from './validate.js';
+import { registerCleanupCommand } from './cleanup.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -68,6 +69,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       exit.code = await drillCommand(flags, io);
     });
   registerValidateCommand(program, io, exit, () => interruptOnSignals({ exitCode: ExitCode.infrastructure }), EXIT_CODES_HELP);
+  registerCleanupCommand(program, io, exit);
   return program;
 }
 

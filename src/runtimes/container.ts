@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { GenericContainer, PullPolicy, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { AbstractWaitStrategy } from 'testcontainers/build/wait-strategies/wait-strategy.js';
 import { AtoCoreClient } from '../atocore/client.js';
+import { markDrillRoot, releaseDrillRoot } from '../cleanup/marks.js';
 import type { BackupCliInvoker } from '../atocore/backup-cli.js';
 import { BoundedText, type ProcessResult } from '../common/child-process.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
@@ -89,6 +90,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
     this.#unregister.push(registerEmergencyKill(() => dockerRemoveRunNow(this.#options.runId)));
     const root = await mkdtemp(join(this.#options.tmpDir ?? tmpdir(), 'atocore-drill-'));
     this.#unregister.push(registerEmergencyCleanup(() => rmSync(root, { recursive: true, force: true })));
+    await markDrillRoot(root);
     this.#layout = layoutUnder(root);
     for (const dir of [this.#layout.dataDir, join(this.#layout.dataDir, 'db'), this.#layout.chromaDir, this.#layout.configDir, this.#layout.backupDir, this.#layout.snapshotsDir]) {
       await mkdir(dir, { recursive: true });
@@ -284,6 +286,8 @@ export class ContainerRuntime implements AtoCoreRuntime {
       } catch (error) {
         problems.push(`removing ${this.#layout.root}: ${errorMessage(error)}`);
       }
+    } else if (this.#layout) {
+      await releaseDrillRoot(this.#layout.root).catch((error: unknown) => problems.push(`unmarking the kept ${this.#layout!.root}: ${errorMessage(error)}`));
     }
     for (const unregister of this.#unregister.splice(0)) unregister();
     if (problems.length > 0) throw new InfrastructureError(problems.join('; '));

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AtoCoreClient } from '../atocore/client.js';
+import { markDrillRoot, releaseDrillRoot } from '../cleanup/marks.js';
 import type { BackupCliInvoker } from '../atocore/backup-cli.js';
 import { BoundedText, isProcessGroupAlive, killProcessGroup, runProcess } from '../common/child-process.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
@@ -57,6 +58,7 @@ export class ProcessRuntime implements AtoCoreRuntime {
   async prepare(): Promise<void> {
     const root = await mkdtemp(join(this.#options.tmpDir ?? tmpdir(), 'atocore-drill-'));
     this.#unregisterRoot = registerEmergencyCleanup(() => rmSync(root, { recursive: true, force: true }));
+    await markDrillRoot(root);
     this.#layout = layoutUnder(root);
     for (const dir of [join(this.#layout.dataDir, 'db'), this.#layout.chromaDir, this.#layout.configDir, this.#layout.snapshotsDir]) {
       await mkdir(dir, { recursive: true });
@@ -169,6 +171,7 @@ export class ProcessRuntime implements AtoCoreRuntime {
       await this.stop(5_000);
     } finally {
       if (this.#layout && !keepData) await rm(this.#layout.root, { recursive: true, force: true });
+      else if (this.#layout) await releaseDrillRoot(this.#layout.root);
       this.#unregisterRoot?.();
     }
   }

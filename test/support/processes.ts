@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Pids whose environment points ATOCORE_DATA_DIR somewhere under `dir` (a drill root's service and CLI calls). */
 export function processesUnder(dir: string): number[] {
@@ -38,4 +39,21 @@ export async function eventually(done: () => boolean, ms: number): Promise<boole
     await new Promise((r) => setTimeout(r, 25));
   }
   return true;
+}
+
+/**
+ * A program that ignores SIGTERM, SIGINT and SIGHUP (its `sleep` inherits that), writes its
+ * pid (its process group, when started in a group of its own) to a file and waits: a backup
+ * CLI or service that will not stop when asked. `ready()` says when the pid file is whole.
+ */
+export function stubbornScript(dir: string): { argv: string; pidFile: string; ready(): boolean; pid(): number } {
+  const script = join(dir, 'stubborn.sh');
+  const pidFile = join(dir, 'stubborn.pid');
+  writeFileSync(script, `trap '' TERM INT HUP\necho $$ > '${pidFile}.tmp' && mv '${pidFile}.tmp' '${pidFile}'\nsleep 600 &\nwait\n`);
+  return {
+    argv: `sh ${script}`,
+    pidFile,
+    ready: () => existsSync(pidFile),
+    pid: () => Number(readFileSync(pidFile, 'utf8').trim()),
+  };
 }
