@@ -10,10 +10,9 @@ import { checkComplete, missingCommittedRows, type RowIndex } from '../src/valid
 import { checkImmutable, emptyLedger, selectForDeepCheck } from '../src/validation/ledger.js';
 import { checkDiskHeadroom, checkFutureStamps, checkListing, checkOffhost, checkRpo, checkSizeAnomaly, type SnapshotSummary } from '../src/validation/overall-checks.js';
 import { checkRetention, planRetention, retentionGaps } from '../src/validation/retention.js';
-import { displayName } from '../src/validation/local-store.js';
 import { checkSidecars, SIDECAR_PATHS, summariseWal } from '../src/validation/sidecars.js';
 import { boundedValue, checkFileTypes, checkMetadata, checkPaths, clip, databaseCopyRefusal, isSparse, linkDestinationInside, showValue, validatorRefusal } from '../src/validation/snapshot-checks.js';
-import { DB_FILE, type StoreEntry } from '../src/validation/store.js';
+import { DB_FILE, displayName, type StoreEntry } from '../src/validation/store.js';
 import { remoteLimitSeconds } from '../src/remote/ssh-connection.js';
 
 const s = (text: string): SnapshotStamp => text as SnapshotStamp;

@@ -311,6 +311,8 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --ssh', (
       const metadata = JSON.parse(readFileSync(join(sparse, 'backup-metadata.json'), 'utf8')) as Record<string, unknown>;
       writeFileSync(join(sparse, 'backup-metadata.json'), JSON.stringify({ ...metadata, db_size_bytes: 8 * 1024 ** 3 }));
       symlinkSync('/etc/passwd', join(hostile, 'backups/snapshots/20260407T060000Z/db/atocore.db-journal'));
+      // a name that is not UTF-8: listed and reported the same both ways, never read
+      writeFileSync(Buffer.concat([Buffer.from(join(hostile, 'backups/snapshots/20260408T060000Z/db/')), Buffer.from([0xff, 0x41])]), 'x');
       makeReadableByAll(trees);
       sshd.clearCommands();
       const ssh = await run(sshArgs(hostile, ['--deep', '--timeout', '20s', '--atocore-validator', 'none']));
@@ -321,6 +323,9 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --ssh', (
       expect(snapshotFindings(ssh.report!, '20260406T060000Z').fails).toEqual(['snapshot.file_types', 'snapshot.sidecars']);
       expect(snapshotFindings(ssh.report!, '20260407T060000Z').fails).toEqual(['snapshot.paths', 'snapshot.sidecars']);
       expect(snapshotFindings(ssh.report!, '20260408T060000Z').fails).toEqual(['snapshot.sidecars']);
+      const paths = (report: DrillReport): string => report.snapshots.find((x) => x.stamp === '20260408T060000Z')!.checks.find((c) => c.id === 'snapshot.paths')!.message;
+      expect(paths(ssh.report!)).toContain('"db/\\\\xffA"');
+      expect(paths(ssh.report!)).toBe(paths(dir.report!));
       expect(snapshotFindings(ssh.report!, '20260405T060000Z').warns).toContain('snapshot.integrity');
       expect(sshd.commands().filter((c) => / cat -- /.test(c) && c.includes('20260405T060000Z'))).toEqual([]);
       // the stray WAL's head is read (to count its frames); the FIFO and the link never are

@@ -101,8 +101,15 @@ export interface ListedEntry {
 }
 
 /** Parses `find -printf LIST_FORMAT` output (NUL-separated, so any name survives). */
-export function parseListing(output: Buffer): ListedEntry[] {
-  const fields = output.toString('utf8').split('\0');
+export function parseListing(output: Buffer, decodeName: (raw: Buffer) => string = (raw) => raw.toString('utf8')): ListedEntry[] {
+  // split on the bytes, then decode: a name that is not UTF-8 is the caller's to show
+  const fields: string[] = [];
+  let start = 0;
+  for (let at = output.indexOf(0); at !== -1; at = output.indexOf(0, start)) {
+    fields.push(decodeName(output.subarray(start, at)));
+    start = at + 1;
+  }
+  fields.push(decodeName(output.subarray(start)));
   const entries: ListedEntry[] = [];
   for (let i = 0; i + 6 <= fields.length; i += 6) {
     const [type, size, mtime, link, blocks, path] = fields.slice(i, i + 6) as [string, string, string, string, string, string];

@@ -10,6 +10,7 @@ import {
   MAX_TREE_ENTRIES,
   MAX_VALIDATOR_OUTPUT_BYTES,
   VALIDATOR_TIMEOUT_MS,
+  displayName,
   type DiskSpace,
   type EntryType,
   type FetchedDatabase,
@@ -29,19 +30,6 @@ function typeOf(stats: Stats): EntryType {
   if (stats.isCharacterDevice()) return 'char-device';
   if (stats.isBlockDevice()) return 'block-device';
   return 'other';
-}
-
-/**
- * A directory entry's name as text. Names are bytes; one that is not UTF-8 is shown with
- * every byte above 0x7f as `\xNN` (the backslash puts it outside the safe set: listed and
- * reported, never read). The raw bytes stay with the walk, so it is still lstat'ed.
- */
-export function displayName(raw: Buffer): string {
-  const text = raw.toString('utf8');
-  if (Buffer.from(text, 'utf8').equals(raw)) return text;
-  let shown = '';
-  for (const byte of raw) shown += byte < 0x80 ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
-  return shown;
 }
 
 function joinRaw(dir: Buffer, name: Buffer): Buffer {

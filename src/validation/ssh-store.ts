@@ -8,6 +8,7 @@ import { parseDiskFree, parseListing, parseProbe, parseSha256sum, type ListedEnt
 import type { SshConnection } from '../remote/ssh-connection.js';
 import {
   DB_FILE,
+  displayName,
   LIST_TIMEOUT_MS,
   MAX_TREE_ENTRIES,
   MAX_VALIDATOR_OUTPUT_BYTES,
@@ -98,7 +99,8 @@ export class SshSnapshotStore implements SnapshotStore {
     );
     if (result.overflowed) throw new InfrastructureError(`${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`);
     if (result.exitCode !== 0) throw new InfrastructureError(`${what} on ${this.#connection.where}: find exited ${result.exitCode}: ${firstLine(result.stderr)}`);
-    return parseListing(result.stdout).map(toEntry);
+    // names that are not UTF-8 shown as locally (\xNN escapes), so --dir and --ssh report the same
+    return parseListing(result.stdout, displayName).map(toEntry);
   }
 
   async listSnapshots(): Promise<StoreEntry[]> {

@@ -83,6 +83,19 @@ export interface SnapshotStore {
   close(): Promise<void>;
 }
 
+/**
+ * A directory entry's name as text. Names are bytes; one that is not UTF-8 is shown with
+ * every byte above 0x7f as `\xNN` (the backslash puts it outside the safe set: listed and
+ * reported, never read). The raw bytes stay with the walk, so it is still lstat'ed.
+ */
+export function displayName(raw: Buffer): string {
+  const text = raw.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(raw)) return text;
+  let shown = '';
+  for (const byte of raw) shown += byte < 0x80 ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return shown;
+}
+
 export const METADATA_FILE = 'backup-metadata.json';
 export const DB_FILE = 'db/atocore.db';
 export const REGISTRY_FILE = 'config/project-registry.json';

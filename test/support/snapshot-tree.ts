@@ -114,13 +114,14 @@ export function buildSnapshotTree(root: string, plan: TreePlan): void {
   });
 }
 
-/** Everyone may read and traverse, nobody but the owner may write (the SSH user only reads). */
-export function makeReadableByAll(path: string): void {
+/** Everyone may read and traverse, nobody but the owner may write (the SSH user only reads). Names as bytes: some are not UTF-8. */
+export function makeReadableByAll(path: string | Buffer): void {
   const stats = lstatSync(path);
   if (stats.isSymbolicLink()) return;
   if (stats.isDirectory()) {
     chmodSync(path, 0o755);
-    for (const name of readdirSync(path)) makeReadableByAll(join(path, name));
+    const dir = typeof path === 'string' ? Buffer.from(path) : path;
+    for (const name of readdirSync(dir, { encoding: 'buffer' })) makeReadableByAll(Buffer.concat([dir, Buffer.from('/'), name]));
   } else {
     chmodSync(path, 0o644);
   }
