@@ -1,0 +1,61 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI, PROJECT_ROOT } from './support/cli.js';
+import { describeNeeding, dockerStatus } from './support/infra.js';
+import { eventually } from './support/processes.js';
+
+const work = mkdtempSync(join(tmpdir(), 'atocore-drill-signals-container-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Containers of drills whose bind mounts come from `dir`: this test's own, whatever else runs on the engine. */
+function containersUnder(dir: string): string[] {
+  const ids = execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', 'label=io.atocore-drill.run'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (ids.length === 0) return [];
+  const inspected = spawnSync('docker', ['inspect', '--format', '{{.Id}}{{range .Mounts}} {{.Source}}{{end}}', ...ids], { encoding: 'utf8' }).stdout;
+  return inspected
+    .split('\n')
+    .filter((line) => line.split(' ').slice(1).some((source) => source.startsWith(`${dir}/`)))
+    .map((line) => line.split(' ')[0]!);
+}
+
+describeNeeding('Docker', dockerStatus())('signals in a container drill', () => {
+  // the stand-in behind a PID 1 that ignores SIGTERM: `docker stop` waits its whole timeout for it
+  const stubborn = `atocore-drill/test-ignores-sigterm:${process.pid}`;
+  beforeAll(() => {
+    const image = execFileSync(join(PROJECT_ROOT, 'fixtures/atocore/build-image'), ['--schema-level', '1'], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1)!;
+    const dockerfile = `FROM ${image}\nENTRYPOINT ["sh", "-c", "trap '' TERM INT; python3 -m atocore & wait"]\n`;
+    execFileSync('docker', ['build', '-q', '-t', stubborn, '-'], { input: dockerfile, timeout: 300_000 });
+  }, 900_000);
+  afterAll(() => {
+    spawnSync('docker', ['rmi', '-f', stubborn]);
+  });
+
+  it('a second signal removes the run\'s containers at once (a service that ignores SIGTERM too): exit 3, no container and no root left', async () => {
+    const tmp = mkdtempSync(join(work, 'second-'));
+    const child = spawn(process.execPath, [CLI, 'drill', '--image', stubborn], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, TMPDIR: tmp, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<{ code: number | null; at: number }>((resolve) => child.on('close', (code) => resolve({ code, at: Date.now() })));
+    if (!(await eventually(() => out.includes('Seed the registry') && containersUnder(tmp).length > 0, 180_000))) throw new Error(`no container:\n${out}`);
+    child.kill('SIGTERM');
+    // the orderly stop now waits for a container that does not stop (13 s)
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(containersUnder(tmp).length).toBeGreaterThan(0);
+    const second = Date.now();
+    child.kill('SIGTERM');
+    const { code, at } = await closed;
+    expect(code, out).toBe(3);
+    expect(at - second, 'ends within the grace, not after docker stop\'s timeout').toBeLessThan(6_000);
+    expect(containersUnder(tmp)).toEqual([]);
+    // (testcontainers keeps its own port lock file in the temp dir; that one is not the drill's)
+    expect(readdirSync(tmp).filter((name) => !name.startsWith('testcontainers-node-'))).toEqual([]);
+  }, 300_000);
+});
