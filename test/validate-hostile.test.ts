@@ -235,6 +235,10 @@ describe.runIf(asRoot)('the harness\'s own scratch space full (a 256 KiB tmpfs) 
     const attempt = inspectDatabaseFile(join(snapshotDir(big), 'db/atocore.db'), undefined, scratch);
     await expect(attempt).rejects.toBeInstanceOf(ScratchSpaceError);
     await expect(attempt).rejects.toThrow(new RegExp(`${scratch}/atocore-drill-sqlite-[^/]+/inspected\\.db \\(ENOSPC\\)`));
+    // a scratch space that cannot be written at all (root passes EACCES checks, so a read-only mount stands in)
+    const readOnly = tmpfs('read-only-tmp', '1m');
+    execFileSync('mount', ['-o', 'remount,ro', readOnly]);
+    await expect(inspectDatabaseFile(join(snapshotDir(big), 'db/atocore.db'), undefined, readOnly)).rejects.toThrow(/scratch space failed creating .*read-only-tmp\/atocore-drill-sqlite-\* \(EROFS\)/);
     // the same file with room to copy: a sound database
     const roomy = await inspectDatabaseFile(join(snapshotDir(big), 'db/atocore.db'), undefined, work);
     expect(roomy.ok).toBe(true);
