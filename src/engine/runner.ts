@@ -8,6 +8,7 @@ import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
 import { InfrastructureError, errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
+import type { SqliteDatabase } from '../sqlite/open.js';
 import { fingerprintOf, inspectDatabaseFile, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
 import * as checks from './checks.js';
 import { isExpectedError, isServiceStartFinding, requireEvidence, stepStatusFor, StepFinding } from './classification.js';
@@ -92,6 +93,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     return requireEvidence(await callBackupCli(runtime.backupCli, args, deadline.bound(ms)), `backup ${args.join(' ')}`, boundName);
   };
   const snapshotDir = (name: string): string => join(runtime.layout.snapshotsDir, name);
+  /** The harness's own look at a database, from a private copy bounded by the run's budget and signal. */
+  const inspect = (path: string, probe: (db: SqliteDatabase) => void) =>
+    inspectDatabaseFile(path, probe, undefined, { deadline, ...(signal ? { signal } : {}) });
   /** Starts AtoCore on the layout's data, waits for /health (bounded) and points the client at it. */
   const startService = async (): Promise<string> => {
     const bound = healthBound();
@@ -166,7 +170,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       backupCreatedAt = typeof answer.created_at === 'string' ? Date.parse(answer.created_at) : stampTime(stamp);
       lastSnapshotMoment = Math.max(stampTime(stamp), Date.now());
       // the harness's own look first, while the snapshot is exactly as AtoCore wrote it
-      const inspection = await inspectDatabaseFile(dbPath, (db) => {
+      const inspection = await inspect(dbPath, (db) => {
         markerAInSnapshot = memoriesWithContent(db, markers.a.memoryContent).length > 0;
       });
       record(checks.independentIntegrityCheck(inspection, stamp));
@@ -237,7 +241,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       // B may already be gone here if the unconfirmed restore did not refuse; the pre-restore
       // snapshot is judged against this state, marker.post_backup_gone against B having been live
       let markerBBefore = false;
-      const before = await inspectDatabaseFile(runtime.layout.dbPath, (db) => {
+      const before = await inspect(runtime.layout.dbPath, (db) => {
         markerBBefore = memoriesWithContent(db, markers.b.memoryContent).length > 0;
       });
       const modesBefore = await fileModes([runtime.layout.dbPath, runtime.layout.registryPath]);
@@ -251,7 +255,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       }
       let markerAInRestored = false;
       let markerBInRestored = false;
-      const inspection = await inspectDatabaseFile(runtime.layout.dbPath, (db) => {
+      const inspection = await inspect(runtime.layout.dbPath, (db) => {
         markerAInRestored = memoriesWithContent(db, markers.a.memoryContent).length > 0;
         markerBInRestored = memoriesWithContent(db, markers.b.memoryContent).length > 0;
       });
@@ -265,7 +269,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       let markerBInPre = false;
       const preExists = typeof reported === 'string' && isSnapshotStamp(reported) && (await pathExists(join(snapshotDir(reported), 'db', 'atocore.db')));
       if (preExists) {
-        preInspection = await inspectDatabaseFile(join(snapshotDir(reported), 'db', 'atocore.db'), (db) => {
+        preInspection = await inspect(join(snapshotDir(reported), 'db', 'atocore.db'), (db) => {
           markerBInPre = memoriesWithContent(db, markers.b.memoryContent).length > 0;
         });
       }

@@ -30,6 +30,7 @@ function seconds(ms: number): string {
 const DRILL_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map(planDrill({ includeChroma: true, migration: true }).flatMap((step) => step.checks.map((id) => [id, step.id] as const)));
 const VALIDATE_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map([
   ['snapshots.listing', 'list'],
+  ['snapshots.future', 'list'],
   ['disk.headroom', 'disk'],
   ['offhost.copy', 'offhost'],
 ]);
