@@ -94,6 +94,7 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     const written = JSON.parse(readFileSync(report, 'utf8')) as DrillReport;
     expect(written.verdict).toBe('error');
     expect(written.error).toMatch(/interrupted by SIGTERM/);
+    expect(cli.output()).toContain('atocore-drill: SIGTERM again: killing everything the run started, then exiting');
   });
 
   it('a second signal kills a service that ignores SIGTERM at once', async () => {

@@ -126,7 +126,11 @@ async function main(): Promise<string | null> {
   core.info(`atocore-drill: ${what}`);
 
   // before anything is created: a signal from here on tears down what the run started
-  const interrupt = interruptOnSignals({ exitCode: 1, onFirst: (signal) => core.warning(`${signal}: stopping the run, tearing down what it started`) });
+  const interrupt = interruptOnSignals({
+    exitCode: 1,
+    onFirst: (signal) => core.warning(`${signal}: stopping the run, tearing down what it started`),
+    onSecond: (signal) => core.warning(`${signal} again: killing everything the run started, then exiting`),
+  });
   const workDir = await mkdtemp(join(context.tempBase, 'atocore-drill-'));
   core.saveState(State.WorkDir, workDir);
   const publishing = publisherFor(inputs, context);

@@ -21,9 +21,17 @@ Exit codes:
   2  usage or configuration error
   3  could not run: infrastructure, a timeout, an interruption`;
 
+/** Signals for a CLI run (common/interrupt.ts); a second one is said, since the run then ends at once. */
+function cliInterrupt(io: CliIo): ReturnType<typeof interruptOnSignals> {
+  return interruptOnSignals({
+    exitCode: ExitCode.infrastructure,
+    onSecond: (signal) => io.stderr.write(`atocore-drill: ${signal} again: killing everything the run started, then exiting\n`),
+  });
+}
+
 async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
   // before anything is created (parsing probes the report folders)
-  const interrupt = interruptOnSignals({ exitCode: ExitCode.infrastructure });
+  const interrupt = cliInterrupt(io);
   try {
     const inputs = parseDrillFlags(flags);
     const out = consoleStream(inputs, io);
@@ -68,7 +76,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .action(async (flags: RawDrillFlags) => {
       exit.code = await drillCommand(flags, io);
     });
-  registerValidateCommand(program, io, exit, () => interruptOnSignals({ exitCode: ExitCode.infrastructure }), EXIT_CODES_HELP);
+  registerValidateCommand(program, io, exit, () => cliInterrupt(io), EXIT_CODES_HELP);
   registerCleanupCommand(program, io, exit);
   return program;
 }
