@@ -254,6 +254,8 @@ describe('atocore-drill cleanup after a drill was killed (SIGKILL)', () => {
   it.each([
     [['cleanup', '--older-than', 'soon'], /--older-than: "soon" is not a duration/],
     [['cleanup', '--older-than', '-1h'], /--older-than/],
+    [['cleanup', '--older-than', '0'], /--older-than: "0" is not a duration/],
+    [['cleanup', '--older-than', '999999999999d'], /--older-than: "999999999999d" is too long/],
     [['cleanup', '--under', '/nonexistent/dir'], /--under: \/nonexistent\/dir is not a directory/],
     [['cleanup', '--force'], /unknown option '--force'/],
   ])('bad flags: %j → exit 2', async (args, message) => {

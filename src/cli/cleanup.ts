@@ -15,7 +15,7 @@ export interface RawCleanupFlags {
 /** `0s` means everything found; parseDuration refuses zero for budgets, so it is read here. */
 export function parseOlderThan(value: string | undefined): number {
   const text = value ?? DEFAULT_OLDER_THAN;
-  if (/^\s*0+(ms|s|m|h|d)?\s*$/.test(text)) return 0;
+  if (/^\s*0+(ms|s|m|h|d)\s*$/.test(text)) return 0;
   return parseDuration(text, '--older-than');
 }
 
