@@ -10,8 +10,8 @@ import { describeNeeding, dockerStatus } from './support/infra.js';
 
 const BUILD_IMAGE = join(PROJECT_ROOT, 'fixtures/atocore/build-image');
 const env = { TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true' };
-const work = mkdtempSync(join(tmpdir(), 'atocore-drill-container-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// made in the suite's beforeAll: a suite skipped for want of Docker makes nothing
+let work = '';
 
 /**
  * This run's containers only, never a global count: other drills may run on the same engine
@@ -47,7 +47,11 @@ async function drill(args: string[], wrap?: string[]) {
 describeNeeding('Docker', dockerStatus())('drills in containers', () => {
   let level1 = '';
   let level2 = '';
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
   beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'atocore-drill-container-'));
     // the project's own script: reuses what is built; the first build of the offline base takes about a minute
     const build = (level: string) => execFileSync(BUILD_IMAGE, ['--schema-level', level], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1)!;
     level1 = build('1');

@@ -7,8 +7,8 @@ import { CLI, PROJECT_ROOT } from './support/cli.js';
 import { describeNeeding, dockerStatus } from './support/infra.js';
 import { eventually } from './support/processes.js';
 
-const work = mkdtempSync(join(tmpdir(), 'atocore-drill-signals-container-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// made in the suite's beforeAll: a suite skipped for want of Docker makes nothing
+let work = '';
 
 /** Containers of drills whose bind mounts come from `dir`: this test's own, whatever else runs on the engine. */
 function containersUnder(dir: string): string[] {
@@ -25,12 +25,14 @@ describeNeeding('Docker', dockerStatus())('signals in a container drill', () => 
   // the stand-in behind a PID 1 that ignores SIGTERM: `docker stop` waits its whole timeout for it
   const stubborn = `atocore-drill/test-ignores-sigterm:${process.pid}`;
   beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'atocore-drill-signals-container-'));
     const image = execFileSync(join(PROJECT_ROOT, 'fixtures/atocore/build-image'), ['--schema-level', '1'], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1)!;
     const dockerfile = `FROM ${image}\nENTRYPOINT ["sh", "-c", "trap '' TERM INT; python3 -m atocore & wait"]\n`;
     execFileSync('docker', ['build', '-q', '-t', stubborn, '-'], { input: dockerfile, timeout: 300_000 });
   }, 900_000);
   afterAll(() => {
     spawnSync('docker', ['rmi', '-f', stubborn]);
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('a second signal removes the run\'s containers at once (a service that ignores SIGTERM too): exit 3, no container and no root left', async () => {
