@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { SnapshotStamp } from '../src/atocore/stamp.js';
 import { runCleanup } from '../src/cleanup/cleanup.js';
 import { judgeLeftover } from '../src/cleanup/judge.js';
 import { drillRootOfEnvironment, drillRootOfMounts, markDrillRoot, parseRootMark, readRootMark, releaseDrillRoot, ROOT_MARK_FILE } from '../src/cleanup/marks.js';
@@ -11,6 +12,7 @@ import { signalTargets } from '../src/cleanup/processes.js';
 import { layoutUnder } from '../src/runtimes/types.js';
 import { CLI, PROJECT_ROOT, readReport, runCli } from './support/cli.js';
 import { describeNeeding, dockerStatus } from './support/infra.js';
+import { buildSnapshotTree, FIXTURE_NOW } from './support/snapshot-tree.js';
 import { eventually, groupAlive, processesUnder, stubbornScript } from './support/processes.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-cleanup-'));
@@ -150,6 +152,16 @@ describe('cleanup on real files and processes (limited to a folder of its own)',
     expect(readFileSync(join(work, 'elsewhere.json'), 'utf8')).toBe(elsewhere);
   });
 
+  it('a dead run\'s validate scratch dir goes too, by its own name', async () => {
+    const dir = scratch('validate-scratch');
+    const scratchDir = join(dir, 'atocore-drill-validate-Abc123');
+    mkdirSync(join(scratchDir, 'atocore-drill-sqlite-x'), { recursive: true });
+    writeFileSync(join(scratchDir, ROOT_MARK_FILE), markFile(finished));
+    const outcome = await runCleanup({ olderThanMs: 0, dryRun: false, under: dir, containers: false });
+    expect(outcome.removed).toEqual([expect.stringMatching(/^removed validate scratch dir .*atocore-drill-validate-Abc123 \(made .* ago by pid \d+\)$/)]);
+    expect(existsSync(scratchDir)).toBe(false);
+  });
+
   it('a kept root (--keep) loses its mark and is the user\'s from then on', async () => {
     const dir = scratch('kept');
     const root = fakeRoot(dir, 'atocore-drill-Kept02', null);
@@ -237,6 +249,26 @@ describe('atocore-drill cleanup after a drill was killed (SIGKILL)', () => {
     expect(processesUnder(tmp)).toEqual([]);
     expect(groupAlive(hung)).toBe(false);
     expect(drillRoots(tmp)).toEqual([]);
+  });
+
+  it('a validate run killed while its validator runs: its scratch dir goes', async () => {
+    const tmp = scratch('killed-validate');
+    const tree = join(scratch('killed-validate-tree'), 'atocore');
+    buildSnapshotTree(tree, { snapshots: [{ stamp: '20260408T060000Z' as SnapshotStamp, kind: 'good' }] });
+    const stubborn = stubbornScript(scratch('killed-validate-scripts'));
+    const child = spawn(process.execPath, [CLI, 'validate', '--dir', tree, '--atocore-validator', `${stubborn.argv} {stamp}`, '--now', FIXTURE_NOW], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: 'ignore',
+    });
+    if (!(await eventually(stubborn.ready, 60_000))) throw new Error('the validator never ran');
+    started.push({ pid: stubborn.pid() } as ChildProcess);
+    await sigkill(child);
+    expect(readdirSync(tmp)).toEqual([expect.stringMatching(/^atocore-drill-validate-\w{6}$/)]);
+    const cleanup = await runCli(['cleanup', '--older-than', '0s', '--under', tmp], { timeoutMs: 60_000 });
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toMatch(/^removed validate scratch dir .*atocore-drill-validate-\w{6} \(made .* ago by pid \d+\)$/m);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('a root kept with --keep is never removed', async () => {

@@ -6,7 +6,7 @@ import { formatDuration } from '../common/duration.js';
 import { errorMessage } from '../common/errors.js';
 import { connectEngine, type ContainerEngine, type DrillContainer } from './containers.js';
 import { judgeLeftover, type Decision, type RootStanding } from './judge.js';
-import { isDrillRootName, readRootMark, type RootMark } from './marks.js';
+import { harnessDirKind, readRootMark, type RootMark } from './marks.js';
 import { ownerState, processStartedAtMs } from './owner.js';
 import { findDrillProcesses, isRunning, signalTargets } from './processes.js';
 
@@ -67,7 +67,7 @@ class Roots {
       } catch {
         continue;
       }
-      for (const name of names) if (isDrillRootName(name)) this.standing(join(dir, name));
+      for (const name of names) if (harnessDirKind(name) !== null) this.standing(join(dir, name));
     }
     return [...this.#seen].filter((entry): entry is [string, Standing & { mark: RootMark }] => entry[1].mark !== null).map(([root, s]) => [root, s.mark]);
   }
@@ -79,7 +79,8 @@ function ago(nowMs: number, atMs: number): string {
 
 /**
  * Finds what earlier drills left after they were killed (SIGKILL, a crash, a lost machine):
- * containers with the drill's label, processes running on a drill root, the roots themselves;
+ * containers with the drill's label, processes running on a drill root, the roots themselves
+ * and the validate job's scratch dirs;
  * and removes what the rule in judge.ts lets go. Never throws for one thing: problems are
  * collected and the rest goes on.
  */
@@ -127,7 +128,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupOutcom
   for (const [root, mark] of roots.marked(under === null ? [tmpdir()] : [under])) {
     if (!inScope(root)) continue;
     const { decision } = decide(root, null);
-    const what = `drill root ${root} (made ${ago(nowMs, mark.createdAtMs)} by pid ${mark.owner.pid})`;
+    const what = `${harnessDirKind(root)} ${root} (made ${ago(nowMs, mark.createdAtMs)} by pid ${mark.owner.pid})`;
     if (!decision.remove) {
       outcome.left.push(`${what}: ${decision.why}`);
       continue;

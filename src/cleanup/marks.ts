@@ -12,7 +12,9 @@ import { currentProcessIdentity, type ProcessIdentity } from './owner.js';
 
 /** What mkdtemp makes of the runtimes' `atocore-drill-` prefix: six letters or digits. */
 const DRILL_ROOT_NAME = /^atocore-drill-[A-Za-z0-9]{6}$/;
-/** A file in the drill root (beside data/, config/, backups/) naming the run that owns it. */
+/** The validate job's scratch directory (streamed snapshot databases), by its mkdtemp prefix. */
+const VALIDATE_SCRATCH_NAME = /^atocore-drill-validate-[A-Za-z0-9]{6}$/;
+/** A file in the drill root (beside data/, config/, backups/) or scratch dir naming the run that owns it. */
 export const ROOT_MARK_FILE = '.atocore-drill-root.json';
 const ROOT_MARK_SCHEMA = 'atocore-drill/root@1';
 const ROOT_MARK_MAX_BYTES = 4_096;
@@ -29,7 +31,15 @@ export function isDrillRootName(path: string): boolean {
   return DRILL_ROOT_NAME.test(basename(path));
 }
 
-/** Marks a fresh drill root as this process's, for as long as the run lasts. */
+/** What a temp directory of the harness is, by its name: a drill root, a validate scratch dir, or none of its. */
+export function harnessDirKind(path: string): 'drill root' | 'validate scratch dir' | null {
+  const name = basename(path);
+  if (DRILL_ROOT_NAME.test(name)) return 'drill root';
+  if (VALIDATE_SCRATCH_NAME.test(name)) return 'validate scratch dir';
+  return null;
+}
+
+/** Marks a fresh drill root (or the validate job's scratch dir) as this process's, for as long as the run lasts. */
 export async function markDrillRoot(root: string): Promise<void> {
   const mark = { schema: ROOT_MARK_SCHEMA, owner: currentProcessIdentity(), created_at: new Date().toISOString() };
   await writeFile(join(root, ROOT_MARK_FILE), `${JSON.stringify(mark)}\n`, { flag: 'wx', mode: 0o644 });
@@ -46,7 +56,7 @@ export async function releaseDrillRoot(root: string): Promise<void> {
  * schema. Whatever is in /tmp is untrusted: type, size and content are checked.
  */
 export function readRootMark(root: string): RootMark | null {
-  if (!isDrillRootName(root)) return null;
+  if (harnessDirKind(root) === null) return null;
   try {
     const info = lstatSync(root);
     if (!info.isDirectory() || info.uid !== (process.getuid?.() ?? info.uid)) return null;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
+import { markDrillRoot } from '../cleanup/marks.js';
 import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
 import { UsageError } from '../common/errors.js';
 import type { DrillReport } from '../engine/types.js';
@@ -101,6 +102,8 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
   const scratchDir = await mkdtemp(join(context.tmpDir ?? tmpdir(), 'atocore-drill-validate-'));
   // streamed databases live here: gone even if a second signal cuts the orderly end short
   const unregister = registerEmergencyCleanup(() => rmSync(scratchDir, { recursive: true, force: true }));
+  // and after a SIGKILL, `atocore-drill cleanup` knows it by its mark
+  await markDrillRoot(scratchDir);
   // one connection per host, shared by the primary and an off-host copy on the same host
   const connections = new Map<string, SshConnection>();
   const connect = async (address: SshAddress, storeContext: StoreContext): Promise<SshConnection> => {
