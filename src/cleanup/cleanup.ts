@@ -78,20 +78,20 @@ function ago(nowMs: number, atMs: number): string {
 }
 
 /**
- * Finds what earlier drills left after they were killed (SIGKILL, a crash, a lost machine):
- * containers with the drill's label, processes running on a drill root, the roots themselves
- * and the validate job's scratch dirs;
- * and removes what the rule in judge.ts lets go. Never throws for one thing: problems are
- * collected and the rest goes on.
+ * Finds what earlier runs left after they were killed (SIGKILL, a crash, a lost machine) —
+ * containers with the drill's label, processes running on a drill root, the roots themselves,
+ * the validate job's scratch dirs — and removes what the rule in judge.ts lets go. Never
+ * throws for one thing: problems are collected and the rest goes on.
  */
 export async function runCleanup(options: CleanupOptions): Promise<CleanupOutcome> {
   const nowMs = options.nowMs ?? Date.now();
   const outcome: CleanupOutcome = { removed: [], left: [], problems: [], notes: [] };
   const roots = new Roots();
   const verb = options.dryRun ? 'would remove' : 'removed';
-  const decide = (root: string | null, ownAgeMs: number | null): { decision: Decision; standing: Standing } => {
+  // a marked root's age is its things' age: a root and what ran on it go together or not at all
+  const decide = (root: string | null, ownAgeMs: number | null): { decision: Decision } => {
     const standing = roots.standing(root);
-    return { decision: judgeLeftover(standing.standing, standing.mark?.createdAtMs ?? ownAgeMs, nowMs, options.olderThanMs), standing };
+    return { decision: judgeLeftover(standing.standing, standing.mark?.createdAtMs ?? ownAgeMs, nowMs, options.olderThanMs) };
   };
   const troubled = new Set<string>();
   const under = options.under === undefined ? null : `${resolve(options.under).replace(/\/+$/, '')}/`;
