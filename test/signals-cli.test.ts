@@ -3,9 +3,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { SnapshotStamp } from '../src/atocore/stamp.js';
 import type { DrillReport } from '../src/engine/types.js';
 import { CLI, PROJECT_ROOT } from './support/cli.js';
 import { eventually, groupAlive, processesUnder, stubbornScript } from './support/processes.js';
+import { buildSnapshotTree, FIXTURE_NOW } from './support/snapshot-tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-signals-'));
 const stragglers: number[] = [];
@@ -111,6 +113,30 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     expect(code, cli.output()).toBe(3);
     expect(await eventually(() => !groupAlive(pgid), 1_000), 'the stubborn service group is gone').toBe(true);
     expect(readdirSync(cli.tmp)).toEqual([]);
+  });
+
+  it('validate: a second signal kills a validator that ignores SIGTERM at once; the report says error', async () => {
+    const tmp = join(work, 'validate');
+    mkdirSync(tmp);
+    const tree = join(work, 'validate-tree', 'atocore');
+    buildSnapshotTree(tree, { snapshots: [{ stamp: '20260408T060000Z' as SnapshotStamp, kind: 'good' }] });
+    const stubborn = stubbornScript(mkdtempSync(join(work, 'scripts-')));
+    const report = join(work, 'validate.json');
+    const args = ['validate', '--dir', tree, '--atocore-validator', `${stubborn.argv} {stamp}`, '--now', FIXTURE_NOW, '--report-json', report];
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (!(await eventually(stubborn.ready, 60_000))) throw new Error(`the validator never ran:\n${out}`);
+    const pgid = pidIn(stubborn.pidFile);
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    expect(await closed, out).toBe(3);
+    expect(await eventually(() => !groupAlive(pgid), 1_000), 'the validator group is gone').toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect((JSON.parse(readFileSync(report, 'utf8')) as DrillReport).verdict).toBe('error');
   });
 
   it('a closed terminal (the pty hangs up) ends the run with exit 3 and stops AtoCore', async () => {
