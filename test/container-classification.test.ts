@@ -11,8 +11,7 @@ import { PROJECT_ROOT, readReport, runCli, startCli } from './support/cli.js';
 import { describeNeeding, dockerStatus } from './support/infra.js';
 
 const RYUK_OFF = { TESTCONTAINERS_RYUK_DISABLED: 'true' };
-const work = mkdtempSync(join(tmpdir(), 'atocore-drill-container-class-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+let work = '';
 
 function runContainers(runId: string): string[] {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=io.atocore-drill.run=${runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -20,9 +19,12 @@ function runContainers(runId: string): string[] {
 
 describeNeeding('Docker', dockerStatus())('container drills and the verdict', () => {
   let image = '';
+  // created here, not at load time: a skipped suite creates nothing
   beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'atocore-drill-container-class-'));
     image = execFileSync(join(PROJECT_ROOT, 'fixtures/atocore/build-image'), ['--schema-level', '1'], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1)!;
   }, 660_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('SIGTERM while the unconfirmed restore runs in its container: exit 3, no refusal counted, no container left', async () => {
     const json = join(work, 'sigterm.json');

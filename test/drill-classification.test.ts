@@ -22,7 +22,7 @@ import { loadSeed } from '../src/engine/seed.js';
 import type { DrillReport } from '../src/engine/types.js';
 import { portOwner } from '../src/runtimes/port-owner.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
-import { PROJECT_ROOT, readReport, runCli, startCli } from './support/cli.js';
+import { CLI, PROJECT_ROOT, readReport, runCli, startCli } from './support/cli.js';
 
 function result(overrides: Partial<ProcessResult>): ProcessResult {
   return { argv: ['python3', '-m', 'atocore.ops.backup'], exitCode: 2, signal: null, stdout: '', stderr: '', durationMs: 40, timedOut: false, aborted: false, ...overrides };
@@ -376,6 +376,18 @@ describe('the drill through the CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('a reader that goes away (| head -1) does not end the drill half-way: it finishes, reports and exits with its verdict', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-pipe-'));
+    try {
+      const json = join(dir, 'report.json');
+      const status = execFileSync('bash', ['-c', 'set -o pipefail; "$0" "$1" drill --report-json "$2" | head -1 >/dev/null; echo "${PIPESTATUS[0]}"', process.execPath, CLI, json], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(status.trim()).toBe('0');
+      expect(readReport(json).verdict).toBe('pass');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a service answering /context/build with a list of chunk objects (real AtoCore) passes service.context', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'atocore-drill-pack-')), 'report.json');

@@ -1,7 +1,7 @@
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { layoutUnder } from '../runtimes/types.js';
+import { CONTAINER_ROLE_LABEL, CONTAINER_RUN_LABEL, layoutUnder } from '../runtimes/types.js';
 import { currentProcessIdentity, type ProcessIdentity } from './owner.js';
 
 /**
@@ -18,9 +18,7 @@ const VALIDATE_SCRATCH_NAME = /^atocore-drill-validate-[A-Za-z0-9]{6}$/;
 export const ROOT_MARK_FILE = '.atocore-drill-root.json';
 const ROOT_MARK_SCHEMA = 'atocore-drill/root@1';
 const ROOT_MARK_MAX_BYTES = 4_096;
-/** Every container of a drill carries this label, the run id its value (runtimes/container.ts). */
-export const CONTAINER_RUN_LABEL = 'io.atocore-drill.run';
-export const CONTAINER_ROLE_LABEL = 'io.atocore-drill.role';
+export { CONTAINER_ROLE_LABEL, CONTAINER_RUN_LABEL };
 
 export interface RootMark {
   readonly owner: ProcessIdentity;

@@ -17,7 +17,7 @@ import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences }
 import { markersFor, newRunId, registryProjectIds, writeMarker } from './markers.js';
 import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from './planner.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
-import { check, type CheckResult, type DrillReport, type StepRecord } from './types.js';
+import { check, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from './types.js';
 import { decideVerdict } from './verdict.js';
 
 export interface DrillObserver {
@@ -375,7 +375,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       if (!isExpectedError(error) && !interrupted) {
         detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
       }
-      if (status === 'error' || step.id === 'restore') detail = `${detail}\n--- AtoCore output (tail) ---\n${runtime.recentLogs().slice(-2_000)}`;
+      if (status === 'error' || step.id === 'restore') detail = `${detail}${SERVICE_OUTPUT_MARK}${runtime.recentLogs().slice(-2_000)}`;
     }
     const recordOfStep: StepRecord = { id: step.id, title: step.title, status, duration_ms: Date.now() - began, detail };
     steps.push(recordOfStep);

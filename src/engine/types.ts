@@ -49,6 +49,9 @@ export interface DrillReport {
   readonly error?: string;
 }
 
+/** Where a step's detail hands over to the service's own recent output (the console shows it). */
+export const SERVICE_OUTPUT_MARK = '\n--- AtoCore output (tail) ---\n';
+
 /** Bounds on what a check carries: answers and files are hostile and reports must stay readable. */
 export const CHECK_LIMITS = { messageChars: 2_000, stringChars: 8_192, arrayItems: 200, objectKeys: 200, depth: 12 } as const;
 

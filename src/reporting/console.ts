@@ -1,7 +1,7 @@
 import { clearLine, cursorTo } from 'node:readline';
 import { formatDuration } from '../common/duration.js';
 import type { DrillObserver } from '../engine/runner.js';
-import type { CheckResult, DrillReport, StepRecord } from '../engine/types.js';
+import { SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../engine/types.js';
 import type { PlannedStep } from '../engine/planner.js';
 
 const MARK: Record<string, string> = { pass: '✓', fail: '✗', error: '!', skip: '-', warn: '~' };
@@ -48,8 +48,6 @@ export function consoleProgress(stream: NodeJS.WriteStream): DrillObserver {
   };
 }
 
-/** How the drill engine appends the service's recent output to a step's detail (engine/runner.ts). */
-const SERVICE_OUTPUT_MARK = '\n--- AtoCore output (tail) ---\n';
 const SERVICE_OUTPUT_LINES = 15;
 const SERVICE_OUTPUT_LINE_CHARS = 300;
 

@@ -13,12 +13,11 @@ import { BoundedText, type ProcessResult } from '../common/child-process.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { InfrastructureError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
-import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
+import { CONTAINER_ROLE_LABEL, CONTAINER_RUN_LABEL, layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
 
 /** Dalidou's root inside the container (contract: "State on disk"). */
 export const CONTAINER_ROOT = '/srv/storage/atocore';
 const SERVICE_PORT = 8100;
-const RUN_LABEL = 'io.atocore-drill.run';
 
 export interface ContainerRuntimeOptions {
   readonly image: string;
@@ -144,7 +143,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
       .withEnvironment(this.#environment())
       .withBindMounts(this.#binds().map((b) => ({ ...b, mode: 'rw' as const })))
       .withUser(this.#user())
-      .withLabels({ [RUN_LABEL]: this.#options.runId, 'io.atocore-drill.role': 'service' })
+      .withLabels({ [CONTAINER_RUN_LABEL]: this.#options.runId, CONTAINER_ROLE_LABEL: 'service' })
       .withWaitStrategy(new NoWaitStrategy().withStartupTimeout(healthTimeoutMs))
       .withLogConsumer((stream) => {
         stream.on('data', (chunk: Buffer | string) => logs.push(Buffer.from(chunk)));
@@ -206,7 +205,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
       Cmd: argv.slice(1),
       User: this.#user(),
       Env: Object.entries(this.#environment()).map(([k, v]) => `${k}=${v}`),
-      Labels: { [RUN_LABEL]: this.#options.runId, 'io.atocore-drill.role': 'backup-cli' },
+      Labels: { [CONTAINER_RUN_LABEL]: this.#options.runId, CONTAINER_ROLE_LABEL: 'backup-cli' },
       AttachStdout: true,
       AttachStderr: true,
       HostConfig: { Binds: this.#binds().map((b) => `${b.source}:${b.target}:rw`), AutoRemove: false },
@@ -275,7 +274,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
     // anything else this run created (a one-off container cut off by a signal)
     try {
       const docker = (await getContainerRuntimeClient()).container.dockerode;
-      const leftovers = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${this.#options.runId}`] } });
+      const leftovers = await docker.listContainers({ all: true, filters: { label: [`${CONTAINER_RUN_LABEL}=${this.#options.runId}`] } });
       await Promise.all(leftovers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
     } catch (error) {
       problems.push(`listing leftover containers: ${errorMessage(error)}`);
@@ -316,7 +315,7 @@ function dockerRemoveNow(id: string): void {
 /** The same, for every container of a run (by its label), whether or not the harness has its id yet. */
 function dockerRemoveRunNow(runId: string): void {
   try {
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 })
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${CONTAINER_RUN_LABEL}=${runId}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 })
       .split('\n')
       .filter(Boolean);
     if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore', timeout: 10_000 });

@@ -100,7 +100,14 @@ export class ProcessRuntime implements AtoCoreRuntime {
       this.#exit = `could not start ${command}: ${error.message}`;
     });
     child.on('exit', (code, signal) => {
-      this.#exit ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      // its last words may still be in the pipes: wait for them, but not for a grandchild
+      // that keeps the pipes open
+      const settle = setTimeout(() => (this.#exit ??= why), 250);
+      child.once('close', () => {
+        clearTimeout(settle);
+        this.#exit ??= why;
+      });
     });
     const port = this.#port;
     const baseUrl = `http://127.0.0.1:${port}`;

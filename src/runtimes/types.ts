@@ -29,6 +29,10 @@ export function layoutUnder(root: string): AtoCoreLayout {
   };
 }
 
+/** Every container of a drill carries the run id under this label, and its role under the other. */
+export const CONTAINER_RUN_LABEL = 'io.atocore-drill.run';
+export const CONTAINER_ROLE_LABEL = 'io.atocore-drill.role';
+
 export interface FileOwner {
   readonly uid: number;
   readonly gid: number;
