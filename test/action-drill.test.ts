@@ -144,7 +144,8 @@ describe('mode drill, the embedded default, run as the runner runs it (node dist
     const main = await runner.run('main');
     expect(main.outputs.verdict).toBe('warn');
     expect(main.code).toBe(1);
-    expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { annotations: [expect.objectContaining({ annotation_level: 'warning', title: 'service.context' })] } });
+    // with fail-on warn the warning is what fails the run, and every output says so at failure level
+    expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { annotations: [expect.objectContaining({ annotation_level: 'failure', title: 'service.context' })] } });
   });
 });
 

@@ -103,7 +103,7 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('the action in vali
       // read-only: the SSH user ran only the harness's fixed reading commands and the validator
       const ran = sshd.commands();
       expect(ran.length).toBeGreaterThan(0);
-      for (const command of ran) expect(command, command).toMatch(/^(LC_ALL=C (find|head|sha256sum|cat|df) |'?\/usr\/bin\/python3'? )/);
+      for (const command of ran) expect(command, command).toMatch(/^(LC_ALL=C timeout -k 5 \d+ (find|head|sha256sum|cat|df) |timeout -k 5 \d+ '?\/usr\/bin\/python3'? )/);
 
       expect(runner.summary).toMatch(/^## AtoCore snapshot validation: ✅ PASS/);
       expect(runner.summary).toContain(`\`${newest}\``);

@@ -143,7 +143,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
       .withEnvironment(this.#environment())
       .withBindMounts(this.#binds().map((b) => ({ ...b, mode: 'rw' as const })))
       .withUser(this.#user())
-      .withLabels({ [CONTAINER_RUN_LABEL]: this.#options.runId, CONTAINER_ROLE_LABEL: 'service' })
+      .withLabels({ [CONTAINER_RUN_LABEL]: this.#options.runId, [CONTAINER_ROLE_LABEL]: 'service' })
       .withWaitStrategy(new NoWaitStrategy().withStartupTimeout(healthTimeoutMs))
       .withLogConsumer((stream) => {
         stream.on('data', (chunk: Buffer | string) => logs.push(Buffer.from(chunk)));
@@ -205,7 +205,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
       Cmd: argv.slice(1),
       User: this.#user(),
       Env: Object.entries(this.#environment()).map(([k, v]) => `${k}=${v}`),
-      Labels: { [CONTAINER_RUN_LABEL]: this.#options.runId, CONTAINER_ROLE_LABEL: 'backup-cli' },
+      Labels: { [CONTAINER_RUN_LABEL]: this.#options.runId, [CONTAINER_ROLE_LABEL]: 'backup-cli' },
       AttachStdout: true,
       AttachStderr: true,
       HostConfig: { Binds: this.#binds().map((b) => `${b.source}:${b.target}:rw`), AutoRemove: false },
