@@ -1,16 +1,16 @@
 /** The library surface: the drill engine, the runtimes, inspection and reporters. */
 export { runDrill, type DrillOptions, type DrillObserver } from './engine/runner.js';
 export { planDrill, plannedCheckIds, type PlannedStep, type DrillStepId } from './engine/planner.js';
-export { decideVerdict, exitCodeFor } from './engine/verdict.js';
+export { decideVerdict, exitCodeFor } from './report/verdict.js';
 export { loadSeed, DEFAULT_SEED_DIR, type Seed } from './engine/seed.js';
-export type { CheckResult, DrillReport, StepRecord, Verdict } from './engine/types.js';
+export type { CheckResult, DrillReport, StepRecord, Verdict } from './report/model.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './runtimes/process.js';
 export type { AtoCoreRuntime, AtoCoreLayout } from './runtimes/types.js';
 export { AtoCoreClient } from './atocore/client.js';
 export { inspectDatabaseFile, fingerprintOf, type DbInspection, type DbFingerprint } from './sqlite/inspect.js';
-export { renderJsonReport } from './reporting/json.js';
-export { renderMarkdownSummary } from './reporting/markdown.js';
-export { renderJunit } from './reporting/junit.js';
+export { renderJsonReport } from './render/json.js';
+export { renderMarkdownSummary } from './render/markdown.js';
+export { renderJunit } from './render/junit.js';
 export { DrillError, UsageError, InfrastructureError, ExitCode } from './common/errors.js';
 export { runDrillJob, describeDrill, type DrillInputs } from './jobs/drill-job.js';
 export { runValidateJob, describeValidation, type ValidateInputs } from './jobs/validate-job.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processesUnder } from '../src/action/leftovers.js';
-import type { DrillReport } from '../src/engine/types.js';
+import type { DrillReport } from '../src/report/model.js';
 import { RunnerJob, TEST_SHA, actionCheckout, commands, parseFileCommands, type JobOptions } from './support/action-runner.js';
 import { PROJECT_ROOT } from './support/cli.js';
 import { LoopbackGitHubApi, type ApiBehaviour } from './support/github-api.js';

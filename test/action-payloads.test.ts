@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CheckResult, DrillReport, Verdict } from '../src/engine/types.js';
-import { GitHubApi, GitHubApiError } from '../src/reporting/github-api.js';
+import type { CheckResult, DrillReport, Verdict } from '../src/report/model.js';
+import { GitHubApi, GitHubApiError } from '../src/github/api.js';
 import {
   CHECK_RUN_LIMITS,
   annotationBatches,
@@ -10,10 +10,10 @@ import {
   checkRunStartPayload,
   truncateText,
   type PublishTarget,
-} from '../src/reporting/github-check-run.js';
-import { MASK, maskSecrets, secretPieces } from '../src/reporting/github-mask.js';
-import { GitHubPublisher, type PublishedResource } from '../src/reporting/github-publish.js';
-import { commitStatusCancelPayload, commitStatusFinishPayload, commitStatusStartPayload, commitStatusState } from '../src/reporting/github-status.js';
+} from '../src/render/check-run.js';
+import { MASK, maskSecrets, secretPieces } from '../src/github/mask.js';
+import { GitHubPublisher, type PublishedResource } from '../src/github/publish.js';
+import { commitStatusCancelPayload, commitStatusFinishPayload, commitStatusStartPayload, commitStatusState } from '../src/render/commit-status.js';
 import { LoopbackGitHubApi, type ApiBehaviour } from './support/github-api.js';
 import { allRequestProblems, requestProblems } from './support/github-api-schema.js';
 

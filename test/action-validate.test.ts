@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stampOf } from '../src/atocore/stamp.js';
-import type { DrillReport } from '../src/engine/types.js';
+import type { DrillReport } from '../src/report/model.js';
 import { RunnerJob, actionCheckout, commands } from './support/action-runner.js';
 import { LoopbackGitHubApi } from './support/github-api.js';
 import { allRequestProblems } from './support/github-api-schema.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderServiceOutput } from '../src/reporting/console.js';
+import { renderServiceOutput } from '../src/output/console.js';
 import { runCli } from './support/cli.js';
 
 describe('the console shows what a dying service said', () => {

@@ -19,7 +19,7 @@ import { isServiceStartFinding, stepStatusFor, StepFinding, whyNotEvidence } fro
 import { planDrill, type DrillStepId } from '../src/engine/planner.js';
 import { runDrill } from '../src/engine/runner.js';
 import { loadSeed } from '../src/engine/seed.js';
-import type { DrillReport } from '../src/engine/types.js';
+import type { DrillReport } from '../src/report/model.js';
 import { portOwner } from '../src/runtimes/port-owner.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
 import { CLI, PROJECT_ROOT, readReport, runCli, startCli } from './support/cli.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
-import { decideVerdict, exitCodeFor } from '../src/engine/verdict.js';
-import { check, type StepRecord } from '../src/engine/types.js';
+import { decideVerdict, exitCodeFor } from '../src/report/verdict.js';
+import { check, type StepRecord } from '../src/report/model.js';
 
 const DESIGN_DRILL_CHECKS = [
   'backup.created',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/common/errors.js';
-import { checkOutputPlace, writeOutputFile } from '../src/common/output-file.js';
+import { checkOutputPlace, writeOutputFile } from '../src/output/output-file.js';
 import { emptyLedger, saveLedger } from '../src/validation/ledger.js';
 import { runCli } from './support/cli.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SnapshotStamp } from '../src/atocore/stamp.js';
-import type { DrillReport } from '../src/engine/types.js';
+import type { DrillReport } from '../src/report/model.js';
 import { CLI, PROJECT_ROOT } from './support/cli.js';
 import { eventually, groupAlive, processesUnder, stubbornScript } from './support/processes.js';
 import { buildSnapshotTree, FIXTURE_NOW } from './support/snapshot-tree.js';

@@ -11,7 +11,7 @@ import { callBackupCli } from '../src/atocore/backup-cli.js';
 import { hashTree } from '../src/engine/files.js';
 import { insertSeedRows, loadSeed, postSeedMemories, writeSeedFiles } from '../src/engine/seed.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
-import { STANDIN_DIR } from '../src/runtimes/standin.js';
+import { STANDIN_DIR } from '../src/atocore/standin.js';
 
 const runtime = new ProcessRuntime();
 let client: AtoCoreClient;

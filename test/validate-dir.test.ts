@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DrillReport } from '../src/engine/types.js';
+import type { DrillReport } from '../src/report/model.js';
 import { readReport, runCli } from './support/cli.js';
 import {
   BAD_EXPECTED,

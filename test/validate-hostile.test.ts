@@ -3,7 +3,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckResult, DrillReport } from '../src/engine/types.js';
+import type { CheckResult, DrillReport } from '../src/report/model.js';
 import { InterruptedError } from '../src/common/errors.js';
 import { copyRegularFile, NotRegularFileError, openRegularFile, ScratchSpaceError } from '../src/sqlite/scratch-copy.js';
 import { inspectDatabaseFile } from '../src/sqlite/inspect.js';

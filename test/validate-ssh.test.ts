@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DrillReport } from '../src/engine/types.js';
+import type { DrillReport } from '../src/report/model.js';
 import { CLI, readReport, runCli } from './support/cli.js';
 import { describeNeeding, sshdStatus } from './support/infra.js';
 import { BAD_EXPECTED, badTreePlan, buildSnapshotTree, FIXTURE_NOW, goodTreePlan, makeReadableByAll, snapshotFindings, treeManifest } from './support/snapshot-tree.js';

@@ -71547,7 +71547,7 @@ function errorMessage(error) {
   return String(error);
 }
 
-// src/reporting/github-api.ts
+// src/github/api.ts
 var import_undici2 = __toESM(require_undici2(), 1);
 
 // src/common/duration.ts
@@ -71560,7 +71560,7 @@ function formatDuration(ms) {
   return `${Math.floor(minutes / 60)}h${(minutes % 60).toString().padStart(2, "0")}m`;
 }
 
-// src/reporting/github-api.ts
+// src/github/api.ts
 var GitHubApiError = class extends Error {
   /** HTTP status; null when no answer came (network, timeout) */
   status;
@@ -71678,11 +71678,11 @@ function delay(ms, signal) {
   });
 }
 
-// src/reporting/markdown.ts
+// src/render/markdown.ts
 var SUMMARY_LIMIT_BYTES = 900 * 1024;
 var NOTE_RESERVE_BYTES = 4 * 1024;
 
-// src/reporting/github-check-run.ts
+// src/render/check-run.ts
 var CHECK_RUN_LIMITS = {
   /** output.summary and output.text, in characters */
   outputChars: 65535,
@@ -71715,7 +71715,7 @@ function isoSeconds(date) {
   return `${date.toISOString().slice(0, 19)}Z`;
 }
 
-// src/reporting/github-status.ts
+// src/render/commit-status.ts
 var STATUS_DESCRIPTION_CHARS = 140;
 function payload(state, description, target) {
   return {
@@ -71729,7 +71729,7 @@ function commitStatusCancelPayload(target, reason) {
   return payload("error", `Did not finish: ${reason}`, target);
 }
 
-// src/reporting/github-publish.ts
+// src/github/publish.ts
 function repoPath(repository) {
   const [owner, name] = repository.split("/");
   return `/repos/${encodeURIComponent(owner ?? "")}/${encodeURIComponent(name ?? "")}`;
@@ -71791,7 +71791,7 @@ function readRunContext(source = process.env) {
 // src/common/child-process.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);
 
-// src/reporting/junit.ts
+// src/render/junit.ts
 var import_xmlbuilder2 = __toESM(require_lib4(), 1);
 
 // src/engine/planner.ts
@@ -71829,12 +71829,12 @@ function planDrill(input) {
   ];
 }
 
-// src/reporting/junit.ts
+// src/render/junit.ts
 var TEXT_CHARS = 16 * 1024;
 var EVIDENCE_CHARS = 64 * 1024;
 var DRILL_STEP_OF_CHECK = new Map(planDrill({ includeChroma: true, migration: true }).flatMap((step) => step.checks.map((id) => [id, step.id])));
 
-// src/runtimes/standin.ts
+// src/atocore/standin.ts
 import { fileURLToPath } from "node:url";
 var STANDIN_DIR = fileURLToPath(new URL("../../fixtures/atocore/", import.meta.url));
 

@@ -4,13 +4,13 @@ import * as core from '@actions/core';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
-import type { FailOn } from '../engine/verdict.js';
+import type { FailOn } from '../report/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
-import type { PublishMode } from '../reporting/github-publish.js';
-import { checkReportPath } from '../reporting/write.js';
+import type { PublishMode } from '../github/publish.js';
+import { checkReportPath } from '../output/report-files.js';
 import { checkRemotePath, parseOffhostTarget, parseSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
-import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
+import { isStandinFault, STANDIN_FAULTS } from '../atocore/standin.js';
 import { DEFAULT_CHECK_NAME, Input, ReportFile } from './constants.js';
 
 /** Validate mode's inputs: a backup root over SSH, read-only. */
@@ -95,7 +95,7 @@ function workspacePath(value: string): string {
 
 /**
  * The report folder, checked before the run: a directory (or one that can be created), and
- * each report file in it a place the run can write by the report rules (reporting/write.ts).
+ * each report file in it a place the run can write by the report rules (output/report-files.ts).
  */
 function reportDirectory(): string {
   const value = text(Input.ReportDir) || DEFAULTS.reportDir;

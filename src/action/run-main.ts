@@ -3,18 +3,18 @@ import { join, relative } from 'node:path';
 import * as core from '@actions/core';
 import { DrillError, errorMessage } from '../common/errors.js';
 import { interruptOnSignals } from '../common/interrupt.js';
-import type { DrillReport } from '../engine/types.js';
+import type { DrillReport } from '../report/model.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
-import { consoleProgress } from '../reporting/console.js';
-import { GitHubApi } from '../reporting/github-api.js';
-import { reportHeadline } from '../reporting/github-check-run.js';
-import { maskSecrets, secretPieces } from '../reporting/github-mask.js';
-import { GitHubPublisher, type PublishOutcome } from '../reporting/github-publish.js';
-import { renderJsonReport } from '../reporting/json.js';
-import { renderJunit } from '../reporting/junit.js';
-import { renderMarkdownSummary } from '../reporting/markdown.js';
-import { runOutcome, type FailOn } from '../reporting/outcome.js';
-import { writeReportFile } from '../reporting/write.js';
+import { consoleProgress } from '../output/console.js';
+import { GitHubApi } from '../github/api.js';
+import { reportHeadline } from '../render/check-run.js';
+import { maskSecrets, secretPieces } from '../github/mask.js';
+import { GitHubPublisher, type PublishOutcome } from '../github/publish.js';
+import { renderJsonReport } from '../render/json.js';
+import { renderJunit } from '../render/junit.js';
+import { renderMarkdownSummary } from '../render/markdown.js';
+import { runOutcome, type FailOn } from '../report/outcome.js';
+import { writeReportFile } from '../output/report-files.js';
 import { Input, Output, ReportFile, State } from './constants.js';
 import { readRunContext, type RunContext } from './context.js';
 import { readActionInputs, type ActionInputs } from './inputs.js';
@@ -184,7 +184,7 @@ async function main(): Promise<string | null> {
 }
 
 /**
- * The main step. The verdict decides (the outcome table, reporting/outcome.ts: fail and
+ * The main step. The verdict decides (the outcome table, report/outcome.ts: fail and
  * error fail the step, warn too with fail-on: warn); bad input fails it naming the input.
  * setFailed is called here and nowhere else.
  */

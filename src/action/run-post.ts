@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../common/errors.js';
-import { GitHubApi } from '../reporting/github-api.js';
-import { closeAbandoned, type PublishedResource } from '../reporting/github-publish.js';
+import { GitHubApi } from '../github/api.js';
+import { closeAbandoned, type PublishedResource } from '../github/publish.js';
 import { readRunContext } from './context.js';
 import { readPostInputs } from './inputs.js';
 import { removeLeftovers } from './leftovers.js';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DrillReport } from '../engine/types.js';
+import type { DrillReport } from '../report/model.js';
 import { VALIDATE_DEFAULTS, validationProgress } from '../cli/validate.js';
 import { parseDuration } from '../common/duration.js';
 import { describeValidation as describeJob, runValidateJob, type ValidateInputs } from '../jobs/validate-job.js';

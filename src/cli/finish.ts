@@ -1,7 +1,7 @@
-import type { DrillReport } from '../engine/types.js';
-import { renderConsoleSummary } from '../reporting/console.js';
-import { runOutcome, type FailOn } from '../reporting/outcome.js';
-import { describeUnwritten, writeReportFiles, type ReportPaths } from '../reporting/write.js';
+import type { DrillReport } from '../report/model.js';
+import { renderConsoleSummary } from '../output/console.js';
+import { runOutcome, type FailOn } from '../report/outcome.js';
+import { describeUnwritten, writeReportFiles, type ReportPaths } from '../output/report-files.js';
 import { reportsToStdout } from './options.js';
 
 interface Io {

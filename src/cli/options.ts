@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
-import type { FailOn } from '../engine/verdict.js';
+import type { FailOn } from '../report/verdict.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
-import { checkDistinctOutputs, checkReportPath, STDOUT_PATH } from '../reporting/write.js';
-import { isStandinFault, STANDIN_FAULTS } from '../runtimes/standin.js';
+import { checkDistinctOutputs, checkReportPath, STDOUT_PATH } from '../output/report-files.js';
+import { isStandinFault, STANDIN_FAULTS } from '../atocore/standin.js';
 
 /** `drill` flags as commander hands them over (strings), before validation. */
 export interface RawDrillFlags {
@@ -28,7 +28,7 @@ export interface RawDrillFlags {
 
 export const DEFAULT_DRILL_TIMEOUT = '10m';
 
-/** A report file's place, checked before the run (reporting/write.ts: `-` is standard output). */
+/** A report file's place, checked before the run (output/report-files.ts: `-` is standard output). */
 export function outputPath(value: string | undefined, flag: string): string | null {
   return checkReportPath(value, flag);
 }

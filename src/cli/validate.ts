@@ -5,7 +5,7 @@ import { parseSnapshotStamp } from '../atocore/stamp.js';
 import { splitCommandLine } from '../common/child-process.js';
 import { formatDuration, parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
-import type { SnapshotReport, StepRecord } from '../engine/types.js';
+import type { SnapshotReport, StepRecord } from '../report/model.js';
 import { describeValidation, runValidateJob, type ValidateInputs, type ValidateSource } from '../jobs/validate-job.js';
 import { checkRemotePath, parseOffhostTarget, parseSshAddress, type OffhostTarget } from '../remote/address.js';
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';

@@ -8,7 +8,7 @@ import { describeProcessResult } from '../common/child-process.js';
 import { fingerprintDifferences, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
 import { whyNotEvidence } from './classification.js';
 import { treeDifferences } from './files.js';
-import { check, type CheckResult } from './types.js';
+import { check, type CheckResult } from '../report/model.js';
 
 export interface SnapshotObservation {
   readonly answer: BackupMetadata;

@@ -1,4 +1,4 @@
-import { sleep } from '../atocore/client.js';
+import { sleep } from '../common/sleep.js';
 
 /**
  * AtoCore's stamps have one-second resolution: two snapshots in the same UTC second share

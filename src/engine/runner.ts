@@ -17,8 +17,8 @@ import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences }
 import { markersFor, newRunId, registryProjectIds, writeMarker } from './markers.js';
 import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from './planner.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
-import { check, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from './types.js';
-import { decideVerdict } from './verdict.js';
+import { check, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
+import { decideVerdict } from '../report/verdict.js';
 
 export interface DrillObserver {
   stepStarted?(step: PlannedStep): void;

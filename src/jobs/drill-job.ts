@@ -1,8 +1,8 @@
 import { newRunId } from '../engine/markers.js';
 import { runDrill, type DrillObserver } from '../engine/runner.js';
 import { loadSeed } from '../engine/seed.js';
-import type { DrillReport } from '../engine/types.js';
-import type { FailOn } from '../engine/verdict.js';
+import type { DrillReport } from '../report/model.js';
+import type { FailOn } from '../report/verdict.js';
 import { ContainerRuntime } from '../runtimes/container.js';
 import { ProcessRuntime } from '../runtimes/process.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';

@@ -11,7 +11,7 @@ import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emerg
 import { InfrastructureError, ServiceNotHealthyError } from '../common/errors.js';
 import { freeLoopbackPort } from './free-port.js';
 import { portOwner } from './port-owner.js';
-import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from './standin.js';
+import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from '../atocore/standin.js';
 import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
 
 export interface ProcessRuntimeOptions {

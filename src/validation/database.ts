@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
-import { check, type CheckResult } from '../engine/types.js';
+import { check, type CheckResult } from '../report/model.js';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
 import { foreignKeyCheck, integrityCheck, quoteIdent, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
 import { isScratchSqliteError, scratchError } from '../sqlite/scratch-copy.js';

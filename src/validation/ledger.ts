@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isSnapshotStamp, type SnapshotStamp } from '../atocore/stamp.js';
 import { errorMessage, UsageError } from '../common/errors.js';
-import { checkOutputPlace, writeOutputFile } from '../common/output-file.js';
-import { check, type CheckResult } from '../engine/types.js';
+import { checkOutputPlace, writeOutputFile } from '../output/output-file.js';
+import { check, type CheckResult } from '../report/model.js';
 
 /**
  * Memory across runs (`--ledger FILE`): each snapshot file's SHA-256 as first seen, and when
@@ -41,7 +41,7 @@ export function emptyLedger(): Ledger {
 
 /**
  * The ledger is read and then rewritten whole: a regular file (or a symbolic link to one,
- * which stays a link), or nothing yet. Devices and FIFOs are refused (common/output-file.ts).
+ * which stays a link), or nothing yet. Devices and FIFOs are refused (output/output-file.ts).
  */
 const LEDGER_RULES = { writeThrough: false } as const;
 

@@ -1,6 +1,6 @@
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
-import { check, type CheckResult } from '../engine/types.js';
+import { check, type CheckResult } from '../report/model.js';
 import type { StoreEntry } from './store.js';
 
 /**

@@ -1,5 +1,5 @@
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
-import { check, type CheckResult } from '../engine/types.js';
+import { check, type CheckResult } from '../report/model.js';
 
 /** AtoCore's cleanup policy: the newest snapshot of each of the 7 most recent days, 4 most recent Sundays and 6 most recent 1sts of a month that have snapshots. */
 export const KEEP_DAILY = 7;

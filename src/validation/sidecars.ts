@@ -1,4 +1,4 @@
-import { check, type CheckResult } from '../engine/types.js';
+import { check, type CheckResult } from '../report/model.js';
 import { DB_FILE, type ReadOutcome, type StoreEntry } from './store.js';
 
 /**

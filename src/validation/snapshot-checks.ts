@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { errorMessage } from '../common/errors.js';
 import { lastJsonObject } from '../common/json-output.js';
-import { check, type CheckResult } from '../engine/types.js';
+import { check, type CheckResult } from '../report/model.js';
 import type { IntegrityResult, ForeignKeyResult } from '../sqlite/inspect.js';
 import { CHROMA_DIR, DB_FILE, METADATA_FILE, REGISTRY_FILE, type ReadOutcome, type StoreEntry, type ValidatorRun } from './store.js';
 

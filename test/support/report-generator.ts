@@ -1,5 +1,5 @@
-import type { CheckResult, CheckStatus, DrillReport, SnapshotReport, StepRecord, StepStatus } from '../../src/engine/types.js';
-import { decideVerdict } from '../../src/engine/verdict.js';
+import type { CheckResult, CheckStatus, DrillReport, SnapshotReport, StepRecord, StepStatus } from '../../src/report/model.js';
+import { decideVerdict } from '../../src/report/verdict.js';
 
 /** mulberry32: a small seeded PRNG, so that a failing case can be replayed from its seed. */
 export function prng(seed: number): () => number {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../common/duration.js';
-import type { CheckResult, DrillReport, Verdict } from '../engine/types.js';
+import type { CheckResult, DrillReport, Verdict } from '../report/model.js';
 import { renderMarkdownSummary } from './markdown.js';
-import { checkOutcome, runOutcome, stepOutcome, type AnnotationLevel, type FailOn } from './outcome.js';
+import { checkOutcome, runOutcome, stepOutcome, type AnnotationLevel, type FailOn } from '../report/outcome.js';
 import { boundedJson, cutText, firstLine as firstLineOf, printable } from './text.js';
 
 /** GitHub's documented limits for a check run (REST "Update a check run"). */

@@ -1,7 +1,7 @@
 import { create } from 'xmlbuilder2';
 import { planDrill } from '../engine/planner.js';
-import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../engine/types.js';
-import { checkOutcome, runOutcome, stepOutcome, type FailOn } from './outcome.js';
+import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
+import { checkOutcome, runOutcome, stepOutcome, type FailOn } from '../report/outcome.js';
 import { boundedJson, cutText, firstLine, printable } from './text.js';
 
 /** Bounds: one attribute, one message, one evidence dump (a failing check's whole evidence is in the JSON report). */

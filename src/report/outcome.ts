@@ -1,4 +1,4 @@
-import type { CheckStatus, StepStatus, Verdict } from '../engine/types.js';
+import type { CheckStatus, StepStatus, Verdict } from './model.js';
 
 /** The verdict that makes a run fail its job: `fail` (default) or also `warn`. */
 export type FailOn = 'fail' | 'warn';

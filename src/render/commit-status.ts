@@ -1,6 +1,6 @@
-import type { DrillReport, Verdict } from '../engine/types.js';
-import { reportHeadline, truncateText, type PublishTarget } from './github-check-run.js';
-import { runOutcome, type FailOn } from './outcome.js';
+import type { DrillReport, Verdict } from '../report/model.js';
+import { reportHeadline, truncateText, type PublishTarget } from './check-run.js';
+import { runOutcome, type FailOn } from '../report/outcome.js';
 
 /** GitHub keeps 140 characters of a commit status's description. */
 export const STATUS_DESCRIPTION_CHARS = 140;

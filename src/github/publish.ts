@@ -1,8 +1,8 @@
 import { errorMessage } from '../common/errors.js';
-import type { DrillReport } from '../engine/types.js';
-import { GitHubApiError, type GitHubApi } from './github-api.js';
-import { checkRunCancelPayload, checkRunFinishPayloads, checkRunStartPayload, type PublishTarget } from './github-check-run.js';
-import { commitStatusCancelPayload, commitStatusFinishPayload, commitStatusStartPayload } from './github-status.js';
+import type { DrillReport } from '../report/model.js';
+import { GitHubApiError, type GitHubApi } from './api.js';
+import { checkRunCancelPayload, checkRunFinishPayloads, checkRunStartPayload, type PublishTarget } from '../render/check-run.js';
+import { commitStatusCancelPayload, commitStatusFinishPayload, commitStatusStartPayload } from '../render/commit-status.js';
 
 /** Where results go: a check run, a commit status, or (auto) a check run falling back to a commit status. */
 export type PublishMode = 'auto' | 'check-run' | 'commit-status';

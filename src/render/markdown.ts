@@ -1,6 +1,6 @@
 import { formatDuration } from '../common/duration.js';
-import type { CheckResult, DrillReport } from '../engine/types.js';
-import { runOutcome, type FailOn } from './outcome.js';
+import type { CheckResult, DrillReport } from '../report/model.js';
+import { runOutcome, type FailOn } from '../report/outcome.js';
 import { boundedJson, cutText, firstLine, printable } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️', error: '🛑' };

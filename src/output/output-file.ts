@@ -3,8 +3,8 @@ import { accessSync, closeSync, constants, lstatSync, openSync, readlinkSync, re
 import { chmod, chown, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
-import { formatDuration } from './duration.js';
-import { errorMessage, UsageError } from './errors.js';
+import { formatDuration } from '../common/duration.js';
+import { errorMessage, UsageError } from '../common/errors.js';
 
 /**
  * How a file the user names is written, decided from what the path is *now* (lstat first):

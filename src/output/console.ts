@@ -1,7 +1,7 @@
 import { clearLine, cursorTo } from 'node:readline';
 import { formatDuration } from '../common/duration.js';
 import type { DrillObserver } from '../engine/runner.js';
-import { SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../engine/types.js';
+import { SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
 import type { PlannedStep } from '../engine/planner.js';
 
 const MARK: Record<string, string> = { pass: '✓', fail: '✗', error: '!', skip: '-', warn: '~' };

@@ -1,16 +1,16 @@
 import { resolve } from 'node:path';
 import { errorMessage, UsageError } from '../common/errors.js';
-import { checkOutputPlace, outputPlace, writeOutputFile } from '../common/output-file.js';
-import type { DrillReport } from '../engine/types.js';
-import { renderJsonReport } from './json.js';
-import { renderJunit } from './junit.js';
-import { renderMarkdownSummary } from './markdown.js';
-import type { FailOn } from './outcome.js';
+import { checkOutputPlace, outputPlace, writeOutputFile } from './output-file.js';
+import type { DrillReport } from '../report/model.js';
+import { renderJsonReport } from '../render/json.js';
+import { renderJunit } from '../render/junit.js';
+import { renderMarkdownSummary } from '../render/markdown.js';
+import type { FailOn } from '../report/outcome.js';
 
 /** A report path that means standard output (DESIGN.md). */
 export const STDOUT_PATH = '-';
 
-/** Reports are written through devices and FIFOs, never over them (common/output-file.ts). */
+/** Reports are written through devices and FIFOs, never over them (output/output-file.ts). */
 const REPORT_RULES = { writeThrough: true } as const;
 
 /**

@@ -1,4 +1,4 @@
-import type { CheckResult, StepRecord, Verdict } from './types.js';
+import type { CheckResult, StepRecord, Verdict } from './model.js';
 
 /**
  * The one place that decides a verdict. A step that could not run (infrastructure) makes
@@ -13,5 +13,5 @@ export function decideVerdict(steps: readonly StepRecord[], checks: readonly Che
   return 'pass';
 }
 
-// the verdict's mapping to exit codes and every other output lives in one table (reporting/outcome.ts)
-export { exitCodeFor, type FailOn } from '../reporting/outcome.js';
+// the verdict's mapping to exit codes and every other output lives in one table (report/outcome.ts)
+export { exitCodeFor, type FailOn } from './outcome.js';
