@@ -5,7 +5,7 @@
 //
 //   dist/main/index.mjs   the main step     (src/action/main.ts and everything it imports)
 //   dist/post/index.mjs   the post step     (src/action/post.ts)
-//   dist/native/*.node    better-sqlite3's prebuilt N-API addons for Linux x64 and arm64 (glibc)
+//   dist/native/*.node    every prebuilt N-API addon better-sqlite3 ships (Linux glibc/musl, macOS, Windows)
 //   dist/licenses.txt     the licenses of everything bundled
 //
 // The bundles sit two levels below the repository root on purpose: the engine finds the
@@ -28,7 +28,8 @@ if (outIndex >= 0 && !args[outIndex + 1]) {
 }
 
 /** The addons shipped: GitHub's ubuntu runners (x64, arm64) and self-hosted glibc Linux. */
-const NATIVE_TARGETS = ['linux-x64', 'linux-arm64'];
+// every prebuilt addon better-sqlite3 ships (src/action/native-addon.ts picks one per runner)
+const NATIVE_TARGETS = ['linux-x64', 'linux-arm64', 'linuxmusl-x64', 'linuxmusl-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
 
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });

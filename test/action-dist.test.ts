@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { Input, Output } from '../src/action/constants.js';
+import { NATIVE_ADDONS, nativeAddonFor } from '../src/action/native-addon.js';
 import { actionMetadata } from './support/action-runner.js';
 import { PROJECT_ROOT } from './support/cli.js';
 
@@ -34,12 +36,31 @@ describe('check-dist: the committed dist/ is exactly a fresh build', () => {
     expect(differing, 'these files of dist/ differ from a fresh build of the sources: run npm run package and commit dist/').toEqual([]);
   });
 
-  it('ships better-sqlite3 for linux-x64 (and arm64) beside the bundle, as the package built it', () => {
-    for (const target of ['linux-x64', 'linux-arm64']) {
-      const shipped = readFileSync(join(PROJECT_ROOT, 'dist/native', `${target}.node`));
-      expect(shipped.equals(readFileSync(join(PROJECT_ROOT, 'node_modules/better-sqlite3/prebuilds', `${target}.node`)))).toBe(true);
-      // an ELF shared object
-      expect(shipped.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  it('ships every addon better-sqlite3 ships, as the package built it, and the selection table names exactly those', () => {
+    const prebuilt = readdirSync(join(PROJECT_ROOT, 'node_modules/better-sqlite3/prebuilds')).filter((name) => name.endsWith('.node')).sort();
+    const shipped = readdirSync(join(PROJECT_ROOT, 'dist/native')).sort();
+    expect(shipped).toEqual(prebuilt);
+    expect(NATIVE_ADDONS.map((addon) => addon.file).sort()).toEqual(shipped);
+    for (const file of shipped) expect(readFileSync(join(PROJECT_ROOT, 'dist/native', file)).equals(readFileSync(join(PROJECT_ROOT, 'node_modules/better-sqlite3/prebuilds', file))), file).toBe(true);
+  });
+
+  it('picks the addon by platform, architecture and libc; none for a runner nothing is shipped for', () => {
+    expect(nativeAddonFor('linux', 'x64', false)).toBe('linux-x64.node');
+    expect(nativeAddonFor('linux', 'x64', true)).toBe('linuxmusl-x64.node');
+    expect(nativeAddonFor('linux', 'arm64', true)).toBe('linuxmusl-arm64.node');
+    expect(nativeAddonFor('darwin', 'arm64', false)).toBe('darwin-arm64.node');
+    expect(nativeAddonFor('win32', 'x64', false)).toBe('win32-x64.node');
+    expect(nativeAddonFor('linux', 'ppc64', false)).toBeNull();
+    expect(nativeAddonFor('freebsd', 'x64', false)).toBeNull();
+  });
+
+  it('the addon chosen for this machine loads and runs SQL', () => {
+    const file = nativeAddonFor(process.platform, process.arch, false)!;
+    const db = new Database(':memory:', { nativeBinding: join(PROJECT_ROOT, 'dist/native', file) });
+    try {
+      expect(db.prepare('SELECT sqlite_version() AS v').get()).toMatchObject({ v: expect.stringMatching(/^3\./) });
+    } finally {
+      db.close();
     }
   });
 });

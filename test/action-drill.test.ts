@@ -158,7 +158,7 @@ describe('the bundled SQLite addon', () => {
     jobs.push(runner);
     const main = await runner.run('main');
     expect(main.code).toBe(1);
-    expect(commands(main.stdout, 'error')[0]).toMatch(new RegExp(`could not run: this runner is ${process.platform}-${process.arch}; the action ships SQLite for linux-`));
+    expect(commands(main.stdout, 'error')[0]).toMatch(new RegExp(`could not run: this runner is ${process.platform}-${process.arch}( \\(glibc\\))?; the action ships SQLite for linux-`));
     expect(main.outputs.verdict).toBe('error');
     expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { title: expect.stringMatching(/^could not run: this runner is/) } });
     expect(allRequestProblems(api.requests)).toEqual([]);
