@@ -20,6 +20,9 @@ describe('bad input: exit 2 and a message naming the thing', () => {
     [['drill', '--command', 'python3 -m atocore > log', '--backup-cli', 'x'], /--command.*shell syntax/],
     [['drill', '--fail-on', 'sometimes'], /--fail-on.*sometimes/],
     [['drill', '--from-image', 'a'], /--from-image needs --image/],
+    // faults are the embedded stand-in's: your own AtoCore would never see them (the action refuses the same)
+    [['drill', '--fault', 'restore-skips-registry', '--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup'], /--fault switches faults of the AtoCore stand-in; your AtoCore \(--command\) has none/],
+    [['drill', '--image', 'atocore:2', '--command', 'a', '--backup-cli', 'b'], /--command runs AtoCore as a local process; it cannot go with --image/],
     [['frobnicate'], /frobnicate/],
   ])('%j', async (args, message) => {
     const run = await runCli(args as string[], { timeoutMs: 30_000 });

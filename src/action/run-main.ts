@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as core from '@actions/core';
 import { DrillError, errorMessage } from '../common/errors.js';
+import { namedFor } from '../inputs/fields.js';
 import { interruptOnSignals } from '../common/interrupt.js';
 import type { DrillReport } from '../report/model.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
@@ -17,7 +18,7 @@ import { runOutcome, type FailOn } from '../report/outcome.js';
 import { writeReportFile } from '../output/report-files.js';
 import { Input, Output, ReportFile, State } from './constants.js';
 import { readRunContext, type RunContext } from './context.js';
-import { readActionInputs, type ActionInputs } from './inputs.js';
+import { ACTION_NAMES, readActionInputs, type ActionInputs } from './inputs.js';
 import { useBundledSqliteAddon } from './native-addon.js';
 import { describeValidation, runValidation } from './validate.js';
 
@@ -108,6 +109,11 @@ async function writeReports(report: DrillReport, reportDir: string, failOn: Fail
 
 /** The job itself, by mode; the one call that may take long. */
 async function runJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
+  // bad input found on the way (a seed, a root on the host) is named as an input
+  return namedFor(ACTION_NAMES, () => startJob(inputs, workDir, signal));
+}
+
+async function startJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
   if (inputs.drill) {
     core.saveState(State.Runtime, inputs.drill.runtime);
     return runDrillJob(inputs.drill, { signal, observer: consoleProgress(process.stdout), tmpDir: workDir });

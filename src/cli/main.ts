@@ -5,7 +5,8 @@ import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
 import { consoleProgress } from '../output/console.js';
 import { STANDIN_FAULTS } from '../atocore/standin.js';
 import { consoleStream, finishRun } from './finish.js';
-import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
+import { namedFor } from '../inputs/fields.js';
+import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 import { registerValidateCommand } from './validate.js';
 import { registerCleanupCommand } from './cleanup.js';
 
@@ -33,11 +34,13 @@ async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
   // before anything is created (parsing probes the report folders)
   const interrupt = cliInterrupt(io);
   try {
-    const inputs = parseDrillFlags(flags);
-    const out = consoleStream(inputs, io);
-    out.write(`atocore-drill: ${describeDrill(inputs)}\n`);
-    const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(out) });
-    return await finishRun(report, inputs, io);
+    return await namedFor(CLI_NAMES, async () => {
+      const inputs = parseDrillFlags(flags);
+      const out = consoleStream(inputs, io);
+      out.write(`atocore-drill: ${describeDrill(inputs)}\n`);
+      const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(out) });
+      return finishRun(report, inputs, io);
+    });
   } finally {
     interrupt.dispose();
   }

@@ -6,12 +6,12 @@ import type { SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
 import { markDrillRoot } from '../cleanup/marks.js';
 import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
-import { UsageError } from '../common/errors.js';
+import { FieldError, forFieldAsync } from '../inputs/fields.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
 import { formatSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
 import { loadIdentity, type LoadedIdentity, type SshIdentity } from '../remote/identity.js';
-import { loadKnownHosts, type KnownHosts } from '../remote/known-hosts.js';
+import { loadKnownHosts, parseKnownHosts, type KnownHosts } from '../remote/known-hosts.js';
 import { SshConnection } from '../remote/ssh-connection.js';
 import { LocalSnapshotStore } from '../validation/local-store.js';
 import { SshSnapshotStore } from '../validation/ssh-store.js';
@@ -21,11 +21,14 @@ import { runValidation, type DeepMode, type ValidationObserver } from '../valida
 /** Where the snapshots are: a directory here, or a host over SSH and the AtoCore root there. */
 export type ValidateSource = { readonly kind: 'dir'; readonly path: string } | { readonly kind: 'ssh'; readonly address: SshAddress; readonly root: string };
 
-/** Every input of a validation, validated once (by the CLI's flags or the action's inputs) into one typed object. */
+/** The known_hosts the host key is checked against: a file, or its lines (a secret's text; never written to disk). */
+export type KnownHostsSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'text'; readonly text: string };
+
+/** Every input of a validation, validated once (src/inputs/validate.ts, for the CLI and the action) into one typed object. */
 export interface ValidateInputs {
   readonly source: ValidateSource;
-  /** needed whenever SSH is used (--ssh, or an --offhost over SSH) */
-  readonly knownHostsFile: string | null;
+  /** needed whenever SSH is used (the source, or an off-host copy over SSH) */
+  readonly knownHosts: KnownHostsSource | null;
   /** where the private key comes from; never the key itself for files and variables */
   readonly identity: SshIdentity | null;
   /** trust on first use: off unless explicitly asked for */
@@ -88,15 +91,19 @@ function addressKey(address: SshAddress): string {
   return `${address.user}@${address.host}:${address.port}`;
 }
 
-/** Runs a validation as the inputs ask; the one path for the CLI and the action. */
+/**
+ * Runs a validation as the inputs ask; the one path for the CLI and the action. Bad input found
+ * on the way is a FieldError (src/inputs/fields.ts): the entry names the field for its user.
+ */
 export async function runValidateJob(inputs: ValidateInputs, context: { signal: AbortSignal; observer?: ValidationObserver; tmpDir?: string; env?: NodeJS.ProcessEnv }): Promise<DrillReport> {
   const needsSsh = inputs.source.kind === 'ssh' || inputs.offhost?.kind === 'ssh';
   let knownHosts: KnownHosts | null = null;
   let identity: LoadedIdentity | null = null;
   if (needsSsh) {
-    if (!inputs.knownHostsFile) throw new UsageError('--known-hosts FILE is required with SSH: the host key must be checked');
-    if (!inputs.identity) throw new UsageError('no SSH key: give --identity FILE or set $ATOCORE_DRILL_SSH_KEY');
-    knownHosts = await loadKnownHosts(inputs.knownHostsFile);
+    if (!inputs.knownHosts) throw new FieldError('knownHosts', (n) => `${n.one('knownHosts')} is required with SSH: the host key must be checked`);
+    if (!inputs.identity) throw new FieldError('identity', 'no SSH key was given');
+    const source = inputs.knownHosts;
+    knownHosts = source.kind === 'file' ? await forFieldAsync('knownHosts', (name) => loadKnownHosts(source.path, name)) : parseKnownHosts(source.text, 'the known_hosts lines given');
     identity = await loadIdentity(inputs.identity, context.env ?? process.env);
   }
   const scratchDir = await mkdtemp(join(context.tmpDir ?? tmpdir(), 'atocore-drill-validate-'));
@@ -125,14 +132,14 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
   const source = inputs.source;
   const openStore = async (storeContext: StoreContext): Promise<SnapshotStore> =>
     source.kind === 'dir'
-      ? LocalSnapshotStore.open(source.path, '--dir', storeContext)
-      : SshSnapshotStore.open(await connect(source.address, storeContext), source.root, '--root', storeContext, false);
+      ? LocalSnapshotStore.open(source.path, 'dir', storeContext)
+      : SshSnapshotStore.open(await connect(source.address, storeContext), source.root, 'root', storeContext, false);
   const offhostTarget = inputs.offhost;
   const openOffhost = offhostTarget
     ? async (storeContext: StoreContext): Promise<SnapshotStore> =>
         offhostTarget.kind === 'dir'
-          ? LocalSnapshotStore.open(offhostTarget.path, '--offhost', storeContext)
-          : SshSnapshotStore.open(await connect(offhostTarget.address, storeContext), offhostTarget.path, '--offhost', storeContext, false)
+          ? LocalSnapshotStore.open(offhostTarget.path, 'offhost', storeContext)
+          : SshSnapshotStore.open(await connect(offhostTarget.address, storeContext), offhostTarget.path, 'offhost', storeContext, false)
     : null;
   try {
     return await runValidation({

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isSnapshotStamp, type SnapshotStamp } from '../atocore/stamp.js';
-import { errorMessage, UsageError } from '../common/errors.js';
+import { errorMessage } from '../common/errors.js';
+import { FieldError } from '../inputs/fields.js';
 import { checkOutputPlace, writeOutputFile } from '../output/output-file.js';
 import { check, type CheckResult } from '../report/model.js';
 
@@ -46,31 +47,31 @@ export function emptyLedger(): Ledger {
 const LEDGER_RULES = { writeThrough: false } as const;
 
 /** Checks the ledger file's place before the run, by the rules report files follow (a missing file is a first run, not an error). */
-export function checkLedgerPath(path: string, flag = '--ledger'): void {
+export function checkLedgerPath(path: string, flag: string): void {
   checkOutputPlace(path, flag, LEDGER_RULES);
 }
 
-export async function loadLedger(path: string, flag = '--ledger'): Promise<Ledger> {
+export async function loadLedger(path: string): Promise<Ledger> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyLedger();
-    throw new UsageError(`${flag}: cannot read ${path}: ${errorMessage(error)}`);
+    throw new FieldError('ledger', `cannot read ${path}: ${errorMessage(error)}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${flag}: ${path} is not JSON (${errorMessage(error)}); move it away to start a new ledger`);
+    throw new FieldError('ledger', `${path} is not JSON (${errorMessage(error)}); move it away to start a new ledger`);
   }
   const ledger = value as Partial<Ledger>;
   if (ledger === null || typeof ledger !== 'object' || ledger.schema !== LEDGER_SCHEMA || typeof ledger.snapshots !== 'object' || ledger.snapshots === null) {
-    throw new UsageError(`${flag}: ${path} is not an atocore-drill ledger (schema ${LEDGER_SCHEMA}); move it away to start a new one`);
+    throw new FieldError('ledger', `${path} is not an atocore-drill ledger (schema ${LEDGER_SCHEMA}); move it away to start a new one`);
   }
   for (const [stamp, entry] of Object.entries(ledger.snapshots)) {
     if (!isSnapshotStamp(stamp) || typeof entry !== 'object' || entry === null || typeof entry.files !== 'object') {
-      throw new UsageError(`${flag}: ${path} has a malformed entry for ${JSON.stringify(stamp)}`);
+      throw new FieldError('ledger', `${path} has a malformed entry for ${JSON.stringify(stamp)}`);
     }
   }
   return { schema: LEDGER_SCHEMA, updated_at: ledger.updated_at ?? '', source: ledger.source ?? '', oldest_stamp_seen: ledger.oldest_stamp_seen ?? null, snapshots: ledger.snapshots };

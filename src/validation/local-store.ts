@@ -3,7 +3,8 @@ import { lstat, mkdtemp, readdir, readlink, rm, stat, statfs, type FileHandle } 
 import { join, resolve } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult, runProcess } from '../common/child-process.js';
-import { DrillError, errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
+import { FieldError, type FieldId } from '../inputs/fields.js';
 import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, scratchError, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
 import {
   DB_FILE,
@@ -37,7 +38,7 @@ function joinRaw(dir: Buffer, name: Buffer): Buffer {
 }
 
 /** Which directory holds the snapshots: `<root>/backups/snapshots` (an AtoCore root) or `<root>/snapshots` (a backups folder). */
-export async function resolveLocalSnapshotsDir(root: string, flag: string): Promise<string> {
+export async function resolveLocalSnapshotsDir(root: string, field: FieldId): Promise<string> {
   const base = resolve(root);
   const tried: string[] = [];
   for (const candidate of [join(base, 'backups', 'snapshots'), join(base, 'snapshots')]) {
@@ -50,7 +51,7 @@ export async function resolveLocalSnapshotsDir(root: string, flag: string): Prom
       // try the next layout
     }
   }
-  throw new UsageError(`${flag}: no snapshots directory under ${base} (looked for ${tried.join(' and ')})`);
+  throw new FieldError(field, `no snapshots directory under ${base} (looked for ${tried.join(' and ')})`);
 }
 
 /** Snapshots in a directory on this machine (e.g. on Dalidou itself, or a mounted copy). */
@@ -66,8 +67,8 @@ export class LocalSnapshotStore implements SnapshotStore {
     this.#context = context;
   }
 
-  static async open(root: string, flag: string, context: StoreContext): Promise<LocalSnapshotStore> {
-    return new LocalSnapshotStore(await resolveLocalSnapshotsDir(root, flag), context);
+  static async open(root: string, field: FieldId, context: StoreContext): Promise<LocalSnapshotStore> {
+    return new LocalSnapshotStore(await resolveLocalSnapshotsDir(root, field), context);
   }
 
   get #bounds(): CopyBounds {

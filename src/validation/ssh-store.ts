@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { FieldError, forField, type FieldId } from '../inputs/fields.js';
 import { scratchError } from '../sqlite/scratch-copy.js';
 import { checkRemotePath, isSafeRemotePath } from '../remote/address.js';
 import { parseDiskFree, parseListing, parseProbe, parseSha256sum, type ListedEntry } from '../remote/commands.js';
@@ -73,18 +74,18 @@ export class SshSnapshotStore implements SnapshotStore {
     this.#ownsConnection = ownsConnection;
   }
 
-  /** Resolves `<root>/backups/snapshots` or `<root>/snapshots` on the host; neither is a usage error naming the flag. */
-  static async open(connection: SshConnection, root: string, flag: string, context: StoreContext, ownsConnection = true): Promise<SshSnapshotStore> {
-    const base = checkRemotePath(root, flag);
+  /** Resolves `<root>/backups/snapshots` or `<root>/snapshots` on the host; neither is a usage error for `field`. */
+  static async open(connection: SshConnection, root: string, field: FieldId, context: StoreContext, ownsConnection = true): Promise<SshSnapshotStore> {
+    const base = forField(field, (name) => checkRemotePath(root, name));
     const candidates = [`${base === '/' ? '' : base}/backups/snapshots`, `${base === '/' ? '' : base}/snapshots`];
     const result = await connection.exec(
       { op: 'probe', paths: [base, ...candidates] },
       { what: `looking for the snapshots under ${base}`, timeoutMs: context.deadline.bound(LIST_TIMEOUT_MS), signal: context.signal, maxStdoutBytes: 64 * 1024 },
     );
     const found = parseProbe(result.stdout);
-    if (found.get(base) !== 'd') throw new UsageError(`${flag}: ${base} is not a directory on ${connection.where}${result.stderr ? ` (${firstLine(result.stderr)})` : ''}`);
+    if (found.get(base) !== 'd') throw new FieldError(field, `${base} is not a directory on ${connection.where}${result.stderr ? ` (${firstLine(result.stderr)})` : ''}`);
     const snapshotsDir = candidates.find((candidate) => found.get(candidate) === 'd');
-    if (!snapshotsDir) throw new UsageError(`${flag}: no snapshots directory under ${base} on ${connection.where} (looked for ${candidates.join(' and ')})`);
+    if (!snapshotsDir) throw new FieldError(field, `no snapshots directory under ${base} on ${connection.where} (looked for ${candidates.join(' and ')})`);
     return new SshSnapshotStore(connection, snapshotsDir, context, ownsConnection);
   }
 

@@ -2,6 +2,7 @@ import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { FieldError } from '../inputs/fields.js';
 import { check, type CheckResult, type DrillReport, type SnapshotReport, type StepRecord } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
 import { validatorArgv } from '../remote/commands.js';
@@ -224,7 +225,7 @@ export async function runValidation(options: ValidationOptions): Promise<DrillRe
         overall.push(checkFutureStamps(stampEntries.map((e) => e.path as SnapshotStamp), options.nowMs));
         metrics.snapshots = stampEntries.length;
         const missing = options.stamps.filter((stamp) => !stampEntries.some((e) => e.path === stamp));
-        if (missing.length > 0) throw new UsageError(`--stamp: no snapshot ${missing.join(', ')} in ${store!.where}`);
+        if (missing.length > 0) throw new FieldError('stamp', `no snapshot ${missing.join(', ')} in ${store!.where}`);
         return `${stampEntries.length} snapshot(s) in ${store!.where}`;
       }));
 

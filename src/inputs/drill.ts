@@ -1,0 +1,81 @@
+import { isStandinFault, STANDIN_FAULTS } from '../atocore/standin.js';
+import type { DrillInputs } from '../jobs/drill-job.js';
+import { FieldError, namedForSync, type FieldNames } from './fields.js';
+import { commandLine, duration, existingDirectory, failOn, reportPaths } from './rules.js';
+
+/** A drill's fields as an entry collected them (strings, lists, switches), before any rule. */
+export interface RawDrillInputs {
+  /** absent: container when an image is given, else process */
+  readonly runtime?: string | undefined;
+  readonly image?: string | undefined;
+  readonly fromImage?: string | undefined;
+  readonly command?: string | undefined;
+  readonly backupCli?: string | undefined;
+  readonly includeChroma?: boolean | undefined;
+  readonly seed?: string | undefined;
+  readonly faults?: readonly string[] | undefined;
+  readonly keep?: boolean | undefined;
+  /** the entry's default applied */
+  readonly timeout: string;
+  readonly reportJson?: string | undefined;
+  readonly junit?: string | undefined;
+  readonly summary?: string | undefined;
+  readonly failOn?: string | undefined;
+}
+
+/** Which runtime, and which fields go with it. */
+function runtimeOf(raw: RawDrillInputs): DrillInputs['runtime'] {
+  const runtime = raw.runtime ?? (raw.image ? 'container' : 'process');
+  if (runtime !== 'process' && runtime !== 'container') throw new FieldError('runtime', `"${runtime}" is not one of process, container`);
+  if (runtime === 'process' && raw.image) throw new FieldError('image', (n) => `${n.one('image')} needs ${n.one('runtime')} container (the process runtime runs no image)`);
+  if (raw.fromImage && !raw.image) throw new FieldError('fromImage', (n) => `${n.one('fromImage')} needs ${n.one('image')} (the rollback drill goes from one image to the other and back)`);
+  if (runtime === 'container' && !raw.image) throw new FieldError('runtime', (n) => `${n.one('runtime')} container needs ${n.one('image')} IMG`);
+  if ((raw.command === undefined) !== (raw.backupCli === undefined)) {
+    // the field that is missing is the one to fix
+    throw new FieldError(raw.command === undefined ? 'command' : 'backupCli', (n) => `${n.both('command', 'backupCli')} go together: how to start your AtoCore and how to invoke its backup module`);
+  }
+  if (runtime === 'container' && raw.command !== undefined) {
+    throw new FieldError('command', (n) => `${n.one('command')} runs AtoCore as a local process; it cannot go with ${n.one('image')}, which runs the image in a container`);
+  }
+  return runtime;
+}
+
+/**
+ * Faults are the embedded stand-in's (ATOCORE_STANDIN_FAULTS): a service started by `command`
+ * would never see them while the report said they were on, so the two are refused together.
+ */
+function faultsOf(raw: RawDrillInputs): string[] {
+  const faults = [...(raw.faults ?? [])];
+  for (const fault of faults) {
+    if (!isStandinFault(fault)) throw new FieldError('faults', `"${fault}" is not a stand-in fault (known: ${STANDIN_FAULTS.join(', ')})`);
+  }
+  if (faults.length > 0 && raw.command !== undefined) {
+    throw new FieldError('faults', (n) => `${n.one('faults')} switches faults of the AtoCore stand-in; your AtoCore (${n.one('command')}) has none`);
+  }
+  return faults;
+}
+
+/**
+ * Every rule of a drill's inputs, in one place for the CLI and the action: the typed inputs
+ * the drill job takes, or a FieldError worded by `names`. Relative paths are relative to `base`.
+ */
+export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string = process.cwd()): DrillInputs {
+  return namedForSync(names, () => {
+    const runtime = runtimeOf(raw);
+    const faults = faultsOf(raw);
+    return {
+      runtime,
+      image: raw.image ?? null,
+      fromImage: raw.fromImage ?? null,
+      command: raw.command === undefined ? null : commandLine('command', raw.command),
+      backupCli: raw.backupCli === undefined ? null : commandLine('backupCli', raw.backupCli),
+      includeChroma: raw.includeChroma === true,
+      seedDir: raw.seed === undefined ? null : existingDirectory('seed', raw.seed, base),
+      faults,
+      keep: raw.keep === true,
+      timeoutMs: duration('timeout', raw.timeout),
+      ...reportPaths(raw),
+      failOn: failOn(raw.failOn),
+    };
+  });
+}

@@ -1,0 +1,58 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { splitCommandLine } from '../common/child-process.js';
+import { parseDuration } from '../common/duration.js';
+import { checkDistinctOutputs, checkReportPath, type ReportPaths } from '../output/report-files.js';
+import type { FailOn } from '../report/verdict.js';
+import { FieldError, forField, token, type FieldId } from './fields.js';
+
+/** Rules for single fields that a drill and a validation share. Each bad value is a FieldError for its field. */
+
+export function duration(field: FieldId, value: string): number {
+  return forField(field, (name) => parseDuration(value, name));
+}
+
+export function commandLine(field: FieldId, value: string): string[] {
+  return forField(field, (name) => splitCommandLine(value, name));
+}
+
+export function failOn(value: string | undefined): FailOn {
+  if (value === undefined || value === 'fail') return 'fail';
+  if (value === 'warn') return 'warn';
+  throw new FieldError('failOn', `"${value}" is not one of fail, warn`);
+}
+
+export function wholeNumber(field: FieldId, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) throw new FieldError(field, `"${value}" is not a whole number from ${min} to ${max}`);
+  return Number(value);
+}
+
+/** Relative paths are relative to `base`: the working directory (CLI), the workspace (action). */
+export function existingFile(field: FieldId, value: string, base: string): string {
+  const path = resolve(base, value);
+  if (!existsSync(path)) throw new FieldError(field, `${path} does not exist`);
+  if (!statSync(path).isFile()) throw new FieldError(field, `${path} is not a file`);
+  return path;
+}
+
+export function existingDirectory(field: FieldId, value: string, base: string): string {
+  const path = resolve(base, value);
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new FieldError(field, `${path} is not a directory`);
+  return path;
+}
+
+/**
+ * The three report files, checked before the run by the report rules (output/report-files.ts):
+ * each a place the run can write, at most one of them `-`, none the same file as another or
+ * as `others` (the ledger).
+ */
+export function reportPaths(raw: { reportJson?: string | undefined; junit?: string | undefined; summary?: string | undefined }, others: ReadonlyArray<readonly [FieldId, string | null]> = []): ReportPaths {
+  const paths: ReportPaths = {
+    reportJson: forField('reportJson', (name) => checkReportPath(raw.reportJson, name)),
+    junit: forField('junit', (name) => checkReportPath(raw.junit, name)),
+    summary: forField('summary', (name) => checkReportPath(raw.summary, name)),
+  };
+  const all: ReadonlyArray<readonly [FieldId, string | null]> = [...others, ['reportJson', paths.reportJson], ['junit', paths.junit], ['summary', paths.summary]];
+  forField('reportJson', () => checkDistinctOutputs(all.map(([field, path]) => [token(field), path] as const)));
+  return paths;
+}
