@@ -72,6 +72,11 @@ describe('drill input rules: one violation, named by each entry', () => {
     ['two reports in one file', { reportJson: join(work, 'r'), summary: join(work, 'r') }, 'summary', (n) => `${n.one('reportJson')} and ${n.one('summary')} name the same file`],
   ])('%s', (_what, raw, field, says) => expectViolation(drill(raw), field, says));
 
+  it('a value that looks like a field name stays the value', () => {
+    const error = violation(() => drillInputs({ timeout: '\u0000timeout\u0000' }, CLI_NAMES, work), CLI_NAMES);
+    expect(error.message).toBe('--timeout: "\u0000timeout\u0000" is not a duration; write it as a number with a unit (ms, s, m, h, d), e.g. 90s, 15m, 1h30m');
+  });
+
   it('good input is the same typed object whoever names the fields', () => {
     const raw: RawDrillInputs = { image: 'atocore:2', fromImage: 'atocore:1', faults: ['restore-skips-registry'], timeout: '90s', reportJson: join(work, 'report.json'), failOn: 'warn' };
     const cli = drillInputs(raw, CLI_NAMES, work);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { UsageError } from '../common/errors.js';
 
 /**
@@ -94,11 +95,13 @@ export class FieldError extends UsageError {
  * The name helpers get for a field (parseDuration, checkReportPath, … take the name of what
  * they check): a token that their message, once made, can be worded by for any entry.
  */
-export function token(field: FieldId): string {
-  return `\u0000${field}\u0000`;
-}
+// a value the user wrote is quoted in messages: its own NULs must not read as a token
+const NONCE = randomBytes(6).toString('hex');
+const TOKEN = new RegExp(`\u0000${NONCE}:([A-Za-z]+)\u0000`, 'g');
 
-const TOKEN = /\u0000([A-Za-z]+)\u0000/g;
+export function token(field: FieldId): string {
+  return `\u0000${NONCE}:${field}\u0000`;
+}
 
 /**
  * Runs a helper that names fields in its UsageErrors by their tokens and turns those errors
@@ -114,7 +117,12 @@ export function forField<T>(field: FieldId, check: (name: string) => T): T {
 
 /** A helper's UsageError naming fields by their tokens, as a FieldError; anything else as it is. */
 function reworded(field: FieldId, error: unknown): unknown {
-  if (error instanceof FieldError || !(error instanceof UsageError)) return error;
+  if (error instanceof FieldError) return error;
+  if (!(error instanceof UsageError)) {
+    // not bad input: it stays what it is, but never shows a token
+    if (error instanceof Error) error.message = error.message.replace(TOKEN, (_, id: string) => FIELD_IDS.one(id as FieldId));
+    return error;
+  }
   const message = error.message;
   const named = [...message.matchAll(TOKEN)].map((match) => match[1] as FieldId);
   const wording: FieldWording = (names) => message.replace(TOKEN, (_, id: string) => names.one(id as FieldId));

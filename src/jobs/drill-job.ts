@@ -7,7 +7,7 @@ import { ContainerRuntime } from '../runtimes/container.js';
 import { ProcessRuntime } from '../runtimes/process.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 
-/** Every input of a drill, validated once (by the CLI's flags or the action's inputs) into one typed object. */
+/** Every input of a drill, validated once (src/inputs/drill.ts, for the CLI and the action) into one typed object. */
 export interface DrillInputs {
   readonly runtime: 'process' | 'container';
   readonly image: string | null;
