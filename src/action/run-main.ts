@@ -109,7 +109,7 @@ async function writeReports(report: DrillReport, reportDir: string, failOn: Fail
 
 /** The job itself, by mode; the one call that may take long. */
 async function runJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
-  // bad input found on the way (a seed, a root on the host) is named as an input
+  // bad input found on the way (a root with no snapshots on the host) is named as an input
   return namedFor(ACTION_NAMES, () => startJob(inputs, workDir, signal));
 }
 
