@@ -1,10 +1,11 @@
 import type { DrillReport } from '../report/model.js';
 import { describeValidation as describeJob, runValidateJob, type ValidateInputs } from '../jobs/validate-job.js';
 import { validationProgress } from '../jobs/validation-progress.js';
+import { ACTION_NAMES } from './inputs.js';
 
 /** One line saying what will be validated, for logs. */
 export function describeValidation(inputs: ValidateInputs): string {
-  return describeJob(inputs);
+  return describeJob(inputs, ACTION_NAMES);
 }
 
 /**

@@ -108,7 +108,7 @@ export function registerValidateCommand(
         exit.code = await namedFor(CLI_NAMES, async () => {
           const inputs = parseValidateFlags(flags);
           const out = consoleStream(inputs, io);
-          out.write(`atocore-drill: ${describeValidation(inputs)}\n`);
+          out.write(`atocore-drill: ${describeValidation(inputs, CLI_NAMES)}\n`);
           const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(out) });
           return finishRun(report, inputs, io);
         });

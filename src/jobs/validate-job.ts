@@ -6,7 +6,7 @@ import type { SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
 import { markDrillRoot } from '../cleanup/marks.js';
 import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
-import { FieldError, forFieldAsync } from '../inputs/fields.js';
+import { FIELD_IDS, FieldError, forFieldAsync, type FieldNames } from '../inputs/fields.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
 import { formatSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
@@ -73,12 +73,12 @@ function describeOffhost(target: OffhostTarget): string {
   return target.kind === 'dir' ? target.path : `${formatSshAddress(target.address)}:${target.path}`;
 }
 
-/** One line saying what will be validated, for logs. */
-export function describeValidation(inputs: ValidateInputs): string {
+/** One line saying what will be validated, for logs; fields named as the entry's user names them. */
+export function describeValidation(inputs: ValidateInputs, names: FieldNames = FIELD_IDS): string {
   const deep = deepModeOf(inputs);
   const parts = [
     `snapshot validation of ${describeSource(inputs.source)}`,
-    deep.mode === 'all' ? "the harness's own integrity_check on every snapshot" : deep.mode === 'rotate' ? `integrity_check on at most ${deep.max} snapshot(s)` : 'no deep check (--deep streams the databases)',
+    deep.mode === 'all' ? "the harness's own integrity_check on every snapshot" : deep.mode === 'rotate' ? `integrity_check on at most ${deep.max} snapshot(s)` : `no deep check (${names.one('deep')} streams the databases)`,
     inputs.validator ? `AtoCore's validator: ${inputs.validator.join(' ')}` : "AtoCore's validator not run",
     `RPO ${formatDuration(inputs.rpoMs)}`,
   ];
