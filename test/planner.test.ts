@@ -1,5 +1,11 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
+import { InterruptedError } from '../src/common/errors.js';
+import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from '../src/engine/planner.js';
+import { runDrill } from '../src/engine/runner.js';
+import { loadSeed } from '../src/engine/seed.js';
+import { runPlan, type StepOutcome } from '../src/engine/step-loop.js';
+import { ProcessRuntime } from '../src/runtimes/process.js';
 import { decideVerdict, exitCodeFor } from '../src/report/verdict.js';
 import { check, type StepRecord } from '../src/report/model.js';
 
@@ -50,6 +56,121 @@ describe('planDrill', () => {
 
   it('marks only teardown as running after a failure', () => {
     expect(planDrill({ includeChroma: false }).filter((s) => s.always).map((s) => s.id)).toEqual(['teardown']);
+  });
+});
+
+describe('runPlan: the loop honours the plan', () => {
+  const step = (id: string, always = false): PlannedStep => ({ id: id as DrillStepId, title: `the ${id} step`, checks: [], always });
+  /** Runs a plan whose steps end as `ends` says (default pass), noting what ran and what the hooks saw. */
+  async function loop(plan: PlannedStep[], ends: Record<string, StepOutcome> = {}) {
+    const performed: string[] = [];
+    const started: string[] = [];
+    const finished: string[] = [];
+    const run = await runPlan(
+      plan,
+      async (s) => {
+        performed.push(s.id);
+        return ends[s.id] ?? { status: 'pass', detail: `${s.id} done` };
+      },
+      { started: (s) => started.push(s.id), finished: (record) => finished.push(`${record.id}:${record.status}`) },
+    );
+    return { run, performed, started, finished };
+  }
+
+  it('runs every step in order when all pass, with no halt and no error', async () => {
+    const { run, performed, finished } = await loop([step('a'), step('b'), step('teardown', true)]);
+    expect(performed).toEqual(['a', 'b', 'teardown']);
+    expect(finished).toEqual(['a:pass', 'b:pass', 'teardown:pass']);
+    expect(run.halted).toBeUndefined();
+    expect(run.error).toBeUndefined();
+    expect(run.steps.map((r) => r.detail)).toEqual(['a done', 'b done', 'teardown done']);
+  });
+
+  it('skips what follows a failure, but still runs the steps marked always', async () => {
+    const plan = [step('a'), step('b'), step('c'), step('collect', true), step('d'), step('teardown', true)];
+    const { run, performed, started, finished } = await loop(plan, { b: { status: 'fail', detail: 'marker gone\nstack and logs', reason: 'marker gone\nsecond line' } });
+    expect(performed).toEqual(['a', 'b', 'collect', 'teardown']);
+    // a skipped step is reported, never started
+    expect(started).toEqual(['a', 'b', 'collect', 'teardown']);
+    expect(finished).toEqual(['a:pass', 'b:fail', 'c:skip', 'collect:pass', 'd:skip', 'teardown:pass']);
+    expect(run.halted).toBe('step b failed: marker gone');
+    expect(run.steps.find((r) => r.id === 'c')).toMatchObject({ status: 'skip', duration_ms: 0, detail: 'not run: step b failed: marker gone' });
+    expect(run.steps.find((r) => r.id === 'b')?.detail).toBe('marker gone\nstack and logs');
+    // a finding is not an error of the run
+    expect(run.error).toBeUndefined();
+  });
+
+  it('names the first error in its own words; an always step that fails halts nothing and does not replace it', async () => {
+    const { run, finished } = await loop([step('a'), step('b'), step('teardown', true)], {
+      a: { status: 'error', detail: 'interrupted by SIGTERM\n--- output ---', reason: 'interrupted by SIGTERM' },
+      teardown: { status: 'error', detail: 'teardown failed: EBUSY' },
+    });
+    expect(finished).toEqual(['a:error', 'b:skip', 'teardown:error']);
+    expect(run.halted).toBe('step a could not run: interrupted by SIGTERM');
+    expect(run.error).toBe('interrupted by SIGTERM');
+
+    const cleanupOnly = await loop([step('a'), step('teardown', true), step('b')], { teardown: { status: 'error', detail: 'teardown failed: EBUSY' } });
+    expect(cleanupOnly.finished).toEqual(['a:pass', 'teardown:error', 'b:pass']);
+    expect(cleanupOnly.run.halted).toBeUndefined();
+    expect(cleanupOnly.run.error).toBe('teardown failed: EBUSY');
+  });
+
+  it('cuts a long reason to its first line and 300 characters in the halt', async () => {
+    const { run } = await loop([step('a'), step('b')], { a: { status: 'fail', detail: 'x'.repeat(400) } });
+    expect(run.halted).toBe(`step a failed: ${'x'.repeat(300)}`);
+  });
+});
+
+describe('runDrill runs the plan\'s always step (teardown) after a halt', () => {
+  /** The drill with the stand-in, interrupted as `step` starts; what the root looked like then. */
+  async function interruptedAt(step: DrillStepId) {
+    const controller = new AbortController();
+    const runtime = new ProcessRuntime({ signal: controller.signal });
+    let root: string | undefined;
+    let rootExisted = false;
+    const report = await runDrill({
+      runtime,
+      seed: await loadSeed(),
+      includeChroma: false,
+      keep: false,
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      observer: {
+        stepStarted(started) {
+          if (started.id !== step) return;
+          root = runtime.layout.root;
+          rootExisted = existsSync(root);
+          controller.abort(new InterruptedError('SIGTERM'));
+        },
+      },
+    });
+    return { report, root: root!, rootExisted };
+  }
+
+  it('an interrupt halts the drill at seed; teardown still runs and removes the data root', async () => {
+    const { report, root, rootExisted } = await interruptedAt('seed');
+    expect(rootExisted).toBe(true);
+    expect(report.verdict).toBe('error');
+    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      'start:pass',
+      'seed:error',
+      ...planDrill({ includeChroma: false })
+        .slice(2, -1)
+        .map((s) => `${s.id}:skip`),
+      'teardown:pass',
+    ]);
+    expect(report.steps.at(-1)?.detail).toBe('removed everything the drill created');
+    expect(existsSync(root)).toBe(false);
+  });
+
+  it('a service that never gets healthy uses up --timeout; teardown runs anyway, past the budget', async () => {
+    const runtime = new ProcessRuntime({ faults: ['never-healthy'] });
+    const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 3_000, faults: ['never-healthy'] });
+    expect(report.verdict).toBe('error');
+    expect(report.steps[0]).toMatchObject({ id: 'start', status: 'error' });
+    expect(report.steps.slice(1, -1).every((s) => s.status === 'skip')).toBe(true);
+    expect(report.steps.at(-1)).toMatchObject({ id: 'teardown', status: 'pass' });
+    expect(existsSync(runtime.layout.root)).toBe(false);
   });
 });
 

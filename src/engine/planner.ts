@@ -22,7 +22,10 @@ export interface PlannedStep {
   readonly title: string;
   /** check ids this step decides, in report order */
   readonly checks: readonly string[];
-  /** runs even when an earlier step failed */
+  /**
+   * runs even when an earlier step halted the drill, interrupted or out of time (teardown);
+   * its own failure is an error of the run but halts nothing (the loop: step-loop.ts)
+   */
   readonly always: boolean;
 }
 

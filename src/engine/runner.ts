@@ -1,22 +1,23 @@
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { AtoCoreClient } from '../atocore/client.js';
-import { callBackupCli, type BackupMetadata, type RestoreAnswer } from '../atocore/backup-cli.js';
+import type { BackupMetadata, RestoreAnswer } from '../atocore/backup-cli.js';
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
+import type { HttpAnswer } from '../atocore/client.js';
 import { describeProcessResult } from '../common/child-process.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
 import { InfrastructureError, errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
-import type { SqliteDatabase } from '../sqlite/open.js';
-import { fingerprintOf, inspectDatabaseFile, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
+import { fingerprintOf, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
 import * as checks from './checks.js';
-import { isExpectedError, isServiceStartFinding, requireEvidence, stepStatusFor, StepFinding } from './classification.js';
+import { isExpectedError, stepStatusFor, StepFinding } from './classification.js';
 import { waitPastSecond } from './clock.js';
 import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences } from './files.js';
-import { markersFor, newRunId, registryProjectIds, writeMarker } from './markers.js';
+import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } from './markers.js';
 import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from './planner.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
+import { runPlan, type PlanRun, type StepOutcome } from './step-loop.js';
+import { DrillTarget } from './target.js';
 import { check, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
 
@@ -45,385 +46,457 @@ export interface DrillOptions {
 
 export { StepFinding };
 
-const HEALTH_TIMEOUT_MS = 60_000;
 const BACKUP_TIMEOUT_MS = 10 * 60_000;
-const CLI_TIMEOUT_MS = 5 * 60_000;
-const STOP_TIMEOUT_MS = 30_000;
 
 /** Runs the plan: backup → mutate → stop → restore → start → verify, and tears down whatever happens. */
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
-  const startedAt = new Date();
-  const migration = options.migration;
-  if (migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
-  const plan = planDrill({ includeChroma: options.includeChroma, migration: migration !== undefined });
-  const deadline = options.deadline ?? new Deadline(options.timeoutMs);
-  const runtime = options.runtime;
-  const runId = options.runId ?? newRunId();
-  const markers = markersFor(runId);
-  const found = new Map<string, CheckResult>();
-  const steps: StepRecord[] = [];
-  const signal = options.signal;
-  let client: AtoCoreClient | undefined;
-  let stamp: SnapshotStamp | null = null;
-  let backupCreatedAt: number | null = null;
-  let lastSnapshotMoment = 0;
-  let baseline: { db: DbFingerprint; registrySha256: string; chroma: Record<string, string> } | undefined;
-  let markerAInSnapshot = false;
-  let markerBLive = false;
-  let restored: { inspection: DbInspection; answer: RestoreAnswer } | undefined;
-  let stopStartedAt: number | null = null;
-  const metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
-  let halted: string | undefined;
-  let errorText: string | undefined;
+  return new DrillRun(options).run();
+}
 
-  const record = (result: CheckResult): void => {
-    found.set(result.id, result);
-  };
-  const api = (): AtoCoreClient => {
-    if (!client) throw new Error('AtoCore is not running');
-    return client;
-  };
-  const healthBound = (): { ms: number; name: string } => {
-    const ms = deadline.bound(HEALTH_TIMEOUT_MS);
-    return { ms, name: deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(options.timeoutMs)}` : 'the health wait' };
-  };
-  /** A backup-CLI call whose outcome is evidence; an interrupted, cut or killed call is an error. */
-  const cli = async (args: string[], ms = CLI_TIMEOUT_MS) => {
-    const boundName = deadline.limitedBy(ms) ? `what was left of --timeout ${formatDuration(deadline.totalMs)}` : `its own bound of ${formatDuration(ms)}`;
-    return requireEvidence(await callBackupCli(runtime.backupCli, args, deadline.bound(ms)), `backup ${args.join(' ')}`, boundName);
-  };
-  const snapshotDir = (name: string): string => join(runtime.layout.snapshotsDir, name);
-  /** The harness's own look at a database, from a private copy bounded by the run's budget and signal. */
-  const inspect = (path: string, probe: (db: SqliteDatabase) => void) =>
-    inspectDatabaseFile(path, probe, undefined, { deadline, ...(signal ? { signal } : {}) });
-  /** Starts AtoCore on the layout's data, waits for /health (bounded) and points the client at it. */
-  const startService = async (): Promise<string> => {
-    const bound = healthBound();
-    const started = await runtime.start(bound.ms, bound.name);
-    client = new AtoCoreClient(started.baseUrl, signal ? { signal } : {});
-    return started.identityNote ? `${started.baseUrl} (${started.identityNote})` : started.baseUrl;
-  };
-  /**
-   * A start whose failure is a finding about the service (it exited, or stayed unhealthy for
-   * the whole health bound): the message of that finding; any other failure is thrown.
-   */
-  const startOrFinding = async (): Promise<{ url: string } | { finding: string }> => {
-    const budgetLimited = deadline.limitedBy(HEALTH_TIMEOUT_MS);
-    try {
-      return { url: await startService() };
-    } catch (error) {
-      if (!isServiceStartFinding(error, { budgetLimited, interrupted: signal?.aborted === true })) throw error;
-      return { finding: errorMessage(error) };
-    }
-  };
-  const stopService = async (): Promise<void> => {
-    await runtime.stop(deadline.bound(STOP_TIMEOUT_MS));
-    client = undefined;
+/** What the drill learnt of the backup it made. */
+interface BackupFacts {
+  stamp: SnapshotStamp | null;
+  /** when AtoCore says the backup was made (ms), for the RPO */
+  createdAt: number | null;
+  markerAInSnapshot: boolean;
+}
+
+/** The live state just after the backup, which the restore must bring back. */
+interface Baseline {
+  readonly db: DbFingerprint;
+  readonly registrySha256: string;
+  readonly chroma: Record<string, string>;
+}
+
+/** What the confirmed restore left and said. */
+interface RestoredFacts {
+  readonly inspection: DbInspection;
+  readonly answer: RestoreAnswer;
+}
+
+/** The live database just before the confirmed restore, which its pre-restore snapshot must hold. */
+interface BeforeRestore {
+  readonly inspection: DbInspection;
+  readonly markerB: boolean;
+  readonly modes: Map<string, number>;
+}
+
+/** One drill: the plan's steps as methods over what the run has learnt so far. */
+class DrillRun {
+  private readonly options: DrillOptions;
+  private readonly plan: readonly PlannedStep[];
+  private readonly deadline: Deadline;
+  private readonly runtime: AtoCoreRuntime;
+  private readonly target: DrillTarget;
+  private readonly runId: string;
+  private readonly markers: { readonly a: Marker; readonly b: Marker };
+  private readonly found = new Map<string, CheckResult>();
+  private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
+  private readonly backupFacts: BackupFacts = { stamp: null, createdAt: null, markerAInSnapshot: false };
+  /** the newest moment a snapshot may carry as its stamp: the next one must come a second later */
+  private lastSnapshotMoment = 0;
+  private baseline: Baseline | undefined;
+  private markerBLive = false;
+  private stopStartedAt: number | null = null;
+  private restored: RestoredFacts | undefined;
+
+  /** each step's action; its detail when it passes */
+  private readonly actions: Record<DrillStepId, () => Promise<string>> = {
+    start: () => this.start(),
+    seed: () => this.seed(),
+    marker_a: () => this.writeMarkerA(),
+    backup: () => this.backUp(),
+    baseline: () => this.recordBaseline(),
+    upgrade: () => this.upgrade(),
+    marker_b: () => this.writeMarkerB(),
+    stop: () => this.stop(),
+    restore_unconfirmed: () => this.restoreUnconfirmed(),
+    restore: () => this.restore(),
+    restart: () => this.restart(),
+    verify_service: () => this.verifyService(),
+    teardown: () => this.tearDown(),
   };
 
-  const handlers: Record<Exclude<DrillStepId, 'teardown'>, () => Promise<string>> = {
-    async start() {
-      await runtime.prepare();
-      return `healthy at ${await startService()}, data root ${runtime.layout.root}`;
-    },
-
-    async seed() {
-      const seed = options.seed;
-      await writeSeedFiles(seed, runtime);
-      insertSeedRows(seed, runtime.layout.dbPath);
-      await postSeedMemories(seed, api());
-      checkpointSeed(runtime.layout.dbPath);
-      return `${seed.registry.projects.length} projects, ${seed.documents.length} documents, ${seed.chunkCount} chunks, ${seed.memories.length} memories${seed.chromaDir ? ', Chroma files' : ''}`;
-    },
-
-    async marker_a() {
-      await writeMarker(markers.a, api(), runtime, options.includeChroma);
-      return `"${markers.a.memoryContent}"`;
-    },
-
-    async backup() {
-      const reply = await api().call('POST', '/admin/backup', { include_chroma: options.includeChroma }, deadline.bound(BACKUP_TIMEOUT_MS));
-      if (reply.status < 200 || reply.status >= 300 || reply.body === null || typeof reply.body !== 'object') {
-        const why = reply.status < 200 || reply.status >= 300 ? `answered HTTP ${reply.status}` : reply.truncated ? 'answered more than the client reads' : 'did not answer a JSON object';
-        const failed = check('backup.created', 'fail', `POST /admin/backup ${why}: ${reply.text.slice(0, 300).replace(/\s*\n\s*/g, ' ')}`, { status: reply.status, answer_head: reply.text.slice(0, 2_000) });
-        record(failed);
-        throw new StepFinding(failed.message);
-      }
-      const answer = reply.body as BackupMetadata;
-      const name = typeof answer.backup_root === 'string' ? basename(answer.backup_root.replace(/\/+$/, '')) : '';
-      stamp = isSnapshotStamp(name) ? name : null;
-      const dir = stamp ? snapshotDir(stamp) : null;
-      const dbPath = dir ? join(dir, 'db', 'atocore.db') : null;
-      const dbBytes = dbPath ? await stat(dbPath).then((s) => s.size, () => null) : null;
-      const chromaFiles = dir && options.includeChroma ? Object.keys(await hashTree(join(dir, 'chroma'))).length : null;
-      const created = checks.backupCreatedCheck({
-        answer,
-        stamp,
-        snapshotDir: dir,
-        metadataOnDisk: dir ? await pathExists(join(dir, 'backup-metadata.json')) : false,
-        dbBytesOnDisk: dbBytes,
-        chromaRequested: options.includeChroma,
-        chromaFilesOnDisk: chromaFiles,
-      });
-      record(created);
-      if (!stamp || !dbPath) throw new StepFinding(created.message);
-      backupCreatedAt = typeof answer.created_at === 'string' ? Date.parse(answer.created_at) : stampTime(stamp);
-      lastSnapshotMoment = Math.max(stampTime(stamp), Date.now());
-      // the harness's own look first, while the snapshot is exactly as AtoCore wrote it
-      const inspection = await inspect(dbPath, (db) => {
-        markerAInSnapshot = memoriesWithContent(db, markers.a.memoryContent).length > 0;
-      });
-      record(checks.independentIntegrityCheck(inspection, stamp));
-      const validation = await cli(['validate', stamp]);
-      record(checks.backupValidCheck(validation, stamp));
-      return `snapshot ${stamp}`;
-    },
-
-    async baseline() {
-      const db = withLiveDatabase(runtime.layout.dbPath, fingerprintOf);
-      baseline = {
-        db,
-        registrySha256: await sha256File(runtime.layout.registryPath),
-        chroma: options.includeChroma ? await hashTree(runtime.layout.chromaDir) : {},
-      };
-      const rows = Object.values(db.tables).reduce((sum, t) => sum + t.rows, 0);
-      return `${Object.keys(db.tables).length} tables, ${rows} rows, content ${db.contentSha256.slice(0, 12)}`;
-    },
-
-    async upgrade() {
-      if (!migration || !baseline) throw new Error('upgrade without a migration plan or a baseline');
-      await stopService();
-      runtime.useImage!(migration.toImage);
-      const upgraded = await startOrFinding();
-      if ('finding' in upgraded) {
-        record(checks.upgradeHealthyCheck(migration.toImage, upgraded.finding, runtime.recentLogs()));
-        throw new StepFinding(`the new image ${migration.toImage} did not come up on the old data: ${upgraded.finding}`);
-      }
-      record(checks.upgradeHealthyCheck(migration.toImage, null, ''));
-      const old = baseline.db;
-      const [migrated, oldColumns] = withLiveDatabase(runtime.layout.dbPath, (db) => [fingerprintOf(db), fingerprintOf(db, old)] as const);
-      record(checks.schemaAdditiveCheck(old, migrated));
-      record(checks.dataPreservedCheck(old, oldColumns));
-      return `${migration.toImage} healthy on the data of ${migration.fromImage}`;
-    },
-
-    async marker_b() {
-      await writeMarker(markers.b, api(), runtime, options.includeChroma);
-      const live = withLiveDatabase(runtime.layout.dbPath, (db) => memoriesWithContent(db, markers.b.memoryContent).length > 0);
-      if (!live) throw new StepFinding('marker B was accepted by POST /memory but is not in the database');
-      markerBLive = true;
-      return `"${markers.b.memoryContent}"`;
-    },
-
-    async stop() {
-      stopStartedAt = Date.now();
-      if (backupCreatedAt !== null && !Number.isNaN(backupCreatedAt)) metrics.rpo_s = Math.round((stopStartedAt - backupCreatedAt) / 1000);
-      await stopService();
-      // the rollback: A's tools restore A's snapshot, and A boots again
-      if (migration) runtime.useImage!(migration.fromImage);
-      return `stopped in ${formatDuration(Date.now() - stopStartedAt)}${migration ? `; rolling back to ${migration.fromImage}` : ''}`;
-    },
-
-    async restore_unconfirmed() {
-      const target = requireStamp(stamp);
-      const before = await hashTree(runtime.layout.root);
-      await waitPastSecond(lastSnapshotMoment, signal);
-      const call = await cli(['restore', target]);
-      lastSnapshotMoment = Math.max(lastSnapshotMoment, Date.now());
-      const after = await hashTree(runtime.layout.root);
-      const result = checks.refusalCheck(call, treeDifferences(before, after));
-      record(result);
-      return result.message;
-    },
-
-    async restore() {
-      const target = requireStamp(stamp);
-      // B may already be gone here if the unconfirmed restore did not refuse; the pre-restore
-      // snapshot is judged against this state, marker.post_backup_gone against B having been live
-      let markerBBefore = false;
-      const before = await inspect(runtime.layout.dbPath, (db) => {
-        markerBBefore = memoriesWithContent(db, markers.b.memoryContent).length > 0;
-      });
-      const modesBefore = await fileModes([runtime.layout.dbPath, runtime.layout.registryPath]);
-      await waitPastSecond(lastSnapshotMoment, signal);
-      const args = ['restore', target, '--confirm-service-stopped', ...(options.includeChroma ? ['--chroma'] : [])];
-      const call = await cli(args);
-      metrics.restore_ms = call.result.durationMs;
-      const answer = call.json as RestoreAnswer | undefined;
-      if (call.result.exitCode !== 0 || !answer) {
-        throw new StepFinding(`restore ${target} --confirm-service-stopped did not complete (${describeProcessResult(call.result)}): ${call.result.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
-      }
-      let markerAInRestored = false;
-      let markerBInRestored = false;
-      const inspection = await inspect(runtime.layout.dbPath, (db) => {
-        markerAInRestored = memoriesWithContent(db, markers.a.memoryContent).length > 0;
-        markerBInRestored = memoriesWithContent(db, markers.b.memoryContent).length > 0;
-      });
-      restored = { inspection, answer };
-      record(checks.restoreIntegrityCheck(inspection, answer));
-      const chromaFiles = options.includeChroma ? Object.keys(await hashTree(runtime.layout.chromaDir)).map((f) => join(runtime.layout.chromaDir, f)) : [];
-      record(checks.restoreOwnershipCheck(await ownedFiles([runtime.layout.dbPath, runtime.layout.registryPath, ...chromaFiles], modesBefore), runtime.serviceOwner()));
-
-      const reported = answer.pre_restore_snapshot;
-      let preInspection: DbInspection | null = null;
-      let markerBInPre = false;
-      const preExists = typeof reported === 'string' && isSnapshotStamp(reported) && (await pathExists(join(snapshotDir(reported), 'db', 'atocore.db')));
-      if (preExists) {
-        preInspection = await inspect(join(snapshotDir(reported), 'db', 'atocore.db'), (db) => {
-          markerBInPre = memoriesWithContent(db, markers.b.memoryContent).length > 0;
-        });
-      }
-      record(
-        checks.preRestoreSnapshotCheck({
-          reported,
-          backupStamp: target,
-          snapshotExists: preExists,
-          inspection: preInspection,
-          before: before.fingerprint,
-          markerBBefore,
-          markerBInSnapshot: markerBInPre,
-        }),
-      );
-      record(checks.markerPreBackupCheck(markers.a.memoryContent, markerAInSnapshot, markerAInRestored));
-      record(checks.markerPostBackupGoneCheck(markers.b.memoryContent, markerBLive, markerBInRestored));
-      const restoredRegistrySha = await sha256File(runtime.layout.registryPath).catch((error: unknown) => {
-        // a missing registry is the restore's doing; a file the harness cannot read is not
-        if (isHarnessReadError(error)) throw new InfrastructureError(`reading the restored registry ${runtime.layout.registryPath}: ${errorMessage(error)}`);
-        return null;
-      });
-      record(
-        checks.registryRestoredCheck({
-          baselineSha256: baseline?.registrySha256 ?? null,
-          restoredSha256: restoredRegistrySha,
-          markerAId: markers.a.registryId,
-          markerBId: markers.b.registryId,
-          restoredIds: await registryProjectIds(runtime.layout.registryPath),
-          reported: answer.registry_restored,
-        }),
-      );
-      if (options.includeChroma) {
-        record(checks.chromaRestoredCheck(baseline?.chroma ?? {}, await hashTree(runtime.layout.chromaDir), markers.a.chromaFile, markers.b.chromaFile, answer.chroma_restored));
-      }
-      if (baseline) record(checks.baselineIntactCheck(baseline.db, inspection.fingerprint));
-      if (migration && baseline) record(checks.schemaRestoredCheck(baseline.db, inspection.fingerprint));
-      return `restored ${target} in ${formatDuration(call.result.durationMs)}; pre-restore snapshot ${String(reported)}`;
-    },
-
-    async restart() {
-      const restarted = await startOrFinding();
-      if ('finding' in restarted) {
-        record(checks.serviceHealthCheck(null, restarted.finding, runtime.recentLogs()));
-        throw new StepFinding(`AtoCore did not come back on the restored data: ${restarted.finding}`);
-      }
-      if (stopStartedAt !== null) metrics.rto_ms = Date.now() - stopStartedAt;
-      const health = await api().call('GET', '/health');
-      record(checks.serviceHealthCheck(health.status === 200 ? health : null, `GET /health answered ${health.status}`, runtime.recentLogs()));
-      return `healthy again at ${restarted.url}; RTO ${formatDuration(metrics.rto_ms ?? 0)}`;
-    },
-
-    async verify_service() {
-      const seed = options.seed;
-      const memories = restored?.inspection.fingerprint?.tables.memories?.rows ?? -1;
-      // the restored service answering with an error is a finding about the restore, not an infrastructure problem
-      const stats = await api().call('GET', '/stats');
-      const expected = { documents: seed.documents.length, chunks: seed.chunkCount, memories };
-      record(
-        stats.status === 200 && stats.body && typeof stats.body === 'object'
-          ? checks.serviceStatsCheck(stats.body as Record<string, unknown>, expected)
-          : check('service.stats', 'fail', `GET /stats answered HTTP ${stats.status}: ${stats.text.slice(0, 200)}`, { expected }),
-      );
-      const projects = await api().call('GET', '/projects');
-      record(
-        checks.serviceProjectsCheck(
-          projects.status === 200 ? projects.body : null,
-          (await registryProjectIds(runtime.layout.registryPath)) ?? [],
-          seed.registry.projects.map((p) => p.id),
-        ),
-      );
-      const owners = checks.sourceOwnersOf(seed.documents, seed.registry.projects);
-      const probes: checks.ContextProbeResult[] = [];
-      for (const probe of seed.probes) {
-        const answer = await api().call('POST', '/context/build', { prompt: probe.prompt, project: probe.project });
-        probes.push(checks.readContextAnswer(probe, answer, owners));
-      }
-      record(checks.serviceContextCheck(probes));
-      return 'answered /stats, /projects and /context/build';
-    },
-  };
-
-  for (const step of plan) {
-    if (step.id === 'teardown') continue;
-    if (halted) {
-      steps.push({ id: step.id, title: step.title, status: 'skip', duration_ms: 0, detail: `not run: ${halted}` });
-      options.observer?.stepFinished?.(steps.at(-1)!, []);
-      continue;
-    }
-    options.observer?.stepStarted?.(step);
-    const began = Date.now();
-    let status: StepRecord['status'] = 'pass';
-    let detail: string;
-    try {
-      if (signal?.aborted) throw signal.reason;
-      deadline.assertTimeLeft(`step "${step.title}"`);
-      detail = await handlers[step.id]();
-    } catch (error) {
-      const interrupted = signal?.aborted ? signal.reason : undefined;
-      detail = errorMessage(interrupted ?? error);
-      status = stepStatusFor(error, interrupted !== undefined);
-      if (status === 'error') errorText = detail;
-      halted = `step ${step.id} ${status === 'fail' ? 'failed' : 'could not run'}: ${(detail.split('\n')[0] ?? '').slice(0, 300)}`;
-      if (!isExpectedError(error) && !interrupted) {
-        detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
-      }
-      if (status === 'error' || step.id === 'restore') detail = `${detail}${SERVICE_OUTPUT_MARK}${runtime.recentLogs().slice(-2_000)}`;
-    }
-    const recordOfStep: StepRecord = { id: step.id, title: step.title, status, duration_ms: Date.now() - began, detail };
-    steps.push(recordOfStep);
-    options.observer?.stepFinished?.(recordOfStep, step.checks.map((id) => found.get(id)).filter((c): c is CheckResult => c !== undefined));
+  constructor(options: DrillOptions) {
+    this.options = options;
+    if (options.migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
+    this.plan = planDrill({ includeChroma: options.includeChroma, migration: options.migration !== undefined });
+    this.deadline = options.deadline ?? new Deadline(options.timeoutMs);
+    this.runtime = options.runtime;
+    this.target = new DrillTarget(options.runtime, this.deadline, options.timeoutMs, options.signal);
+    this.runId = options.runId ?? newRunId();
+    this.markers = markersFor(this.runId);
   }
 
-  const teardownStep = plan.find((s) => s.id === 'teardown')!;
-  options.observer?.stepStarted?.(teardownStep);
-  const teardownBegan = Date.now();
-  let teardown: StepRecord;
-  try {
-    await runtime.dispose(options.keep);
-    teardown = { id: 'teardown', title: teardownStep.title, status: 'pass', duration_ms: Date.now() - teardownBegan, detail: options.keep ? `kept ${runtime.layout.root}` : 'removed everything the drill created' };
-  } catch (error) {
-    teardown = { id: 'teardown', title: teardownStep.title, status: 'error', duration_ms: Date.now() - teardownBegan, detail: `teardown failed: ${errorMessage(error)}` };
-    errorText ??= teardown.detail;
+  async run(): Promise<DrillReport> {
+    const startedAt = new Date();
+    const observer = this.options.observer;
+    const outcome = await runPlan(this.plan, (step) => this.perform(step), {
+      started: (step) => observer?.stepStarted?.(step),
+      finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
+    });
+    return this.report(outcome, startedAt);
   }
-  steps.push(teardown);
-  options.observer?.stepFinished?.(teardown, []);
 
-  const orderedChecks = plannedCheckIds(plan).map((id) => found.get(id) ?? check(id, 'skip', `not evaluated: ${halted ?? 'no observation'}`));
-  // every step ran, yet a planned check saw nothing: the harness is wrong, not the service
-  const unobserved = halted ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
-  if (unobserved.length > 0) errorText ??= `internal: the drill ran every step but never evaluated ${unobserved.join(', ')}`;
-  const finishedAt = new Date();
-  return {
-    schema: 'atocore-drill/report@1',
-    kind: 'drill',
-    verdict: decideVerdict(steps, orderedChecks, errorText),
-    started_at: startedAt.toISOString(),
-    finished_at: finishedAt.toISOString(),
-    duration_ms: finishedAt.getTime() - startedAt.getTime(),
-    target: {
-      runtime: runtime.kind,
-      image: migration ? migration.toImage : runtime.image,
-      ...(migration ? { from_image: migration.fromImage } : {}),
-      backup_stamp: stamp,
-      include_chroma: options.includeChroma,
-      faults: options.faults ?? [],
-      run_id: runId,
-      ...(options.keep ? { data_root: runtime.layout.root } : {}),
-    },
-    steps,
-    checks: orderedChecks,
-    metrics,
-    snapshots: [],
-    ...(errorText ? { error: errorText } : {}),
-  };
+  // ---- the loop's view of a step
+
+  private async perform(step: PlannedStep): Promise<StepOutcome> {
+    try {
+      // a cleanup step runs whatever happened, interrupt and budget included
+      if (!step.always) this.assertMayStart(step);
+      return { status: 'pass', detail: await this.actions[step.id]() };
+    } catch (error) {
+      if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
+      return this.failure(step, error);
+    }
+  }
+
+  private assertMayStart(step: PlannedStep): void {
+    if (this.options.signal?.aborted) throw this.options.signal.reason;
+    this.deadline.assertTimeLeft(`step "${step.title}"`);
+  }
+
+  /** A step that threw: a finding fails it, anything else (an interrupt above all) is an error. */
+  private failure(step: PlannedStep, error: unknown): StepOutcome {
+    const signal = this.options.signal;
+    const interrupted: unknown = signal?.aborted ? signal.reason : undefined;
+    const reason = errorMessage(interrupted ?? error);
+    const status = stepStatusFor(error, interrupted !== undefined);
+    let detail = reason;
+    if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
+    if (status === 'error' || step.id === 'restore') detail = `${detail}${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}`;
+    return { status, detail, reason };
+  }
+
+  private record(result: CheckResult): void {
+    this.found.set(result.id, result);
+  }
+
+  private checksOf(step: PlannedStep): CheckResult[] {
+    return step.checks.map((id) => this.found.get(id)).filter((c): c is CheckResult => c !== undefined);
+  }
+
+  // ---- the steps, in plan order
+
+  private async start(): Promise<string> {
+    await this.runtime.prepare();
+    return `healthy at ${await this.target.start()}, data root ${this.runtime.layout.root}`;
+  }
+
+  private async seed(): Promise<string> {
+    const seed = this.options.seed;
+    await writeSeedFiles(seed, this.runtime);
+    insertSeedRows(seed, this.runtime.layout.dbPath);
+    await postSeedMemories(seed, this.target.api());
+    checkpointSeed(this.runtime.layout.dbPath);
+    return `${seed.registry.projects.length} projects, ${seed.documents.length} documents, ${seed.chunkCount} chunks, ${seed.memories.length} memories${seed.chromaDir ? ', Chroma files' : ''}`;
+  }
+
+  private async writeMarkerA(): Promise<string> {
+    await writeMarker(this.markers.a, this.target.api(), this.runtime, this.options.includeChroma);
+    return `"${this.markers.a.memoryContent}"`;
+  }
+
+  private async backUp(): Promise<string> {
+    const answer = await this.requestBackup();
+    const stamp = await this.judgeBackupCreated(answer);
+    this.backupFacts.createdAt = typeof answer.created_at === 'string' ? Date.parse(answer.created_at) : stampTime(stamp);
+    this.lastSnapshotMoment = Math.max(stampTime(stamp), Date.now());
+    // the harness's own look first, while the snapshot is exactly as AtoCore wrote it
+    const inspection = await this.target.inspect(this.target.snapshotDbPath(stamp), (db) => {
+      this.backupFacts.markerAInSnapshot = memoriesWithContent(db, this.markers.a.memoryContent).length > 0;
+    });
+    this.record(checks.independentIntegrityCheck(inspection, stamp));
+    const validation = await this.target.backupCli(['validate', stamp]);
+    this.record(checks.backupValidCheck(validation, stamp));
+    return `snapshot ${stamp}`;
+  }
+
+  private async recordBaseline(): Promise<string> {
+    const layout = this.runtime.layout;
+    const db = withLiveDatabase(layout.dbPath, fingerprintOf);
+    this.baseline = {
+      db,
+      registrySha256: await sha256File(layout.registryPath),
+      chroma: this.options.includeChroma ? await hashTree(layout.chromaDir) : {},
+    };
+    const rows = Object.values(db.tables).reduce((sum, t) => sum + t.rows, 0);
+    return `${Object.keys(db.tables).length} tables, ${rows} rows, content ${db.contentSha256.slice(0, 12)}`;
+  }
+
+  private async upgrade(): Promise<string> {
+    const migration = this.options.migration;
+    if (!migration || !this.baseline) throw new Error('upgrade without a migration plan or a baseline');
+    await this.target.stop();
+    this.runtime.useImage!(migration.toImage);
+    const upgraded = await this.target.startOrFinding();
+    if ('finding' in upgraded) {
+      this.record(checks.upgradeHealthyCheck(migration.toImage, upgraded.finding, this.runtime.recentLogs()));
+      throw new StepFinding(`the new image ${migration.toImage} did not come up on the old data: ${upgraded.finding}`);
+    }
+    this.record(checks.upgradeHealthyCheck(migration.toImage, null, ''));
+    const old = this.baseline.db;
+    const [migrated, oldColumns] = withLiveDatabase(this.runtime.layout.dbPath, (db) => [fingerprintOf(db), fingerprintOf(db, old)] as const);
+    this.record(checks.schemaAdditiveCheck(old, migrated));
+    this.record(checks.dataPreservedCheck(old, oldColumns));
+    return `${migration.toImage} healthy on the data of ${migration.fromImage}`;
+  }
+
+  private async writeMarkerB(): Promise<string> {
+    await writeMarker(this.markers.b, this.target.api(), this.runtime, this.options.includeChroma);
+    if (!this.liveDatabaseHas(this.markers.b)) throw new StepFinding('marker B was accepted by POST /memory but is not in the database');
+    this.markerBLive = true;
+    return `"${this.markers.b.memoryContent}"`;
+  }
+
+  private async stop(): Promise<string> {
+    const migration = this.options.migration;
+    const stopStartedAt = Date.now();
+    this.stopStartedAt = stopStartedAt;
+    const createdAt = this.backupFacts.createdAt;
+    if (createdAt !== null && !Number.isNaN(createdAt)) this.metrics.rpo_s = Math.round((stopStartedAt - createdAt) / 1000);
+    await this.target.stop();
+    // the rollback: A's tools restore A's snapshot, and A boots again
+    if (migration) this.runtime.useImage!(migration.fromImage);
+    return `stopped in ${formatDuration(Date.now() - stopStartedAt)}${migration ? `; rolling back to ${migration.fromImage}` : ''}`;
+  }
+
+  private async restoreUnconfirmed(): Promise<string> {
+    const stamp = requireStamp(this.backupFacts.stamp);
+    const before = await hashTree(this.runtime.layout.root);
+    await waitPastSecond(this.lastSnapshotMoment, this.options.signal);
+    const call = await this.target.backupCli(['restore', stamp]);
+    this.lastSnapshotMoment = Math.max(this.lastSnapshotMoment, Date.now());
+    const after = await hashTree(this.runtime.layout.root);
+    const result = checks.refusalCheck(call, treeDifferences(before, after));
+    this.record(result);
+    return result.message;
+  }
+
+  private async restore(): Promise<string> {
+    const stamp = requireStamp(this.backupFacts.stamp);
+    const before = await this.observeBeforeRestore();
+    await waitPastSecond(this.lastSnapshotMoment, this.options.signal);
+    const call = await this.target.backupCli(['restore', stamp, '--confirm-service-stopped', ...(this.options.includeChroma ? ['--chroma'] : [])]);
+    this.metrics.restore_ms = call.result.durationMs;
+    const answer = call.json as RestoreAnswer | undefined;
+    if (call.result.exitCode !== 0 || !answer) {
+      throw new StepFinding(`restore ${stamp} --confirm-service-stopped did not complete (${describeProcessResult(call.result)}): ${call.result.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    }
+    const restored = await this.judgeRestoredFiles(answer, before);
+    await this.judgePreRestoreSnapshot(answer.pre_restore_snapshot, stamp, before);
+    this.record(checks.markerPreBackupCheck(this.markers.a.memoryContent, this.backupFacts.markerAInSnapshot, restored.markerA));
+    this.record(checks.markerPostBackupGoneCheck(this.markers.b.memoryContent, this.markerBLive, restored.markerB));
+    await this.judgeRestoredRegistry(answer);
+    await this.judgeRestoredStores(answer, restored.inspection);
+    return `restored ${stamp} in ${formatDuration(call.result.durationMs)}; pre-restore snapshot ${String(answer.pre_restore_snapshot)}`;
+  }
+
+  private async restart(): Promise<string> {
+    const restarted = await this.target.startOrFinding();
+    if ('finding' in restarted) {
+      this.record(checks.serviceHealthCheck(null, restarted.finding, this.runtime.recentLogs()));
+      throw new StepFinding(`AtoCore did not come back on the restored data: ${restarted.finding}`);
+    }
+    if (this.stopStartedAt !== null) this.metrics.rto_ms = Date.now() - this.stopStartedAt;
+    const health = await this.target.api().call('GET', '/health');
+    this.record(checks.serviceHealthCheck(health.status === 200 ? health : null, `GET /health answered ${health.status}`, this.runtime.recentLogs()));
+    return `healthy again at ${restarted.url}; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`;
+  }
+
+  // the restored service answering with an error is a finding about the restore, not an infrastructure problem
+  private async verifyService(): Promise<string> {
+    const seed = this.options.seed;
+    const api = this.target.api();
+    const memories = this.restored?.inspection.fingerprint?.tables.memories?.rows ?? -1;
+    const stats = await api.call('GET', '/stats');
+    const expected = { documents: seed.documents.length, chunks: seed.chunkCount, memories };
+    this.record(
+      stats.status === 200 && stats.body && typeof stats.body === 'object'
+        ? checks.serviceStatsCheck(stats.body as Record<string, unknown>, expected)
+        : check('service.stats', 'fail', `GET /stats answered HTTP ${stats.status}: ${stats.text.slice(0, 200)}`, { expected }),
+    );
+    const projects = await api.call('GET', '/projects');
+    const registered = (await registryProjectIds(this.runtime.layout.registryPath)) ?? [];
+    this.record(checks.serviceProjectsCheck(projects.status === 200 ? projects.body : null, registered, seed.registry.projects.map((p) => p.id)));
+    this.record(checks.serviceContextCheck(await this.askContextProbes()));
+    return 'answered /stats, /projects and /context/build';
+  }
+
+  private async tearDown(): Promise<string> {
+    await this.runtime.dispose(this.options.keep);
+    return this.options.keep ? `kept ${this.runtime.layout.root}` : 'removed everything the drill created';
+  }
+
+  // ---- the backup's pieces
+
+  /** AtoCore's answer to POST /admin/backup; an answer that is not a JSON object fails backup.created. */
+  private async requestBackup(): Promise<BackupMetadata> {
+    const reply = await this.target.api().call('POST', '/admin/backup', { include_chroma: this.options.includeChroma }, this.deadline.bound(BACKUP_TIMEOUT_MS));
+    if (reply.status >= 200 && reply.status < 300 && reply.body !== null && typeof reply.body === 'object') return reply.body as BackupMetadata;
+    const failed = check('backup.created', 'fail', `POST /admin/backup ${whyNotABackup(reply)}: ${reply.text.slice(0, 300).replace(/\s*\n\s*/g, ' ')}`, {
+      status: reply.status,
+      answer_head: reply.text.slice(0, 2_000),
+    });
+    this.record(failed);
+    throw new StepFinding(failed.message);
+  }
+
+  /** backup.created, from the answer and what is on disk; the snapshot's stamp, or a finding. */
+  private async judgeBackupCreated(answer: BackupMetadata): Promise<SnapshotStamp> {
+    const includeChroma = this.options.includeChroma;
+    const name = typeof answer.backup_root === 'string' ? basename(answer.backup_root.replace(/\/+$/, '')) : '';
+    const stamp = isSnapshotStamp(name) ? name : null;
+    this.backupFacts.stamp = stamp;
+    const dir = stamp ? this.target.snapshotDir(stamp) : null;
+    const dbBytes = stamp ? await stat(this.target.snapshotDbPath(stamp)).then((s) => s.size, () => null) : null;
+    const chromaFiles = dir && includeChroma ? Object.keys(await hashTree(join(dir, 'chroma'))).length : null;
+    const created = checks.backupCreatedCheck({
+      answer,
+      stamp,
+      snapshotDir: dir,
+      metadataOnDisk: dir ? await pathExists(join(dir, 'backup-metadata.json')) : false,
+      dbBytesOnDisk: dbBytes,
+      chromaRequested: includeChroma,
+      chromaFilesOnDisk: chromaFiles,
+    });
+    this.record(created);
+    if (!stamp) throw new StepFinding(created.message);
+    return stamp;
+  }
+
+  // ---- the restore's pieces
+
+  private async observeBeforeRestore(): Promise<BeforeRestore> {
+    const layout = this.runtime.layout;
+    // B may already be gone here if the unconfirmed restore did not refuse; the pre-restore
+    // snapshot is judged against this state, marker.post_backup_gone against B having been live
+    let markerB = false;
+    const inspection = await this.target.inspect(layout.dbPath, (db) => {
+      markerB = memoriesWithContent(db, this.markers.b.memoryContent).length > 0;
+    });
+    return { inspection, markerB, modes: await fileModes([layout.dbPath, layout.registryPath]) };
+  }
+
+  /** restore.integrity and restore.ownership; the restored database and which markers it holds. */
+  private async judgeRestoredFiles(answer: RestoreAnswer, before: BeforeRestore): Promise<{ inspection: DbInspection; markerA: boolean; markerB: boolean }> {
+    const layout = this.runtime.layout;
+    let markerA = false;
+    let markerB = false;
+    const inspection = await this.target.inspect(layout.dbPath, (db) => {
+      markerA = memoriesWithContent(db, this.markers.a.memoryContent).length > 0;
+      markerB = memoriesWithContent(db, this.markers.b.memoryContent).length > 0;
+    });
+    this.restored = { inspection, answer };
+    this.record(checks.restoreIntegrityCheck(inspection, answer));
+    const chromaFiles = this.options.includeChroma ? Object.keys(await hashTree(layout.chromaDir)).map((f) => join(layout.chromaDir, f)) : [];
+    const owned = await ownedFiles([layout.dbPath, layout.registryPath, ...chromaFiles], before.modes);
+    this.record(checks.restoreOwnershipCheck(owned, this.runtime.serviceOwner()));
+    return { inspection, markerA, markerB };
+  }
+
+  /** restore.pre_restore_snapshot: the snapshot the restore says it took must hold the state it replaced. */
+  private async judgePreRestoreSnapshot(reported: unknown, backupStamp: SnapshotStamp, before: BeforeRestore): Promise<void> {
+    let inspection: DbInspection | null = null;
+    let markerBInSnapshot = false;
+    const exists = typeof reported === 'string' && isSnapshotStamp(reported) && (await pathExists(this.target.snapshotDbPath(reported)));
+    if (exists) {
+      inspection = await this.target.inspect(this.target.snapshotDbPath(reported), (db) => {
+        markerBInSnapshot = memoriesWithContent(db, this.markers.b.memoryContent).length > 0;
+      });
+    }
+    this.record(
+      checks.preRestoreSnapshotCheck({ reported, backupStamp, snapshotExists: exists, inspection, before: before.inspection.fingerprint, markerBBefore: before.markerB, markerBInSnapshot }),
+    );
+  }
+
+  private async judgeRestoredRegistry(answer: RestoreAnswer): Promise<void> {
+    const registryPath = this.runtime.layout.registryPath;
+    const restoredSha256 = await sha256File(registryPath).catch((error: unknown) => {
+      // a missing registry is the restore's doing; a file the harness cannot read is not
+      if (isHarnessReadError(error)) throw new InfrastructureError(`reading the restored registry ${registryPath}: ${errorMessage(error)}`);
+      return null;
+    });
+    this.record(
+      checks.registryRestoredCheck({
+        baselineSha256: this.baseline?.registrySha256 ?? null,
+        restoredSha256,
+        markerAId: this.markers.a.registryId,
+        markerBId: this.markers.b.registryId,
+        restoredIds: await registryProjectIds(registryPath),
+        reported: answer.registry_restored,
+      }),
+    );
+  }
+
+  /** chroma.restored, baseline.intact and (rolling back) migration.schema_restored. */
+  private async judgeRestoredStores(answer: RestoreAnswer, inspection: DbInspection): Promise<void> {
+    const baseline = this.baseline;
+    if (this.options.includeChroma) {
+      const chroma = await hashTree(this.runtime.layout.chromaDir);
+      this.record(checks.chromaRestoredCheck(baseline?.chroma ?? {}, chroma, this.markers.a.chromaFile, this.markers.b.chromaFile, answer.chroma_restored));
+    }
+    if (baseline) this.record(checks.baselineIntactCheck(baseline.db, inspection.fingerprint));
+    if (this.options.migration && baseline) this.record(checks.schemaRestoredCheck(baseline.db, inspection.fingerprint));
+  }
+
+  // ---- the restored service's pieces
+
+  private async askContextProbes(): Promise<checks.ContextProbeResult[]> {
+    const seed = this.options.seed;
+    const owners = checks.sourceOwnersOf(seed.documents, seed.registry.projects);
+    const probes: checks.ContextProbeResult[] = [];
+    for (const probe of seed.probes) {
+      const answer = await this.target.api().call('POST', '/context/build', { prompt: probe.prompt, project: probe.project });
+      probes.push(checks.readContextAnswer(probe, answer, owners));
+    }
+    return probes;
+  }
+
+  private liveDatabaseHas(marker: Marker): boolean {
+    return withLiveDatabase(this.runtime.layout.dbPath, (db) => memoriesWithContent(db, marker.memoryContent).length > 0);
+  }
+
+  // ---- the report
+
+  private report(run: PlanRun, startedAt: Date): DrillReport {
+    const { options, runtime } = this;
+    const migration = options.migration;
+    const orderedChecks = plannedCheckIds(this.plan).map((id) => this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`));
+    let errorText = run.error;
+    // every step ran, yet a planned check saw nothing: the harness is wrong, not the service
+    const unobserved = run.halted !== undefined ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
+    if (unobserved.length > 0) errorText ??= `internal: the drill ran every step but never evaluated ${unobserved.join(', ')}`;
+    const finishedAt = new Date();
+    return {
+      schema: 'atocore-drill/report@1',
+      kind: 'drill',
+      verdict: decideVerdict(run.steps, orderedChecks, errorText),
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      target: {
+        runtime: runtime.kind,
+        image: migration ? migration.toImage : runtime.image,
+        ...(migration ? { from_image: migration.fromImage } : {}),
+        backup_stamp: this.backupFacts.stamp,
+        include_chroma: options.includeChroma,
+        faults: options.faults ?? [],
+        run_id: this.runId,
+        ...(options.keep ? { data_root: runtime.layout.root } : {}),
+      },
+      steps: run.steps,
+      checks: orderedChecks,
+      metrics: this.metrics,
+      snapshots: [],
+      ...(errorText ? { error: errorText } : {}),
+    };
+  }
+}
+
+function whyNotABackup(reply: HttpAnswer): string {
+  if (reply.status < 200 || reply.status >= 300) return `answered HTTP ${reply.status}`;
+  return reply.truncated ? 'answered more than the client reads' : 'did not answer a JSON object';
 }
 
 async function fileModes(paths: readonly string[]): Promise<Map<string, number>> {

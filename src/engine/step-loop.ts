@@ -1,0 +1,67 @@
+/**
+ * The loop that runs a plan, apart from what its steps do: steps run in order, the first
+ * failure halts the steps after it, and the steps marked `always` (teardown) run anyway.
+ * No I/O of its own, so the rule is tested with steps that only say how they ended.
+ */
+import type { StepRecord } from '../report/model.js';
+import type { PlannedStep } from './planner.js';
+
+/** How one step ended. */
+export interface StepOutcome {
+  readonly status: 'pass' | 'fail' | 'error';
+  /** the step record's detail */
+  readonly detail: string;
+  /** a failure in its own words (no stack, no service output); default: the detail */
+  readonly reason?: string;
+}
+
+export interface StepLoopHooks<Step extends PlannedStep> {
+  /** a step is about to run (not called for a step the halt skips) */
+  started?(step: Step): void;
+  /** a step's record, whether it ran or was skipped */
+  finished?(record: StepRecord, step: Step): void;
+}
+
+export interface PlanRun {
+  /** one record per planned step, in plan order */
+  readonly steps: StepRecord[];
+  /** why the steps after a failure did not run */
+  readonly halted?: string;
+  /** the reason of the first step that could not run */
+  readonly error?: string;
+}
+
+export async function runPlan<Step extends PlannedStep>(
+  plan: readonly Step[],
+  perform: (step: Step) => Promise<StepOutcome>,
+  hooks: StepLoopHooks<Step> = {},
+): Promise<PlanRun> {
+  const steps: StepRecord[] = [];
+  let halted: string | undefined;
+  let error: string | undefined;
+  for (const step of plan) {
+    if (halted !== undefined && !step.always) {
+      const skipped: StepRecord = { id: step.id, title: step.title, status: 'skip', duration_ms: 0, detail: `not run: ${halted}` };
+      steps.push(skipped);
+      hooks.finished?.(skipped, step);
+      continue;
+    }
+    hooks.started?.(step);
+    const began = Date.now();
+    const outcome = await perform(step);
+    const record: StepRecord = { id: step.id, title: step.title, status: outcome.status, duration_ms: Date.now() - began, detail: outcome.detail };
+    steps.push(record);
+    if (outcome.status !== 'pass') {
+      const reason = outcome.reason ?? outcome.detail;
+      if (outcome.status === 'error') error ??= reason;
+      // a step that runs after a halt anyway only cleans up: its failure prevents nothing
+      if (!step.always) halted ??= haltReason(step, outcome.status, reason);
+    }
+    hooks.finished?.(record, step);
+  }
+  return { steps, ...(halted !== undefined ? { halted } : {}), ...(error !== undefined ? { error } : {}) };
+}
+
+function haltReason(step: PlannedStep, status: 'fail' | 'error', reason: string): string {
+  return `step ${step.id} ${status === 'fail' ? 'failed' : 'could not run'}: ${(reason.split('\n')[0] ?? '').slice(0, 300)}`;
+}
