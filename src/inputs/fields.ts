@@ -91,14 +91,14 @@ export class FieldError extends UsageError {
   }
 }
 
-/**
- * The name helpers get for a field (parseDuration, checkReportPath, … take the name of what
- * they check): a token that their message, once made, can be worded by for any entry.
- */
 // a value the user wrote is quoted in messages: its own NULs must not read as a token
 const NONCE = randomBytes(6).toString('hex');
 const TOKEN = new RegExp(`\u0000${NONCE}:([A-Za-z]+)\u0000`, 'g');
 
+/**
+ * The name helpers get for a field (parseDuration, checkReportPath, … take the name of what
+ * they check): a token that their message, once made, can be worded by for any entry.
+ */
 export function token(field: FieldId): string {
   return `\u0000${NONCE}:${field}\u0000`;
 }
@@ -126,7 +126,8 @@ function reworded(field: FieldId, error: unknown): unknown {
   const message = error.message;
   const named = [...message.matchAll(TOKEN)].map((match) => match[1] as FieldId);
   const wording: FieldWording = (names) => message.replace(TOKEN, (_, id: string) => names.one(id as FieldId));
-  return new FieldError(named.at(-1) ?? field, wording, FIELD_IDS, { cause: error });
+  // no cause: the helper's own message holds the tokens
+  return new FieldError(named.at(-1) ?? field, wording);
 }
 
 /** Runs `work`; a FieldError coming out of it is worded by `names` (the entry's). */
