@@ -23,7 +23,7 @@ describe('the JellyCore fixture', () => {
     expect(run.error, run.stderr).toBeUndefined();
     expect(run.status, run.stderr).toBe(0);
     const ran = /^Ran (\d+) tests? /m.exec(run.stderr);
-    expect(Number(ran?.[1] ?? 0), run.stderr).toBeGreaterThanOrEqual(21);
+    expect(Number(ran?.[1] ?? 0), run.stderr).toBeGreaterThanOrEqual(24);
     // under CI nothing may be skipped (the off-site tests need rclone)
     if (process.env.CI === 'true') expect(run.stderr).toMatch(/^OK$/m);
   }, TIMEOUT_MS);
