@@ -1,7 +1,8 @@
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
 import { check, type CheckResult } from '../report/model.js';
-import type { StoreEntry } from './store.js';
+import { entryAt, regularSafeFiles } from './snapshot-checks.js';
+import { CHROMA_DIR, DB_FILE, type StoreEntry } from './store.js';
 
 /**
  * The checks over all snapshots together: pure functions of what the run saw.
@@ -18,6 +19,19 @@ export interface SnapshotSummary {
   readonly hasChroma: boolean;
   /** a per-snapshot check failed this run (not inspected: false) */
   readonly failed: boolean;
+}
+
+/** What the overall checks need of a snapshot, from its listing. */
+export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], failed: boolean): SnapshotSummary {
+  const db = entryAt(files, DB_FILE);
+  const regular = files.filter((f) => f.type === 'file');
+  return {
+    stamp,
+    dbBytes: db && db.type === 'file' ? db.size : null,
+    totalBytes: regular.reduce((sum, f) => sum + f.size, 0),
+    hasChroma: regular.some((f) => f.path.startsWith(`${CHROMA_DIR}/`)),
+    failed,
+  };
 }
 
 /** Splits `snapshots/` into stamp directories and everything else (never opened). */
@@ -181,6 +195,13 @@ export function checkDiskHeadroom(space: { totalBytes: number; availableBytes: n
 /** One snapshot's regular files as two sides of the off-host comparison see them. */
 export interface SnapshotFileSet {
   readonly files: ReadonlyMap<string, { size: number; sha256: string | null }>;
+}
+
+/** A snapshot's regular files with the hashes taken of them, for the off-host comparison. */
+export function fileSetOf(files: readonly StoreEntry[], hashes: ReadonlyMap<string, string>): SnapshotFileSet {
+  const set = new Map<string, { size: number; sha256: string | null }>();
+  for (const file of regularSafeFiles(files)) set.set(file.path, { size: file.size, sha256: hashes.get(file.path) ?? null });
+  return { files: set };
 }
 
 /** offhost.copy: the newest snapshot exists off-host, file for file, hash for hash. */

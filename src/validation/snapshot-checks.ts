@@ -34,6 +34,11 @@ export function isSafeSnapshotPath(path: string): boolean {
   return SAFE_NAME.test(path) && !path.split('/').includes('..');
 }
 
+/** The files the harness may hash and compare: regular, with a safe name. */
+export function regularSafeFiles(files: readonly StoreEntry[]): StoreEntry[] {
+  return files.filter((f) => f.type === 'file' && isSafeSnapshotPath(f.path));
+}
+
 /** How far created_at may sit from the stamp (they come from the same clock reading). */
 const CREATED_AT_TOLERANCE_MS = 60_000;
 

@@ -1,58 +1,16 @@
-import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
+import type { SnapshotStamp } from '../atocore/stamp.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { errorMessage, UsageError } from '../common/errors.js';
 import { FieldError } from '../inputs/fields.js';
-import { check, type CheckResult, type DrillReport, type SnapshotReport, type StepRecord } from '../report/model.js';
+import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
-import { validatorArgv } from '../remote/commands.js';
-import { checkComplete, inspectSnapshotDatabase, type SnapshotDatabaseInspection } from './database.js';
-import { checkImmutable, loadLedger, saveLedger, selectForDeepCheck, type Ledger, type LedgerFileRecord } from './ledger.js';
-import { ScratchSpaceError } from '../sqlite/scratch-copy.js';
-import {
-  checkDiskHeadroom,
-  checkFutureStamps,
-  checkListing,
-  checkOffhost,
-  checkRpo,
-  checkSizeAnomaly,
-  classifySnapshotEntries,
-  isFutureStamp,
-  type SnapshotFileSet,
-  type SnapshotSummary,
-} from './overall-checks.js';
-import { checkSidecars, SIDECAR_HEAD_BYTES, SIDECAR_PATHS } from './sidecars.js';
-import { checkRetention } from './retention.js';
-import {
-  checkAtoCoreValidate,
-  checkChroma,
-  checkFileTypes,
-  checkIntegrity,
-  clip,
-  databaseCopyRefusal,
-  checkMetadata,
-  checkPaths,
-  checkRegistry,
-  entryAt,
-  isSafeSnapshotPath,
-  snapshotStatus,
-  validatorRefusal,
-  type SnapshotMetadata,
-} from './snapshot-checks.js';
-import {
-  CHROMA_DIR,
-  DB_FILE,
-  MAX_METADATA_BYTES,
-  MAX_REGISTRY_BYTES,
-  METADATA_FILE,
-  REGISTRY_FILE,
-  type FetchedDatabase,
-  type ReadOutcome,
-  type SnapshotStore,
-  type StoreContext,
-  type StoreEntry,
-  type ValidatorRun,
-} from './store.js';
+import { gatherOffhostCopy, Slots, SnapshotGatherer, type GatheredSnapshot, type SnapshotRead } from './gather.js';
+import { judgeDisk, judgeListing, judgeNotADirectory, judgeOverall, SnapshotJudge, unfinishedRunSkips, type JudgedSnapshot } from './judge.js';
+import { loadLedger, saveLedger, selectForDeepCheck, type Ledger } from './ledger.js';
+import { checkOffhost, classifySnapshotEntries, fileSetOf, isFutureStamp, summaryOf, type SnapshotFileSet, type SnapshotSummary } from './overall-checks.js';
+import { clip } from './snapshot-checks.js';
+import type { SnapshotStore, StoreContext, StoreEntry } from './store.js';
 
 /** How the harness's own integrity_check is spread: every snapshot, none, or at most N per run (rotating, with the ledger). */
 export type DeepMode = { readonly mode: 'all' } | { readonly mode: 'none' } | { readonly mode: 'rotate'; readonly max: number };
@@ -88,74 +46,19 @@ export interface ValidationOptions {
   readonly observer?: ValidationObserver;
 }
 
-/** Everything read about one snapshot, before the database inspection. */
-interface Gathered {
-  readonly stamp: SnapshotStamp;
-  readonly selected: boolean;
-  readonly files: StoreEntry[];
-  readonly metadataCheck: CheckResult;
-  readonly metadata: SnapshotMetadata | null;
-  readonly registryRead: ReadOutcome | null;
-  /** the first bytes of each regular sidecar beside the database (a WAL's header and first frame) */
-  readonly sidecarHeads: Map<string, ReadOutcome>;
-  readonly hashes: Map<string, string> | null;
-  readonly fetched: FetchedDatabase | null;
-  readonly validatorRun: ValidatorRun | null;
-  /** why AtoCore's validator was not run on it (null: it ran, or none was asked for) */
-  readonly validatorRefused: string | null;
-  /** the harness's own trouble copying the database (its scratch space): not a finding */
-  readonly harnessError: string | null;
+/** Which snapshots this run reads, and which of them get the harness's own integrity_check. */
+interface SnapshotPlan {
+  /** the stamp directories, oldest first */
+  readonly directories: readonly SnapshotStamp[];
+  readonly selected: ReadonlySet<SnapshotStamp>;
+  readonly deepShare: ReadonlySet<SnapshotStamp>;
+  /** why a selected snapshot outside the deep share was not inspected */
+  readonly notInShareReason: string;
 }
 
-interface Inspected {
-  readonly stamp: SnapshotStamp;
-  readonly checks: CheckResult[];
-  readonly summary: SnapshotSummary;
-  readonly fileSet: SnapshotFileSet | null;
-}
-
-/** A slot pool whose slots are handed back by the consumer, so finished work waiting in line stays bounded. */
-class Slots {
-  #free: number;
-  readonly #waiting: Array<() => void> = [];
-  constructor(size: number) {
-    this.#free = size;
-  }
-  #closed = false;
-  async acquire(): Promise<void> {
-    if (this.#closed) return;
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
-  /** Lets every waiter through (they see the abort and stop): nothing may wait forever. */
-  close(): void {
-    this.#closed = true;
-    for (const next of this.#waiting.splice(0)) next();
-  }
-}
-
-function regularSafeFiles(files: readonly StoreEntry[]): StoreEntry[] {
-  return files.filter((f) => f.type === 'file' && isSafeSnapshotPath(f.path));
-}
-
-function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], failed: boolean): SnapshotSummary {
-  const db = entryAt(files, DB_FILE);
-  const regular = files.filter((f) => f.type === 'file');
-  return {
-    stamp,
-    dbBytes: db && db.type === 'file' ? db.size : null,
-    totalBytes: regular.reduce((sum, f) => sum + f.size, 0),
-    hasChroma: regular.some((f) => f.path.startsWith(`${CHROMA_DIR}/`)),
-    failed,
-  };
+/** Why a run stops: its signal's reason when that is an error. */
+function interruption(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('interrupted');
 }
 
 /**
@@ -165,383 +68,310 @@ function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], failed: b
  * data makes its step `error` (verdict error, exit 3), never a pass.
  */
 export async function runValidation(options: ValidationOptions): Promise<DrillReport> {
-  const startedAt = new Date();
-  const deadline = new Deadline(options.timeoutMs);
-  const internal = new AbortController();
-  const onAbort = (): void => internal.abort(options.signal.reason);
-  if (options.signal.aborted) onAbort();
-  else options.signal.addEventListener('abort', onAbort, { once: true });
-  const context: StoreContext = { deadline, signal: internal.signal };
-  const steps: StepRecord[] = [];
-  const overall: CheckResult[] = [];
-  const snapshotReports: SnapshotReport[] = [];
-  const summaries: SnapshotSummary[] = [];
-  const metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, chroma_rpo_s: null, snapshots: null, inspected: null, deep_checked: null };
-  let errorText: string | undefined;
-  let store: SnapshotStore | undefined;
-  let offhost: SnapshotStore | undefined;
-  let newest: SnapshotStamp | null = null;
-  let ledger: Ledger | null = null;
-  const nowIso = new Date(options.nowMs).toISOString();
+  return new ValidationRun(options).run();
+}
+
+/**
+ * One validation run. Its steps are the methods below, in the order `run()` calls them; each
+ * step gathers facts from the store (gather.ts) and has them judged without I/O (judge.ts).
+ */
+class ValidationRun {
+  readonly #options: ValidationOptions;
+  readonly #startedAt = new Date();
+  readonly #deadline: Deadline;
+  /** aborted by the caller's signal, or by the first step in error: whatever is in flight stops */
+  readonly #internal = new AbortController();
+  readonly #context: StoreContext;
+  readonly #nowIso: string;
+  readonly #steps: StepRecord[] = [];
+  readonly #overall: CheckResult[] = [];
+  readonly #snapshotReports: SnapshotReport[] = [];
+  readonly #summaries: SnapshotSummary[] = [];
+  readonly #metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, chroma_rpo_s: null, snapshots: null, inspected: null, deep_checked: null };
+  /** the harness's own trouble inspecting a database, per snapshot: the run's error, never the snapshot's */
+  readonly #harnessErrors: string[] = [];
+  /** AtoCore's validator could not run, per snapshot */
+  readonly #validatorFailures: string[] = [];
+  #errorText: string | undefined;
+  #store: SnapshotStore | undefined;
+  #offhost: SnapshotStore | undefined;
+  #ledger: Ledger | null = null;
+  /** the stamp-named entries of `snapshots/` */
+  #stampEntries: StoreEntry[] = [];
+  /** the newest real snapshot directory (not stamped in the future) */
+  #newest: SnapshotStamp | null = null;
+  /** its files and hashes, when they were taken (for the off-host comparison) */
+  #newestFileSet: SnapshotFileSet | null = null;
+
+  constructor(options: ValidationOptions) {
+    this.#options = options;
+    this.#deadline = new Deadline(options.timeoutMs);
+    this.#context = { deadline: this.#deadline, signal: this.#internal.signal };
+    this.#nowIso = new Date(options.nowMs).toISOString();
+  }
+
+  readonly #onAbort = (): void => this.#internal.abort(this.#options.signal.reason);
+
+  async run(): Promise<DrillReport> {
+    const { signal, ledgerPath, openOffhost } = this.#options;
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener('abort', this.#onAbort, { once: true });
+    try {
+      if (ledgerPath) this.#ledger = await loadLedger(ledgerPath);
+      const listed = (await this.#step('open', 'open the backup root', () => this.#open())) && (await this.#step('list', 'list the snapshots', () => this.#list()));
+      if (listed) {
+        this.#refuseNonDirectories();
+        const plan = this.#planSnapshots();
+        await this.#step('snapshots', 'check each snapshot', () => this.#checkSnapshots(plan));
+        this.#recordSnapshotTrouble();
+        if (this.#noError()) {
+          this.#judgeOverall();
+          await this.#step('disk', 'measure free space', () => this.#measureDisk());
+        }
+        const newest = this.#newest;
+        if (openOffhost && this.#noError() && newest) await this.#step('offhost', 'compare the off-host copy', () => this.#compareOffhost(openOffhost, newest));
+      }
+      if (this.#ledger && ledgerPath && this.#noError()) await this.#step('ledger', 'update the ledger', () => this.#updateLedger(this.#ledger!, ledgerPath));
+    } finally {
+      signal.removeEventListener('abort', this.#onAbort);
+      await Promise.allSettled([this.#store?.close(), this.#offhost?.close()]);
+    }
+    return this.#report();
+  }
 
   /** Runs a step; a usage error ends the run (exit 2), anything else that stops it is `error`. */
-  const step = async (id: string, title: string, work: () => Promise<string>): Promise<boolean> => {
+  async #step(id: string, title: string, work: () => Promise<string>): Promise<boolean> {
     const began = Date.now();
-    options.observer?.stepStarted?.(id, title);
+    this.#options.observer?.stepStarted?.(id, title);
     let record: StepRecord;
     try {
-      if (internal.signal.aborted) throw internal.signal.reason instanceof Error ? internal.signal.reason : new Error('interrupted');
+      if (this.#internal.signal.aborted) throw interruption(this.#internal.signal);
       record = { id, title, status: 'pass', duration_ms: 0, detail: await work() };
     } catch (error) {
       if (error instanceof UsageError) {
         // stop whatever else is in flight before the run ends with exit 2
-        internal.abort(error);
+        this.#internal.abort(error);
         throw error;
       }
       record = { id, title, status: 'error', duration_ms: 0, detail: errorMessage(error) };
-      errorText ??= `${title}: ${errorMessage(error)}`;
-      internal.abort(error);
+      this.#errorText ??= `${title}: ${errorMessage(error)}`;
+      this.#internal.abort(error);
     }
     record = { ...record, duration_ms: Date.now() - began };
-    steps.push(record);
-    options.observer?.stepFinished?.(record);
+    this.#steps.push(record);
+    this.#options.observer?.stepFinished?.(record);
     return record.status === 'pass';
-  };
+  }
 
-  try {
-    if (options.ledgerPath) ledger = await loadLedger(options.ledgerPath);
-    const opened = await step('open', 'open the backup root', async () => {
-      store = await options.openStore(context);
-      return store.where;
+  #noError(): boolean {
+    return this.#steps.every((s) => s.status !== 'error');
+  }
+
+  async #open(): Promise<string> {
+    this.#store = await this.#options.openStore(this.#context);
+    return this.#store.where;
+  }
+
+  async #list(): Promise<string> {
+    const store = this.#store!;
+    const entries = await store.listSnapshots();
+    this.#overall.push(...judgeListing(store.where, entries, this.#options.nowMs));
+    this.#stampEntries = classifySnapshotEntries(entries).stamps;
+    this.#metrics.snapshots = this.#stampEntries.length;
+    const missing = this.#options.stamps.filter((stamp) => !this.#stampEntries.some((e) => e.path === stamp));
+    if (missing.length > 0) throw new FieldError('stamp', `no snapshot ${missing.join(', ')} in ${store.where}`);
+    return `${this.#stampEntries.length} snapshot(s) in ${store.where}`;
+  }
+
+  /** A stamp-named link or file is refused: never opened, never followed. */
+  #refuseNonDirectories(): void {
+    for (const entry of this.#stampEntries.filter((e) => e.type !== 'dir')) {
+      const { report, summary } = judgeNotADirectory(entry);
+      this.#snapshotReports.push(report);
+      this.#summaries.push(summary);
+    }
+  }
+
+  #planSnapshots(): SnapshotPlan {
+    const { deep, nowMs, stamps } = this.#options;
+    const directories = this.#stampEntries.filter((e) => e.type === 'dir').map((e) => e.path as SnapshotStamp).sort();
+    // a stamp-named link is refused, a future-dated one is not a backup that happened
+    this.#newest = directories.filter((stamp) => !isFutureStamp(stamp, nowMs)).at(-1) ?? null;
+    const selected = new Set(stamps.length > 0 ? stamps : directories);
+    const selectedDirectories = directories.filter((s) => selected.has(s));
+    const deepShare: Set<SnapshotStamp> = deep.mode === 'all' ? new Set(selectedDirectories) : deep.mode === 'none' ? new Set() : selectForDeepCheck(selectedDirectories, this.#ledger!, deep.max);
+    const deepReason = this.#store!.kind === 'ssh' ? 'integrity_check not run over SSH without --deep' : 'not in this run\'s --max-deep share';
+    const notInShareReason = deep.mode === 'rotate' ? `not in this run's --max-deep ${deep.max} share (the ledger rotates them)` : deepReason;
+    return { directories, selected, deepShare, notInShareReason };
+  }
+
+  async #checkSnapshots(plan: SnapshotPlan): Promise<string> {
+    const store = this.#store!;
+    const { openOffhost, validator, scratchDir } = this.#options;
+    const gatherer = new SnapshotGatherer(store, {
+      selected: plan.selected,
+      deepShare: plan.deepShare,
+      hashSelected: this.#ledger !== null,
+      hashAlso: openOffhost !== null ? this.#newest : null,
+      validator,
+      scratchDir,
+      deadline: this.#deadline,
+      signal: this.#internal.signal,
     });
-
-    let stampEntries: StoreEntry[] = [];
-    const listed =
-      opened &&
-      (await step('list', 'list the snapshots', async () => {
-        const entries = await store!.listSnapshots();
-        overall.push(checkListing(store!.where, entries));
-        stampEntries = classifySnapshotEntries(entries).stamps;
-        overall.push(checkFutureStamps(stampEntries.map((e) => e.path as SnapshotStamp), options.nowMs));
-        metrics.snapshots = stampEntries.length;
-        const missing = options.stamps.filter((stamp) => !stampEntries.some((e) => e.path === stamp));
-        if (missing.length > 0) throw new FieldError('stamp', `no snapshot ${missing.join(', ')} in ${store!.where}`);
-        return `${stampEntries.length} snapshot(s) in ${store!.where}`;
-      }));
-
-    if (listed) {
-      const directories = stampEntries.filter((e) => e.type === 'dir').map((e) => e.path as SnapshotStamp).sort();
-      // a stamp-named link or file is refused: never opened, never followed
-      for (const entry of stampEntries.filter((e) => e.type !== 'dir')) {
-        const stamp = entry.path as SnapshotStamp;
-        const refused = check('snapshot.paths', 'fail', `the snapshot is ${entry.type === 'symlink' ? `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}` : 'not a directory'}; refused, never opened`, { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) });
-        const report: SnapshotReport = { stamp, status: 'fail', checks: [refused] };
-        snapshotReports.push(report);
-        summaries.push({ stamp, dbBytes: null, totalBytes: 0, hasChroma: false, failed: true });
+    const judge = new SnapshotJudge({ snapshotsDir: store.snapshotsDir, deepShare: plan.deepShare, notInShareReason: plan.notInShareReason, ledger: this.#ledger?.snapshots ?? null, nowIso: this.#nowIso });
+    let deepChecked = 0;
+    await this.#gatherInOrder(gatherer, plan.directories, (facts) => {
+      if (facts.stamp === this.#newest && facts.hashes) this.#newestFileSet = fileSetOf(facts.files, facts.hashes);
+      if (!facts.selected) {
+        this.#summaries.push(summaryOf(facts.stamp, facts.files, false));
+        return;
       }
-      // the newest real snapshot directory: a stamp-named link is refused above, a future-dated one is not a backup that happened
-      newest = directories.filter((stamp) => !isFutureStamp(stamp, options.nowMs)).at(-1) ?? null;
-      const selected = new Set(options.stamps.length > 0 ? options.stamps : directories);
-      const deepSet: Set<SnapshotStamp> =
-        options.deep.mode === 'all'
-          ? new Set(directories.filter((s) => selected.has(s)))
-          : options.deep.mode === 'none'
-            ? new Set()
-            : selectForDeepCheck(directories.filter((s) => selected.has(s)), ledger!, options.deep.max);
-      const deepReason = store!.kind === 'ssh' ? 'integrity_check not run over SSH without --deep' : 'not in this run\'s --max-deep share';
-      const rotatingReason = options.deep.mode === 'rotate' ? `not in this run's --max-deep ${options.deep.max} share (the ledger rotates them)` : deepReason;
-      const validatorFailures: string[] = [];
-      const harnessErrors: string[] = [];
-      const inspected: Inspected[] = [];
-      let deepChecked = 0;
+      if (facts.inspection) deepChecked++;
+      if (facts.harnessError) this.#harnessErrors.push(`${facts.stamp}: ${facts.harnessError}`);
+      judge.add(facts);
+    });
+    const judged = judge.finish();
+    for (const snapshot of judged) this.#publish(snapshot);
+    this.#metrics.inspected = judged.length;
+    this.#metrics.deep_checked = deepChecked;
+    return `${judged.length} snapshot(s) checked, ${deepChecked} with the harness's own integrity_check`;
+  }
 
-      await step('snapshots', 'check each snapshot', async () => {
-        const gather = async (stamp: SnapshotStamp): Promise<Gathered> => {
-          const isSelected = selected.has(stamp);
-          const files = await store!.listSnapshotTree(stamp);
-          const wantHashes = (ledger !== null && isSelected) || (options.openOffhost !== null && stamp === newest);
-          if (!isSelected) {
-            const hashes = wantHashes ? await store!.hashSnapshotFiles(stamp, regularSafeFiles(files).map((f) => f.path)) : null;
-            const notSelected = check('snapshot.metadata', 'skip', 'not selected');
-            return { stamp, selected: false, files, metadataCheck: notSelected, metadata: null, registryRead: null, sidecarHeads: new Map(), hashes, fetched: null, validatorRun: null, validatorRefused: null, harnessError: null };
-          }
-          const readIfFile = async (path: string, max: number, head = false): Promise<ReadOutcome | null> => {
-            const entry = entryAt(files, path);
-            if (!entry || entry.type !== 'file') return null;
-            if (!isSafeSnapshotPath(path)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
-            return head ? store!.readSnapshotHead(stamp, path, max) : store!.readSnapshotFile(stamp, path, max);
-          };
-          const metadataRead = await readIfFile(METADATA_FILE, MAX_METADATA_BYTES);
-          // decided before any database byte is read: a file the metadata does not vouch for is not copied
-          const { result: metadataCheck, metadata } = checkMetadata(stamp, files, metadataRead);
-          const registryRead = await readIfFile(REGISTRY_FILE, MAX_REGISTRY_BYTES);
-          const sidecarHeads = new Map<string, ReadOutcome>();
-          for (const path of SIDECAR_PATHS) {
-            const head = await readIfFile(path, SIDECAR_HEAD_BYTES, true);
-            if (head) sidecarHeads.set(path, head);
-          }
-          let fetched: FetchedDatabase | null = null;
-          let harnessError: string | null = null;
-          if (deepSet.has(stamp) && databaseCopyRefusal(files, metadata) === null) {
-            try {
-              fetched = await store!.fetchDatabase(stamp, files, options.scratchDir);
-            } catch (error) {
-              // the harness's own disk, not the snapshot: this snapshot's database goes unjudged, the run is an error
-              if (!(error instanceof ScratchSpaceError) || internal.signal.aborted) throw error;
-              harnessError = error.message;
-            }
-          }
-          try {
-            let hashes: Map<string, string> | null = null;
-            if (wantHashes) {
-              const already = fetched?.sha256 ?? {};
-              const paths = regularSafeFiles(files).map((f) => f.path).filter((path) => !(path in already));
-              hashes = await store!.hashSnapshotFiles(stamp, paths);
-              for (const [path, hash] of Object.entries(already)) hashes.set(path, hash);
-            }
-            // after the stream: AtoCore's validator opens the snapshot read-write and may create -wal/-shm while it runs
-            const validatorRefused = options.validator ? validatorRefusal(files, SIDECAR_PATHS) : null;
-            const validatorRun = options.validator && !validatorRefused ? await store!.runValidator(validatorArgv(options.validator, stamp), stamp) : null;
-            return { stamp, selected: true, files, metadataCheck, metadata, registryRead, sidecarHeads, hashes, fetched, validatorRun, validatorRefused, harnessError };
-          } catch (error) {
-            await fetched?.dispose();
-            throw error;
-          }
-        };
-
-        const order = [...directories];
-        const slots = new Slots(Math.max(1, options.concurrency));
-        // every snapshot waits for a slot in order; the consumer below hands slots back once it
-        // has used a snapshot's data, so at most `concurrency` streamed databases exist at once
-        const pending = order.map(async (stamp) => {
-          await slots.acquire();
-          if (internal.signal.aborted) throw internal.signal.reason instanceof Error ? internal.signal.reason : new Error('interrupted');
-          return gather(stamp);
-        });
-        // the first failure is the cause; the others are the abort it triggered
-        let firstFailure: unknown;
-        for (const work of pending) {
-          work.catch((error: unknown) => {
-            firstFailure ??= error;
-            internal.abort(error);
-          });
-        }
-
-        let waitingForNext: { stamp: SnapshotStamp; takenAtMs: number; inspection: SnapshotDatabaseInspection; index: number } | null = null;
-        const completeness = new Map<number, CheckResult>();
-        const perSnapshot: Array<{ gathered: Gathered; metadata: SnapshotMetadata | null; metadataCheck: CheckResult; inspection: SnapshotDatabaseInspection | null; harnessError: string | null }> = [];
+  /**
+   * Gathers the snapshots' facts, `concurrency` at a time, and hands them to `consume` in
+   * stamp order. A slot is handed back only once its snapshot is consumed, so at most
+   * `concurrency` streamed databases exist at once; each is inspected, then disposed.
+   */
+  async #gatherInOrder(gatherer: SnapshotGatherer, order: readonly SnapshotStamp[], consume: (facts: GatheredSnapshot) => void): Promise<void> {
+    const internal = this.#internal;
+    const slots = new Slots(Math.max(1, this.#options.concurrency));
+    const pending = order.map(async (stamp) => {
+      await slots.acquire();
+      if (internal.signal.aborted) throw interruption(internal.signal);
+      return gatherer.read(stamp);
+    });
+    // the first failure is the cause; the others are the abort it triggered
+    let firstFailure: unknown;
+    for (const work of pending) {
+      work.catch((error: unknown) => {
+        firstFailure ??= error;
+        internal.abort(error);
+      });
+    }
+    try {
+      for (const work of pending) {
+        let read: SnapshotRead;
         try {
-          for (let i = 0; i < order.length; i++) {
-            let gathered: Gathered;
-            try {
-              gathered = await pending[i]!;
-            } catch (error) {
-              throw firstFailure ?? error;
-            } finally {
-              slots.release();
-            }
-            let inspection: SnapshotDatabaseInspection | null = null;
-            let harnessError = gathered.harnessError;
-            const { metadataCheck, metadata } = gathered;
-            if (gathered.fetched) {
-              try {
-                inspection = await inspectSnapshotDatabase(gathered.fetched.path, gathered.fetched.bytes, deadline.remainingMs());
-                deepChecked++;
-              } catch (error) {
-                if (!(error instanceof InfrastructureError) || internal.signal.aborted) throw error;
-                harnessError = error.message;
-              } finally {
-                await gathered.fetched.dispose();
-              }
-            }
-            if (harnessError) harnessErrors.push(`${gathered.stamp}: ${harnessError}`);
-            if (gathered.selected) {
-              const takenAtMs = metadata?.createdAtMs ?? stampTime(gathered.stamp);
-              if (inspection?.rows) {
-                if (waitingForNext) {
-                  completeness.set(waitingForNext.index, checkComplete(waitingForNext.stamp, waitingForNext.takenAtMs, waitingForNext.inspection, { stamp: gathered.stamp, inspection }));
-                }
-                waitingForNext = { stamp: gathered.stamp, takenAtMs, inspection, index: perSnapshot.length };
-              }
-              // the rows stay only with the snapshot waiting for its successor: memory holds two indexes at most
-              perSnapshot.push({ gathered, metadata, metadataCheck, inspection: inspection ? { ...inspection, rows: null } : null, harnessError });
-            } else {
-              summaries.push(summaryOf(gathered.stamp, gathered.files, false));
-              if (gathered.stamp === newest && gathered.hashes) inspected.push({ stamp: gathered.stamp, checks: [], summary: summaryOf(gathered.stamp, gathered.files, false), fileSet: fileSetOf(gathered.files, gathered.hashes) });
-            }
-          }
+          read = await work;
+        } catch (error) {
+          throw firstFailure ?? error;
         } finally {
-          slots.close();
-          // nothing streamed may stay behind, whatever stopped the loop
-          await Promise.allSettled(pending.map(async (work) => (await work).fetched?.dispose()));
+          slots.release();
         }
-        if (waitingForNext) completeness.set(waitingForNext.index, checkComplete(waitingForNext.stamp, waitingForNext.takenAtMs, waitingForNext.inspection, null));
-
-        perSnapshot.forEach(({ gathered, metadata, metadataCheck, inspection, harnessError }, index) => {
-          const { stamp, files } = gathered;
-          const checks: CheckResult[] = [metadataCheck, checkPaths(stamp, `${store!.snapshotsDir}/${stamp}`, files, metadata), checkFileTypes(files)];
-          const notJudged = harnessError ? `not judged: the harness could not inspect the database (${clip(harnessError, 300)})` : null;
-          checks.push(checkIntegrity(files, metadata, inspection, notJudged ?? (deepSet.has(stamp) ? 'the database was not inspected' : rotatingReason)));
-          checks.push(checkSidecars(files, gathered.sidecarHeads));
-          checks.push(notJudged ? check('snapshot.complete', 'skip', notJudged) : (completeness.get(index) ?? checkComplete(stamp, metadata?.createdAtMs ?? stampTime(stamp), inspection, null)));
-          if (gathered.validatorRefused) {
-            checks.push(check('snapshot.atocore_validate', 'skip', `AtoCore's validator not run: ${gathered.validatorRefused}`));
-          }
-          if (gathered.validatorRun) {
-            const { result, couldNotRun } = checkAtoCoreValidate(stamp, gathered.validatorRun);
-            if (result) checks.push(result);
-            else {
-              checks.push(check('snapshot.atocore_validate', 'skip', `AtoCore's validator could not run: ${couldNotRun}`));
-              validatorFailures.push(`${stamp}: ${couldNotRun}`);
-            }
-          }
-          checks.push(checkRegistry(files, metadata, gathered.registryRead));
-          checks.push(checkChroma(files, metadata));
-          if (ledger && gathered.hashes) {
-            const current = new Map<string, LedgerFileRecord>();
-            for (const file of regularSafeFiles(files)) {
-              const sha256 = gathered.hashes.get(file.path);
-              if (sha256) current.set(file.path, { sha256, size: file.size });
-            }
-            const { result, entry } = checkImmutable(stamp, ledger.snapshots[stamp], current, nowIso);
-            if (inspection) {
-              entry.deep_checked_at = nowIso;
-              entry.deep_result = checkIntegrity(files, metadata, inspection, '').status === 'pass' ? 'pass' : 'fail';
-            }
-            ledger.snapshots[stamp] = entry;
-            checks.push(result);
-          }
-          const report: SnapshotReport = { stamp, status: snapshotStatus(checks), checks };
-          snapshotReports.push(report);
-          options.observer?.snapshotFinished?.(report);
-          const summary = summaryOf(stamp, files, report.status === 'fail');
-          summaries.push(summary);
-          inspected.push({ stamp, checks, summary, fileSet: gathered.hashes ? fileSetOf(files, gathered.hashes) : null });
-        });
-        metrics.inspected = perSnapshot.length;
-        metrics.deep_checked = deepChecked;
-        return `${perSnapshot.length} snapshot(s) checked, ${deepChecked} with the harness's own integrity_check`;
-      });
-
-      if (harnessErrors.length > 0) {
-        const record: StepRecord = {
-          id: 'inspect_databases',
-          title: "the harness's own integrity_check",
-          status: 'error',
-          duration_ms: 0,
-          detail: `the harness could not inspect ${harnessErrors.length} snapshot database(s); their checks are skipped, not judged: ${harnessErrors.slice(0, 3).map((e) => clip(e, 300)).join(' | ')}`,
-        };
-        steps.push(record);
-        errorText ??= record.detail;
-        options.observer?.stepFinished?.(record);
+        consume(await gatherer.inspect(read));
       }
-
-      if (validatorFailures.length > 0) {
-        const record: StepRecord = {
-          id: 'atocore_validate',
-          title: "run AtoCore's validator",
-          status: 'error',
-          duration_ms: 0,
-          detail: `AtoCore's validator could not run for ${validatorFailures.length} snapshot(s) (check --atocore-validator, or "none" to rely on --deep): ${validatorFailures.slice(0, 3).join(' | ')}`,
-        };
-        steps.push(record);
-        errorText ??= record.detail;
-        options.observer?.stepFinished?.(record);
-      }
-
-      const snapshotsOk = steps.every((s) => s.status !== 'error');
-      if (snapshotsOk) {
-        const rpo = checkRpo(summaries, options.nowMs, options.rpoMs, options.chromaRpoMs);
-        overall.push(rpo.result);
-        metrics.rpo_s = rpo.rpoSeconds;
-        metrics.chroma_rpo_s = rpo.chromaRpoSeconds;
-        overall.push(checkRetention(stampEntries.map((e) => e.path as SnapshotStamp), (ledger?.oldest_stamp_seen as SnapshotStamp | null | undefined) ?? null));
-        overall.push(checkSizeAnomaly(summaries, options.sizeDropPercent));
-        await step('disk', 'measure free space', async () => {
-          const space = await store!.diskSpace();
-          const newestSummary = [...summaries].sort((a, b) => (a.stamp < b.stamp ? 1 : -1))[0];
-          overall.push(checkDiskHeadroom(space, newestSummary));
-          return `${(space.availableBytes / 1024 ** 3).toFixed(2)} GiB free of ${(space.totalBytes / 1024 ** 3).toFixed(2)} GiB`;
-        });
-      }
-
-      if (options.openOffhost && steps.every((s) => s.status !== 'error') && newest) {
-        const stamp = newest;
-        await step('offhost', 'compare the off-host copy', async () => {
-          offhost = await options.openOffhost!(context);
-          const here = inspected.find((s) => s.stamp === stamp)?.fileSet;
-          if (!here) throw new Error(`the newest snapshot ${stamp} was not hashed`);
-          const entries = await offhost.listSnapshots();
-          const thereStamps = classifySnapshotEntries(entries).stamps;
-          const newestThere = thereStamps.map((e) => e.path).sort().pop() ?? null;
-          const entry = thereStamps.find((e) => e.path === stamp && e.type === 'dir');
-          let there: SnapshotFileSet | null = null;
-          if (entry) {
-            const files = await offhost.listSnapshotTree(stamp);
-            const hashes = await offhost.hashSnapshotFiles(stamp, regularSafeFiles(files).map((f) => f.path));
-            there = fileSetOf(files, hashes);
-          }
-          overall.push(checkOffhost(offhost.where, stamp, here, there, newestThere));
-          return `${offhost.where}: ${entry ? `${stamp} found` : `${stamp} not found`}`;
-        });
-      }
-    }
-
-    if (ledger && options.ledgerPath && steps.every((s) => s.status !== 'error')) {
-      const path = options.ledgerPath;
-      const current = new Set(summaries.map((s) => s.stamp));
-      await step('ledger', 'update the ledger', async () => {
-        // snapshots that are gone (pruned) leave the ledger; retention.policy judges whether they should have
-        for (const stamp of Object.keys(ledger!.snapshots)) if (!current.has(stamp as SnapshotStamp)) delete ledger!.snapshots[stamp];
-        const oldest = [...current].sort()[0];
-        if (oldest && (!ledger!.oldest_stamp_seen || oldest < ledger!.oldest_stamp_seen)) ledger!.oldest_stamp_seen = oldest;
-        ledger!.updated_at = new Date().toISOString();
-        ledger!.source = store!.where;
-        await saveLedger(path, ledger!);
-        return `${Object.keys(ledger!.snapshots).length} snapshot(s) recorded in ${path}`;
-      });
-    }
-  } finally {
-    options.signal.removeEventListener('abort', onAbort);
-    await Promise.allSettled([store?.close(), offhost?.close()]);
-  }
-
-  if (steps.some((s) => s.status === 'error')) {
-    for (const id of ['rpo.fresh', 'retention.policy', 'size.anomaly', 'disk.headroom', ...(options.openOffhost ? ['offhost.copy'] : [])]) {
-      if (!overall.some((c) => c.id === id)) overall.push(check(id, 'skip', `not evaluated: the run could not finish (${errorText ?? 'error'})`));
+    } finally {
+      slots.close();
+      // nothing streamed may stay behind, whatever stopped the loop
+      await Promise.allSettled(pending.map(async (work) => {
+        const read = await work;
+        if (read.selected) await read.fetched?.dispose();
+      }));
     }
   }
-  snapshotReports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
-  const finishedAt = new Date();
-  const allChecks = [...overall, ...snapshotReports.flatMap((s) => s.checks)];
-  return {
-    schema: 'atocore-drill/report@1',
-    kind: 'validate',
-    verdict: decideVerdict(steps, allChecks),
-    started_at: startedAt.toISOString(),
-    finished_at: finishedAt.toISOString(),
-    duration_ms: finishedAt.getTime() - startedAt.getTime(),
-    target: {
-      runtime: null,
-      image: null,
-      backup_stamp: newest,
-      ...options.target,
-      ...(store ? { where: store.where, snapshots_dir: store.snapshotsDir } : {}),
-      now: nowIso,
-      deep: options.deep.mode === 'rotate' ? `rotate ${options.deep.max}` : options.deep.mode,
-      time_budget: formatDuration(options.timeoutMs),
-    },
-    steps,
-    checks: overall,
-    metrics,
-    snapshots: snapshotReports,
-    ...(errorText ? { error: errorText } : {}),
-  };
-}
 
-function fileSetOf(files: readonly StoreEntry[], hashes: ReadonlyMap<string, string>): SnapshotFileSet {
-  const set = new Map<string, { size: number; sha256: string | null }>();
-  for (const file of regularSafeFiles(files)) set.set(file.path, { size: file.size, sha256: hashes.get(file.path) ?? null });
-  return { files: set };
-}
+  /** A judged snapshot enters the report (and the ledger) once every snapshot has been gathered. */
+  #publish(judged: JudgedSnapshot): void {
+    const { report } = judged;
+    if (judged.validatorCouldNotRun !== null) this.#validatorFailures.push(`${report.stamp}: ${judged.validatorCouldNotRun}`);
+    if (judged.ledgerEntry) this.#ledger!.snapshots[report.stamp] = judged.ledgerEntry;
+    this.#snapshotReports.push(report);
+    this.#options.observer?.snapshotFinished?.(report);
+    this.#summaries.push(judged.summary);
+  }
 
+  /** Trouble with single snapshots that did not stop the step but makes the run an error: each kind a step of its own. */
+  #recordSnapshotTrouble(): void {
+    const harness = this.#harnessErrors;
+    const validator = this.#validatorFailures;
+    this.#recordError('inspect_databases', "the harness's own integrity_check", harness.map((e) => clip(e, 300)), `the harness could not inspect ${harness.length} snapshot database(s); their checks are skipped, not judged`);
+    this.#recordError('atocore_validate', "run AtoCore's validator", validator, `AtoCore's validator could not run for ${validator.length} snapshot(s) (check --atocore-validator, or "none" to rely on --deep)`);
+  }
+
+  #recordError(id: string, title: string, troubles: readonly string[], summary: string): void {
+    if (troubles.length === 0) return;
+    const record: StepRecord = { id, title, status: 'error', duration_ms: 0, detail: `${summary}: ${troubles.slice(0, 3).join(' | ')}` };
+    this.#steps.push(record);
+    this.#errorText ??= record.detail;
+    this.#options.observer?.stepFinished?.(record);
+  }
+
+  #judgeOverall(): void {
+    const stamps = this.#stampEntries.map((e) => e.path as SnapshotStamp);
+    const historyStart = (this.#ledger?.oldest_stamp_seen as SnapshotStamp | null | undefined) ?? null;
+    const { checks, rpoSeconds, chromaRpoSeconds } = judgeOverall(this.#summaries, stamps, historyStart, this.#options);
+    this.#overall.push(...checks);
+    this.#metrics.rpo_s = rpoSeconds;
+    this.#metrics.chroma_rpo_s = chromaRpoSeconds;
+  }
+
+  async #measureDisk(): Promise<string> {
+    const space = await this.#store!.diskSpace();
+    this.#overall.push(judgeDisk(space, this.#summaries));
+    return `${(space.availableBytes / 1024 ** 3).toFixed(2)} GiB free of ${(space.totalBytes / 1024 ** 3).toFixed(2)} GiB`;
+  }
+
+  async #compareOffhost(openOffhost: NonNullable<ValidationOptions['openOffhost']>, stamp: SnapshotStamp): Promise<string> {
+    const offhost = await openOffhost(this.#context);
+    this.#offhost = offhost;
+    const here = this.#newestFileSet;
+    if (!here) throw new Error(`the newest snapshot ${stamp} was not hashed`);
+    const { newestThere, copy } = await gatherOffhostCopy(offhost, stamp);
+    this.#overall.push(checkOffhost(offhost.where, stamp, here, copy ? fileSetOf(copy.files, copy.hashes) : null, newestThere));
+    return `${offhost.where}: ${copy ? `${stamp} found` : `${stamp} not found`}`;
+  }
+
+  async #updateLedger(ledger: Ledger, path: string): Promise<string> {
+    const current = new Set(this.#summaries.map((s) => s.stamp));
+    // snapshots that are gone (pruned) leave the ledger; retention.policy judges whether they should have
+    for (const stamp of Object.keys(ledger.snapshots)) if (!current.has(stamp as SnapshotStamp)) delete ledger.snapshots[stamp];
+    const oldest = [...current].sort()[0];
+    if (oldest && (!ledger.oldest_stamp_seen || oldest < ledger.oldest_stamp_seen)) ledger.oldest_stamp_seen = oldest;
+    ledger.updated_at = new Date().toISOString();
+    ledger.source = this.#store!.where;
+    await saveLedger(path, ledger);
+    return `${Object.keys(ledger.snapshots).length} snapshot(s) recorded in ${path}`;
+  }
+
+  #report(): DrillReport {
+    const options = this.#options;
+    if (!this.#noError()) this.#overall.push(...unfinishedRunSkips(this.#overall, options.openOffhost !== null, this.#errorText));
+    this.#snapshotReports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
+    const finishedAt = new Date();
+    const allChecks = [...this.#overall, ...this.#snapshotReports.flatMap((s) => s.checks)];
+    const store = this.#store;
+    return {
+      schema: 'atocore-drill/report@1',
+      kind: 'validate',
+      verdict: decideVerdict(this.#steps, allChecks),
+      started_at: this.#startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - this.#startedAt.getTime(),
+      target: {
+        runtime: null,
+        image: null,
+        backup_stamp: this.#newest,
+        ...options.target,
+        ...(store ? { where: store.where, snapshots_dir: store.snapshotsDir } : {}),
+        now: this.#nowIso,
+        deep: options.deep.mode === 'rotate' ? `rotate ${options.deep.max}` : options.deep.mode,
+        time_budget: formatDuration(options.timeoutMs),
+      },
+      steps: this.#steps,
+      checks: this.#overall,
+      metrics: this.#metrics,
+      snapshots: this.#snapshotReports,
+      ...(this.#errorText ? { error: this.#errorText } : {}),
+    };
+  }
+}
