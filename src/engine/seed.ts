@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { FieldError } from '../inputs/fields.js';
 import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AtoCoreClient } from '../atocore/client.js';
-import { UsageError, errorMessage } from '../common/errors.js';
+import { errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { openDatabase } from '../sqlite/open.js';
 import { pathExists, writeFileAtomic } from './files.js';
@@ -60,31 +61,31 @@ async function readSeedJson(dir: string, name: string, required: boolean): Promi
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`--seed: cannot read ${path}: ${errorMessage(error)}`);
+    throw new FieldError('seed', `cannot read ${path}: ${errorMessage(error)}`);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new UsageError(`--seed: ${path} is not valid JSON: ${errorMessage(error)}`);
+    throw new FieldError('seed', `${path} is not valid JSON: ${errorMessage(error)}`);
   }
 }
 
 function requireArray(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw new UsageError(`--seed: ${path} must hold a JSON array`);
+  if (!Array.isArray(value)) throw new FieldError('seed', `${path} must hold a JSON array`);
   return value;
 }
 
 function requireStrings(item: unknown, keys: readonly string[], where: string): Record<string, unknown> {
-  if (item === null || typeof item !== 'object') throw new UsageError(`--seed: ${where} must be an object`);
+  if (item === null || typeof item !== 'object') throw new FieldError('seed', `${where} must be an object`);
   const record = item as Record<string, unknown>;
   for (const key of keys) {
-    if (typeof record[key] !== 'string') throw new UsageError(`--seed: ${where} needs a string "${key}"`);
+    if (typeof record[key] !== 'string') throw new FieldError('seed', `${where} needs a string "${key}"`);
   }
   return record;
 }
 
 export async function loadSeed(dir: string = DEFAULT_SEED_DIR): Promise<Seed> {
-  if (!(await pathExists(dir))) throw new UsageError(`--seed: directory ${dir} does not exist`);
+  if (!(await pathExists(dir))) throw new FieldError('seed', `directory ${dir} does not exist`);
   const registry = await readSeedJson(dir, 'project-registry.json', true);
   const projects = requireArray((registry as { projects?: unknown } | null)?.projects, join(dir, 'project-registry.json') + ' "projects"');
   projects.forEach((p, i) => requireStrings(p, ['id'], `project-registry.json projects[${i}]`));

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { FieldError } from '../inputs/fields.js';
 import ssh2 from 'ssh2';
 import { errorMessage, UsageError } from '../common/errors.js';
 
@@ -60,7 +61,7 @@ export async function loadIdentity(identity: SshIdentity, env: NodeJS.ProcessEnv
     try {
       text = await readFile(identity.path, 'utf8');
     } catch (error) {
-      throw new UsageError(`--identity: cannot read ${identity.path}: ${errorMessage(error)}`);
+      throw new FieldError('identity', `cannot read ${identity.path}: ${errorMessage(error)}`);
     }
   } else if (identity.kind === 'env') {
     const value = env[identity.variable];

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FieldError } from '../inputs/fields.js';
 import { createWriteStream } from 'node:fs';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
@@ -167,7 +168,7 @@ export class SshConnection {
       // trust on first use, asked for explicitly: remember the key so that the next run checks it
       await appendKnownHost(knownHosts.file, address.host, address.port, offered).catch((error: unknown) => {
         ssh.dispose();
-        throw new UsageError(`--known-hosts: could not record ${where}'s key in ${knownHosts.file}: ${errorMessage(error)}`);
+        throw new FieldError('knownHosts', `could not record ${where}'s key in ${knownHosts.file}: ${errorMessage(error)}`);
       });
     }
     return new SshConnection(address, ssh, client, fingerprint(offered), options.maxChannels ?? 4);
@@ -407,15 +408,16 @@ function connectError(error: unknown, where: string, options: SshConnectOptions,
   if (verdict && offered && verdict.outcome !== 'match' && !(verdict.outcome === 'unknown' && options.acceptNewHostKey)) {
     const print = fingerprint(offered);
     if (verdict.outcome === 'unknown') {
-      return new UsageError(
-        `--known-hosts: ${where} is not in ${file}; refusing its host key ${print}. Add the host's key ` +
+      return new FieldError(
+        'knownHosts',
+        (names) =>
+          `${names.one('knownHosts')}: ${where} is not in ${file}; refusing its host key ${print}. Add the host's key ` +
           `(e.g. from \`ssh-keyscan -p ${options.address.port} ${options.address.host}\`, checked against the host itself), ` +
-          `or pass --accept-new-host-key once to trust it on first use`,
+          `or set ${names.one('acceptNewHostKey')} once to trust it on first use`,
       );
     }
-    if (verdict.outcome === 'revoked') return new UsageError(`--known-hosts: ${where} presented host key ${print}, which ${file} line ${verdict.lineNumber} marks @revoked; refusing it`);
-    return new UsageError(
-      `--known-hosts: the host key of ${where} has CHANGED: it presented ${print}, which does not match ${file} ` +
+    if (verdict.outcome === 'revoked') return new FieldError('knownHosts', `${where} presented host key ${print}, which ${file} line ${verdict.lineNumber} marks @revoked; refusing it`);
+    return new FieldError('knownHosts', `the host key of ${where} has CHANGED: it presented ${print}, which does not match ${file} ` +
         `(line${verdict.lineNumbers.length > 1 ? 's' : ''} ${verdict.lineNumbers.join(', ')}). Someone may be intercepting the connection, ` +
         `or the host was reinstalled; refusing to connect`,
     );
