@@ -120,7 +120,12 @@ describe('mode drill, the embedded default, run as the runner runs it (node dist
     const runner = await job('github', { inputs: { faults: 'restore-skips-registry', 'check-name': 'Drill with a fault' } });
     const main = await runner.run('main');
     expect(main.code).toBe(1);
-    expect(commands(main.stdout, 'error')).toEqual(['Drill with a fault: FAIL: 1 problem: registry.restored']);
+    // the failing check as a workflow-command annotation (what fork PRs and Gitea show), then setFailed's line
+    expect(commands(main.stdout, 'error')).toEqual(['the registry entry written after the backup (marker B) is still there: the registry was not restored', 'Drill with a fault: FAIL: 1 problem: registry.restored']);
+    expect(main.stdout).toContain('::error title=registry.restored::');
+    // each step a log group, its checks inside
+    expect(main.stdout.match(/^::group::/gm)?.length).toBe(main.stdout.match(/^::endgroup::/gm)?.length);
+    expect(main.stdout).toMatch(/::group::Restore with --confirm-service-stopped and check the files\n(?:(?!::endgroup::)[\s\S])*registry\.restored/);
     expect(main.outputs.verdict).toBe('fail');
     expect(allRequestProblems(api!.requests)).toEqual([]);
     const finish = bodies().at(-1)!;
@@ -158,7 +163,7 @@ describe('the bundled SQLite addon', () => {
     jobs.push(runner);
     const main = await runner.run('main');
     expect(main.code).toBe(1);
-    expect(commands(main.stdout, 'error')[0]).toMatch(new RegExp(`could not run: this runner is ${process.platform}-${process.arch}( \\(glibc\\))?; the action ships SQLite for linux-`));
+    expect(commands(main.stdout, 'error').at(-1)).toMatch(new RegExp(`could not run: this runner is ${process.platform}-${process.arch}( \\(glibc\\))?; the action ships SQLite for linux-`));
     expect(main.outputs.verdict).toBe('error');
     expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { title: expect.stringMatching(/^could not run: this runner is/) } });
     expect(allRequestProblems(api.requests)).toEqual([]);
@@ -323,7 +328,7 @@ describe('post cleans up what main created', () => {
     const main = await started.done;
     expect(main.code).toBe(1);
     expect(main.outputs.verdict).toBe('error');
-    expect(commands(main.stdout, 'error')[0]).toMatch(/could not run: .*interrupted by SIGTERM/);
+    expect(commands(main.stdout, 'error').at(-1)).toMatch(/could not run: .*interrupted by SIGTERM/);
     expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { title: expect.stringMatching(/^could not run: .*SIGTERM/) } });
     expect(processesUnder(workDir)).toEqual([]);
     expect(existsSync(workDir)).toBe(false);

@@ -131,7 +131,9 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('the action in vali
       const { runner, main } = await validate({ root: badRoot, 'atocore-validator': 'none' });
       expect(main.code).toBe(1);
       expect(main.outputs.verdict).toBe('fail');
-      expect(commands(main.stdout, 'error')[0]).toMatch(/^Dalidou snapshot validation: FAIL: \d+ problems: /);
+      // setFailed's line last; before it one workflow-command annotation per failing check, titled with its stamp
+      expect(commands(main.stdout, 'error').at(-1)).toMatch(/^Dalidou snapshot validation: FAIL: \d+ problems: /);
+      expect(main.stdout).toMatch(/^::error title=\d{8}T\d{6}Z%3A snapshot\.[a-z_]+::/m);
       expect(allRequestProblems(api!.requests)).toEqual([]);
       const finish = bodies().at(-1)!;
       expect(finish).toMatchObject({ status: 'completed', conclusion: 'failure' });
@@ -146,7 +148,7 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('the action in vali
       const { main } = await validate({ root: goodRoot, 'known-hosts': sshd.wrongKnownHosts, 'atocore-validator': 'none' });
       expect(main.code).toBe(1);
       expect(main.outputs.verdict).toBe('error');
-      expect(commands(main.stdout, 'error')[0]).toMatch(/could not run: .*127\.0\.0\.1/);
+      expect(commands(main.stdout, 'error').at(-1)).toMatch(/could not run: .*127\.0\.0\.1/);
       expect(bodies().at(-1)).toMatchObject({ conclusion: 'failure', output: { title: expect.stringMatching(/^could not run: /) } });
     }, 120_000);
   });

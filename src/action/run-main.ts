@@ -20,6 +20,8 @@ import { Input, Output, ReportFile, State } from './constants.js';
 import { readRunContext, type RunContext } from './context.js';
 import { ACTION_NAMES, readActionInputs, type ActionInputs } from './inputs.js';
 import { useBundledSqliteAddon } from './native-addon.js';
+import { drillInLogGroups } from '../github/log-groups.js';
+import { emitWorkflowAnnotations } from '../github/workflow-annotations.js';
 import { describeValidation, runValidation } from './validate.js';
 
 /** A report for a run that could not even start its job (the check run still gets a verdict). */
@@ -116,7 +118,7 @@ async function runJob(inputs: ActionInputs, workDir: string, signal: AbortSignal
 async function startJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
   if (inputs.drill) {
     core.saveState(State.Runtime, inputs.drill.runtime);
-    return runDrillJob(inputs.drill, { signal, observer: consoleProgress(process.stdout), tmpDir: workDir });
+    return runDrillJob(inputs.drill, { signal, observer: drillInLogGroups(consoleProgress(process.stdout)), tmpDir: workDir });
   }
   core.saveState(State.Runtime, 'ssh');
   return runValidation(inputs.validate!, { signal, workDir });
@@ -175,6 +177,8 @@ async function main(): Promise<string | null> {
     core.setOutput(Output.BackupStamp, report.target.backup_stamp ?? '');
     core.setOutput(Output.CheckRunUrl, outcome?.resource?.kind === 'check-run' ? (outcome.resource.url ?? '') : '');
 
+    // where check runs cannot be written (fork pull requests, Gitea, publish: none) these are the annotations a reader sees
+    emitWorkflowAnnotations(report, inputs.failOn);
     core.info(`${inputs.checkName}: ${reportHeadline(report)}`);
     return runOutcome(report.verdict, inputs.failOn).failsJob ? `${inputs.checkName}: ${reportHeadline(report)}` : null;
   } finally {

@@ -1,4 +1,5 @@
 import type { DrillReport } from '../report/model.js';
+import { validationInLogGroups } from '../github/log-groups.js';
 import { describeValidation as describeJob, runValidateJob, type ValidateInputs } from '../jobs/validate-job.js';
 import { validationProgress } from '../jobs/validation-progress.js';
 import { ACTION_NAMES } from './inputs.js';
@@ -13,5 +14,5 @@ export function describeValidation(inputs: ValidateInputs): string {
  * known_hosts given as text stay in memory, never written to disk.
  */
 export async function runValidation(inputs: ValidateInputs, context: { signal: AbortSignal; workDir: string }): Promise<DrillReport> {
-  return runValidateJob(inputs, { signal: context.signal, observer: validationProgress(process.stdout), tmpDir: context.workDir });
+  return runValidateJob(inputs, { signal: context.signal, observer: validationInLogGroups(validationProgress(process.stdout)), tmpDir: context.workDir });
 }
