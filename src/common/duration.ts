@@ -22,11 +22,23 @@ export function parseDuration(text: string, what: string): number {
   return total;
 }
 
+/**
+ * "250ms", "12.3s", "4m05s", "2h07m". Each form rounds to its own precision first and
+ * picks the form from the rounded value, so a carry moves up a unit (59_999 ms is
+ * "1m00s", 3_599_999 ms "1h00m") instead of printing "60s" in the minute place.
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1_000);
-  if (minutes < 60) return `${minutes}m${seconds.toString().padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${(minutes % 60).toString().padStart(2, '0')}m`;
+  const clamped = Number.isFinite(ms) && ms > 0 ? ms : 0;
+  const wholeMs = Math.round(clamped);
+  if (wholeMs < 1_000) return `${wholeMs}ms`;
+  const tenths = Math.round(clamped / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(clamped / 1_000);
+  if (seconds < 3_600) return `${Math.floor(seconds / 60)}m${twoDigits(seconds % 60)}s`;
+  const minutes = Math.round(clamped / 60_000);
+  return `${Math.floor(minutes / 60)}h${twoDigits(minutes % 60)}m`;
+}
+
+function twoDigits(value: number): string {
+  return value.toString().padStart(2, '0');
 }
