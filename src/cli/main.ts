@@ -9,6 +9,7 @@ import { namedFor } from '../inputs/fields.js';
 import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 import { registerValidateCommand } from './validate.js';
 import { registerCleanupCommand } from './cleanup.js';
+import { registerMergeCommand } from './merge.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -81,6 +82,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     });
   registerValidateCommand(program, io, exit, () => cliInterrupt(io), EXIT_CODES_HELP);
   registerCleanupCommand(program, io, exit);
+  registerMergeCommand(program, io, exit, EXIT_CODES_HELP);
   return program;
 }
 

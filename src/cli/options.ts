@@ -4,7 +4,7 @@ import { kebab, type FieldId, type FieldNames } from '../inputs/fields.js';
 import { STDOUT_PATH, type ReportPaths } from '../output/report-files.js';
 
 /** Fields whose flag is not the field's name in kebab case. */
-const FLAG_OF: Partial<Record<FieldId, string>> = { faults: '--fault' };
+const FLAG_OF: Partial<Record<FieldId, string>> = { faults: '--fault', reports: 'merge-reports FILE' };
 
 /** How the CLI's user names a field: by its flag. */
 export const CLI_NAMES: FieldNames = {

@@ -46,7 +46,10 @@ export type ValidateField =
   | 'junit'
   | 'summary';
 
-export type FieldId = DrillField | ValidateField;
+/** merge-reports: the reports merged (files or, in the action, patterns) and the outputs. */
+export type MergeField = 'reports' | 'failOn' | 'reportJson' | 'junit' | 'summary';
+
+export type FieldId = DrillField | ValidateField | MergeField;
 
 /** How an entry's user names fields: `--from-image` on the command line, `input from-image` in a workflow. */
 export interface FieldNames {

@@ -96,11 +96,24 @@ export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fai
   out.add(`## ${kindTitle(report)}: ${runOutcome(report.verdict, failOn).banner}`);
   out.add('');
   const target = report.target;
+  const targets = target.targets ?? [];
   out.add(
-    `Runtime ${code(target.runtime ?? '—')}${target.image ? `, image ${code(target.image)}` : ''}, backup ${code(target.backup_stamp ?? '—')}, ` +
+    `${targets.length > 0 ? `${targets.length} target${targets.length === 1 ? '' : 's'}` : `Runtime ${code(target.runtime ?? '—')}${target.image ? `, image ${code(target.image)}` : ''}, backup ${code(target.backup_stamp ?? '—')}`}, ` +
       `${formatDuration(report.duration_ms)} (${cell(report.started_at, 40)} → ${cell(report.finished_at, 40)})`,
   );
   out.add('');
+  if (targets.length > 0) {
+    // a merged report (merge-reports): each target with its own verdict, before anything else
+    out.add('### Targets');
+    out.add('');
+    out.add('| | target | verdict | time | result |');
+    out.add('|---|---|---|---|---|');
+    out.addRows(
+      targets.map((t) => `| ${ICON[t.verdict] ?? '?'} | ${cell(t.label, 200)} | ${t.verdict.toUpperCase()} | ${formatDuration(t.duration_ms)} | ${cell(firstLine(cutText(t.headline, 1_000)), 200)} |`),
+      'targets',
+    );
+    out.add('');
+  }
   if (report.error) {
     out.add(`> **Could not run:** ${cell(firstLine(cutText(report.error, 4 * CELL_CHARS)))}`);
     out.add('');

@@ -25,11 +25,29 @@ export interface SnapshotReport {
   readonly checks: CheckResult[];
 }
 
+/** One target of a merged report (`merge-reports`): which report it was and how it went. */
+export interface MergedTarget {
+  /** names the target in every check, step and snapshot of the merged report */
+  readonly label: string;
+  /** the report file it came from, as given */
+  readonly file: string;
+  readonly kind: 'drill' | 'validate' | 'rehearse';
+  readonly verdict: Verdict;
+  readonly headline: string;
+  readonly started_at: string;
+  readonly duration_ms: number;
+  /** the report's own target, its plain values only */
+  readonly target: Record<string, string | number | boolean | null>;
+  readonly metrics: Record<string, number | null>;
+}
+
 export interface ReportTarget {
   readonly runtime: string | null;
   readonly image: string | null;
   readonly from_image?: string | null;
   readonly backup_stamp: string | null;
+  /** a merged report's targets, one per report merged */
+  readonly targets?: readonly MergedTarget[];
   readonly [key: string]: unknown;
 }
 
