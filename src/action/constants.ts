@@ -26,6 +26,7 @@ export const Input = {
   BackupCli: 'backup-cli',
   IncludeChroma: 'include-chroma',
   Seed: 'seed',
+  WorkDir: 'work-dir',
   Timeout: 'timeout',
   Faults: 'faults',
   SshHost: 'ssh-host',

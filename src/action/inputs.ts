@@ -121,6 +121,7 @@ function drillInputs(reportDir: string, failOn: string | undefined): DrillInputs
     backupCli: given(Input.BackupCli),
     includeChroma: bool(Input.IncludeChroma),
     seed: given(Input.Seed),
+    workDir: given(Input.WorkDir),
     faults: list(Input.Faults),
     timeout: text(Input.Timeout) || DEFAULTS.timeout.drill,
     ...reportFiles(reportDir),
@@ -195,7 +196,7 @@ export function readActionInputs(): ActionInputs {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode validate; this run is mode drill`);
     }
   } else {
-    for (const name of [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.Faults]) {
+    for (const name of [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode drill; this run is mode validate`);
     }
   }

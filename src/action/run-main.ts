@@ -139,7 +139,8 @@ async function main(): Promise<string | null> {
     onFirst: (signal) => core.warning(`${signal}: stopping the run, tearing down what it started`),
     onSecond: (signal) => core.warning(`${signal} again: killing everything the run started, then exiting`),
   });
-  const workDir = await mkdtemp(join(context.tempBase, 'atocore-drill-'));
+  // under work-dir when given: the drill's bind mounts come from here, and post removes it whole
+  const workDir = await mkdtemp(join(inputs.drill?.workDir ?? context.tempBase, 'atocore-drill-'));
   core.saveState(State.WorkDir, workDir);
   const publishing = publisherFor(inputs, context);
   try {

@@ -72,6 +72,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--fault <name>', `switch on a stand-in fault (repeatable; tests only): ${STANDIN_FAULTS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
     .option('--keep', 'keep the drill root (data, snapshots) for inspection; its path is printed and in the report')
     .option('--timeout <duration>', `budget for the whole drill, e.g. 90s, 15m (default ${DEFAULT_DRILL_TIMEOUT})`)
+    .option('--work-dir <dir>', 'where the drill root goes (default: the system temporary directory); in a job that runs in a container, a directory the Docker host sees at the same path')
     .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
     .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1); - for standard output')
     .option('--junit <file>', 'write JUnit XML (one test case per check); - for standard output')

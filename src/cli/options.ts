@@ -24,6 +24,7 @@ export interface RawDrillFlags {
   fault?: string[];
   keep?: boolean;
   timeout?: string;
+  workDir?: string;
   reportJson?: string;
   junit?: string;
   summary?: string;

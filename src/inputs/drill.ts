@@ -1,7 +1,7 @@
 import { isStandinFault, STANDIN_FAULTS } from '../atocore/standin.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import { FieldError, namedForSync, type FieldNames } from './fields.js';
-import { commandLine, duration, existingDirectory, failOn, reportPaths } from './rules.js';
+import { commandLine, duration, existingDirectory, failOn, reportPaths, workDirectory } from './rules.js';
 
 /** A drill's fields as an entry collected them (strings, lists, switches), before any rule. */
 export interface RawDrillInputs {
@@ -17,6 +17,8 @@ export interface RawDrillInputs {
   readonly keep?: boolean | undefined;
   /** the entry's default applied */
   readonly timeout: string;
+  /** where the drill's scratch root goes; absent: the system's temporary directory (the action: RUNNER_TEMP) */
+  readonly workDir?: string | undefined;
   readonly reportJson?: string | undefined;
   readonly junit?: string | undefined;
   readonly summary?: string | undefined;
@@ -74,6 +76,7 @@ export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string
       faults,
       keep: raw.keep === true,
       timeoutMs: duration('timeout', raw.timeout),
+      workDir: raw.workDir === undefined ? null : workDirectory('workDir', raw.workDir, base),
       ...reportPaths(raw),
       failOn: failOn(raw.failOn),
     };

@@ -16,6 +16,7 @@ export type DrillField =
   | 'faults'
   | 'keep'
   | 'timeout'
+  | 'workDir'
   | 'reportJson'
   | 'junit'
   | 'summary'

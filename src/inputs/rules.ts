@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
@@ -38,6 +38,21 @@ export function existingFile(field: FieldId, value: string, base: string): strin
 export function existingDirectory(field: FieldId, value: string, base: string): string {
   const path = resolve(base, value);
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new FieldError(field, `${path} is not a directory`);
+  return path;
+}
+
+/**
+ * Where the drill makes its scratch root: an existing directory the harness can write. In a
+ * job that runs in a container it is the directory shared with the Docker host at the same
+ * path, so that the drill's bind mounts reach it (the container runtime proves that first).
+ */
+export function workDirectory(field: FieldId, value: string, base: string): string {
+  const path = existingDirectory(field, value, base);
+  try {
+    accessSync(path, fsConstants.W_OK | fsConstants.X_OK);
+  } catch {
+    throw new FieldError(field, `${path} is not a directory this user can write`);
+  }
   return path;
 }
 

@@ -19,6 +19,8 @@ export interface DrillInputs {
   readonly faults: string[];
   readonly keep: boolean;
   readonly timeoutMs: number;
+  /** absolute: the directory the drill's scratch root goes under (shared with the Docker host in a containerized job) */
+  readonly workDir: string | null;
   readonly reportJson: string | null;
   readonly junit: string | null;
   readonly summary: string | null;
@@ -40,6 +42,8 @@ export function describeDrill(inputs: DrillInputs): string {
 export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortSignal; observer?: DrillObserver; tmpDir?: string }): Promise<DrillReport> {
   const seed = await loadSeed(inputs.seedDir ?? undefined);
   const runId = newRunId();
+  // the entry's own work directory (the action's, itself under work-dir when given) before work-dir
+  const scratchBase = context.tmpDir ?? inputs.workDir ?? undefined;
   const runtime: AtoCoreRuntime =
     inputs.runtime === 'container'
       ? new ContainerRuntime({
@@ -48,14 +52,14 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
           faults: inputs.faults,
           signal: context.signal,
           runId,
-          ...(context.tmpDir ? { tmpDir: context.tmpDir } : {}),
+          ...(scratchBase ? { tmpDir: scratchBase } : {}),
         })
       : new ProcessRuntime({
           ...(inputs.command ? { command: inputs.command } : {}),
           ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
           faults: inputs.faults,
           signal: context.signal,
-          ...(context.tmpDir ? { tmpDir: context.tmpDir } : {}),
+          ...(scratchBase ? { tmpDir: scratchBase } : {}),
         });
   return runDrill({
     runtime,

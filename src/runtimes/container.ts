@@ -1,4 +1,5 @@
-import { chown, chmod, mkdtemp, mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chown, chmod, mkdtemp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -96,6 +97,7 @@ export class ContainerRuntime implements AtoCoreRuntime {
       await this.handOver(dir);
     }
     await chmod(root, 0o755);
+    await proveBindMountReaches(root, { image: this.#image, user: this.#user(), runId: this.#options.runId, ...(this.#options.signal ? { signal: this.#options.signal } : {}) });
   }
 
   /** Gives a path the harness created to the service user (root can chown; others open it up). */
@@ -291,6 +293,134 @@ export class ContainerRuntime implements AtoCoreRuntime {
     for (const unregister of this.#unregister.splice(0)) unregister();
     if (problems.length > 0) throw new InfrastructureError(problems.join('; '));
   }
+}
+
+/** How long the bind-mount proof may take: one short container of a local image. */
+export const CANARY_TIMEOUT_MS = 30_000;
+
+/** Reads the canary's content through the mount; "absent" when the mounted directory does not hold it. */
+const CANARY_READER = [
+  'import sys',
+  'try:',
+  "    sys.stdout.write('canary:' + open(sys.argv[1]).read())",
+  'except FileNotFoundError:',
+  "    sys.stdout.write('absent')",
+].join('\n');
+
+/**
+ * What a user is told when bind mounts do not reach the drill's files: the usual cause is a
+ * job that runs in a container (GitHub's `container:`, every Gitea act_runner job) and talks
+ * to the host's Docker: the host resolves bind-mount paths in its own filesystem.
+ */
+export function workDirNotSharedMessage(dir: string, why: string): string {
+  return (
+    `the job seems to run in a container whose paths the Docker host does not see: the drill's bind mounts of ${dir} would be empty (${why}). ` +
+    'Give a directory shared with the host at the same path as --work-dir DIR (action input work-dir), e.g. ' +
+    "-v /srv/atocore-drill-work:/srv/atocore-drill-work in the job container's options and --work-dir /srv/atocore-drill-work"
+  );
+}
+
+/**
+ * Before a container drill: proves that a bind mount of `dir` shows what the harness wrote
+ * there. A canary file of random content is written into `dir` and read back by a throwaway
+ * container of the drill's own image (never pulled), with `dir` mounted read-only as a
+ * `bind` mount, which, unlike a `-v` bind, never creates a missing path on the host. Bounded
+ * in time, removed afterwards (also on a signal). Exit 3 either way it fails: the drill could
+ * not run, the service is not to blame.
+ */
+export async function proveBindMountReaches(dir: string, options: { image: string; user: string; runId: string; signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+  const content = randomBytes(24).toString('hex');
+  const name = `.atocore-drill-canary-${randomBytes(6).toString('hex')}`;
+  const canary = join(dir, name);
+  try {
+    await writeFile(canary, content, { mode: 0o644, flag: 'wx' });
+  } catch (error) {
+    throw new InfrastructureError(`could not write the bind-mount canary ${canary}: ${errorMessage(error)}`, { cause: error });
+  }
+  try {
+    const answer = await readThroughBindMount(dir, name, { ...options, timeoutMs: options.timeoutMs ?? CANARY_TIMEOUT_MS });
+    if (answer === `canary:${content}`) return;
+    const why =
+      answer === 'no-such-host-path'
+        ? 'the Docker host has no such directory'
+        : answer === 'absent'
+          ? "the Docker host's directory of that name lacks the canary file written here"
+          : 'a container of the image reads another canary there than the one written';
+    throw new InfrastructureError(workDirNotSharedMessage(dir, why));
+  } finally {
+    await rm(canary, { force: true }).catch(() => {});
+  }
+}
+
+/** The canary reader's answer: "canary:<content>", "absent", or "no-such-host-path" when the host has no such directory. */
+async function readThroughBindMount(dir: string, name: string, options: { image: string; user: string; runId: string; signal?: AbortSignal; timeoutMs: number }): Promise<string> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const mountPoint = '/atocore-drill-canary';
+  let container: Awaited<ReturnType<typeof docker.createContainer>>;
+  try {
+    container = await withTimeout(
+      docker.createContainer({
+        Image: options.image,
+        Entrypoint: ['python3'],
+        Cmd: ['-c', CANARY_READER, `${mountPoint}/${name}`],
+        User: options.user,
+        Labels: { [CONTAINER_RUN_LABEL]: options.runId, [CONTAINER_ROLE_LABEL]: 'canary' },
+        HostConfig: { Mounts: [{ Type: 'bind', Source: dir, Target: mountPoint, ReadOnly: true }], NetworkMode: 'none', AutoRemove: false },
+      }),
+      options.timeoutMs,
+      `creating the bind-mount canary container of ${options.image}`,
+    );
+  } catch (error) {
+    // the engine checks a bind source on its own filesystem
+    if (/bind source path does not exist|not a valid Windows path|invalid mount config/i.test(errorMessage(error))) return 'no-such-host-path';
+    throw new InfrastructureError(`could not create a container of ${options.image} to prove the drill's bind mounts: ${errorMessage(error)}`, { cause: error });
+  }
+  const unregister = registerEmergencyKill(() => dockerRemoveNow(container.id));
+  const stop = (): void => {
+    void container.kill().catch(() => {});
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (options.signal?.aborted) throw new InfrastructureError('interrupted before the bind-mount proof');
+    try {
+      await withTimeout(container.start(), options.timeoutMs, `starting the bind-mount canary container of ${options.image}`);
+    } catch (error) {
+      if (/bind source path does not exist|invalid mount config/i.test(errorMessage(error))) return 'no-such-host-path';
+      throw error;
+    }
+    const status = (await withTimeout(container.wait(), options.timeoutMs, `reading the bind-mount canary through a container of ${options.image}`).catch((error: unknown) => {
+      stop();
+      throw error;
+    })) as { StatusCode: number };
+    if (options.signal?.aborted) throw new InfrastructureError('interrupted during the bind-mount proof');
+    const logs = await withTimeout(container.logs({ stdout: true, stderr: true, follow: false }), 10_000, 'reading the canary container\'s output');
+    const { stdout, stderr } = demuxDockerLogs(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)));
+    if (status.StatusCode !== 0) {
+      throw new InfrastructureError(`a container of ${options.image} could not read the bind-mount canary (exit ${status.StatusCode}): ${stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500) || 'no output'}`);
+    }
+    return stdout;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+    await container.remove({ force: true }).catch(() => {});
+    unregister();
+  }
+}
+
+/** Docker's multiplexed log format (no TTY): frames of an 8-byte header (stream, 0, 0, 0, size) and the bytes. */
+export function demuxDockerLogs(buffer: Buffer, limit = 64 * 1024): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let offset = 0;
+  let total = 0;
+  while (offset + 8 <= buffer.length && total < limit) {
+    const stream = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    const frame = buffer.subarray(offset + 8, Math.min(buffer.length, offset + 8 + size));
+    (stream === 2 ? err : out).push(frame);
+    total += frame.length;
+    offset += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
 async function imageExists(image: string): Promise<boolean> {
