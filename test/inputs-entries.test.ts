@@ -43,9 +43,10 @@ function refusal(read: () => unknown): FieldError {
 
 describe('the action and the CLI: one set of rules', () => {
   it('the same drill, asked for by flags and by inputs, is the same typed object', () => {
-    inputs({ image: 'atocore:2', 'from-image': 'atocore:1', seed: 'seed', timeout: '20m', faults: 'restore-skips-registry', 'include-chroma': 'true' });
+    inputs({ image: 'atocore:2', 'from-image': 'atocore:1', seed: 'seed', timeout: '20m', faults: 'restore-skips-registry', 'include-chroma': 'true', 'work-dir': 'seed' });
     const action = readActionInputs().drill!;
-    const cli = parseDrillFlags({ image: 'atocore:2', fromImage: 'atocore:1', seed, timeout: '20m', fault: ['restore-skips-registry'], includeChroma: true });
+    const cli = parseDrillFlags({ image: 'atocore:2', fromImage: 'atocore:1', seed, timeout: '20m', fault: ['restore-skips-registry'], includeChroma: true, workDir: seed });
+    expect(cli.workDir).toBe(seed);
     const reports = { reportJson: null, junit: null, summary: null };
     expect({ ...action, ...reports }).toEqual(cli);
     expect(action.reportJson).toBe(join(work, 'atocore-drill-report', 'report.json'));
@@ -65,6 +66,8 @@ describe('the action and the CLI: one set of rules', () => {
     ['a command with an image', { image: 'atocore:2', command: 'a', 'backup-cli': 'b' }, { flags: { image: 'atocore:2', command: 'a', backupCli: 'b' } }, 'input command runs AtoCore as a local process; it cannot go with input image', '--command runs AtoCore as a local process; it cannot go with --image'],
     ['from-image alone', { 'from-image': 'atocore:1' }, { flags: { fromImage: 'atocore:1' } }, 'input from-image needs input image', '--from-image needs --image'],
     ['a timeout without a unit', { timeout: '10' }, { flags: { timeout: '10' } }, 'input timeout: "10" is not a duration', '--timeout: "10" is not a duration'],
+    ['a work directory that is a file', { image: 'atocore:2', 'work-dir': 'known_hosts' }, { flags: { image: 'atocore:2', workDir: knownHosts } }, `input work-dir: ${knownHosts} is not a directory`, `--work-dir: ${knownHosts} is not a directory`],
+    ['a work directory that does not exist', { 'work-dir': 'nowhere' }, { flags: { workDir: join(work, 'nowhere') } }, `input work-dir: ${join(work, 'nowhere')} is not a directory`, `--work-dir: ${join(work, 'nowhere')} is not a directory`],
   ])('%s: refused by both, named by each', (_what, values, cli, actionSays, cliSays) => {
     inputs(values);
     const fromAction = refusal(() => readActionInputs());
