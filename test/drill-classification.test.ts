@@ -3,7 +3,7 @@
  * functions, and the real drill interrupted and budget-cut at every step.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -43,6 +43,11 @@ describe('classification (pure)', () => {
     expect(whyNotEvidence(result({ exitCode: null, signal: 'SIGHUP' }), 'restore')).toMatch(/killed by SIGHUP/);
     expect(whyNotEvidence(result({ spawnError: 'ENOENT' }), 'restore')).toMatch(/could not start python3: ENOENT/);
     expect(whyNotEvidence(result({ exitCode: null, signal: null }), 'restore')).toMatch(/without an exit status/);
+    // a wrapper script or `docker compose run` relays its killed child as 128+N
+    expect(whyNotEvidence(result({ exitCode: 137 }), 'restore')).toMatch(/exit 137, as a wrapper reports a command killed by SIGKILL/);
+    expect(whyNotEvidence(result({ exitCode: 143 }), 'restore')).toMatch(/killed by SIGTERM/);
+    expect(whyNotEvidence(result({ exitCode: 139 }), 'restore')).toBeNull();
+    expect(whyNotEvidence(result({ exitCode: 1 }), 'restore')).toBeNull();
   });
 
   it('an interrupted or killed unconfirmed restore is never a refusal', () => {
@@ -52,6 +57,7 @@ describe('classification (pure)', () => {
     expect(checks.refusalCheck(call({ timedOut: true, exitCode: null, signal: 'SIGKILL' }), nothing).status).toBe('skip');
     // a container killed from outside: docker reports 137, the runtime reports SIGKILL
     expect(checks.refusalCheck(call({ exitCode: null, signal: 'SIGKILL' }), nothing).status).toBe('skip');
+    expect(checks.refusalCheck(call({ exitCode: 137 }), nothing).status).toBe('skip');
     expect(checks.refusalCheck(call({ exitCode: 0 }), nothing).status).toBe('fail');
     expect(checks.refusalCheck(call({ exitCode: null, signal: 'SIGSEGV' }), nothing).status).toBe('fail');
     expect(checks.refusalCheck(call({}), { added: ['data/db/atocore.db'], removed: [], changed: [] }).status).toBe('fail');
@@ -182,6 +188,25 @@ describe('HTTP answers are cut while they stream', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(closedEarly).toBe(true);
       expect(sent).toBeLessThan(256 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('HTTP calls are bounded by what is left of the run', () => {
+  it('a service that never answers is given up at the end of the budget, not at the call\'s own 15 s, and the message says so', async () => {
+    const server = createHttpServer(() => {
+      // never answers
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const client = new AtoCoreClient(`http://127.0.0.1:${port}`, { budget: new Deadline(400) });
+      const began = Date.now();
+      await expect(client.call('GET', '/stats')).rejects.toThrow(/did not answer within \d+ms \(what was left of --timeout 400ms\)/);
+      expect(Date.now() - began).toBeLessThan(3_000);
     } finally {
       server.closeAllConnections();
       server.close();
@@ -388,6 +413,35 @@ describe('the drill through the CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('a backup-CLI wrapper that relays its killed child as exit 137 (the OOM killer): error, never a refusal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-wrapper-'));
+    try {
+      const wrapper = join(dir, 'backup-cli.sh');
+      // no exec: the shell waits for its child and reports 128+N when the child is killed
+      writeFileSync(wrapper, '#!/bin/sh\nif [ "$1" = restore ] && [ "$#" -eq 2 ]; then sleep 31.25 || exit $?; fi\nexec python3 -m atocore.ops.backup "$@"\n', { mode: 0o755 });
+      const json = join(dir, 'report.json');
+      let killed = false;
+      const poll = setInterval(() => {
+        try {
+          execFileSync('pkill', ['-KILL', '-f', '^sleep 31.25$']);
+          killed = true;
+          clearInterval(poll);
+        } catch {
+          // the refusal has not started yet
+        }
+      }, 200);
+      const { code, output } = await startCli(['drill', '--command', 'python3 -m atocore', '--backup-cli', wrapper, '--report-json', json], () => {}, { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') });
+      clearInterval(poll);
+      expect(killed, output).toBe(true);
+      expect(code, output).toBe(3);
+      const report = readReport(json);
+      expect(report.checks.find((c) => c.id === 'restore.refuses_without_confirm')).toMatchObject({ status: 'skip' });
+      expect(report.error).toMatch(/exit 137, as a wrapper reports a command killed by SIGKILL/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('a service answering /context/build with a list of chunk objects (real AtoCore) passes service.context', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'atocore-drill-pack-')), 'report.json');

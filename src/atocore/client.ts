@@ -20,6 +20,15 @@ export interface AtoCoreClientOptions {
   readonly signal?: AbortSignal;
   /** largest answer read, in bytes */
   readonly maxBodyBytes?: number;
+  /** the run's budget: each call's bound is capped by what is left of it */
+  readonly budget?: CallBudget;
+}
+
+/** What a client needs of a run's deadline (src/common/deadline.ts). */
+export interface CallBudget {
+  bound(ownLimitMs: number): number;
+  limitedBy(ownLimitMs: number): boolean;
+  readonly totalMs: number;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -30,17 +39,21 @@ export class AtoCoreClient {
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal | undefined;
   readonly #maxBodyBytes: number;
+  readonly #budget: CallBudget | undefined;
 
   constructor(baseUrl: string, options: AtoCoreClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#signal = options.signal;
     this.#maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+    this.#budget = options.budget;
   }
 
   /** One call. Network failures and timeouts are InfrastructureErrors; any HTTP status is an answer. */
-  async call(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<HttpAnswer> {
+  async call(method: 'GET' | 'POST', path: string, body?: unknown, ownTimeoutMs = this.#timeoutMs): Promise<HttpAnswer> {
     const url = `${this.baseUrl}${path}`;
+    const timeoutMs = this.#budget ? this.#budget.bound(ownTimeoutMs) : ownTimeoutMs;
+    const boundName = this.#budget?.limitedBy(ownTimeoutMs) ? ` (what was left of --timeout ${formatDuration(this.#budget.totalMs)})` : '';
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = this.#signal ? AbortSignal.any([timeout, this.#signal]) : timeout;
     try {
@@ -60,7 +73,7 @@ export class AtoCoreClient {
       if (this.#signal?.aborted && this.#signal.reason instanceof InterruptedError) throw this.#signal.reason;
       const code = (error as { code?: unknown } | null)?.code;
       if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        throw new InfrastructureError(`${method} ${url} did not answer within ${formatDuration(timeoutMs)}`, { cause: error });
+        throw new InfrastructureError(`${method} ${url} did not answer within ${formatDuration(timeoutMs)}${boundName}`, { cause: error });
       }
       throw new InfrastructureError(`${method} ${url} failed: ${errorMessage(error)}`, { cause: error });
     }

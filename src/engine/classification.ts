@@ -7,6 +7,7 @@
  * positive evidence. An interrupted, timed-out or externally killed call is neither: it says
  * nothing about what the service would have done.
  */
+import { constants as osConstants } from 'node:os';
 import type { ProcessResult } from '../common/child-process.js';
 import { formatDuration } from '../common/duration.js';
 import { DrillError, InfrastructureError, InterruptedError, ServiceNotHealthyError } from '../common/errors.js';
@@ -32,6 +33,9 @@ export function whyNotEvidence(result: ProcessResult, doing: string, boundName =
   if (result.aborted) return `${doing} was interrupted after ${formatDuration(result.durationMs)}`;
   if (result.timedOut) return `${doing} was cut at ${boundName} after ${formatDuration(result.durationMs)}`;
   if (result.signal && OUTSIDE_SIGNALS.has(result.signal)) return `${doing} was killed by ${result.signal}, not by anything it did`;
+  // a wrapper (a shell script, `docker compose run`) reports its killed child as 128+N
+  const relayed = typeof result.exitCode === 'number' && result.exitCode > 128 ? signalNamed(result.exitCode - 128) : null;
+  if (relayed && OUTSIDE_SIGNALS.has(relayed)) return `${doing} ended with exit ${result.exitCode}, as a wrapper reports a command killed by ${relayed}: not an answer`;
   if (result.exitCode === null && result.signal === null) return `${doing} ended without an exit status`;
   return null;
 }
@@ -62,4 +66,8 @@ export function stepStatusFor(error: unknown, interrupted: boolean): FailedStepS
 /** True for errors whose message is the whole story (no stack trace in the report). */
 export function isExpectedError(error: unknown): boolean {
   return error instanceof DrillError || error instanceof StepFinding || error instanceof InterruptedError;
+}
+
+function signalNamed(number: number): string | null {
+  return Object.entries(osConstants.signals).find(([, value]) => value === number)?.[0] ?? null;
 }

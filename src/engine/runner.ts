@@ -332,7 +332,7 @@ class DrillRun {
 
   /** AtoCore's answer to POST /admin/backup; an answer that is not a JSON object fails backup.created. */
   private async requestBackup(): Promise<BackupMetadata> {
-    const reply = await this.target.api().call('POST', '/admin/backup', { include_chroma: this.options.includeChroma }, this.deadline.bound(BACKUP_TIMEOUT_MS));
+    const reply = await this.target.api().call('POST', '/admin/backup', { include_chroma: this.options.includeChroma }, BACKUP_TIMEOUT_MS);
     if (reply.status >= 200 && reply.status < 300 && reply.body !== null && typeof reply.body === 'object') return reply.body as BackupMetadata;
     const failed = check('backup.created', 'fail', `POST /admin/backup ${whyNotABackup(reply)}: ${reply.text.slice(0, 300).replace(/\s*\n\s*/g, ' ')}`, {
       status: reply.status,

@@ -43,7 +43,7 @@ export class DrillTarget {
     const ms = this.deadline.bound(HEALTH_TIMEOUT_MS);
     const name = this.deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(this.timeoutMs)}` : 'the health wait';
     const started = await this.runtime.start(ms, name);
-    this.#client = new AtoCoreClient(started.baseUrl, this.signal ? { signal: this.signal } : {});
+    this.#client = new AtoCoreClient(started.baseUrl, { budget: this.deadline, ...(this.signal ? { signal: this.signal } : {}) });
     return started.identityNote ? `${started.baseUrl} (${started.identityNote})` : started.baseUrl;
   }
 
