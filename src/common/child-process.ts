@@ -15,6 +15,11 @@ export interface ProcessResult {
   readonly aborted: boolean;
   /** set when the process could not be started at all (ENOENT, EACCES) */
   readonly spawnError?: string;
+  /**
+   * set when the process had ended but its output pipes were still held open (by a process it
+   * left behind) and reading stopped there: stdout and stderr may lack what came later
+   */
+  readonly outputIncomplete?: boolean;
 }
 
 export interface RunProcessOptions {
@@ -28,11 +33,20 @@ export interface RunProcessOptions {
 }
 
 const KILL_GRACE_MS = 2_000;
+/**
+ * How long the pipes may stay open once the process has ended: its last words are in them
+ * at once; a process it left behind (a daemon, a `setsid` child) may hold them for good.
+ */
+const PIPE_GRACE_MS = 1_000;
+/** The pipe wait once the bound has passed: only what is already buffered. */
+const PIPE_GRACE_PAST_BOUND_MS = 50;
 
 /**
  * Runs argv without a shell, in its own process group so a timeout or an abort kills
  * whatever it started too; a second signal or an exit of the harness kills the group at
- * once (emergency cleanup). Output is bounded.
+ * once (emergency cleanup). Output is bounded, and so is the wait for it: once the process
+ * has ended, pipes held open by something it left behind are read only briefly, then let go
+ * (what is still in its group is killed), so a lingering grandchild never holds the run.
  */
 export function runProcess(argv: readonly string[], options: RunProcessOptions): Promise<ProcessResult> {
   const [command, ...args] = argv;
@@ -46,16 +60,19 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const unregisterKill = child.pid === undefined ? () => {} : registerEmergencyKill(() => signalProcessGroup(child.pid!, 'SIGKILL'));
+    const pid = child.pid;
+    const unregisterKill = pid === undefined ? () => {} : registerEmergencyKill(() => signalProcessGroup(pid, 'SIGKILL'));
     const stdout = new BoundedText(limit);
     const stderr = new BoundedText(limit);
     let timedOut = false;
     let aborted = false;
     let spawnError: string | undefined;
+    let settled = false;
+    let pipeTimer: NodeJS.Timeout | undefined;
     const kill = (): void => {
-      if (child.pid === undefined) return;
-      signalProcessGroup(child.pid, 'SIGTERM');
-      setTimeout(() => signalProcessGroup(child.pid!, 'SIGKILL'), KILL_GRACE_MS).unref();
+      if (pid === undefined) return;
+      signalProcessGroup(pid, 'SIGTERM');
+      setTimeout(() => signalProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS).unref();
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -65,16 +82,11 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
       aborted = true;
       kill();
     };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-    child.on('error', (error) => {
-      spawnError = error.message;
-    });
-    child.on('close', (exitCode, signal) => {
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, outputIncomplete: boolean): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(pipeTimer);
       unregisterKill();
       options.signal?.removeEventListener('abort', onAbort);
       resolve({
@@ -87,8 +99,30 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
         timedOut,
         aborted,
         ...(spawnError === undefined ? {} : { spawnError }),
+        ...(outputIncomplete ? { outputIncomplete } : {}),
       });
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+    child.on('error', (error) => {
+      spawnError = error.message;
     });
+    child.on('exit', (exitCode, signal) => {
+      const pastBound = timedOut || aborted;
+      const grace = pastBound ? PIPE_GRACE_PAST_BOUND_MS : Math.max(PIPE_GRACE_PAST_BOUND_MS, Math.min(PIPE_GRACE_MS, started + options.timeoutMs - Date.now()));
+      pipeTimer = setTimeout(() => {
+        // something the process left behind holds its pipes: stop reading, and what is still
+        // in its group goes (processes that left the group are out of reach here)
+        child.stdout.destroy();
+        child.stderr.destroy();
+        if (pid !== undefined) signalProcessGroup(pid, 'SIGKILL');
+        finish(exitCode, signal, true);
+      }, grace);
+    });
+    child.on('close', (exitCode, signal) => finish(exitCode, signal, false));
     if (options.signal?.aborted) onAbort();
   });
 }
