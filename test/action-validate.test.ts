@@ -73,7 +73,7 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('the action in vali
         'ssh-user': sshd.user,
         'ssh-key': privateKey,
         // as a secret gives it: the lines, not a file
-        'known-hosts': readFileSync(sshd.knownHosts, 'utf8'),
+        'ssh-known-hosts': readFileSync(sshd.knownHosts, 'utf8'),
         'check-name': 'Dalidou snapshot validation',
         ...inputs,
       },
@@ -143,9 +143,9 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('the action in vali
       expect(readFileSync(main.outputs.junit!, 'utf8')).toContain('atocore-drill.validate.20251201T060000Z');
     }, 180_000);
 
-    it('a host key that does not match known-hosts: could not run, naming the host', async () => {
+    it('a host key that does not match ssh-known-hosts: could not run, naming the host', async () => {
       // as a file this time (a path in the workspace or absolute)
-      const { main } = await validate({ root: goodRoot, 'known-hosts': sshd.wrongKnownHosts, 'atocore-validator': 'none' });
+      const { main } = await validate({ root: goodRoot, 'ssh-known-hosts': sshd.wrongKnownHosts, 'atocore-validator': 'none' });
       expect(main.code).toBe(1);
       expect(main.outputs.verdict).toBe('error');
       expect(commands(main.stdout, 'error').at(-1)).toMatch(/could not run: .*127\.0\.0\.1/);

@@ -33,12 +33,15 @@ export const Input = {
   SshUser: 'ssh-user',
   SshPort: 'ssh-port',
   SshKey: 'ssh-key',
+  SshKnownHosts: 'ssh-known-hosts',
+  /** the old name of ssh-known-hosts, still read with a warning */
   KnownHosts: 'known-hosts',
   Root: 'root',
   Rpo: 'rpo',
   Deep: 'deep',
   Offhost: 'offhost',
   AtocoreValidator: 'atocore-validator',
+  Reports: 'reports',
   FailOn: 'fail-on',
   GithubToken: 'github-token',
   CheckName: 'check-name',
@@ -66,4 +69,5 @@ export const ReportFile = {
 export const DEFAULT_CHECK_NAME = {
   drill: 'AtoCore restore drill',
   validate: 'AtoCore snapshot validation',
+  merge: 'AtoCore drill (all targets)',
 } as const;

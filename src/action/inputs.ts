@@ -7,6 +7,7 @@ import { drillInputs as sharedDrillInputs, type RawDrillInputs } from '../inputs
 import { kebab, namedForSync, type FieldId, type FieldNames } from '../inputs/fields.js';
 import { failOn as failOnRule } from '../inputs/rules.js';
 import { validateInputs as sharedValidateInputs, type RawValidateInputs } from '../inputs/validate.js';
+import { mergeInputs as sharedMergeInputs, reportPatterns, type MergeInputs } from '../inputs/merge.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import type { ValidateInputs } from '../jobs/validate-job.js';
 import type { FailOn } from '../report/verdict.js';
@@ -16,6 +17,7 @@ import { DEFAULT_CHECK_NAME, Input, ReportFile } from './constants.js';
 const INPUT_OF: Partial<Record<FieldId, string>> = {
   ssh: `${Input.SshUser}/${Input.SshHost}/${Input.SshPort}`,
   identity: Input.SshKey,
+  knownHosts: Input.SshKnownHosts,
   reportJson: Input.ReportDir,
   junit: Input.ReportDir,
   summary: Input.ReportDir,
@@ -32,11 +34,13 @@ export const ACTION_NAMES: FieldNames = {
 
 /** Every input of the action, read once and validated: nothing else calls getInput. */
 export interface ActionInputs {
-  readonly mode: 'drill' | 'validate';
+  readonly mode: 'drill' | 'validate' | 'merge';
   /** mode drill: exactly what the CLI's flags make (report files under reportDir) */
   readonly drill: DrillInputs | null;
   /** mode validate: what the CLI's `validate --ssh` flags make, the key and known_hosts as text or files */
   readonly validate: ValidateInputs | null;
+  /** mode merge: the report files found by input reports, and the merged report's files */
+  readonly merge: MergeInputs | null;
   readonly failOn: FailOn;
   /** where the verdict goes on the commit; none without a token */
   readonly publish: PublishMode | 'none';
@@ -142,14 +146,35 @@ function sshAddress(): string {
   return `${user}@${host.includes(':') ? `[${host}]` : host}:${portText}`;
 }
 
+/**
+ * ssh-known-hosts, or its old name known-hosts with a warning (one of them: two would leave
+ * it open which one the host key is checked against).
+ */
+function knownHostsInput(): string {
+  const current = core.getInput(Input.SshKnownHosts, { trimWhitespace: false }).trim();
+  const old = core.getInput(Input.KnownHosts, { trimWhitespace: false }).trim();
+  if (old === '') return current;
+  if (current !== '') throw new UsageError(`inputs ${Input.SshKnownHosts} and ${Input.KnownHosts} are both given: ${Input.KnownHosts} is the old name of ${Input.SshKnownHosts}; give only ${Input.SshKnownHosts}`);
+  core.warning(`input ${Input.KnownHosts} is deprecated: name it ${Input.SshKnownHosts} (the old name goes in the next major version)`);
+  return old;
+}
+
+/** Mode merge: the reports input's paths and globs found in the workspace, then the merge rules the CLI's arguments go through too. */
+function mergeInputs(reportDir: string, failOn: string | undefined): MergeInputs {
+  const patterns = list(Input.Reports);
+  if (patterns.length === 0) throw new UsageError(`input ${Input.Reports} is required in mode merge: the report.json files of the runs to merge, e.g. reports/**/report.json`);
+  const reports = namedForSync(ACTION_NAMES, () => reportPatterns(patterns, workspace()));
+  return sharedMergeInputs({ reports, ...reportFiles(reportDir), failOn }, ACTION_NAMES);
+}
+
 /** Mode validate: over SSH only, the key and known_hosts given as a secret's text (known_hosts also as a file). */
 function validateInputs(reportDir: string, failOn: string | undefined): ValidateInputs {
   const ssh = sshAddress();
   const key = core.getInput(Input.SshKey, { trimWhitespace: false });
   if (key.trim() === '') throw new UsageError(`input ${Input.SshKey} is required in mode validate: the private key's text, from a secret (e.g. \${{ secrets.DALIDOU_SSH_KEY }})`);
-  const knownHosts = core.getInput(Input.KnownHosts, { trimWhitespace: false }).trim();
+  const knownHosts = knownHostsInput();
   if (knownHosts === '') {
-    throw new UsageError(`input ${Input.KnownHosts} is required in mode validate: the host's key lines (ssh-keyscan output, checked once), so the action never trusts an unknown host`);
+    throw new UsageError(`input ${Input.SshKnownHosts} is required in mode validate: the host's key lines (ssh-keyscan output, checked once), so the action never trusts an unknown host`);
   }
   const raw: RawValidateInputs = {
     ssh,
@@ -180,7 +205,7 @@ export function readActionInputs(): ActionInputs {
   for (const secret of secrets) core.setSecret(secret);
   for (const line of sshKey.split(/\r?\n/)) if (line.trim().length >= 6 && !line.includes('-----')) core.setSecret(line.trim());
 
-  const mode = oneOf(Input.Mode, ['drill', 'validate'] as const, 'drill');
+  const mode = oneOf(Input.Mode, ['drill', 'validate', 'merge'] as const, 'drill');
   const failOnText = given(Input.FailOn);
   const failOn = namedForSync(ACTION_NAMES, () => failOnRule(failOnText));
   const publish = oneOf(Input.Publish, ['auto', 'check-run', 'commit-status', 'none'] as const, 'auto');
@@ -189,13 +214,15 @@ export function readActionInputs(): ActionInputs {
   }
   const reportDir = reportDirectory();
   const checkName = text(Input.CheckName) || DEFAULT_CHECK_NAME[mode];
+  refuseInputsOfOtherModes(mode);
   const drill = mode === 'drill' ? drillInputs(reportDir, failOnText) : null;
   const validate = mode === 'validate' ? validateInputs(reportDir, failOnText) : null;
+  const merge = mode === 'merge' ? mergeInputs(reportDir, failOnText) : null;
   if (mode === 'drill') {
-    for (const name of [Input.SshHost, Input.SshKey, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator]) {
+    for (const name of [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode validate; this run is mode drill`);
     }
-  } else {
+  } else if (mode === 'validate') {
     for (const name of [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode drill; this run is mode validate`);
     }
@@ -204,6 +231,7 @@ export function readActionInputs(): ActionInputs {
     mode,
     drill,
     validate,
+    merge,
     failOn,
     publish: githubToken === null ? 'none' : publish,
     githubToken,
@@ -211,6 +239,19 @@ export function readActionInputs(): ActionInputs {
     reportDir,
     secrets,
   };
+}
+
+/** A merge runs no drill and reaches no host: their inputs would be ignored, so they are refused; reports is merge's own. */
+function refuseInputsOfOtherModes(mode: ActionInputs['mode']): void {
+  if (mode !== 'merge') {
+    if (optional(Input.Reports) !== null) throw new UsageError(`input ${Input.Reports} is for mode merge; this run is mode ${mode}`);
+    return;
+  }
+  const drillOnly = [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.Faults, Input.Timeout];
+  const validateOnly = [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator];
+  for (const name of [...drillOnly, ...validateOnly]) {
+    if (optional(name) !== null) throw new UsageError(`input ${name} is not for mode merge: a merge only reads the reports of runs that are done`);
+  }
 }
 
 /** The post step reads only what it needs to finish what main opened: the token. */

@@ -23,6 +23,7 @@ import { useBundledSqliteAddon } from './native-addon.js';
 import { drillInLogGroups } from '../github/log-groups.js';
 import { emitWorkflowAnnotations } from '../github/workflow-annotations.js';
 import { describeValidation, runValidation } from './validate.js';
+import { describeMerge, runMergeJob } from '../merge/job.js';
 
 /** A report for a run that could not even start its job (the check run still gets a verdict). */
 function couldNotRunReport(kind: DrillReport['kind'], startedAt: Date, why: string): DrillReport {
@@ -116,6 +117,7 @@ async function runJob(inputs: ActionInputs, workDir: string, signal: AbortSignal
 }
 
 async function startJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
+  if (inputs.merge) return runMergeJob(inputs.merge);
   if (inputs.drill) {
     core.saveState(State.Runtime, inputs.drill.runtime);
     return runDrillJob(inputs.drill, { signal, observer: drillInLogGroups(consoleProgress(process.stdout)), tmpDir: workDir });
@@ -130,7 +132,7 @@ async function main(): Promise<string | null> {
   const inputs = readActionInputs();
   const context = readRunContext();
   const pieces = inputs.secrets.flatMap(secretPieces);
-  const what = inputs.drill ? describeDrill(inputs.drill) : describeValidation(inputs.validate!);
+  const what = inputs.merge ? describeMerge(inputs.merge) : inputs.drill ? describeDrill(inputs.drill) : describeValidation(inputs.validate!);
   core.info(`atocore-drill: ${what}`);
 
   // before anything is created: a signal from here on tears down what the run started
@@ -147,11 +149,12 @@ async function main(): Promise<string | null> {
     await publishing?.publisher.start(what, startedAt);
     let report: DrillReport;
     try {
-      useBundledSqliteAddon();
+      // a merge reads JSON only
+      if (inputs.mode !== 'merge') useBundledSqliteAddon();
       report = await runJob(inputs, workDir, interrupt.signal);
     } catch (error) {
       // the job could not start (a bad seed, no Docker, an unsupported runner, …): still a verdict for the commit
-      report = couldNotRunReport(inputs.mode, startedAt, error instanceof DrillError ? error.message : `unexpected error: ${errorMessage(error)}`);
+      report = couldNotRunReport(inputs.mode === 'merge' ? 'drill' : inputs.mode, startedAt, error instanceof DrillError ? error.message : `unexpected error: ${errorMessage(error)}`);
     }
     report = maskSecrets(report, pieces);
 

@@ -18,13 +18,14 @@ export function actionMetadata(root = PROJECT_ROOT): ActionMetadata {
 /**
  * The action as a runner gets it: the repository's files at the action's ref, without
  * node_modules (nothing installed). Only what the action needs at run time is copied —
- * action.yml, dist/, fixtures/ and package.json — so a bundle that reached into
+ * action.yml, dist/, fixtures/, schema/ (mode merge checks reports against it) and
+ * package.json — so a bundle that reached into
  * node_modules or src/ fails here as it would on a runner.
  */
 export function actionCheckout(parent: string): string {
   const dir = join(parent, 'atocore-drill-action');
   mkdirSync(dir, { recursive: true });
-  for (const item of ['action.yml', 'package.json', 'dist', 'fixtures']) {
+  for (const item of ['action.yml', 'package.json', 'dist', 'fixtures', 'schema']) {
     cpSync(join(PROJECT_ROOT, item), join(dir, item), { recursive: true, filter: (source) => !/__pycache__|\.pyc$/.test(source) });
   }
   return dir;
