@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BackupMetadata, RestoreAnswer } from '../atocore/backup-cli.js';
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
@@ -141,14 +141,31 @@ class DrillRun {
   // ---- the loop's view of a step
 
   private async perform(step: PlannedStep): Promise<StepOutcome> {
+    let outcome: StepOutcome;
     try {
       // a cleanup step runs whatever happened, interrupt and budget included
       if (!step.always) this.assertMayStart(step);
-      return { status: 'pass', detail: await this.actions[step.id]() };
+      outcome = { status: 'pass', detail: await this.actions[step.id]() };
     } catch (error) {
       if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
-      return this.failure(step, error);
+      outcome = this.failure(step, error);
     }
+    return this.unlessDiskFull(step, outcome);
+  }
+
+  /**
+   * A step that found a problem while the disk under the drill root is full has found the
+   * machine's problem, not the service's (a backup answering 500 "disk is full"): its failed
+   * checks are not evidence, and the step is an error naming the disk.
+   */
+  private async unlessDiskFull(step: PlannedStep, outcome: StepOutcome): Promise<StepOutcome> {
+    const failed = this.checksOf(step).filter((c) => c.status === 'fail');
+    if (outcome.status !== 'fail' && failed.length === 0) return outcome;
+    const full = await diskNearlyFull(this.runtime.layout.root);
+    if (full === null) return outcome;
+    for (const c of failed) this.found.delete(c.id);
+    const reason = `the filesystem holding the drill root has ${full}: what failed here says nothing about AtoCore (it was: ${(outcome.reason ?? outcome.detail).split('\n')[0]})`;
+    return { status: 'error', detail: reason, reason };
   }
 
   private assertMayStart(step: PlannedStep): void {
@@ -164,7 +181,8 @@ class DrillRun {
     const status = stepStatusFor(error, interrupted !== undefined);
     let detail = reason;
     if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
-    if (status === 'error' || step.id === 'restore') detail = `${detail}${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}`;
+    // the backup CLI's own output is in the finding; the service's log only where the service ran
+    if (status === 'error' && !SERVICE_STOPPED_STEPS.has(step.id)) detail = `${detail}${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}`;
     return { status, detail, reason };
   }
 
@@ -281,7 +299,8 @@ class DrillRun {
     this.metrics.restore_ms = call.result.durationMs;
     const answer = call.json as RestoreAnswer | undefined;
     if (call.result.exitCode !== 0 || !answer) {
-      throw new StepFinding(`restore ${stamp} --confirm-service-stopped did not complete (${describeProcessResult(call.result)}): ${call.result.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+      const tail = call.result.stderr.trim().split('\n').slice(-15).join('\n');
+      throw new StepFinding(`restore ${stamp} --confirm-service-stopped did not complete (${describeProcessResult(call.result)})${tail ? `; its output ends:\n${tail}` : ''}`);
     }
     const restored = await this.judgeRestoredFiles(answer, before);
     await this.judgePreRestoreSnapshot(answer.pre_restore_snapshot, stamp, before);
@@ -520,4 +539,20 @@ async function ownedFiles(paths: readonly string[], modesBefore: Map<string, num
 function requireStamp(stamp: SnapshotStamp | null): SnapshotStamp {
   if (!stamp) throw new StepFinding('no backup stamp to restore');
   return stamp;
+}
+
+/** Steps during which the service is stopped: its log says nothing about them. */
+const SERVICE_STOPPED_STEPS: ReadonlySet<string> = new Set(['restore_unconfirmed', 'restore']);
+
+/** Below this much free space a write failing under the drill root is the disk's doing. */
+const DISK_FULL_BYTES = 4 * 1024 * 1024;
+
+/** "only 12 KiB free of 460 KiB" when the filesystem holding `path` is (nearly) full; else null. */
+async function diskNearlyFull(path: string): Promise<string | null> {
+  const stats = await statfs(path).catch(() => null);
+  if (!stats) return null;
+  const free = stats.bavail * stats.bsize;
+  const total = stats.blocks * stats.bsize;
+  if (free >= DISK_FULL_BYTES && free >= total * 0.01) return null;
+  return `only ${Math.round(free / 1024)} KiB free of ${Math.round(total / 1024)} KiB`;
 }
