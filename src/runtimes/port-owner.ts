@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { open, readdir, readFile, readlink } from 'node:fs/promises';
 
 /**
  * Who listens on a loopback TCP port, read from Linux's /proc (no library reads this; `ss`
@@ -12,6 +12,11 @@ export type PortOwner =
   | { readonly kind: 'ours' }
   /** a listening socket held by processes outside the group (pids when readable) */
   | { readonly kind: 'foreign'; readonly pids: readonly number[] }
+  /**
+   * a listening socket held by processes outside the group that carry the run's own mark in
+   * their environment: started by the drill's command, they left its group (a daemon)
+   */
+  | { readonly kind: 'escaped'; readonly pids: readonly number[] }
   /** this system has no /proc/net/tcp: the owner cannot be told */
   | { readonly kind: 'unknown'; readonly why: string };
 
@@ -68,8 +73,66 @@ async function socketInodesOf(pid: number): Promise<Set<string>> {
   return inodes;
 }
 
-/** Whether the socket listening on `port` belongs to process group `pgid`. */
-export async function portOwner(port: number, pgid: number | undefined): Promise<PortOwner> {
+/** An environment variable and the value that marks a process as the run's own. */
+export interface EnvironmentMark {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** A process environment is at most a few MiB (the kernel's limit on argv and environment together). */
+const ENVIRON_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Whether `pid`'s environment holds `name=value`; false when it cannot be read (gone, another user's). */
+export async function carriesMark(pid: number, mark: EnvironmentMark): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(`/proc/${pid}/environ`, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const chunks: Buffer[] = [Buffer.from([0])];
+    let length = 0;
+    while (length < ENVIRON_MAX_BYTES) {
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(64 * 1024) });
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+      length += bytesRead;
+    }
+    chunks.push(Buffer.from([0]));
+    // entries are NUL-separated: the mark matches one whole entry
+    return Buffer.concat(chunks).includes(Buffer.from(`\0${mark.name}=${mark.value}\0`));
+  } catch {
+    return false;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** Pids (other than this process) whose environment holds the mark; empty without /proc. */
+export async function processesCarrying(mark: EnvironmentMark): Promise<number[]> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
+  const found: number[] = [];
+  for (const pid of pids) {
+    if (pid !== process.pid && (await carriesMark(pid, mark))) found.push(pid);
+  }
+  return found;
+}
+
+/** Pids that carry the mark but are not in process group `pgid`: the run's processes that left it. */
+export async function escapedProcesses(pgid: number, mark: EnvironmentMark): Promise<number[]> {
+  const escaped: number[] = [];
+  for (const pid of await processesCarrying(mark)) {
+    if ((await processGroupOf(pid)) !== pgid) escaped.push(pid);
+  }
+  return escaped;
+}
+
+/**
+ * Whether the socket listening on `port` belongs to process group `pgid`; holders outside the
+ * group that carry `mark` are the run's own processes that left the group.
+ */
+export async function portOwner(port: number, pgid: number | undefined, mark?: EnvironmentMark): Promise<PortOwner> {
   const listening = await listeningInodes(port);
   if (listening === null) return { kind: 'unknown', why: 'this system has no /proc/net/tcp' };
   if (listening.size === 0) return { kind: 'free' };
@@ -83,5 +146,6 @@ export async function portOwner(port: number, pgid: number | undefined): Promise
     else holders.push(pid);
   }
   if (ours) return { kind: 'ours' };
+  if (mark && holders.length > 0 && (await Promise.all(holders.map((pid) => carriesMark(pid, mark)))).every(Boolean)) return { kind: 'escaped', pids: holders };
   return { kind: 'foreign', pids: holders };
 }

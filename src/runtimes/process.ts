@@ -10,9 +10,17 @@ import { BoundedText, isProcessGroupAlive, killProcessGroup, runProcess } from '
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { InfrastructureError, ServiceNotHealthyError } from '../common/errors.js';
 import { freeLoopbackPort } from './free-port.js';
-import { portOwner } from './port-owner.js';
+import { escapedProcesses, portOwner, processesCarrying, type EnvironmentMark } from './port-owner.js';
 import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from '../atocore/standin.js';
 import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
+
+/** What a user is told when the service command forked its service out of the drill's reach. */
+function daemonized(pids: readonly number[]): string {
+  return (
+    `process ${pids.join(', ')}, which carries this drill's ATOCORE_DATA_DIR but left the process group the drill started: ` +
+    'the service command daemonizes (forks into the background), so the drill can neither watch nor stop it; run it in the foreground'
+  );
+}
 
 export interface ProcessRuntimeOptions {
   /** how to start the service; default: the stand-in */
@@ -123,33 +131,99 @@ export class ProcessRuntime implements AtoCoreRuntime {
     return { baseUrl, ...(owner === 'unknown' ? { identityNote: `not proven that the answer came from the started process (${port}: no /proc to read)` } : {}) };
   }
 
-  /** Throws when something other than the started process group listens on the port. */
+  /** What marks a process as this drill's own: the data root in its environment, as every process the drill starts has it. */
+  #mark(): EnvironmentMark {
+    return { name: 'ATOCORE_DATA_DIR', value: this.layout.dataDir };
+  }
+
+  /**
+   * Throws when something other than the started process group listens on the port, or when
+   * the command's service left that group (it daemonized): the drill cannot watch or stop it.
+   */
   async #refuseForeignListener(port: number, pgid: number | undefined, context: string): Promise<'ours' | 'free' | 'unknown'> {
-    const owner = await portOwner(port, pgid);
+    const owner = await portOwner(port, pgid, this.#mark());
+    if (owner.kind === 'escaped') throw new InfrastructureError(`${context}, but port ${port} is held by ${daemonized(owner.pids)}`);
     if (owner.kind === 'foreign') {
       const who = owner.pids.length > 0 ? `process ${owner.pids.join(', ')}` : 'a process of another user';
       throw new InfrastructureError(`${context}, but port ${port} is held by ${who}, not by the AtoCore this drill started: another program took the drill's port`);
     }
+    if (owner.kind === 'free' && pgid !== undefined) {
+      // the command ended, but what it forked into the background lives on: a daemon
+      const escaped = await escapedProcesses(pgid, this.#mark());
+      if (escaped.length > 0) throw new InfrastructureError(`${context}; ${daemonized(escaped)}`);
+    }
     return owner.kind;
   }
 
+  /**
+   * Stops the service: SIGTERM to its group, SIGKILL after `timeoutMs`, or at once when the
+   * run is interrupted (then the stop throws the interrupt: the service did not stop by itself).
+   */
   async stop(timeoutMs: number): Promise<void> {
+    if ((await this.#halt(timeoutMs)) === 'interrupted') {
+      const reason: unknown = this.#options.signal?.reason;
+      throw reason instanceof Error ? reason : new InfrastructureError('interrupted while stopping AtoCore');
+    }
+  }
+
+  async #halt(timeoutMs: number): Promise<'stopped' | 'interrupted'> {
     const child = this.#child;
-    if (!child || child.pid === undefined) return;
-    const pid = child.pid;
-    if (this.#exit === undefined) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      killProcessGroup(pid, 'SIGTERM');
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-      if ((await Promise.race([exited, timer])) === 'timeout') {
-        killProcessGroup(pid, 'SIGKILL');
-        await exited;
+    let outcome: 'stopped' | 'interrupted' = 'stopped';
+    if (child && child.pid !== undefined) {
+      const pid = child.pid;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
+        const waited = await this.#termThenWait(pid, exited, timeoutMs);
+        if (waited !== 'exited') {
+          killProcessGroup(pid, 'SIGKILL');
+          await exited;
+        }
+        if (waited === 'interrupted') outcome = 'interrupted';
+      }
+      // whatever the service started in its group goes too
+      if (isProcessGroupAlive(pid)) killProcessGroup(pid, 'SIGKILL');
+      this.#unregisterChild?.();
+      this.#child = undefined;
+    }
+    await this.#killEscaped();
+    return outcome;
+  }
+
+  /** SIGTERM to the group, then whichever comes first: its exit, the bound, the run's interrupt. */
+  async #termThenWait(pid: number, exited: Promise<'exited'>, timeoutMs: number): Promise<'exited' | 'timeout' | 'interrupted'> {
+    const signal = this.#options.signal;
+    if (signal?.aborted) return 'interrupted';
+    killProcessGroup(pid, 'SIGTERM');
+    let onAbort = (): void => {};
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        exited,
+        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+        new Promise<'interrupted'>((resolve) => {
+          onAbort = () => resolve('interrupted');
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Processes that carry this drill's data root but left the groups it started (a service or
+   * backup CLI that daemonized): the drill's own, so they go with it.
+   */
+  async #killEscaped(): Promise<void> {
+    if (!this.#layout) return;
+    for (const pid of await processesCarrying(this.#mark())) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
       }
     }
-    // whatever the service started in its group goes too
-    if (isProcessGroupAlive(pid)) killProcessGroup(pid, 'SIGKILL');
-    this.#unregisterChild?.();
-    this.#child = undefined;
   }
 
   readonly backupCli: BackupCliInvoker = (args, timeoutMs) => {
@@ -175,7 +249,8 @@ export class ProcessRuntime implements AtoCoreRuntime {
 
   async dispose(keepData: boolean): Promise<void> {
     try {
-      await this.stop(5_000);
+      // interrupted or not, everything goes: the interrupt was already reported by the step it cut
+      await this.#halt(5_000);
     } finally {
       if (this.#layout && !keepData) await rm(this.#layout.root, { recursive: true, force: true });
       else if (this.#layout) await releaseDrillRoot(this.#layout.root);
