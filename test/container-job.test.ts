@@ -2,7 +2,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfrastructureError } from '../src/common/errors.js';
+import { demuxDockerLogs, proveBindMountReaches } from '../src/runtimes/container.js';
 import { CONTAINER_ROLE_LABEL } from '../src/runtimes/types.js';
 import { PROJECT_ROOT, readReport } from './support/cli.js';
 import { describeNeeding, dockerStatus } from './support/infra.js';
@@ -118,4 +120,67 @@ describeDocker('a container drill run from inside a job container (host Docker s
     expect(run.code, run.output).toBe(3);
     expect(run.output).toMatch(/would be empty \(the Docker host has no such directory\)/);
   }, 300_000);
+});
+
+describeDocker('the bind-mount proof on its own', () => {
+  let standin: string;
+  let dir: string;
+  const emptyImage = `atocore-drill/test-empty:${process.pid}`;
+
+  beforeAll(() => {
+    standin = execFileSync(BUILD_IMAGE, ['--schema-level', '1'], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1)!;
+    dir = mkdtempSync(join(tmpdir(), `${SUITE}-proof-`));
+    // an image with nothing in it: no python3 to read the canary with
+    execFileSync('docker', ['import', '-', emptyImage], { input: execFileSync('tar', ['-c', '-f', '-', '-T', '/dev/null']), stdio: ['pipe', 'ignore', 'pipe'], timeout: 60_000 });
+  }, 660_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      execFileSync('docker', ['rmi', '-f', emptyImage], { stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      // never made
+    }
+  });
+
+  it('where the Docker host sees the directory: passes, leaving neither the canary nor its container', async () => {
+    await proveBindMountReaches(dir, { image: standin, user: '0:0', runId: `proof-${process.pid}` });
+    expect(readdirSync(dir)).toEqual([]);
+    expect(canaryContainers()).toEqual([]);
+  }, 60_000);
+
+  it('an image that cannot read the canary: exit 3 saying what was being done, not the work-dir advice', async () => {
+    const error = await proveBindMountReaches(dir, { image: emptyImage, user: '0:0', runId: `proof-${process.pid}` }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InfrastructureError);
+    expect((error as Error).message).toMatch(/could not prove the drill's bind mounts with a container of atocore-drill\/test-empty/);
+    expect((error as Error).message).not.toMatch(/--work-dir/);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(canaryContainers()).toEqual([]);
+  }, 60_000);
+
+  it('an interrupt before the proof: no container is left', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await proveBindMountReaches(dir, { image: standin, user: '0:0', runId: `proof-${process.pid}`, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InfrastructureError);
+    expect(canaryContainers()).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe("Docker's multiplexed log frames", () => {
+  const frame = (stream: number, text: string): Buffer => {
+    const body = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(body.length, 4);
+    return Buffer.concat([header, body]);
+  };
+
+  it('splits stdout from stderr, keeps a cut last frame, stops at the bound', () => {
+    expect(demuxDockerLogs(Buffer.concat([frame(1, 'canary:'), frame(2, 'oops'), frame(1, 'abc')]))).toEqual({ stdout: 'canary:abc', stderr: 'oops' });
+    expect(demuxDockerLogs(frame(1, 'abcdef').subarray(0, 11))).toEqual({ stdout: 'abc', stderr: '' });
+    expect(demuxDockerLogs(Buffer.from('short'))).toEqual({ stdout: '', stderr: '' });
+    expect(demuxDockerLogs(Buffer.concat([frame(1, 'x'.repeat(10)), frame(1, 'y')]), 5).stdout).toBe('x'.repeat(10));
+  });
 });

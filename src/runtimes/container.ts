@@ -399,6 +399,9 @@ async function readThroughBindMount(dir: string, name: string, options: { image:
       throw new InfrastructureError(`a container of ${options.image} could not read the bind-mount canary (exit ${status.StatusCode}): ${stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500) || 'no output'}`);
     }
     return stdout;
+  } catch (error) {
+    // the engine's own errors (no python3 in the image, a daemon gone away) say what failed, not what was being done
+    throw error instanceof InfrastructureError ? error : new InfrastructureError(`could not prove the drill's bind mounts with a container of ${options.image}: ${errorMessage(error)}`, { cause: error });
   } finally {
     options.signal?.removeEventListener('abort', stop);
     await container.remove({ force: true }).catch(() => {});
