@@ -20,9 +20,11 @@ function reportValidator(): Promise<ValidateFunction> {
       throw new InfrastructureError(`the report schema could not be read at ${SCHEMA_URL.pathname}: ${errorMessage(error)} (is the package complete?)`);
     }
     // loaded here, not at start: only a merge needs a schema validator
-    const [{ Ajv2020 }, { default: addFormatsModule }] = await Promise.all([import('ajv/dist/2020.js'), import('ajv-formats')]);
+    // both are CommonJS: their default export is the module itself, in Node and in the action's bundle alike
+    const [ajvModule, formatsModule] = await Promise.all([import('ajv/dist/2020.js'), import('ajv-formats')]);
+    const Ajv2020 = ajvModule.default as unknown as typeof import('ajv/dist/2020.js').Ajv2020;
     const ajv = new Ajv2020({ allErrors: false, strict: true });
-    (addFormatsModule as unknown as (ajv: InstanceType<typeof Ajv2020>) => void)(ajv);
+    (formatsModule.default as unknown as (ajv: InstanceType<typeof Ajv2020>) => void)(ajv);
     return ajv.compile(schema);
   })();
   return compiled;
