@@ -115,6 +115,39 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     expect(readdirSync(cli.tmp)).toEqual([]);
   });
 
+  it('the first signal while AtoCore is being stopped kills a service that ignores SIGTERM at once: the stop step is an error, not a pass', async () => {
+    const scripts = mkdtempSync(join(work, 'scripts-'));
+    const service = join(scripts, 'deaf.py');
+    // the stand-in, deaf to SIGTERM (its own handler is swapped for "ignore")
+    writeFileSync(
+      service,
+      [
+        'import runpy, signal',
+        '_install = signal.signal',
+        'signal.signal = lambda sig, handler: _install(sig, signal.SIG_IGN if sig == signal.SIGTERM else handler)',
+        "runpy.run_module('atocore', run_name='__main__')",
+      ].join('\n'),
+    );
+    const report = join(work, 'deaf-stop.json');
+    const cli = startDrill('deaf', ['--command', `python3 ${service}`, '--backup-cli', 'python3 -m atocore.ops.backup', '--report-json', report]);
+    await waitFor('the stop step', cli, () => cli.output().includes('… Stop AtoCore'));
+    // SIGTERM has reached the service by now, and it ignores it
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = Date.now();
+    cli.child.kill('SIGINT');
+    const { code, at } = await cli.closed;
+    expect(code, cli.output()).toBe(3);
+    expect(at - sent, 'the service is killed at the first signal, not after the stop\'s 30 s').toBeLessThan(5_000);
+    expect(cli.output()).toMatch(/^! Stop AtoCore .*interrupted by SIGINT/m);
+    expect(cli.output()).not.toMatch(/^✓ Stop AtoCore/m);
+    const written = JSON.parse(readFileSync(report, 'utf8')) as DrillReport;
+    expect(written.steps.find((s) => s.id === 'stop')).toMatchObject({ status: 'error' });
+    expect(written.steps.find((s) => s.id === 'restore_unconfirmed')).toMatchObject({ status: 'skip' });
+    expect(written.error).toMatch(/interrupted by SIGINT/);
+    expect(processesUnder(cli.tmp)).toEqual([]);
+    expect(readdirSync(cli.tmp)).toEqual([]);
+  });
+
   it('validate: a second signal kills a validator that ignores SIGTERM at once; the report says error', async () => {
     const tmp = join(work, 'validate');
     mkdirSync(tmp);
