@@ -140,6 +140,14 @@ describe('atocore-drill merge-reports, as a real process', () => {
       expect(existsSync(out)).toBe(false);
     });
 
+    it('the merged report over one of the reports it merges', async () => {
+      copyFileSync(join(work, 'fail.json'), join(bad, 'target.json'));
+      const run = await runCli(['merge-reports', join(work, 'pass.json'), join(bad, 'target.json'), '--report-json', join(bad, 'target.json')], { cwd: work });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`merge-reports FILE and --report-json name the same file (${join(bad, 'target.json')})`);
+      expect(readFileSync(join(bad, 'target.json'), 'utf8')).toBe(readFileSync(join(work, 'fail.json'), 'utf8'));
+    });
+
     it('no file at all', async () => {
       const run = await runCli(['merge-reports', '--summary', '-'], { cwd: work });
       expect(run.code).toBe(2);
@@ -279,7 +287,8 @@ describe('the action in mode merge, run as the runner runs it', () => {
   }
 
   it('a passing and a failing report: one failing check run, one job summary listing both targets', async () => {
-    const runner = await job({ mode: 'merge', reports: 'reports/**/report.json' }, { 'reports/atocore-a/report.json': 'pass.json', 'reports/atocore-b/report.json': 'fail.json' });
+    // a glob's braces hold commas; a file two patterns match is merged once
+    const runner = await job({ mode: 'merge', reports: 'reports/{atocore-a,atocore-b}/report.json\nreports/**/report.json\n' }, { 'reports/atocore-a/report.json': 'pass.json', 'reports/atocore-b/report.json': 'fail.json' });
     const main = await runner.run('main', 60_000);
     expect(main.code, main.stdout + main.stderr).toBe(1);
     expect(commands(main.stdout, 'error').at(-1)).toMatch(/^AtoCore drill \(all targets\): FAIL: 1 problem: registry\.restored/);

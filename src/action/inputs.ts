@@ -161,7 +161,11 @@ function knownHostsInput(): string {
 
 /** Mode merge: the reports input's paths and globs found in the workspace, then the merge rules the CLI's arguments go through too. */
 function mergeInputs(reportDir: string, failOn: string | undefined): MergeInputs {
-  const patterns = list(Input.Reports);
+  // one a line: a glob's braces hold commas (reports/{a,b}/report.json)
+  const patterns = text(Input.Reports)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   if (patterns.length === 0) throw new UsageError(`input ${Input.Reports} is required in mode merge: the report.json files of the runs to merge, e.g. reports/**/report.json`);
   const reports = namedForSync(ACTION_NAMES, () => reportPatterns(patterns, workspace()));
   return sharedMergeInputs({ reports, ...reportFiles(reportDir), failOn }, ACTION_NAMES);

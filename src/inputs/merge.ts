@@ -50,11 +50,15 @@ function distinctReports(reports: readonly ReportInput[]): ReportInput[] {
 
 /** Every rule of a merge's inputs, for the CLI and the action, worded by `names`. */
 export function mergeInputs(raw: RawMergeInputs, names: FieldNames): MergeInputs {
-  return namedForSync(names, () => ({
-    reports: distinctReports(raw.reports),
-    ...reportPaths(raw),
-    failOn: failOn(raw.failOn),
-  }));
+  return namedForSync(names, () => {
+    const reports = distinctReports(raw.reports);
+    return {
+      reports,
+      // the merged report written over one of the reports it merges would lose that target
+      ...reportPaths(raw, reports.map((report) => ['reports', report.path] as const)),
+      failOn: failOn(raw.failOn),
+    };
+  });
 }
 
 /** The CLI's FILE arguments: relative to the working directory, shown as given. */
@@ -82,7 +86,7 @@ function confined(root: string, realRoot: string, path: string, pattern: string)
 }
 
 /**
- * The action's `reports`: one path or glob a line (or comma-separated), relative to the
+ * The action's `reports`: one path or glob a line, relative to the
  * workspace and never outside it, symbolic links included. A glob that matches nothing or a
  * path that does not exist is an error: a fleet whose reports went missing must not pass
  * on the ones that are left. Directories a glob matches are passed over.
