@@ -249,6 +249,7 @@ describe('bad input fails the step with a message naming the input, before anyth
     [{ mode: 'merge' }, 'input reports is required in mode merge'],
     [{ mode: 'merge', reports: 'r.json', image: 'atocore:2' }, 'input image is not for mode merge'],
     [{ mode: 'merge', reports: 'r.json', 'ssh-host': 'dalidou' }, 'input ssh-host is not for mode merge'],
+    [{ mode: 'merge', reports: 'r.json', 'work-dir': '.' }, 'input work-dir is not for mode merge'],
     [{ mode: 'merge', reports: '../elsewhere/report.json' }, 'input reports: "../elsewhere/report.json" is outside the workspace'],
     [{ mode: 'merge', reports: '/etc/passwd' }, 'input reports: "/etc/passwd" is outside the workspace'],
     [{ mode: 'merge', reports: 'reports/**/report.json' }, 'input reports: "reports/**/report.json" matches no file in the workspace'],

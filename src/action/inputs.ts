@@ -251,7 +251,7 @@ function refuseInputsOfOtherModes(mode: ActionInputs['mode']): void {
     if (optional(Input.Reports) !== null) throw new UsageError(`input ${Input.Reports} is for mode merge; this run is mode ${mode}`);
     return;
   }
-  const drillOnly = [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.Faults, Input.Timeout];
+  const drillOnly = [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults, Input.Timeout];
   const validateOnly = [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator];
   for (const name of [...drillOnly, ...validateOnly]) {
     if (optional(name) !== null) throw new UsageError(`input ${name} is not for mode merge: a merge only reads the reports of runs that are done`);
