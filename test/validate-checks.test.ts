@@ -13,7 +13,7 @@ import { checkRetention, planRetention, retentionGaps } from '../src/validation/
 import { checkSidecars, SIDECAR_PATHS, summariseWal } from '../src/validation/sidecars.js';
 import { boundedValue, checkFileTypes, checkMetadata, checkPaths, clip, databaseCopyRefusal, isSparse, linkDestinationInside, showValue, validatorRefusal } from '../src/validation/snapshot-checks.js';
 import { DB_FILE, displayName, type StoreEntry } from '../src/validation/store.js';
-import { remoteLimitSeconds } from '../src/remote/ssh-connection.js';
+import { remoteBound } from '../src/remote/ssh-connection.js';
 
 const s = (text: string): SnapshotStamp => text as SnapshotStamp;
 const key = (type: string, body: string): Buffer => {
@@ -144,13 +144,14 @@ describe('retention (7 daily, 4 weekly, 6 monthly)', () => {
     return out;
   };
   const kept = planRetention(daily('2025-10-01', '2026-04-08')).kept;
+  const RETENTION_NOW = Date.parse('2026-04-08T07:00:00Z');
 
   it('keeps what AtoCore cleanup keeps, and exactly that passes', () => {
     expect(kept).toEqual([
       '20251101T060000Z', '20251201T060000Z', '20260101T060000Z', '20260201T060000Z', '20260301T060000Z', '20260315T060000Z', '20260322T060000Z', '20260329T060000Z',
       '20260401T060000Z', '20260402T060000Z', '20260403T060000Z', '20260404T060000Z', '20260405T060000Z', '20260406T060000Z', '20260407T060000Z', '20260408T060000Z',
     ]);
-    expect(checkRetention(kept, null).status).toBe('pass');
+    expect(checkRetention(kept, null, RETENTION_NOW).status).toBe('pass');
   });
 
   it('keeps the newest of a day (a pre-restore snapshot the same day is due for pruning)', () => {
@@ -159,13 +160,25 @@ describe('retention (7 daily, 4 weekly, 6 monthly)', () => {
 
   it('a missed day warns, a missing Sunday or 1st fails, a backlog warns and a week of it fails', () => {
     const noThursday = kept.filter((x) => x !== '20260402T060000Z');
-    expect(checkRetention(noThursday, null)).toMatchObject({ status: 'warn', evidence: { missing_days: ['2026-04-02'] } });
+    expect(checkRetention(noThursday, null, RETENTION_NOW)).toMatchObject({ status: 'warn', evidence: { missing_days: ['2026-04-02'] } });
     const noSunday = kept.filter((x) => x !== '20260322T060000Z');
-    expect(checkRetention(noSunday, null)).toMatchObject({ status: 'fail', evidence: { missing_sundays: ['2026-03-22'] } });
+    expect(checkRetention(noSunday, null, RETENTION_NOW)).toMatchObject({ status: 'fail', evidence: { missing_sundays: ['2026-03-22'] } });
     const noFirst = kept.filter((x) => x !== '20260101T060000Z');
-    expect(checkRetention(noFirst, null)).toMatchObject({ status: 'fail', evidence: { missing_firsts_of_month: ['2026-01-01'] } });
-    expect(checkRetention([...kept, s('20260310T060000Z')], null)).toMatchObject({ status: 'warn', evidence: { prune_due: ['20260310T060000Z'] } });
-    expect(checkRetention(daily('2026-02-02', '2026-04-08'), null).status).toBe('fail');
+    expect(checkRetention(noFirst, null, RETENTION_NOW)).toMatchObject({ status: 'fail', evidence: { missing_firsts_of_month: ['2026-01-01'] } });
+    expect(checkRetention([...kept, s('20260310T060000Z')], null, RETENTION_NOW)).toMatchObject({ status: 'warn', evidence: { prune_due: ['20260310T060000Z'] } });
+    expect(checkRetention(daily('2026-02-02', '2026-04-08'), null, RETENTION_NOW).status).toBe('fail');
+  });
+
+  it('is judged up to now: a snapshot stamped days or a year ahead is left out, never demanding days or Sundays not yet come', () => {
+    const twoDaysAhead = checkRetention([...kept, s('20260410T060000Z')], null, RETENTION_NOW);
+    expect(twoDaysAhead).toMatchObject({ status: 'pass', evidence: { not_counted_future: ['20260410T060000Z'], missing_days: [] } });
+    const yearAhead = checkRetention([...kept, s('20270408T060000Z')], null, RETENTION_NOW);
+    expect(yearAhead).toMatchObject({ status: 'pass', evidence: { not_counted_future: ['20270408T060000Z'], missing_sundays: [], missing_firsts_of_month: [], prune_due: [] } });
+    expect(yearAhead.message).not.toMatch(/2027/);
+    // what is wrong up to now is still found
+    const noThursday = kept.filter((x) => x !== '20260402T060000Z');
+    expect(checkRetention([...noThursday, s('20260410T060000Z')], null, RETENTION_NOW)).toMatchObject({ status: 'warn', evidence: { missing_days: ['2026-04-02'] } });
+    expect(checkRetention([s('20270408T060000Z')], null, RETENTION_NOW)).toMatchObject({ status: 'skip', message: 'no snapshot stamped before now' });
   });
 
   it('the oldest snapshot ever seen (ledger) extends what must still be there', () => {
@@ -176,18 +189,24 @@ describe('retention (7 daily, 4 weekly, 6 monthly)', () => {
 });
 
 describe('overall checks', () => {
-  const summary = (stamp: string, dbBytes: number, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({ stamp: s(stamp), dbBytes, totalBytes: dbBytes, hasChroma: true, failed: false, ...extra });
+  const summary = (stamp: string, dbBytes: number, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({ stamp: s(stamp), dbBytes, totalBytes: dbBytes, hasChroma: true, unusable: null, ...extra });
   const now = Date.parse('2026-04-08T07:00:00Z');
 
   it('rpo.fresh counts from the newest usable snapshot, Chroma separately', () => {
     const series = [summary('20260407T060000Z', 100), summary('20260408T060000Z', 100)];
     expect(checkRpo(series, now, 24 * 3_600_000, 8 * 86_400_000)).toMatchObject({ result: { status: 'pass' }, rpoSeconds: 3600 });
     expect(checkRpo(series, now + 2 * 86_400_000, 24 * 3_600_000, null).result.status).toBe('fail');
-    const newestBroken = [summary('20260406T060000Z', 100), summary('20260408T060000Z', 100, { failed: true })];
+    const newestBroken = [summary('20260406T060000Z', 100), summary('20260408T060000Z', 100, { unusable: 'snapshot.metadata failed' })];
     expect(checkRpo(newestBroken, now, 24 * 3_600_000, null)).toMatchObject({ result: { status: 'fail', evidence: { newest_usable: '20260406T060000Z' } } });
     const noChroma = series.map((x) => ({ ...x, hasChroma: false }));
     expect(checkRpo(noChroma, now, 24 * 3_600_000, 8 * 86_400_000).result.message).toMatch(/no usable snapshot includes Chroma/);
     expect(checkRpo([], now, 1, null).result.status).toBe('fail');
+    // a database that could not be shown usable counts no more than a failed snapshot, and says why
+    const newestUnverified = [summary('20260407T060000Z', 100), summary('20260408T060000Z', 100, { unusable: 'its database could not be verified (snapshot.integrity warn)' })];
+    const unverified = checkRpo(newestUnverified, now, 48 * 3_600_000, null).result;
+    expect(unverified).toMatchObject({ status: 'warn', evidence: { newest_usable: '20260407T060000Z', not_usable: [{ stamp: '20260408T060000Z', why: expect.stringMatching(/could not be verified/) }] } });
+    expect(unverified.message).toMatch(/the newest snapshot, 20260408T060000Z, does not count \(its database could not be verified/);
+    expect(checkRpo([newestUnverified[1]!], now, 48 * 3_600_000, null).result.message).toMatch(/^no usable snapshot: none counts \(newest 20260408T060000Z: its database could not be verified/);
   });
 
   it('size.anomaly: the newest dropping fails, an older drop warns', () => {
@@ -373,7 +392,7 @@ describe('hostile input: types, sidecars, future stamps, bounded messages', () =
 
   it('snapshots.future and rpo.fresh: a stamp ahead by more than 5 minutes is its own finding and never "fresh"', () => {
     const now = Date.parse('2026-04-08T07:00:00Z');
-    const summary = (stamp: string): SnapshotSummary => ({ stamp: s(stamp), dbBytes: 1, totalBytes: 1, hasChroma: true, failed: false });
+    const summary = (stamp: string): SnapshotSummary => ({ stamp: s(stamp), dbBytes: 1, totalBytes: 1, hasChroma: true, unusable: null });
     expect(checkFutureStamps([s('20260408T070400Z')], now).status).toBe('pass');
     expect(checkFutureStamps([s('20260408T070600Z'), s('20260408T060000Z')], now)).toMatchObject({ status: 'fail', evidence: { future: ['20260408T070600Z'] } });
     const rpo = checkRpo([summary('20260401T060000Z'), summary('20260420T060000Z')], now, 86_400_000, null);
@@ -395,9 +414,22 @@ describe('hostile input: types, sidecars, future stamps, bounded messages', () =
     expect(displayName(Buffer.from('é.db'))).toBe('é.db');
   });
 
-  it('every remote command runs under the host\'s timeout, a little longer than the harness waits', () => {
-    expect(renderRemoteCommand({ op: 'stream', path: '/srv/a/db' }, remoteLimitSeconds(60_000))).toBe("LC_ALL=C timeout -k 5 65 cat -- '/srv/a/db'");
-    expect(renderRemoteCommand({ op: 'validator', argv: ['docker', 'exec', 'atocore', 'x'], stamp: '20260408T060000Z' }, 3)).toBe("timeout -k 5 3 'docker' 'exec' 'atocore' 'x'");
-    expect(remoteLimitSeconds(1)).toBe(6);
+  it('every remote command runs under the host\'s timeout, which ends it (KILL included) before the harness stops waiting', () => {
+    expect(renderRemoteCommand({ op: 'stream', path: '/srv/a/db' }, remoteBound(60_000)!)).toBe("LC_ALL=C timeout -k 5 54 cat -- '/srv/a/db'");
+    expect(renderRemoteCommand({ op: 'validator', argv: ['docker', 'exec', 'atocore', 'x'], stamp: '20260408T060000Z' }, { seconds: 3, killAfterSeconds: 5 })).toBe("timeout -k 5 3 'docker' 'exec' 'atocore' 'x'");
+    // near the end of the budget: tenths of a second, still over before the wait ends
+    expect(remoteBound(7_000)).toEqual({ seconds: 4.8, killAfterSeconds: 1.5 });
+    expect(renderRemoteCommand({ op: 'disk-free', path: '/srv' }, remoteBound(7_000)!)).toBe("LC_ALL=C timeout -k 1.5 4.8 df -Pk -- '/srv'");
+    for (const waitMs of [500, 501, 999, 1_000, 3_333, 7_000, 10_999, 11_112, 12_000, 60_000, 300_000, 4 * 3_600_000]) {
+      const bound = remoteBound(waitMs)!;
+      expect(bound.seconds, String(waitMs)).toBeGreaterThan(0);
+      expect(bound.killAfterSeconds, String(waitMs)).toBeGreaterThan(0);
+      expect((bound.seconds + bound.killAfterSeconds) * 1000, String(waitMs)).toBeLessThanOrEqual(waitMs - Math.min(1_000, waitMs / 10) + 1e-6);
+      expect(() => renderRemoteCommand({ op: 'disk-free', path: '/srv' }, bound), String(waitMs)).not.toThrow();
+    }
+    // too little left to bound it on the host: not sent at all
+    expect(remoteBound(499)).toBeNull();
+    expect(remoteBound(Number.NaN)).toBeNull();
+    expect(() => renderRemoteCommand({ op: 'disk-free', path: '/srv' }, { seconds: 0, killAfterSeconds: 5 })).toThrow(/positive/);
   });
 });

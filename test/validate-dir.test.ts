@@ -232,6 +232,30 @@ describe('validate --dir on the fixture trees', () => {
     expect(report!.steps.find((s) => s.id === 'atocore_validate')).toMatchObject({ status: 'error' });
     expect(report!.error).toMatch(/no-such-validator-here/);
   });
+
+  it('the console\'s last line counts every check, each snapshot\'s too, and agrees with the verdict and the exit code', async () => {
+    const root = join(work, 'console-warn');
+    buildSnapshotTree(root, { snapshots: ['20260405', '20260406', '20260407', '20260408'].map((day) => ({ stamp: `${day}T060000Z` as never, kind: 'good' as const })) });
+    // a leftover shared-memory file beside the newest database: snapshot.sidecars warns, nothing else does
+    writeFileSync(join(root, 'backups/snapshots/20260408T060000Z/db/atocore.db-shm'), Buffer.alloc(32768));
+    const lastLine = (stdout: string): string => stdout.trimEnd().split('\n').at(-1)!;
+    const warned = await validate(['--dir', root, '--fail-on', 'warn']);
+    expect(warned.code, warned.stdout).toBe(1);
+    expect(warned.report!.verdict).toBe('warn');
+    const all = [...warned.report!.checks, ...warned.report!.snapshots.flatMap((x) => x.checks)];
+    const passed = all.filter((c) => c.status === 'pass').length;
+    const skipped = all.filter((c) => c.status === 'skip').length;
+    expect(all.filter((c) => c.status === 'warn').map((c) => c.id)).toEqual(['snapshot.sidecars']);
+    expect(lastLine(warned.stdout)).toMatch(new RegExp(`^verdict: WARN \\(failing: --fail-on warn, exit 1\\) — ${passed}/${all.length} checks passed, 1 warned${skipped ? `, ${skipped} skipped` : ''}, backup 20260408T060000Z, `));
+    const lenient = await validate(['--dir', root]);
+    expect(lenient.code).toBe(0);
+    expect(lastLine(lenient.stdout)).toMatch(new RegExp(`^verdict: WARN \\(exit 0\\) — ${passed}/${all.length} checks passed, 1 warned`));
+    rmSync(join(root, 'backups/snapshots/20260408T060000Z/db/atocore.db-shm'));
+    const clean = await validate(['--dir', root]);
+    expect(clean.code).toBe(0);
+    const cleanAll = [...clean.report!.checks, ...clean.report!.snapshots.flatMap((x) => x.checks)];
+    expect(lastLine(clean.stdout)).toMatch(new RegExp(`^verdict: PASS \\(exit 0\\) — ${cleanAll.filter((c) => c.status === 'pass').length}/${cleanAll.length} checks passed`));
+  });
 });
 
 describe('validate: bad input is exit 2 with a message naming the thing', () => {

@@ -121,7 +121,7 @@ describe('validate --dir on hostile snapshots: bounded in type, size and time', 
     expect(snapshotFindings(grown.report!, NEWEST).fails).toEqual(['snapshot.integrity']);
     expect(checkOf(grown.report!, NEWEST, 'snapshot.integrity').message).toBe(`db/atocore.db is ${8 * 1024 ** 3} bytes; the metadata recorded ${recorded} (grown or rewritten; not copied)`);
 
-    // the metadata made to agree: still mostly holes, still not copied
+    // the metadata made to agree: still mostly holes, still not copied; its header was real, so it warns
     const metadataFile = join(snapshotDir(root), 'backup-metadata.json');
     const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(metadataFile, JSON.stringify({ ...metadata, db_size_bytes: 8 * 1024 ** 3 }));
@@ -130,9 +130,43 @@ describe('validate --dir on hostile snapshots: bounded in type, size and time', 
     expect(agreeing.report!.steps.every((step) => step.status === 'pass'), agreeing.output).toBe(true);
     expect(snapshotFindings(agreeing.report!, NEWEST).fails).toEqual([]);
     expect(agreeing.elapsedMs).toBeLessThan(10_000);
-    expect(checkOf(agreeing.report!, NEWEST, 'snapshot.integrity')).toMatchObject({ status: 'warn' });
-    expect(checkOf(agreeing.report!, NEWEST, 'snapshot.integrity').message).toMatch(/mostly holes.*not copied/);
+    expect(checkOf(agreeing.report!, NEWEST, 'snapshot.integrity')).toMatchObject({ status: 'warn', evidence: { sqlite_header: 'ok' } });
+    expect(checkOf(agreeing.report!, NEWEST, 'snapshot.integrity').message).toMatch(/mostly holes.*not copied.*never counts as a usable snapshot/);
+    // never verified, so not a restore point: freshness counts from the day before (25 h: over the 24 h RPO)
+    const rpo = agreeing.report!.checks.find((c) => c.id === 'rpo.fresh')!;
+    expect(rpo).toMatchObject({ status: 'fail', evidence: { newest: NEWEST, newest_usable: '20260407T060000Z', not_usable: [{ stamp: NEWEST, why: 'its database could not be verified (snapshot.integrity warn)' }] } });
+    expect(agreeing.report!.metrics.rpo_s).toBe(25 * 3600);
+    expect(agreeing.code).toBe(1);
     expect(readdirSync(scratch)).toEqual([]);
+
+    // nothing but holes (`truncate -s 8G` of an empty file): not SQLite at all, a failure whatever else
+    writeFileSync(db, '');
+    truncateSync(db, 8 * 1024 ** 3);
+    const holes = await validate(['--dir', root, '--timeout', '10s'], { TMPDIR: scratch });
+    expect(holes.code, holes.output).toBe(1);
+    expect(holes.report!.verdict).toBe('fail');
+    expect(holes.elapsedMs).toBeLessThan(10_000);
+    expect(snapshotFindings(holes.report!, NEWEST).fails).toEqual(['snapshot.integrity']);
+    expect(checkOf(holes.report!, NEWEST, 'snapshot.integrity').message).toBe('db/atocore.db: its first 100 bytes are all zeros: not an SQLite database (a hole, or never written)');
+    expect(holes.report!.checks.find((c) => c.id === 'rpo.fresh')).toMatchObject({ status: 'fail', evidence: { newest_usable: '20260407T060000Z', not_usable: [{ stamp: NEWEST, why: 'snapshot.integrity failed' }] } });
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('a database file of the recorded size that is not SQLite fails snapshot.integrity even where no integrity_check runs', async () => {
+    const root = copyOfBase('not-sqlite');
+    const damaged = '20260407T060000Z';
+    const db = join(snapshotDir(root, damaged), 'db/atocore.db');
+    writeFileSync(db, Buffer.alloc(statSync(db).size, 'x'));
+    // --max-deep 1: only the newest is copied and checked this run; the first 100 bytes of every one are still read
+    const run = await validate(['--dir', root, '--timeout', '10s', '--max-deep', '1', '--ledger', join(root, 'ledger.json')]);
+    expect(run.code, run.output).toBe(1);
+    expect(run.report!.metrics.deep_checked).toBe(1);
+    expect(snapshotFindings(run.report!, damaged).fails).toEqual(['snapshot.integrity']);
+    expect(checkOf(run.report!, damaged, 'snapshot.integrity').message).toMatch(/^db\/atocore\.db: it does not start with "SQLite format 3\\0" \(first bytes: 78 78 78/);
+    // the others not deep-checked this run keep counting: their size and header are right
+    expect(checkOf(run.report!, '20260406T060000Z', 'snapshot.integrity')).toMatchObject({ status: 'skip', evidence: { sqlite_header: 'ok' } });
+    expect(checkOf(run.report!, '20260406T060000Z', 'snapshot.integrity').message).toMatch(/the header is SQLite's \(\d+ pages of 4096 bytes\)/);
+    expect(checkOf(run.report!, NEWEST, 'snapshot.integrity').status).toBe('pass');
   });
 
   it('a stray WAL with committed frames fails snapshot.sidecars (the database file alone is incomplete); an empty -wal and a -shm warn', async () => {
@@ -169,12 +203,38 @@ describe('validate --dir on hostile snapshots: bounded in type, size and time', 
     expect(rpo).toMatchObject({ status: 'fail', evidence: { newest_usable: NEWEST, not_counted_future: ['20260415T060000Z'] } });
     expect(run.report!.metrics.rpo_s).toBe(3 * 86_400 + 3600);
     expect(run.report!.target.backup_stamp).toBe(NEWEST);
+    // retention is judged up to now: no day, Sunday or 1st not yet come is demanded
+    expect(run.report!.checks.find((c) => c.id === 'retention.policy')).toMatchObject({ status: 'pass', evidence: { missing_days: [], missing_sundays: [], not_counted_future: ['20260415T060000Z'] } });
+    const yearAhead = copyOfBase('future-year');
+    cpSync(snapshotDir(yearAhead), snapshotDir(yearAhead, '20270415T060000Z'), { recursive: true });
+    const far = await validate(['--dir', yearAhead]);
+    const retention = far.report!.checks.find((c) => c.id === 'retention.policy')!;
+    expect(retention, retention.message).toMatchObject({ status: 'pass', evidence: { missing_sundays: [], missing_firsts_of_month: [], not_counted_future: ['20270415T060000Z'] } });
+    expect(far.report!.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['snapshots.future']);
 
     // within the allowed clock skew (5 minutes) a stamp is "now", not the future
     const skew = await validate(['--dir', base, '--now', '2026-04-08T05:57:00Z']);
     expect(skew.report!.checks.find((c) => c.id === 'snapshots.future')!.status).toBe('pass');
     expect(skew.report!.checks.find((c) => c.id === 'rpo.fresh')!.status).toBe('pass');
     expect(skew.report!.metrics.rpo_s).toBe(0);
+  });
+
+  it('a registry whose projects are not objects with a string id fails snapshot.registry, the bad entries in the evidence (bounded)', async () => {
+    const root = copyOfBase('bad-projects');
+    const registry = (stamp: string): string => join(snapshotDir(root, stamp), 'config/project-registry.json');
+    writeFileSync(registry(NEWEST), JSON.stringify({ projects: [[['p04-gigabit']]] }));
+    const many = [{ id: 'p01' }, ...Array.from({ length: 5_000 }, (_, i) => (i % 2 ? { id: i } : `p${i}-${'z'.repeat(1_000)}`))];
+    writeFileSync(registry('20260407T060000Z'), JSON.stringify({ projects: many }));
+    const run = await validate(['--dir', root, '--timeout', '20s']);
+    expect(run.code, run.output).toBe(1);
+    const nested = checkOf(run.report!, NEWEST, 'snapshot.registry');
+    expect(nested).toMatchObject({ status: 'fail', evidence: { projects: 1, bad_entries: 1, first_bad: [{ index: 0, entry: [['p04-gigabit']] }] } });
+    expect(nested.message).toBe('config/project-registry.json: 1 of 1 project(s) are not objects with a string "id" (first at index 0: a list of 1)');
+    const mixed = checkOf(run.report!, '20260407T060000Z', 'snapshot.registry');
+    expect(mixed).toMatchObject({ status: 'fail', evidence: { projects: 5_001, bad_entries: 5_000 } });
+    expect((mixed.evidence.first_bad as unknown[]).length).toBe(10);
+    expect(JSON.stringify(mixed).length).toBeLessThan(5_000);
+    expect(checkOf(run.report!, '20260406T060000Z', 'snapshot.registry').status).toBe('pass');
   });
 
   it('names that are not UTF-8, deeply nested JSON, NUL bytes and huge values: no crash, messages cut, the report stays small', async () => {

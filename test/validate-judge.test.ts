@@ -40,6 +40,17 @@ function clean(rows: RowIndex | null): SnapshotDatabaseInspection {
   return { integrity: { ok: true, messages: ['ok'] }, foreignKeys: { ok: true, violations: [] }, error: null, rows };
 }
 
+/** The first 100 bytes of an SQLite database of `pages` pages of `pageSize` bytes (the header's count valid). */
+function sqliteHead(pageSize = 4096, pages = DB_BYTES / 4096): { ok: true; data: Buffer } {
+  const head = Buffer.alloc(100);
+  head.write('SQLite format 3\0', 0, 'latin1');
+  head.writeUInt16BE(pageSize === 65_536 ? 1 : pageSize, 16);
+  head.writeUInt32BE(7, 24);
+  head.writeUInt32BE(pages, 28);
+  head.writeUInt32BE(7, 92);
+  return { ok: true, data: head };
+}
+
 const validatorSaysValid = (stamp: SnapshotStamp): ValidatorRun => ({ exitCode: 0, stdout: JSON.stringify({ stamp, valid: true, errors: [] }), stderr: '', durationMs: 5, couldNotRun: null });
 
 /** The facts of a whole, healthy snapshot, as gathering would produce them; `change` says what is different. */
@@ -51,6 +62,7 @@ function factsOf(stamp: SnapshotStamp, change: Partial<SnapshotFacts> = {}): Sna
     files,
     metadataRead: metadataOf(stamp),
     registryRead: text({ projects: [{ id: 'p1' }] }),
+    databaseHead: sqliteHead(),
     sidecarHeads: new Map(),
     hashes: new Map(files.filter((f) => f.type === 'file').map((f) => [f.path, 'a'.repeat(64)])),
     inspection: clean(new Map([['memories', new Map([['m1', Date.parse('2026-04-01T00:00:00Z')]])]])),
@@ -84,7 +96,7 @@ describe('judging one snapshot from its facts', () => {
     const judged = judgeSnapshot(factsOf(stamp), next, plan());
     expect(statuses(judged.report.checks)).toEqual(ALL_PASS);
     expect(judged.report.status).toBe('pass');
-    expect(judged.summary).toEqual({ stamp, dbBytes: DB_BYTES, totalBytes: DB_BYTES + 20, hasChroma: false, failed: false });
+    expect(judged.summary).toEqual({ stamp, dbBytes: DB_BYTES, totalBytes: DB_BYTES + 20, hasChroma: false, unusable: null });
     expect(judged.validatorCouldNotRun).toBeNull();
     // first seen: recorded, with this run's deep check
     expect(judged.ledgerEntry).toMatchObject({ first_seen: NOW_ISO, deep_checked_at: NOW_ISO, deep_result: 'pass', changed_since: null });
@@ -97,7 +109,7 @@ describe('judging one snapshot from its facts', () => {
     expect(statuses(judged.report.checks)).toEqual({ ...ALL_PASS, 'snapshot.metadata': 'fail', 'snapshot.chroma': 'skip' });
     expect(byId(judged.report.checks, 'snapshot.metadata').message).toMatch(/backup-metadata\.json is missing/);
     expect(judged.report.status).toBe('fail');
-    expect(judged.summary.failed).toBe(true);
+    expect(judged.summary.unusable).toBe('snapshot.metadata failed');
   });
 
   it('the harness\'s scratch space failed: integrity and completeness are skip with the reason, nothing fails, the ledger records no deep check', () => {
@@ -107,7 +119,7 @@ describe('judging one snapshot from its facts', () => {
     expect(byId(checks, 'snapshot.integrity')).toMatchObject({ status: 'skip', message: expect.stringMatching(/^not judged: the harness could not inspect the database \(ENOSPC.*\/tmp\/scratch\//) });
     expect(byId(checks, 'snapshot.complete')).toMatchObject({ status: 'skip', message: expect.stringMatching(/not judged.*ENOSPC/) });
     expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
-    expect(judged.summary.failed).toBe(false);
+    expect(judged.summary.unusable).toBeNull();
     expect(judged.ledgerEntry).toMatchObject({ deep_checked_at: null, deep_result: null });
   });
 
@@ -120,7 +132,9 @@ describe('judging one snapshot from its facts', () => {
 
   it('a database outside the deep share is skip with why; a damaged one fails; the ledger records the failed deep check', () => {
     const outside = judgeSnapshot(factsOf(stamp, { inspection: null }), null, plan({ deepShare: new Set() }));
-    expect(byId(outside.report.checks, 'snapshot.integrity')).toMatchObject({ status: 'skip', message: "not in this run's --max-deep share; the size matches the metadata" });
+    expect(byId(outside.report.checks, 'snapshot.integrity')).toMatchObject({ status: 'skip', message: "not in this run's --max-deep share; the size matches the metadata, the header is SQLite's (1 pages of 4096 bytes)" });
+    // not deep-checked this run, its size and header right: it still counts for rpo.fresh (the rotation checks it later)
+    expect(outside.summary.unusable).toBeNull();
     expect(byId(outside.report.checks, 'snapshot.complete')).toMatchObject({ status: 'skip', message: 'the database was not inspected this run' });
     const inShare = judgeSnapshot(factsOf(stamp, { inspection: null }), null, plan());
     expect(byId(inShare.report.checks, 'snapshot.integrity').message).toMatch(/^the database was not inspected/);
@@ -205,11 +219,63 @@ describe('judging snapshots in order: completeness against the next one read', (
   });
 });
 
+describe('the database header, read every run: a file that is not an SQLite database never counts', () => {
+  const stamp = s('20260408T060000Z');
+  const GIB8 = 8 * 1024 ** 3;
+  const holes = (head: { ok: true; data: Buffer }, change: Partial<SnapshotFacts> = {}): SnapshotFacts => {
+    const files = factsOf(stamp).files.map((f) => (f.path === 'db/atocore.db' ? file(f.path, GIB8, { allocatedBytes: 0 }) : f));
+    const metadata = JSON.parse(metadataOf(stamp).data.toString('utf8')) as Record<string, unknown>;
+    return factsOf(stamp, { files, metadataRead: text({ ...metadata, db_size_bytes: GIB8 }), databaseHead: head, inspection: null, ...change });
+  };
+
+  it('8 GiB of holes whose metadata agrees: the zeros fail snapshot.integrity, and the snapshot does not count for rpo.fresh', () => {
+    const judged = judgeSnapshot(holes({ ok: true, data: Buffer.alloc(100) }), null, plan());
+    expect(byId(judged.report.checks, 'snapshot.integrity')).toMatchObject({ status: 'fail', message: 'db/atocore.db: its first 100 bytes are all zeros: not an SQLite database (a hole, or never written)' });
+    expect(judged.report.status).toBe('fail');
+    expect(judged.summary.unusable).toBe('snapshot.integrity failed');
+  });
+
+  it('a real header over 8 GiB of holes: never copied, so never verified: warn, and not counted as usable', () => {
+    const judged = judgeSnapshot(holes(sqliteHead(4096, 1)), null, plan());
+    expect(byId(judged.report.checks, 'snapshot.integrity')).toMatchObject({ status: 'warn', message: expect.stringMatching(/mostly holes.*never counts as a usable snapshot/) });
+    expect(judged.summary.unusable).toBe('its database could not be verified (snapshot.integrity warn)');
+    const now = Date.parse(NOW_ISO);
+    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', DB_BYTES)], null);
+    const rpo = byId(judgeOverall([older, judged.summary], [older.stamp, stamp], null, { nowMs: now, rpoMs: 48 * 3600_000, chromaRpoMs: null, sizeDropPercent: 50 }).checks, 'rpo.fresh');
+    expect(rpo).toMatchObject({ status: 'warn', evidence: { newest_usable: older.stamp } });
+  });
+
+  it('headers that do not fit the file fail whatever else is known, deep share or not', () => {
+    const cases: Array<[Buffer, number, RegExp]> = [
+      [Buffer.from('{"not": "sqlite"}'.padEnd(100, ' ')), DB_BYTES, /does not start with "SQLite format 3\\0" \(first bytes: 7b 22 6e/],
+      [sqliteHead(4096, 3).data, DB_BYTES, /counts 3 pages of 4096 bytes \(12288 bytes\) but the file has 4096: truncated/],
+      [sqliteHead(1000, 1).data, DB_BYTES, /page size of 1000/],
+      [sqliteHead(4096, 1).data, DB_BYTES + 10, /not a whole number of 4096-byte pages/],
+      [Buffer.alloc(0), 0, /empty: not an SQLite database/],
+    ];
+    for (const [head, size, message] of cases) {
+      const files = factsOf(stamp).files.map((f) => (f.path === 'db/atocore.db' ? file(f.path, size) : f));
+      const metadata = JSON.parse(metadataOf(stamp).data.toString('utf8')) as Record<string, unknown>;
+      const facts = factsOf(stamp, { files, metadataRead: text({ ...metadata, db_size_bytes: size }), databaseHead: { ok: true, data: head }, inspection: null });
+      for (const deepShare of [new Set<SnapshotStamp>(), new Set([stamp])]) {
+        const integrity = byId(judgeSnapshot(facts, null, plan({ deepShare })).report.checks, 'snapshot.integrity');
+        expect(integrity, String(message)).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+      }
+    }
+    // a header read that found the file changed is a finding too
+    const changed = judgeSnapshot(factsOf(stamp, { databaseHead: { ok: false, reason: 'it is a FIFO now (it changed since it was listed); not read' }, inspection: null }), null, plan());
+    expect(byId(changed.report.checks, 'snapshot.integrity')).toMatchObject({ status: 'fail', message: expect.stringMatching(/FIFO now/) });
+    // a file longer than its counted pages is not judged by the header (SQLite reads only those pages)
+    const longer = judgeSnapshot(factsOf(stamp, { inspection: null }), null, plan({ deepShare: new Set() }));
+    expect(byId(longer.report.checks, 'snapshot.integrity').status).toBe('skip');
+  });
+});
+
 describe('judging what is not a snapshot and the run as a whole', () => {
   it('a stamp-named symlink is refused as snapshot.paths fail and counts as a failed snapshot', () => {
     const { report, summary } = judgeNotADirectory({ path: '20260408T060000Z', type: 'symlink', size: 0, linkTarget: '/etc' });
     expect(report).toMatchObject({ status: 'fail', checks: [{ id: 'snapshot.paths', status: 'fail', message: 'the snapshot is a symlink to "/etc"; refused, never opened' }] });
-    expect(summary).toEqual({ stamp: '20260408T060000Z', dbBytes: null, totalBytes: 0, hasChroma: false, failed: true });
+    expect(summary).toEqual({ stamp: '20260408T060000Z', dbBytes: null, totalBytes: 0, hasChroma: false, unusable: 'snapshot.paths failed' });
   });
 
   it('the listing: a foreign entry warns, a stamp in the future fails', () => {
@@ -219,8 +285,8 @@ describe('judging what is not a snapshot and the run as a whole', () => {
 
   it('the overall checks count from the summaries; disk headroom is sized by the newest snapshot', () => {
     const now = Date.parse(NOW_ISO);
-    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', 1000)], false);
-    const newest = summaryOf(s('20260408T060000Z'), [file('db/atocore.db', 100)], true);
+    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', 1000)], null);
+    const newest = summaryOf(s('20260408T060000Z'), [file('db/atocore.db', 100)], 'snapshot.integrity failed');
     const { checks, rpoSeconds } = judgeOverall([newest, older], [older.stamp, newest.stamp], null, { nowMs: now, rpoMs: 48 * 3600_000, chromaRpoMs: null, sizeDropPercent: 50 });
     expect(checks.map((c) => c.id)).toEqual(['rpo.fresh', 'retention.policy', 'size.anomaly']);
     // the newest failed a check: freshness counts from the one before it, which is within the 48 h

@@ -51,16 +51,24 @@ export function validatorArgv(template: readonly string[], stamp: string): strin
   return template.some((token) => token.includes(STAMP_PLACEHOLDER)) ? argv : [...argv, stamp];
 }
 
+/** The host's own time limit on a command: coreutils' `timeout -k KILL_AFTER SECONDS` (fractions allowed). */
+export interface RemoteBound {
+  readonly seconds: number;
+  readonly killAfterSeconds: number;
+}
+
 /**
- * The exact command line sent to the remote shell. With `limitSeconds`, the command runs
- * under coreutils' `timeout` (SIGTERM at the limit, SIGKILL 5 s later): a command that
- * hangs on the host (a FIFO, a stuck mount, a validator that never answers) ends there too.
+ * The exact command line sent to the remote shell. With a bound, the command runs under
+ * coreutils' `timeout` (SIGTERM to its process group at the limit, SIGKILL later): a
+ * command that hangs on the host (a FIFO, a stuck mount, a validator that never answers)
+ * ends there too, even when the harness has gone.
  */
-export function renderRemoteCommand(command: RemoteCommand, limitSeconds?: number): string {
+export function renderRemoteCommand(command: RemoteCommand, bound?: RemoteBound): string {
   const line = renderBareCommand(command);
-  if (limitSeconds === undefined) return line;
-  if (!Number.isInteger(limitSeconds) || limitSeconds < 1) throw new Error('a remote time limit is a positive number of seconds');
-  const limit = `timeout -k 5 ${limitSeconds} `;
+  if (bound === undefined) return line;
+  const valid = (n: number): boolean => Number.isFinite(n) && n > 0 && Number.isInteger(Math.round(n * 10)) && Math.abs(n * 10 - Math.round(n * 10)) < 1e-6;
+  if (!valid(bound.seconds) || !valid(bound.killAfterSeconds)) throw new Error('a remote time limit is a positive number of seconds, in tenths at most');
+  const limit = `timeout -k ${bound.killAfterSeconds} ${bound.seconds} `;
   return line.startsWith('LC_ALL=C ') ? `LC_ALL=C ${limit}${line.slice('LC_ALL=C '.length)}` : `${limit}${line}`;
 }
 

@@ -8,7 +8,7 @@ import { formatDuration } from '../common/duration.js';
 import { DrillError, errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
 import { scratchError } from '../sqlite/scratch-copy.js';
 import { formatSshAddress, type SshAddress } from './address.js';
-import { renderRemoteCommand, type RemoteCommand } from './commands.js';
+import { renderRemoteCommand, type RemoteBound, type RemoteCommand } from './commands.js';
 import type { LoadedIdentity } from './identity.js';
 import { appendKnownHost, fingerprint, hostKeyAlgorithmsFor, verifyHostKey, type HostKeyVerdict, type KnownHosts } from './known-hosts.js';
 
@@ -48,6 +48,11 @@ export interface ExecOptions {
   readonly what: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * the run's budget: what is left of it when the command is actually sent (after waiting
+   * for a channel slot) caps the wait, and the host's own bound is computed from that
+   */
+  readonly deadline?: { remainingMs(): number };
 }
 
 interface ChannelExit {
@@ -236,11 +241,13 @@ export class SshConnection {
 
   /** Runs one command from the fixed list and collects its output, bounded. */
   async exec(command: RemoteCommand, options: ExecOptions & { readonly maxStdoutBytes: number }): Promise<RemoteResult> {
+    const calledAt = Date.now();
     const release = await this.#slots.acquire();
     const started = Date.now();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command, remoteLimitSeconds(options.timeoutMs)), options);
+      const sent = this.#boundAtSend(command, options, calledAt);
+      const { channel, exit } = await this.#openChannel(sent.line, { ...options, timeoutMs: sent.waitMs });
       return await new Promise<RemoteResult>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -255,6 +262,7 @@ export class SshConnection {
           options.signal?.removeEventListener('abort', onAbort);
           this.#inFlight.delete(onLost);
           if (failure) return reject(failure);
+          if (exit.seen && sent.endedByHost(exit.code)) return reject(sent.timedOut());
           if (!exit.seen && !overflowed) {
             return reject(new InfrastructureError(`${options.what} on ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
           }
@@ -273,7 +281,7 @@ export class SshConnection {
           settle();
         };
         this.#inFlight.add(onLost);
-        const timer = setTimeout(() => stop(new InfrastructureError(`${options.what} on ${this.where} timed out after ${formatDuration(options.timeoutMs)}`)), options.timeoutMs);
+        const timer = setTimeout(() => stop(sent.timedOut()), sent.leftMs());
         const onAbort = (): void => stop(abortReason(options.signal!, options.what));
         options.signal?.addEventListener('abort', onAbort, { once: true });
         channel.on('data', (chunk: Buffer) => {
@@ -303,10 +311,12 @@ export class SshConnection {
    * `maxBytes` is refused (the remote file grew, or it is not what the listing said).
    */
   async streamToFile(command: RemoteCommand, file: string, options: ExecOptions & { readonly idleTimeoutMs: number; readonly maxBytes: number }): Promise<StreamedFile> {
+    const calledAt = Date.now();
     const release = await this.#slots.acquire();
     try {
       if (options.signal?.aborted) throw abortReason(options.signal, options.what);
-      const { channel, exit } = await this.#openChannel(renderRemoteCommand(command, remoteLimitSeconds(options.timeoutMs)), options);
+      const sent = this.#boundAtSend(command, options, calledAt);
+      const { channel, exit } = await this.#openChannel(sent.line, { ...options, timeoutMs: sent.waitMs });
       const stderr = new BoundedText(64 * 1024);
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       const out = createWriteStream(file, { mode: 0o600 });
@@ -335,11 +345,12 @@ export class SshConnection {
         const maybeDone = (): void => {
           if (!ended || !closed) return;
           if (!exit.seen) finish(new InfrastructureError(`${options.what} from ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
+          else if (sent.endedByHost(exit.code)) finish(sent.timedOut());
           else finish();
         };
         const stalled = (): void => finish(new InfrastructureError(`${options.what} from ${this.where} stalled: no data for ${formatDuration(options.idleTimeoutMs)}`));
         let idle = setTimeout(stalled, options.idleTimeoutMs);
-        const whole = setTimeout(() => finish(new InfrastructureError(`${options.what} from ${this.where} timed out after ${formatDuration(options.timeoutMs)}`)), options.timeoutMs);
+        const whole = setTimeout(() => finish(sent.timedOut()), sent.leftMs());
         const onAbort = (): void => finish(abortReason(options.signal!, options.what));
         options.signal?.addEventListener('abort', onAbort, { once: true });
         // a lost connection ends the channel's stream as if the file were complete: fail instead
@@ -378,19 +389,63 @@ export class SshConnection {
     }
   }
 
+  /**
+   * The command line as sent, with the host's own bound computed now from what is left of
+   * the call's limit and of the run's budget: the host's `timeout` (its KILL included) ends
+   * the command before the harness stops waiting, so nothing outlives the harness's cut.
+   */
+  #boundAtSend(command: RemoteCommand, options: ExecOptions, calledAt: number): SentCommand {
+    const sentAt = Date.now();
+    const waitMs = Math.min(options.timeoutMs - (sentAt - calledAt), options.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY);
+    const bound = remoteBound(waitMs);
+    if (!bound) throw new InfrastructureError(`${options.what} on ${this.where}: not sent, only ${formatDuration(Math.max(0, waitMs))} of its time limit left`);
+    const timedOut = (): InfrastructureError => new InfrastructureError(`${options.what} on ${this.where} timed out after ${formatDuration(Date.now() - sentAt)} (limit ${formatDuration(waitMs)})`);
+    return {
+      line: renderRemoteCommand(command, bound),
+      waitMs,
+      leftMs: () => Math.max(0, sentAt + waitMs - Date.now()),
+      // coreutils' timeout exits 124 after its TERM, 137 after its KILL; not before its bound
+      endedByHost: (code) => (code === 124 || code === 137) && Date.now() - sentAt >= bound.seconds * 1000,
+      timedOut,
+    };
+  }
+
   close(): void {
     this.#lost ??= 'closed by the harness';
     this.#ssh.dispose();
   }
 }
 
+/** A command on its way: its line, how long the harness waits for it, and how its end is read. */
+interface SentCommand {
+  readonly line: string;
+  readonly waitMs: number;
+  /** what is left of the wait */
+  leftMs(): number;
+  /** the exit status is the host's `timeout` ending it at its bound */
+  endedByHost(code: number | null): boolean;
+  timedOut(): InfrastructureError;
+}
+
+/** Below this much time a command is not sent: no bound on the host could end it before the harness stops waiting. */
+export const MIN_REMOTE_WAIT_MS = 500;
+/** The KILL grace after the host's TERM, when the wait leaves room for it. */
+export const REMOTE_KILL_GRACE_S = 5;
+
+const tenths = (seconds: number): number => Math.floor(seconds * 10 + 1e-6) / 10;
+
 /**
- * The remote command's own limit: a little longer than the harness waits (so the harness's
- * timer speaks first and names what timed out), and it ends the command on the host even
- * when the harness has gone.
+ * The host's own bound for a command the harness waits `waitMs` for: TERM at `seconds`,
+ * KILL `killAfterSeconds` later, both over before the wait ends, less a margin for the
+ * command reaching the host (a tenth of the wait, at most a second). With room, a 5 s grace
+ * and whole seconds; near the end of the budget, tenths. Null: too little time to send it.
  */
-export function remoteLimitSeconds(timeoutMs: number): number {
-  return Math.ceil(timeoutMs / 1000) + 5;
+export function remoteBound(waitMs: number): RemoteBound | null {
+  if (!(waitMs >= MIN_REMOTE_WAIT_MS)) return null;
+  const available = (waitMs - Math.min(1_000, waitMs / 10)) / 1000;
+  if (available >= 2 * REMOTE_KILL_GRACE_S) return { seconds: Math.floor(available) - REMOTE_KILL_GRACE_S, killAfterSeconds: REMOTE_KILL_GRACE_S };
+  const killAfterSeconds = Math.max(0.1, tenths(available / 4));
+  return { seconds: Math.max(0.1, tenths(available - killAfterSeconds)), killAfterSeconds };
 }
 
 /** Gives up on a channel: asks the host to kill the command (where sshd supports it) and closes our side. */

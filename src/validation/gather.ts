@@ -7,7 +7,8 @@ import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from './data
 import { classifySnapshotEntries } from './overall-checks.js';
 import { SIDECAR_HEAD_BYTES, SIDECAR_PATHS } from './sidecars.js';
 import { checkMetadata, databaseCopyRefusal, entryAt, isSafeSnapshotPath, regularSafeFiles, validatorRefusal } from './snapshot-checks.js';
-import { MAX_METADATA_BYTES, MAX_REGISTRY_BYTES, METADATA_FILE, REGISTRY_FILE, type FetchedDatabase, type ReadOutcome, type SnapshotStore, type StoreEntry, type ValidatorRun } from './store.js';
+import { SQLITE_HEADER_BYTES } from './sqlite-header.js';
+import { DB_FILE, MAX_METADATA_BYTES, MAX_REGISTRY_BYTES, METADATA_FILE, REGISTRY_FILE, type FetchedDatabase, type ReadOutcome, type SnapshotStore, type StoreEntry, type ValidatorRun } from './store.js';
 
 /**
  * Gathering: everything the validation reads from a snapshot store, turned into plain facts.
@@ -24,6 +25,8 @@ export interface SnapshotFacts {
   /** backup-metadata.json as read (null: not a regular file, not read) */
   readonly metadataRead: ReadOutcome | null;
   readonly registryRead: ReadOutcome | null;
+  /** the database file's first 100 bytes, its SQLite header (null: not a regular file, not read) */
+  readonly databaseHead: ReadOutcome | null;
   /** the first bytes of each regular sidecar beside the database (a WAL's header and first frame) */
   readonly sidecarHeads: ReadonlyMap<string, ReadOutcome>;
   /** SHA-256 of the regular files, by path (null: not hashed this run) */
@@ -88,6 +91,8 @@ export class SnapshotGatherer {
     }
     const metadataRead = await this.readIfFile(stamp, files, METADATA_FILE, MAX_METADATA_BYTES);
     const registryRead = await this.readIfFile(stamp, files, REGISTRY_FILE, MAX_REGISTRY_BYTES);
+    // every run, deep or not: 100 bytes tell a database from a file of the right size holding zeros
+    const databaseHead = await this.readIfFile(stamp, files, DB_FILE, SQLITE_HEADER_BYTES, true);
     const sidecarHeads = new Map<string, ReadOutcome>();
     for (const path of SIDECAR_PATHS) {
       const head = await this.readIfFile(stamp, files, path, SIDECAR_HEAD_BYTES, true);
@@ -104,7 +109,7 @@ export class SnapshotGatherer {
       // after the stream: AtoCore's validator opens the snapshot read-write and may create -wal/-shm while it runs
       const validatorRefused = this.plan.validator ? validatorRefusal(files, SIDECAR_PATHS) : null;
       const validatorRun = this.plan.validator && !validatorRefused ? await this.store.runValidator(validatorArgv(this.plan.validator, stamp), stamp) : null;
-      return { stamp, selected: true, files, metadataRead, registryRead, sidecarHeads, hashes, fetched, validatorRun, validatorRefused, harnessError };
+      return { stamp, selected: true, files, metadataRead, registryRead, databaseHead, sidecarHeads, hashes, fetched, validatorRun, validatorRefused, harnessError };
     } catch (error) {
       await fetched?.dispose();
       throw error;

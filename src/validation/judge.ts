@@ -15,6 +15,7 @@ import {
   checkPaths,
   checkRegistry,
   clip,
+  integrityShowsUsable,
   regularSafeFiles,
   snapshotStatus,
   type SnapshotMetadata,
@@ -66,7 +67,8 @@ export function judgeSnapshot(facts: SnapshotFacts, next: NextInspected | null, 
   const { result: metadataCheck, metadata } = checkMetadata(stamp, files, facts.metadataRead);
   const checks: CheckResult[] = [metadataCheck, checkPaths(stamp, `${plan.snapshotsDir}/${stamp}`, files, metadata), checkFileTypes(files)];
   const notJudged = facts.harnessError ? `not judged: the harness could not inspect the database (${clip(facts.harnessError, 300)})` : null;
-  checks.push(checkIntegrity(files, metadata, inspection, notJudged ?? (plan.deepShare.has(stamp) ? 'the database was not inspected' : plan.notInShareReason)));
+  const integrity = checkIntegrity(files, metadata, facts.databaseHead, inspection, notJudged ?? (plan.deepShare.has(stamp) ? 'the database was not inspected' : plan.notInShareReason));
+  checks.push(integrity);
   checks.push(checkSidecars(files, facts.sidecarHeads));
   checks.push(notJudged ? check('snapshot.complete', 'skip', notJudged) : checkComplete(stamp, takenAtMs(stamp, metadata), inspection, next));
   if (facts.validatorRefused) checks.push(check('snapshot.atocore_validate', 'skip', `AtoCore's validator not run: ${facts.validatorRefused}`));
@@ -84,11 +86,23 @@ export function judgeSnapshot(facts: SnapshotFacts, next: NextInspected | null, 
   let ledgerEntry: LedgerSnapshot | null = null;
   if (plan.ledger && facts.hashes) {
     const { result, entry } = checkImmutable(stamp, plan.ledger[stamp], ledgerRecords(files, facts.hashes), plan.nowIso);
-    ledgerEntry = inspection ? { ...entry, deep_checked_at: plan.nowIso, deep_result: checkIntegrity(files, metadata, inspection, '').status === 'pass' ? 'pass' : 'fail' } : entry;
+    ledgerEntry = inspection ? { ...entry, deep_checked_at: plan.nowIso, deep_result: integrity.status === 'pass' ? 'pass' : 'fail' } : entry;
     checks.push(result);
   }
   const report: SnapshotReport = { stamp, status: snapshotStatus(checks), checks };
-  return { report, summary: summaryOf(stamp, files, report.status === 'fail'), validatorCouldNotRun, ledgerEntry };
+  return { report, summary: summaryOf(stamp, files, unusableReason(checks, integrity)), validatorCouldNotRun, ledgerEntry };
+}
+
+/**
+ * Why a judged snapshot does not count for rpo.fresh (null: it does): a check failed, or its
+ * database is not shown usable (integrityShowsUsable). One not deep-checked this run still
+ * counts when its size and SQLite header are right: the rotation checks it on a later run.
+ */
+function unusableReason(checks: readonly CheckResult[], integrity: CheckResult): string | null {
+  const failed = checks.filter((c) => c.status === 'fail').map((c) => c.id);
+  if (failed.length > 0) return `${failed.join(', ')} failed`;
+  if (!integrityShowsUsable(integrity)) return `its database could not be verified (snapshot.integrity ${integrity.status})`;
+  return null;
 }
 
 function ledgerRecords(files: readonly StoreEntry[], hashes: ReadonlyMap<string, string>): Map<string, LedgerFileRecord> {
@@ -142,7 +156,7 @@ export function judgeNotADirectory(entry: StoreEntry): { report: SnapshotReport;
     `the snapshot is ${entry.type === 'symlink' ? `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}` : 'not a directory'}; refused, never opened`,
     { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) },
   );
-  return { report: { stamp, status: 'fail', checks: [refused] }, summary: summaryOf(stamp, [], true) };
+  return { report: { stamp, status: 'fail', checks: [refused] }, summary: summaryOf(stamp, [], 'snapshot.paths failed') };
 }
 
 /** snapshots.listing and snapshots.future, from the entries of `snapshots/`. */
@@ -167,7 +181,7 @@ export function judgeOverall(
 ): { checks: CheckResult[]; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
   const rpo = checkRpo(summaries, plan.nowMs, plan.rpoMs, plan.chromaRpoMs);
   return {
-    checks: [rpo.result, checkRetention(stamps, historyStart), checkSizeAnomaly(summaries, plan.sizeDropPercent)],
+    checks: [rpo.result, checkRetention(stamps, historyStart, plan.nowMs), checkSizeAnomaly(summaries, plan.sizeDropPercent)],
     rpoSeconds: rpo.rpoSeconds,
     chromaRpoSeconds: rpo.chromaRpoSeconds,
   };

@@ -17,12 +17,15 @@ export interface SnapshotSummary {
   readonly totalBytes: number;
   /** the listing shows a Chroma directory with files */
   readonly hasChroma: boolean;
-  /** a per-snapshot check failed this run (not inspected: false) */
-  readonly failed: boolean;
+  /**
+   * why it does not count as a usable restore point (a check failed, or its database could
+   * not be shown usable); null: it counts, including when it was not checked this run
+   */
+  readonly unusable: string | null;
 }
 
 /** What the overall checks need of a snapshot, from its listing. */
-export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], failed: boolean): SnapshotSummary {
+export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], unusable: string | null): SnapshotSummary {
   const db = entryAt(files, DB_FILE);
   const regular = files.filter((f) => f.type === 'file');
   return {
@@ -30,7 +33,7 @@ export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], fa
     dbBytes: db && db.type === 'file' ? db.size : null,
     totalBytes: regular.reduce((sum, f) => sum + f.size, 0),
     hasChroma: regular.some((f) => f.path.startsWith(`${CHROMA_DIR}/`)),
-    failed,
+    unusable,
   };
 }
 
@@ -93,8 +96,8 @@ export function checkFutureStamps(stamps: readonly SnapshotStamp[], nowMs: numbe
 }
 
 /**
- * rpo.fresh: the newest usable snapshot (no failing check this run, not stamped in the
- * future) is younger than --rpo, and the newest one holding Chroma younger than
+ * rpo.fresh: the newest usable snapshot (no failing check this run, its database shown
+ * usable, not stamped in the future) is younger than --rpo, and the newest one holding Chroma younger than
  * --chroma-rpo (unless that is off). Future-dated snapshots are snapshots.future's finding.
  */
 export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, rpoMs: number, chromaRpoMs: number | null): { result: CheckResult; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
@@ -102,8 +105,9 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
   const future = snapshots.filter((s) => isFutureStamp(s.stamp, nowMs)).map((s) => s.stamp);
   const sorted = snapshots.filter((s) => !isFutureStamp(s.stamp, nowMs)).sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
   const newest = sorted[0];
-  const usable = sorted.find((s) => !s.failed);
-  const chroma = sorted.find((s) => !s.failed && s.hasChroma);
+  const usable = sorted.find((s) => s.unusable === null);
+  const chroma = sorted.find((s) => s.unusable === null && s.hasChroma);
+  const skipped = sorted.slice(0, usable ? sorted.indexOf(usable) : sorted.length);
   const age = (s: SnapshotSummary | undefined): number | null => (s ? Math.max(0, nowMs - stampTime(s.stamp)) : null);
   const usableAge = age(usable);
   const chromaAge = age(chroma);
@@ -117,14 +121,15 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
     newest_chroma: chroma?.stamp ?? null,
     newest_chroma_age_s: chromaAge === null ? null : Math.round(chromaAge / 1000),
     ...(future.length > 0 ? { not_counted_future: future.slice(0, MAX_NAMED) } : {}),
+    ...(skipped.length > 0 ? { not_usable: skipped.slice(0, MAX_NAMED).map((s) => ({ stamp: s.stamp, why: s.unusable })) } : {}),
   };
   const rpoSeconds = usableAge === null ? null : Math.round(usableAge / 1000);
   const chromaRpoSeconds = chromaAge === null ? null : Math.round(chromaAge / 1000);
   const failures: string[] = [];
   const warnings: string[] = [];
-  if (!usable) failures.push(newest ? `no usable snapshot: every one failed a check (newest ${newest.stamp})` : future.length > 0 ? 'no snapshot stamped before now' : 'no snapshot at all');
+  if (!usable) failures.push(newest ? `no usable snapshot: none counts (newest ${newest.stamp}: ${newest.unusable})` : future.length > 0 ? 'no snapshot stamped before now' : 'no snapshot at all');
   else if (usableAge! > rpoMs) failures.push(`the newest usable snapshot, ${usable.stamp}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`);
-  if (usable && newest && usable !== newest) warnings.push(`the newest snapshot, ${newest.stamp}, failed a check; counting from ${usable.stamp}`);
+  if (usable && newest && usable !== newest) warnings.push(`the newest snapshot, ${newest.stamp}, does not count (${newest.unusable}); counting from ${usable.stamp}`);
   if (chromaRpoMs !== null) {
     if (!chroma) failures.push('no usable snapshot includes Chroma');
     else if (chromaAge! > chromaRpoMs) failures.push(`the newest usable snapshot with Chroma, ${chroma.stamp}, is ${formatDuration(chromaAge!)} old (Chroma RPO ${formatDuration(chromaRpoMs)})`);

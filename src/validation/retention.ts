@@ -1,5 +1,6 @@
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { check, type CheckResult } from '../report/model.js';
+import { isFutureStamp } from './overall-checks.js';
 
 /** AtoCore's cleanup policy: the newest snapshot of each of the 7 most recent days, 4 most recent Sundays and 6 most recent 1sts of a month that have snapshots. */
 export const KEEP_DAILY = 7;
@@ -87,11 +88,16 @@ export function retentionGaps(stamps: readonly SnapshotStamp[], historyStart: Sn
 /**
  * retention.policy: the 7 daily / 4 weekly / 6 monthly policy is doing its job. Missing
  * daily restore points and a small cleanup backlog warn; a missing weekly or monthly one (a
- * promise broken for good) or a week's backlog (cleanup not running) fail.
+ * promise broken for good) or a week's backlog (cleanup not running) fail. Judged up to now:
+ * snapshots stamped in the future (snapshots.future's finding) are left out, so they neither
+ * demand restore points for days not yet come nor count as kept.
  */
-export function checkRetention(stamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null): CheckResult {
+export function checkRetention(allStamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null, nowMs: number): CheckResult {
   const id = 'retention.policy';
-  if (stamps.length === 0) return check(id, 'skip', 'no snapshots', {});
+  const future = allStamps.filter((stamp) => isFutureStamp(stamp, nowMs)).sort();
+  const stamps = allStamps.filter((stamp) => !isFutureStamp(stamp, nowMs));
+  const notCounted = future.length > 0 ? { not_counted_future: future.slice(0, 50) } : {};
+  if (stamps.length === 0) return check(id, 'skip', future.length > 0 ? 'no snapshot stamped before now' : 'no snapshots', notCounted);
   const plan = planRetention(stamps);
   const gaps = retentionGaps(stamps, historyStart);
   const evidence = {
@@ -102,6 +108,7 @@ export function checkRetention(stamps: readonly SnapshotStamp[], historyStart: S
     missing_firsts_of_month: gaps.missingFirsts,
     history_start: [...stamps].sort()[0],
     ...(historyStart ? { ledger_history_start: historyStart } : {}),
+    ...notCounted,
   };
   const failures: string[] = [];
   const warnings: string[] = [];

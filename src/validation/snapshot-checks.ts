@@ -4,6 +4,7 @@ import { errorMessage } from '../common/errors.js';
 import { lastJsonObject } from '../common/json-output.js';
 import { check, type CheckResult } from '../report/model.js';
 import type { IntegrityResult, ForeignKeyResult } from '../sqlite/inspect.js';
+import { judgeSqliteHeader, type SqliteHeaderFacts } from './sqlite-header.js';
 import { CHROMA_DIR, DB_FILE, METADATA_FILE, REGISTRY_FILE, type ReadOutcome, type StoreEntry, type ValidatorRun } from './store.js';
 
 /**
@@ -271,11 +272,19 @@ export interface DatabaseVerdict {
 }
 
 /**
- * snapshot.integrity: the database is whole and sound. Its size against the metadata is
- * always checked (cheap, catches truncation); integrity_check and foreign_key_check run on
- * the harness's own copy when it has one (locally, or over SSH with --deep).
+ * snapshot.integrity: the database is whole and sound. Its size against the metadata and
+ * its first 100 bytes (an SQLite header whose page size and page count fit the file) are
+ * always checked: cheap, and they catch truncation and a file that is not a database at
+ * all. integrity_check and foreign_key_check run on the harness's own copy when it has one
+ * (locally, or over SSH with --deep). `head` is the file's first bytes as read (null: not read).
  */
-export function checkIntegrity(files: readonly StoreEntry[], metadata: SnapshotMetadata | null, inspected: DatabaseVerdict | null, notInspectedReason: string): CheckResult {
+export function checkIntegrity(
+  files: readonly StoreEntry[],
+  metadata: SnapshotMetadata | null,
+  head: ReadOutcome | null,
+  inspected: DatabaseVerdict | null,
+  notInspectedReason: string,
+): CheckResult {
   const id = 'snapshot.integrity';
   const entry = entryAt(files, DB_FILE);
   if (!entry) return check(id, 'fail', `${DB_FILE} is missing`, { file: DB_FILE });
@@ -289,10 +298,23 @@ export function checkIntegrity(files: readonly StoreEntry[], metadata: SnapshotM
     const how = entry.size < metadata.dbSizeBytes ? 'truncated' : 'grown or rewritten';
     return check(id, 'fail', `${DB_FILE} is ${entry.size} bytes; the metadata recorded ${metadata.dbSizeBytes} (${how}; not copied)`, evidence);
   }
+  // whatever else is known: a file that is not an SQLite database of this size restores nothing
+  const header = head === null ? null : head.ok ? judgeSqliteHeader(head.data, entry.size) : ({ ok: false, problem: head.reason } as const);
+  if (header && !header.ok) return check(id, 'fail', `${DB_FILE}: ${header.problem}`, { ...evidence, sqlite_header: clip(header.problem) });
+  if (header) Object.assign(evidence, { sqlite_header: SQLITE_HEADER_OK, page_size: header.header.pageSize, page_count: header.header.pageCount });
+  else evidence.sqlite_header = 'not read';
   if (isSparse(entry)) {
-    return check(id, 'warn', `${DB_FILE} claims ${entry.size} bytes but only ${entry.allocatedBytes} are on disk: mostly holes, which SQLite's backup never writes; not copied, integrity_check not run`, evidence);
+    return check(
+      id,
+      'warn',
+      `${DB_FILE} claims ${entry.size} bytes but only ${entry.allocatedBytes} are on disk: mostly holes, which SQLite's backup never writes; not copied, integrity_check not run, so it never counts as a usable snapshot`,
+      evidence,
+    );
   }
-  if (!inspected) return check(id, 'skip', `${notInspectedReason}${metadata ? '; the size matches the metadata' : ''}`, evidence);
+  if (!inspected) {
+    const known = [...(metadata ? ['the size matches the metadata'] : []), header ? `the header is SQLite's (${describeHeader(header.header)})` : 'the header was not read'];
+    return check(id, 'skip', `${notInspectedReason}; ${known.join(', ')}`, evidence);
+  }
   if (inspected.error && !inspected.integrity.ok) {
     return check(id, 'fail', `the database does not open: ${clip(oneLine(inspected.integrity.messages[0] ?? inspected.error), 500)}`, { ...evidence, integrity_check: boundedValue(inspected.integrity.messages) });
   }
@@ -304,6 +326,25 @@ export function checkIntegrity(files: readonly StoreEntry[], metadata: SnapshotM
   }
   if (inspected.error) return check(id, 'fail', `inspection failed: ${clip(oneLine(inspected.error), 500)}`, evidence);
   return check(id, 'pass', 'integrity_check ok, no foreign key violations (the harness\'s own copy)', evidence);
+}
+
+/** snapshot.integrity's evidence when the first 100 bytes are an SQLite header that fits the file. */
+const SQLITE_HEADER_OK = 'ok';
+
+function describeHeader(header: SqliteHeaderFacts): string {
+  return header.pageCount === null ? `${header.pageSize}-byte pages` : `${header.pageCount} pages of ${header.pageSize} bytes`;
+}
+
+/**
+ * Whether snapshot.integrity shows a database a restore could use, as rpo.fresh counts
+ * snapshots: verified (pass), or simply not deep-checked this run while its size and SQLite
+ * header are right (skip). A database that could not be verified at all (mostly holes:
+ * never copied, so never checked, warn) or that failed does not count.
+ */
+export function integrityShowsUsable(integrity: CheckResult | undefined): boolean {
+  if (!integrity) return false;
+  if (integrity.status === 'pass') return true;
+  return integrity.status === 'skip' && integrity.evidence.sqlite_header === SQLITE_HEADER_OK;
 }
 
 /** snapshot.atocore_validate: AtoCore's own validator said `"valid": true` (absent is not valid). Null: it could not run. */
@@ -351,8 +392,24 @@ export function checkRegistry(files: readonly StoreEntry[], metadata: SnapshotMe
   }
   const projects = value !== null && typeof value === 'object' ? (value as { projects?: unknown }).projects : undefined;
   if (!Array.isArray(projects)) return check(id, 'warn', `${REGISTRY_FILE} is JSON but has no "projects" list`, { file: REGISTRY_FILE });
-  const ids = projects.map((p) => (p !== null && typeof p === 'object' ? (p as { id?: unknown }).id : undefined)).filter((p): p is string => typeof p === 'string');
+  const bad = projects.flatMap((project, index) => (projectId(project) === null ? [{ index, entry: boundedValue(project, 2) }] : []));
+  if (bad.length > 0) {
+    return check(id, 'fail', `${REGISTRY_FILE}: ${bad.length} of ${projects.length} project(s) are not objects with a string "id" (first at index ${bad[0]!.index}: ${showValue(projects[bad[0]!.index])})`, {
+      file: REGISTRY_FILE,
+      projects: projects.length,
+      bad_entries: bad.length,
+      first_bad: bad.slice(0, 10),
+    });
+  }
+  const ids = projects.map((p) => projectId(p)!);
   return check(id, 'pass', `${projects.length} project(s)`, { projects: ids.slice(0, 50).map((p) => clip(p, 120)) });
+}
+
+/** A registry entry's id: AtoCore looks projects up by it, so an entry without one is no project. */
+function projectId(entry: unknown): string | null {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return null;
+  const value = (entry as { id?: unknown }).id;
+  return typeof value === 'string' ? value : null;
 }
 
 /** snapshot.chroma: when the metadata says Chroma was included, the directory is there with the files and bytes it claims. */

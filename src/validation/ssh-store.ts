@@ -80,7 +80,7 @@ export class SshSnapshotStore implements SnapshotStore {
     const candidates = [`${base === '/' ? '' : base}/backups/snapshots`, `${base === '/' ? '' : base}/snapshots`];
     const result = await connection.exec(
       { op: 'probe', paths: [base, ...candidates] },
-      { what: `looking for the snapshots under ${base}`, timeoutMs: context.deadline.bound(LIST_TIMEOUT_MS), signal: context.signal, maxStdoutBytes: 64 * 1024 },
+      { what: `looking for the snapshots under ${base}`, timeoutMs: context.deadline.bound(LIST_TIMEOUT_MS), deadline: context.deadline, signal: context.signal, maxStdoutBytes: 64 * 1024 },
     );
     const found = parseProbe(result.stdout);
     if (found.get(base) !== 'd') throw new FieldError(field, `${base} is not a directory on ${connection.where}${result.stderr ? ` (${firstLine(result.stderr)})` : ''}`);
@@ -96,7 +96,7 @@ export class SshSnapshotStore implements SnapshotStore {
   async #list(path: string, recursive: boolean, what: string): Promise<StoreEntry[]> {
     const result = await this.#connection.exec(
       { op: 'list', path, recursive },
-      { what, timeoutMs: this.#context.deadline.bound(LIST_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: MAX_LISTING_BYTES },
+      { what, timeoutMs: this.#context.deadline.bound(LIST_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: MAX_LISTING_BYTES },
     );
     if (result.overflowed) throw new InfrastructureError(`${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`);
     if (result.exitCode !== 0) throw new InfrastructureError(`${what} on ${this.#connection.where}: find exited ${result.exitCode}: ${firstLine(result.stderr)}`);
@@ -119,7 +119,7 @@ export class SshSnapshotStore implements SnapshotStore {
     if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
     const result = await this.#connection.exec(
       { op: 'read', path: full, maxBytes: maxBytes + 1 },
-      { what: `reading ${full}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: maxBytes + 1 },
+      { what: `reading ${full}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: maxBytes + 1 },
     );
     if (result.exitCode !== 0 && !result.overflowed) throw new InfrastructureError(`reading ${full} on ${this.#connection.where}: head exited ${result.exitCode}: ${firstLine(result.stderr)}`);
     if (result.stdout.length > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
@@ -131,7 +131,7 @@ export class SshSnapshotStore implements SnapshotStore {
     if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
     const result = await this.#connection.exec(
       { op: 'read', path: full, maxBytes: bytes },
-      { what: `reading the head of ${full}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: bytes },
+      { what: `reading the head of ${full}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: bytes },
     );
     if (result.exitCode !== 0 && !result.overflowed) throw new InfrastructureError(`reading ${full} on ${this.#connection.where}: head exited ${result.exitCode}: ${firstLine(result.stderr)}`);
     return { ok: true, data: result.stdout };
@@ -162,6 +162,7 @@ export class SshSnapshotStore implements SnapshotStore {
           what: `hashing ${group.length} file(s) of ${stamp}`,
           // no size known here: allow for large files; the run's --timeout still bounds it
           timeoutMs: this.#context.deadline.bound(transferBudgetMs(4 * 1024 * 1024 * 1024)),
+          deadline: this.#context.deadline,
           signal: this.#context.signal,
           maxStdoutBytes: 1024 * 1024,
         },
@@ -197,6 +198,7 @@ export class SshSnapshotStore implements SnapshotStore {
         timeoutMs: this.#context.deadline.bound(transferBudgetMs(entry.size)),
         idleTimeoutMs: this.#context.deadline.bound(STREAM_IDLE_TIMEOUT_MS),
         maxBytes: entry.size,
+        deadline: this.#context.deadline,
         signal: this.#context.signal,
       });
       if (streamed.exitCode !== 0) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: cat exited ${streamed.exitCode}: ${firstLine(streamed.stderr)}`);
@@ -211,7 +213,7 @@ export class SshSnapshotStore implements SnapshotStore {
   async diskSpace(): Promise<DiskSpace> {
     const result = await this.#connection.exec(
       { op: 'disk-free', path: this.snapshotsDir },
-      { what: `free space of ${this.snapshotsDir}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: 64 * 1024 },
+      { what: `free space of ${this.snapshotsDir}`, timeoutMs: this.#context.deadline.bound(READ_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: 64 * 1024 },
     );
     const space = result.exitCode === 0 ? parseDiskFree(result.stdout.toString('utf8')) : null;
     if (!space) throw new InfrastructureError(`free space of ${this.snapshotsDir} on ${this.#connection.where}: df exited ${result.exitCode}: ${firstLine(result.stderr || result.stdout.toString('utf8'))}`);
@@ -224,7 +226,7 @@ export class SshSnapshotStore implements SnapshotStore {
     try {
       result = await this.#connection.exec(
         { op: 'validator', argv, stamp },
-        { what: `AtoCore's validator for ${stamp}`, timeoutMs: this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS), signal: this.#context.signal, maxStdoutBytes: MAX_VALIDATOR_OUTPUT_BYTES },
+        { what: `AtoCore's validator for ${stamp}`, timeoutMs: this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: MAX_VALIDATOR_OUTPUT_BYTES },
       );
     } catch (error) {
       // interrupted: the run ends; cut off at its bound: it could not run, never a verdict

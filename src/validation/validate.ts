@@ -223,7 +223,7 @@ class ValidationRun {
     await this.#gatherInOrder(gatherer, plan.directories, (facts) => {
       if (facts.stamp === this.#newest && facts.hashes) this.#newestFileSet = fileSetOf(facts.files, facts.hashes);
       if (!facts.selected) {
-        this.#summaries.push(summaryOf(facts.stamp, facts.files, false));
+        this.#summaries.push(summaryOf(facts.stamp, facts.files, null));
         return;
       }
       if (facts.inspection) deepChecked++;
