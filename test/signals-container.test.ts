@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -59,5 +59,33 @@ describeNeeding('Docker', dockerStatus())('signals in a container drill', () => 
     expect(containersUnder(tmp)).toEqual([]);
     // (testcontainers keeps its own port lock file in the temp dir; that one is not the drill's)
     expect(readdirSync(tmp).filter((name) => !name.startsWith('testcontainers-node-'))).toEqual([]);
+  }, 300_000);
+
+  it('the first signal while AtoCore\'s container is being stopped removes it at once: the stop step is an error, not a pass', async () => {
+    const tmp = mkdtempSync(join(work, 'first-'));
+    const report = join(work, 'first-signal.json');
+    const child = spawn(process.execPath, [CLI, 'drill', '--image', stubborn, '--report-json', report], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, TMPDIR: tmp, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<{ code: number | null; at: number }>((resolve) => child.on('close', (code) => resolve({ code, at: Date.now() })));
+    if (!(await eventually(() => out.includes('… Stop AtoCore'), 180_000))) throw new Error(`never reached the stop:\n${out}`);
+    // docker stop has sent SIGTERM by now, and the container ignores it
+    await new Promise((r) => setTimeout(r, 1_000));
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const { code, at } = await closed;
+    expect(code, out).toBe(3);
+    expect(at - sent, 'removed at the first signal, not after docker stop\'s timeout').toBeLessThan(8_000);
+    expect(out).toMatch(/^! Stop AtoCore .*interrupted by SIGINT/m);
+    expect(out).not.toMatch(/^✓ Stop AtoCore/m);
+    const written = JSON.parse(readFileSync(report, 'utf8')) as { steps: Array<{ id: string; status: string }>; error: string | null };
+    expect(written.steps.find((s) => s.id === 'stop')).toMatchObject({ status: 'error' });
+    expect(written.error).toMatch(/interrupted by SIGINT/);
+    expect(containersUnder(tmp)).toEqual([]);
   }, 300_000);
 });

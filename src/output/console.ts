@@ -3,8 +3,27 @@ import { formatDuration } from '../common/duration.js';
 import type { DrillObserver } from '../engine/runner.js';
 import { SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
 import type { PlannedStep } from '../engine/planner.js';
+import { cutText } from '../render/text.js';
 
 const MARK: Record<string, string> = { pass: '✓', fail: '✗', error: '!', skip: '-', warn: '~' };
+
+/** The longest piece of the target's text one console line carries. */
+const LINE_CHARS = 1_000;
+
+/**
+ * Text that came from the target (step details, check messages, evidence, its output) as the
+ * terminal gets it: every control character, the line breaks included, is shown as an escape
+ * (`\x1b`, `\n`) and never acted on (no terminal sequence, no overwritten or forged line);
+ * so are the bidirectional overrides that reorder what is shown. Bounded to one line's worth.
+ */
+export function terminalText(text: string, max = LINE_CHARS): string {
+  const visible = text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+  return cutText(visible, max);
+}
 
 /**
  * Progress on the terminal: on a TTY a live task list (the running step's line is
@@ -40,10 +59,10 @@ export function consoleProgress(stream: NodeJS.WriteStream): DrillObserver {
       }
       running = undefined;
       const mark = MARK[record.status] ?? '?';
-      const detail = record.status === 'pass' ? '' : `: ${record.detail.split('\n')[0]}`;
+      const detail = record.status === 'pass' ? '' : `: ${terminalText(record.detail.split('\n')[0] ?? '')}`;
       stream.write(`${mark} ${record.title} (${formatDuration(record.duration_ms)})${detail}\n`);
-      if (record.status === 'error' || record.status === 'fail') stream.write(renderServiceOutput(record.detail));
-      for (const c of checks) stream.write(`    ${MARK[c.status] ?? '?'} ${c.id}: ${c.message}\n`);
+      if (record.status === 'error' || record.status === 'fail') stream.write(renderStepOutput(record.detail));
+      for (const c of checks) stream.write(`    ${MARK[c.status] ?? '?'} ${c.id}: ${terminalText(c.message)}\n`);
     },
   };
 }
@@ -52,22 +71,30 @@ const SERVICE_OUTPUT_LINES = 15;
 const SERVICE_OUTPUT_LINE_CHARS = 300;
 
 /**
- * The last lines the service printed, indented under the step that went wrong (a service
- * that dies at start says why only there). The output is the service's, so untrusted: control
- * characters (terminal escapes) are shown as `?`, lines and their number are bounded.
+ * What a step that went wrong said past its first line (a failed backup CLI's last words),
+ * then the last lines the service printed (a service that dies at start says why only
+ * there), indented under the step. Both are the target's, so untrusted: control characters
+ * (terminal escapes) are shown as escapes, lines and their number are bounded.
  */
+export function renderStepOutput(detail: string): string {
+  const at = detail.lastIndexOf(SERVICE_OUTPUT_MARK);
+  const own = (at === -1 ? detail : detail.slice(0, at)).split(/\r?\n/).slice(1);
+  return outputBlock(null, own) + renderServiceOutput(detail);
+}
+
+/** The service's output section of a step's detail, as {@link renderStepOutput} shows it. */
 export function renderServiceOutput(detail: string): string {
   const at = detail.lastIndexOf(SERVICE_OUTPUT_MARK);
   if (at === -1) return '';
-  const lines = detail
-    .slice(at + SERVICE_OUTPUT_MARK.length)
-    .split(/\r?\n/)
-    .map((line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?').trimEnd())
-    .filter((line) => line.length > 0);
+  return outputBlock("AtoCore's output", detail.slice(at + SERVICE_OUTPUT_MARK.length).split(/\r?\n/));
+}
+
+function outputBlock(title: string | null, raw: readonly string[]): string {
+  const lines = raw.map((line) => line.trimEnd()).filter((line) => line.length > 0);
   if (lines.length === 0) return '';
-  const shown = lines.slice(-SERVICE_OUTPUT_LINES).map((line) => (line.length > SERVICE_OUTPUT_LINE_CHARS ? `${line.slice(0, SERVICE_OUTPUT_LINE_CHARS)}…` : line));
-  const header = lines.length > shown.length ? `AtoCore's output, last ${shown.length} lines:` : "AtoCore's output:";
-  return `    ${header}\n${shown.map((line) => `    | ${line}\n`).join('')}`;
+  const shown = lines.slice(-SERVICE_OUTPUT_LINES).map((line) => terminalText(line, SERVICE_OUTPUT_LINE_CHARS + 1));
+  const header = title === null ? (lines.length > shown.length ? [`    (last ${shown.length} lines)`] : []) : [lines.length > shown.length ? `    ${title}, last ${shown.length} lines:` : `    ${title}:`];
+  return [...header, ...shown.map((line) => `    | ${line}`)].map((line) => `${line}\n`).join('');
 }
 
 /** The readable end of a run: verdict, failing checks with evidence, RTO. */
@@ -75,19 +102,18 @@ export function renderConsoleSummary(report: DrillReport): string {
   const lines: string[] = [''];
   const failing = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)].filter((c) => c.status === 'fail' || c.status === 'warn');
   for (const c of failing) {
-    lines.push(`${c.status.toUpperCase()} ${c.id}: ${c.message}`);
-    const evidence = JSON.stringify(c.evidence);
-    lines.push(`     evidence: ${evidence.length > 600 ? `${evidence.slice(0, 600)}…` : evidence}`);
+    lines.push(`${c.status.toUpperCase()} ${c.id}: ${terminalText(c.message)}`);
+    lines.push(`     evidence: ${terminalText(JSON.stringify(c.evidence) ?? 'null', 600)}`);
   }
-  if (report.error) lines.push(`ERROR: ${report.error.split('\n')[0]}`);
-  if (typeof report.target.data_root === 'string') lines.push(`kept the drill root for inspection: ${report.target.data_root}`);
+  if (report.error) lines.push(`ERROR: ${terminalText(report.error.split('\n')[0] ?? '')}`);
+  if (typeof report.target.data_root === 'string') lines.push(`kept the drill root for inspection: ${terminalText(report.target.data_root)}`);
   const passed = report.checks.filter((c) => c.status === 'pass').length;
   const m = report.metrics;
   lines.push(
     `verdict: ${report.verdict.toUpperCase()} — ${passed}/${report.checks.length} checks passed` +
       (m.rto_ms !== null ? `, RTO ${formatDuration(m.rto_ms)}` : '') +
       (m.restore_ms !== null ? `, restore ${formatDuration(m.restore_ms)}` : '') +
-      (report.target.backup_stamp ? `, backup ${report.target.backup_stamp}` : '') +
+      (report.target.backup_stamp ? `, backup ${terminalText(report.target.backup_stamp, 100)}` : '') +
       `, ${formatDuration(report.duration_ms)} in all`,
   );
   return `${lines.join('\n')}\n`;

@@ -184,15 +184,47 @@ export class ContainerRuntime implements AtoCoreRuntime {
     return { baseUrl };
   }
 
+  /**
+   * Stops the service's container (SIGTERM, SIGKILL after the bound) and removes it. An
+   * interrupt that comes while the stop waits removes it at once and is thrown: the service
+   * did not stop by itself. (A stop begun after the interrupt, as teardown's, is orderly; a
+   * second signal cuts that one.)
+   */
   async stop(timeoutMs: number): Promise<void> {
     const service = this.#service;
     if (!service) return;
     this.#service = undefined;
+    const id = service.getId();
+    const signal = this.#options.signal;
+    const removeNow = async (): Promise<void> => {
+      try {
+        const docker = (await getContainerRuntimeClient()).container.dockerode;
+        await withTimeout(docker.getContainer(id).remove({ force: true }), 10_000, `removing container ${id.slice(0, 12)}`);
+      } catch {
+        dockerRemoveNow(id);
+      }
+    };
+    let onAbort = (): void => {};
+    const interrupted = new Promise<'interrupted'>((resolve) => {
+      onAbort = () => resolve('interrupted');
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const stopping = withTimeout(service.stop({ timeout: Math.max(1_000, timeoutMs - 2_000), remove: true }), timeoutMs + 5_000, `stopping container ${id.slice(0, 12)}`);
+    // an interrupt leaves the graceful stop behind: its later failure is nobody's to hear
+    stopping.catch(() => {});
+    let outcome: 'stopped' | 'interrupted';
     try {
-      await withTimeout(service.stop({ timeout: Math.max(1_000, timeoutMs - 2_000), remove: true }), timeoutMs + 5_000, `stopping container ${service.getId().slice(0, 12)}`);
+      outcome = await Promise.race([stopping.then(() => 'stopped' as const), interrupted]);
     } catch (error) {
-      dockerRemoveNow(service.getId());
-      throw new InfrastructureError(`could not stop AtoCore's container ${service.getId().slice(0, 12)}: ${errorMessage(error)}`);
+      dockerRemoveNow(id);
+      throw new InfrastructureError(`could not stop AtoCore's container ${id.slice(0, 12)}: ${errorMessage(error)}`);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (outcome === 'interrupted') {
+      await removeNow();
+      const reason: unknown = signal?.reason;
+      throw reason instanceof Error ? reason : new InfrastructureError(`interrupted while stopping AtoCore's container ${id.slice(0, 12)}`);
     }
   }
 
