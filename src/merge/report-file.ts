@@ -43,16 +43,23 @@ async function readBounded(path: string, limit: number): Promise<Buffer> {
     const info = await handle.stat();
     if (!info.isFile()) throw new UsageError(`${path}: not a regular file`);
     if (info.size > limit) throw new UsageError(`${path}: ${info.size} bytes, more than a report can be (${limit} bytes)`);
-    const buffer = Buffer.alloc(limit + 1);
+    // read until the end, never more than limit + 1 bytes (the size said can be stale: a file that grows, /proc)
+    const chunks: Buffer[] = [];
     let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
+    try {
+      while (length <= limit) {
+        const chunk = Buffer.alloc(Math.min(1024 * 1024, limit + 1 - length));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, length);
+        if (bytesRead === 0) break;
+        chunks.push(chunk.subarray(0, bytesRead));
+        length += bytesRead;
+      }
+    } catch (error) {
+      // a file of /proc that would block, a disk error: not a report either way
+      throw new UsageError(`${path}: cannot be read: ${errorMessage(error)}`);
     }
-    // the file grew after the size was checked
     if (length > limit) throw new UsageError(`${path}: more than a report can be (${limit} bytes)`);
-    return buffer.subarray(0, length);
+    return Buffer.concat(chunks, length);
   } finally {
     await handle.close();
   }
