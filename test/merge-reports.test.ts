@@ -194,11 +194,12 @@ function merged(...reports: DrillReport[]): DrillReport {
 }
 
 describe('the fleet verdict', () => {
-  it('a failure outranks an error (exit 1), and the error stays in sight: its row, a step, an annotation', () => {
+  it('a failure outranks an error (exit 1), and the error stays in sight: the title, its row, a step, an annotation', () => {
     const report = merged(synthetic('error'), synthetic('fail'), synthetic('pass'));
     expect(report.verdict).toBe('fail');
     expect(runOutcome(report.verdict).exitCode).toBe(1);
     expect(report.target.targets!.map((t) => t.verdict)).toEqual(['error', 'fail', 'pass']);
+    expect(reportHeadline(report)).toBe('FAIL: 1 problem: backup.created; 1 target could not be told: atocore:error');
     expect(report.steps).toEqual([{ id: 'run', title: 'atocore:error: could not run', status: 'error', duration_ms: 60_000, detail: 'Docker is not running' }]);
     const summary = renderMarkdownSummary(report);
     expect(summary).toContain('| 🛑 | atocore:error | ERROR |');

@@ -82,7 +82,10 @@ function headline(report: DrillReport): string {
     case 'fail': {
       const failedSteps = report.steps.filter((s) => s.status === 'fail').map((s) => s.id);
       const names = unique([...failing, ...failedSteps]);
-      return `FAIL: ${names.length} problem${names.length === 1 ? '' : 's'}: ${names.slice(0, 50).join(', ')}`;
+      // a merged report: a failure outranks the targets that could not be told, which the title still names
+      const untold = (report.target.targets ?? []).filter((t) => t.verdict === 'error').map((t) => t.label);
+      const also = untold.length > 0 ? `; ${untold.length} target${untold.length === 1 ? '' : 's'} could not be told: ${untold.slice(0, 10).join(', ')}` : '';
+      return `FAIL: ${names.length} problem${names.length === 1 ? '' : 's'}: ${names.slice(0, 50).join(', ')}${also}`;
     }
     case 'warn':
       return `WARN: ${warning.slice(0, 50).join(', ')}${rto}`;
