@@ -392,13 +392,13 @@ export function checkRegistry(files: readonly StoreEntry[], metadata: SnapshotMe
   }
   const projects = value !== null && typeof value === 'object' ? (value as { projects?: unknown }).projects : undefined;
   if (!Array.isArray(projects)) return check(id, 'warn', `${REGISTRY_FILE} is JSON but has no "projects" list`, { file: REGISTRY_FILE });
-  const bad = projects.flatMap((project, index) => (projectId(project) === null ? [{ index, entry: boundedValue(project, 2) }] : []));
+  const bad = projects.flatMap((project, index) => (projectId(project) === null ? [index] : []));
   if (bad.length > 0) {
-    return check(id, 'fail', `${REGISTRY_FILE}: ${bad.length} of ${projects.length} project(s) are not objects with a string "id" (first at index ${bad[0]!.index}: ${showValue(projects[bad[0]!.index])})`, {
+    return check(id, 'fail', `${REGISTRY_FILE}: ${bad.length} of ${projects.length} project(s) are not objects with a string "id" (first at index ${bad[0]}: ${showValue(projects[bad[0]!])})`, {
       file: REGISTRY_FILE,
       projects: projects.length,
       bad_entries: bad.length,
-      first_bad: bad.slice(0, 10),
+      first_bad: bad.slice(0, 10).map((index) => ({ index, entry: boundedValue(projects[index], 2) })),
     });
   }
   const ids = projects.map((p) => projectId(p)!);
