@@ -5,6 +5,7 @@ import type { AtoCoreClient } from '../atocore/client.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { isHarnessReadError, writeFileAtomic } from './files.js';
+import { ownWriteAsync } from './own-writes.js';
 
 /**
  * A two-sided marker: A is written before the backup and must come back, B after it and
@@ -38,11 +39,11 @@ export async function writeMarker(marker: Marker, client: AtoCoreClient, runtime
   await client.json('POST', '/memory', { memory_type: 'episodic', content: marker.memoryContent, project: 'drill', confidence: 1 });
   const registry = JSON.parse(await readFile(layout.registryPath, 'utf8')) as { projects: unknown[] };
   registry.projects.push({ id: marker.registryId, aliases: [], description: `atocore-drill marker ${marker.label}`, ingest_roots: [] });
-  await writeFileAtomic(layout.registryPath, `${JSON.stringify(registry, null, 2)}\n`);
+  await ownWriteAsync(layout.registryPath, `writing marker ${marker.label} into the registry`, () => writeFileAtomic(layout.registryPath, `${JSON.stringify(registry, null, 2)}\n`));
   await runtime.handOver(layout.registryPath);
   if (includeChroma) {
     const file = join(layout.chromaDir, marker.chromaFile);
-    await writeFile(file, randomBytes(4096));
+    await ownWriteAsync(file, `writing marker ${marker.label}`, () => writeFile(file, randomBytes(4096)));
     await runtime.handOver(file);
   }
 }

@@ -8,6 +8,7 @@ import { errorMessage } from '../common/errors.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { openDatabase } from '../sqlite/open.js';
 import { pathExists, writeFileAtomic } from './files.js';
+import { ownWrite, ownWriteAsync } from './own-writes.js';
 
 export const DEFAULT_SEED_DIR = fileURLToPath(new URL('../../fixtures/seed/', import.meta.url));
 
@@ -124,10 +125,11 @@ function seedId(...parts: string[]): string {
 /** The files AtoCore has no API for: the registry and the Chroma directory. Written before the service starts. */
 export async function writeSeedFiles(seed: Seed, runtime: AtoCoreRuntime): Promise<void> {
   const layout = runtime.layout;
-  await writeFileAtomic(layout.registryPath, `${JSON.stringify(seed.registry, null, 2)}\n`);
+  await ownWriteAsync(layout.registryPath, 'writing the seed registry', () => writeFileAtomic(layout.registryPath, `${JSON.stringify(seed.registry, null, 2)}\n`));
   await runtime.handOver(layout.registryPath);
   if (seed.chromaDir) {
-    await cp(seed.chromaDir, layout.chromaDir, { recursive: true });
+    const from = seed.chromaDir;
+    await ownWriteAsync(layout.chromaDir, 'copying the seed Chroma files into', () => cp(from, layout.chromaDir, { recursive: true }));
     for (const entry of await readdir(layout.chromaDir, { recursive: true })) await runtime.handOver(join(layout.chromaDir, entry));
   }
 }
@@ -138,6 +140,10 @@ export async function writeSeedFiles(seed: Seed, runtime: AtoCoreRuntime): Promi
  * connection stays open).
  */
 export function insertSeedRows(seed: Seed, dbPath: string): void {
+  ownWrite(dbPath, 'writing the seed rows into', () => insertRows(seed, dbPath));
+}
+
+function insertRows(seed: Seed, dbPath: string): void {
   const db = openDatabase(dbPath, { timeoutMs: 10_000 });
   try {
     const now = new Date().toISOString();
@@ -178,12 +184,14 @@ export function insertSeedRows(seed: Seed, dbPath: string): void {
  * file without its WAL then loses exactly marker A, which the drill must notice.
  */
 export function checkpointSeed(dbPath: string): void {
-  const db = openDatabase(dbPath, { timeoutMs: 10_000 });
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } finally {
-    db.close();
-  }
+  ownWrite(dbPath, 'checkpointing the seed into', () => {
+    const db = openDatabase(dbPath, { timeoutMs: 10_000 });
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } finally {
+      db.close();
+    }
+  });
 }
 
 /** Memories through AtoCore's API, as a client would write them. */
