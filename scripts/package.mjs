@@ -27,7 +27,6 @@ if (outIndex >= 0 && !args[outIndex + 1]) {
   process.exit(2);
 }
 
-/** The addons shipped: GitHub's ubuntu runners (x64, arm64) and self-hosted glibc Linux. */
 // every prebuilt addon better-sqlite3 ships (src/action/native-addon.ts picks one per runner)
 const NATIVE_TARGETS = ['linux-x64', 'linux-arm64', 'linuxmusl-x64', 'linuxmusl-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
 
@@ -43,6 +42,11 @@ const result = await build({
   platform: 'node',
   target: 'node24',
   format: 'esm',
+  // code only some modes use (testcontainers, ssh2) in chunks of its own, loaded on first
+  // use: parsing one big bundle was most of the action's start-up time. Chunks sit one level
+  // below dist/, as the entries do, so URLs relative to import.meta.url mean the same in both.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   // bundled CommonJS packages call require() for Node's built-ins and the .node addon, and
   // some name __dirname at load time (ssh2's agent, via dockerode): give them the bundle's
   banner: {

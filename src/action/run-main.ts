@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import * as core from '@actions/core';
 import { DrillError, errorMessage } from '../common/errors.js';
 import { namedFor } from '../inputs/fields.js';
@@ -11,11 +11,9 @@ import { GitHubApi } from '../github/api.js';
 import { reportHeadline } from '../render/check-run.js';
 import { maskSecrets, secretPieces } from '../github/mask.js';
 import { GitHubPublisher, type PublishOutcome } from '../github/publish.js';
-import { renderJsonReport } from '../render/json.js';
-import { renderJunit } from '../render/junit.js';
 import { renderMarkdownSummary } from '../render/markdown.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
-import { writeReportFile } from '../output/report-files.js';
+import { writeReportFiles } from '../output/report-files.js';
 import { Input, Output, ReportFile, State } from './constants.js';
 import { readRunContext, type RunContext } from './context.js';
 import { ACTION_NAMES, readActionInputs, type ActionInputs } from './inputs.js';
@@ -92,22 +90,10 @@ function footer(inputs: ActionInputs, context: RunContext, outcome: PublishOutco
 
 /** Every report file attempted whatever became of the others; each one not written is a warning naming it. */
 async function writeReports(report: DrillReport, reportDir: string, failOn: FailOn): Promise<string[]> {
-  const written: string[] = [];
-  const files: Array<[string, () => string]> = [
-    [ReportFile.Json, () => renderJsonReport(report)],
-    [ReportFile.Junit, () => renderJunit(report, failOn)],
-    [ReportFile.Summary, () => renderMarkdownSummary(report, failOn)],
-  ];
-  for (const [name, render] of files) {
-    const path = join(reportDir, name);
-    try {
-      await writeReportFile(path, render(), `input ${Input.ReportDir}`);
-      written.push(path);
-    } catch (error) {
-      core.warning(`${name} not written (the verdict stands): ${errorMessage(error)}`);
-    }
-  }
-  return written;
+  const paths = { reportJson: join(reportDir, ReportFile.Json), junit: join(reportDir, ReportFile.Junit), summary: join(reportDir, ReportFile.Summary) };
+  const unwritten = await writeReportFiles(report, paths, { failOn });
+  for (const file of unwritten) core.warning(`${basename(file.path)} not written (the verdict stands): input ${Input.ReportDir}: ${file.reason}`);
+  return Object.values(paths).filter((path) => !unwritten.some((file) => file.path === path));
 }
 
 /** The job itself, by mode; the one call that may take long. */

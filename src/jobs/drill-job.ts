@@ -3,7 +3,6 @@ import { runDrill, type DrillObserver } from '../engine/runner.js';
 import { loadSeed } from '../engine/seed.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
-import { ContainerRuntime } from '../runtimes/container.js';
 import { ProcessRuntime } from '../runtimes/process.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 
@@ -46,7 +45,8 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
   const scratchBase = context.tmpDir ?? inputs.workDir ?? undefined;
   const runtime: AtoCoreRuntime =
     inputs.runtime === 'container'
-      ? new ContainerRuntime({
+      ? // loaded only here: testcontainers is most of the bundle's start-up time
+        new (await import('../runtimes/container.js')).ContainerRuntime({
           image: inputs.fromImage ?? inputs.image!,
           otherImages: inputs.fromImage ? [inputs.image!] : [],
           faults: inputs.faults,

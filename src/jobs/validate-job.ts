@@ -10,11 +10,8 @@ import { FIELD_IDS, FieldError, forFieldAsync, type FieldNames } from '../inputs
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
 import { formatSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
-import { loadIdentity, type LoadedIdentity, type SshIdentity } from '../remote/identity.js';
-import { loadKnownHosts, parseKnownHosts, type KnownHosts } from '../remote/known-hosts.js';
-import { SshConnection } from '../remote/ssh-connection.js';
+import type { SshIdentity } from '../remote/identity.js';
 import { LocalSnapshotStore } from '../validation/local-store.js';
-import { SshSnapshotStore } from '../validation/ssh-store.js';
 import type { SnapshotStore, StoreContext } from '../validation/store.js';
 import { runValidation, type DeepMode, type ValidationObserver } from '../validation/validate.js';
 
@@ -87,59 +84,26 @@ export function describeValidation(inputs: ValidateInputs, names: FieldNames = F
   return parts.join(', ');
 }
 
-function addressKey(address: SshAddress): string {
-  return `${address.user}@${address.host}:${address.port}`;
-}
-
 /**
  * Runs a validation as the inputs ask; the one path for the CLI and the action. Bad input found
  * on the way is a FieldError (src/inputs/fields.ts): the entry names the field for its user.
  */
 export async function runValidateJob(inputs: ValidateInputs, context: { signal: AbortSignal; observer?: ValidationObserver; tmpDir?: string; env?: NodeJS.ProcessEnv }): Promise<DrillReport> {
   const needsSsh = inputs.source.kind === 'ssh' || inputs.offhost?.kind === 'ssh';
-  let knownHosts: KnownHosts | null = null;
-  let identity: LoadedIdentity | null = null;
-  if (needsSsh) {
-    if (!inputs.knownHosts) throw new FieldError('knownHosts', (n) => `${n.one('knownHosts')} is required with SSH: the host key must be checked`);
-    if (!inputs.identity) throw new FieldError('identity', 'no SSH key was given');
-    const source = inputs.knownHosts;
-    knownHosts = source.kind === 'file' ? await forFieldAsync('knownHosts', (name) => loadKnownHosts(source.path, name)) : parseKnownHosts(source.text, 'the known_hosts lines given');
-    identity = await loadIdentity(inputs.identity, context.env ?? process.env);
-  }
+  // ssh2 is loaded only by runs that reach a host
+  const ssh = needsSsh ? await (await import('./ssh-access.js')).SshAccess.load(inputs, context.env ?? process.env) : null;
   const scratchDir = await mkdtemp(join(context.tmpDir ?? tmpdir(), 'atocore-drill-validate-'));
   // streamed databases live here: gone even if a second signal cuts the orderly end short
   const unregister = registerEmergencyCleanup(() => rmSync(scratchDir, { recursive: true, force: true }));
   // and after a SIGKILL, `atocore-drill cleanup` knows it by its mark
   await markDrillRoot(scratchDir);
-  // one connection per host, shared by the primary and an off-host copy on the same host
-  const connections = new Map<string, SshConnection>();
-  const connect = async (address: SshAddress, storeContext: StoreContext): Promise<SshConnection> => {
-    const key = addressKey(address);
-    const existing = connections.get(key);
-    if (existing) return existing;
-    const connection = await SshConnection.open({
-      address,
-      knownHosts: knownHosts!,
-      acceptNewHostKey: inputs.acceptNewHostKey,
-      identity: identity!,
-      connectTimeoutMs: storeContext.deadline.bound(inputs.connectTimeoutMs),
-      maxChannels: inputs.concurrency,
-      signal: storeContext.signal,
-    });
-    connections.set(key, connection);
-    return connection;
-  };
   const source = inputs.source;
   const openStore = async (storeContext: StoreContext): Promise<SnapshotStore> =>
-    source.kind === 'dir'
-      ? LocalSnapshotStore.open(source.path, 'dir', storeContext)
-      : SshSnapshotStore.open(await connect(source.address, storeContext), source.root, 'root', storeContext, false);
+    source.kind === 'dir' ? LocalSnapshotStore.open(source.path, 'dir', storeContext) : ssh!.store(source.address, source.root, 'root', storeContext);
   const offhostTarget = inputs.offhost;
   const openOffhost = offhostTarget
     ? async (storeContext: StoreContext): Promise<SnapshotStore> =>
-        offhostTarget.kind === 'dir'
-          ? LocalSnapshotStore.open(offhostTarget.path, 'offhost', storeContext)
-          : SshSnapshotStore.open(await connect(offhostTarget.address, storeContext), offhostTarget.path, 'offhost', storeContext, false)
+        offhostTarget.kind === 'dir' ? LocalSnapshotStore.open(offhostTarget.path, 'offhost', storeContext) : ssh!.store(offhostTarget.address, offhostTarget.path, 'offhost', storeContext)
     : null;
   try {
     return await runValidation({
@@ -165,12 +129,12 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
         ledger: inputs.ledger,
         rpo: formatDuration(inputs.rpoMs),
         chroma_rpo: inputs.chromaRpoMs === null ? null : formatDuration(inputs.chromaRpoMs),
-        ...(identity ? { identity: identity.description } : {}),
+        ...(ssh ? { identity: ssh.identity.description } : {}),
       },
       ...(context.observer ? { observer: context.observer } : {}),
     });
   } finally {
-    for (const connection of connections.values()) connection.close();
+    ssh?.close();
     await rm(scratchDir, { recursive: true, force: true });
     unregister();
   }

@@ -3,7 +3,6 @@ import { errorMessage, UsageError } from '../common/errors.js';
 import { checkOutputPlace, outputPlace, writeOutputFile } from './output-file.js';
 import type { DrillReport } from '../report/model.js';
 import { renderJsonReport } from '../render/json.js';
-import { renderJunit } from '../render/junit.js';
 import { renderMarkdownSummary } from '../render/markdown.js';
 import type { FailOn } from '../report/outcome.js';
 
@@ -50,15 +49,6 @@ export function checkDistinctOutputs(paths: ReadonlyArray<readonly [flag: string
   }
 }
 
-/** Writes one report file by the output rules. Throws an Error naming `flag` and the path. */
-export async function writeReportFile(path: string, content: string, flag: string): Promise<void> {
-  try {
-    await writeOutputFile(path, content, REPORT_RULES);
-  } catch (error) {
-    throw new Error(`${flag}: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
 export interface ReportPaths {
   readonly reportJson: string | null;
   readonly junit: string | null;
@@ -92,17 +82,18 @@ function writeStream(stream: NodeJS.WritableStream, content: string): Promise<vo
  */
 export async function writeReportFiles(report: DrillReport, paths: ReportPaths, options: { failOn?: FailOn; stdout?: NodeJS.WritableStream } = {}): Promise<UnwrittenReport[]> {
   const failOn = options.failOn ?? 'fail';
-  const files: Array<[string, string | null, () => string]> = [
-    ['--report-json', paths.reportJson, () => renderJsonReport(report)],
-    ['--junit', paths.junit, () => renderJunit(report, failOn)],
-    ['--summary', paths.summary, () => renderMarkdownSummary(report, failOn)],
+  const files: Array<[string, string | null, () => Promise<string>]> = [
+    ['--report-json', paths.reportJson, async () => renderJsonReport(report)],
+    // xmlbuilder2 is loaded only when a JUnit file is asked for: it is a large part of the start-up
+    ['--junit', paths.junit, async () => (await import('../render/junit.js')).renderJunit(report, failOn)],
+    ['--summary', paths.summary, async () => renderMarkdownSummary(report, failOn)],
   ];
   const unwritten: UnwrittenReport[] = [];
   for (const [flag, path, render] of files) {
     if (path === null) continue;
     try {
-      if (path === STDOUT_PATH) await writeStream(options.stdout ?? process.stdout, render());
-      else await writeOutputFile(path, render(), REPORT_RULES);
+      if (path === STDOUT_PATH) await writeStream(options.stdout ?? process.stdout, await render());
+      else await writeOutputFile(path, await render(), REPORT_RULES);
     } catch (error) {
       unwritten.push({ flag, path: path === STDOUT_PATH ? 'standard output' : path, reason: errorMessage(error) });
     }

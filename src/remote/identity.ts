@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { FieldError } from '../inputs/fields.js';
-import ssh2 from 'ssh2';
 import { errorMessage, UsageError } from '../common/errors.js';
 
 /** The environment variable that may hold the private key itself (e.g. a CI secret). */
@@ -72,6 +71,8 @@ export async function loadIdentity(identity: SshIdentity, env: NodeJS.ProcessEnv
   }
   const passphraseText = env[SSH_KEY_PASSPHRASE_ENV];
   const passphrase = passphraseText ? new SecretText(passphraseText) : undefined;
+  // ssh2 is loaded only by runs that use a key
+  const { default: ssh2 } = await import('ssh2');
   const parsed = ssh2.utils.parseKey(text, passphraseText);
   if (parsed instanceof Error) {
     // ssh2's messages name the problem ("Encrypted private OpenSSH key detected, but no passphrase given"), never the key
