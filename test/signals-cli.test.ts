@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,40 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     expect(written.verdict).toBe('error');
     expect(written.error).toMatch(/interrupted by SIGTERM/);
     expect(cli.output()).toContain('atocore-drill: SIGTERM again: killing everything the run started, then exiting');
+  });
+
+  it('a second signal also kills what a backup CLI forked out of its process group (it carries the drill\'s ATOCORE_DATA_DIR)', async () => {
+    const scripts = mkdtempSync(join(work, 'scripts-'));
+    const escapee = join(scripts, 'escapee.pid');
+    const cli = join(scripts, 'forks.py');
+    // the validate call forks a child into a session of its own, then waits, deaf to SIGTERM
+    writeFileSync(
+      cli,
+      [
+        'import os, runpy, signal, sys, time',
+        "if sys.argv[1:2] == ['validate']:",
+        '    if os.fork() == 0:',
+        '        os.setsid()',
+        `        open(${JSON.stringify(`${escapee}.tmp`)}, 'w').write(str(os.getpid()))`,
+        `        os.rename(${JSON.stringify(`${escapee}.tmp`)}, ${JSON.stringify(escapee)})`,
+        '        time.sleep(600)',
+        '        os._exit(0)',
+        '    signal.signal(signal.SIGTERM, signal.SIG_IGN)',
+        '    time.sleep(600)',
+        "runpy.run_module('atocore.ops.backup', run_name='__main__')",
+      ].join('\n'),
+    );
+    const run = startDrill('escapee', ['--command', 'python3 -m atocore', '--backup-cli', `python3 ${cli}`]);
+    await waitFor('the forked child', run, () => existsSync(escapee));
+    const pid = Number(readFileSync(escapee, 'utf8'));
+    stragglers.push(pid);
+    run.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    run.child.kill('SIGTERM');
+    const { code } = await run.closed;
+    expect(code, run.output()).toBe(3);
+    expect(await eventually(() => processesUnder(run.tmp).length === 0, 1_000), 'nothing of the drill\'s is left').toBe(true);
+    expect(readdirSync(run.tmp)).toEqual([]);
   });
 
   it('a second signal kills a service that ignores SIGTERM at once', async () => {

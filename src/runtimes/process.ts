@@ -14,6 +14,14 @@ import { escapedProcesses, portOwner, processesCarrying, type EnvironmentMark } 
 import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from '../atocore/standin.js';
 import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
 
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
 /** What a user is told when the service command forked its service out of the drill's reach. */
 function daemonized(pids: readonly number[]): string {
   return (
@@ -156,8 +164,10 @@ export class ProcessRuntime implements AtoCoreRuntime {
   }
 
   /**
-   * Stops the service: SIGTERM to its group, SIGKILL after `timeoutMs`, or at once when the
-   * run is interrupted (then the stop throws the interrupt: the service did not stop by itself).
+   * Stops the service: SIGTERM to its group, SIGKILL after `timeoutMs`, or at once when an
+   * interrupt comes while it waits (then the stop throws the interrupt: the service did not
+   * stop by itself). A stop begun after the interrupt (teardown's) is orderly; a second signal
+   * cuts that one.
    */
   async stop(timeoutMs: number): Promise<void> {
     if ((await this.#halt(timeoutMs)) === 'interrupted') {
@@ -189,10 +199,9 @@ export class ProcessRuntime implements AtoCoreRuntime {
     return outcome;
   }
 
-  /** SIGTERM to the group, then whichever comes first: its exit, the bound, the run's interrupt. */
+  /** SIGTERM to the group, then whichever comes first: its exit, the bound, an interrupt of the run (one already past does not count). */
   async #termThenWait(pid: number, exited: Promise<'exited'>, timeoutMs: number): Promise<'exited' | 'timeout' | 'interrupted'> {
     const signal = this.#options.signal;
-    if (signal?.aborted) return 'interrupted';
     killProcessGroup(pid, 'SIGTERM');
     let onAbort = (): void => {};
     let timer: NodeJS.Timeout | undefined;
@@ -217,13 +226,7 @@ export class ProcessRuntime implements AtoCoreRuntime {
    */
   async #killEscaped(): Promise<void> {
     if (!this.#layout) return;
-    for (const pid of await processesCarrying(this.#mark())) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    for (const pid of await processesCarrying(this.#mark())) killPid(pid);
   }
 
   readonly backupCli: BackupCliInvoker = (args, timeoutMs) => {
@@ -249,7 +252,6 @@ export class ProcessRuntime implements AtoCoreRuntime {
 
   async dispose(keepData: boolean): Promise<void> {
     try {
-      // interrupted or not, everything goes: the interrupt was already reported by the step it cut
       await this.#halt(5_000);
     } finally {
       if (this.#layout && !keepData) await rm(this.#layout.root, { recursive: true, force: true });
