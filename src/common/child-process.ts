@@ -111,6 +111,8 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
       spawnError = error.message;
     });
     child.on('exit', (exitCode, signal) => {
+      // it ended by itself (or was killed): the bound no longer applies, only the pipe wait
+      clearTimeout(timer);
       const pastBound = timedOut || aborted;
       const grace = pastBound ? PIPE_GRACE_PAST_BOUND_MS : Math.max(PIPE_GRACE_PAST_BOUND_MS, Math.min(PIPE_GRACE_MS, started + options.timeoutMs - Date.now()));
       pipeTimer = setTimeout(() => {
