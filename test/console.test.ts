@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderConsoleSummary, renderServiceOutput, terminalText } from '../src/output/console.js';
+import { renderConsoleSummary, renderServiceOutput, renderStepOutput, terminalText } from '../src/output/console.js';
 import type { DrillReport } from '../src/report/model.js';
 import { PROJECT_ROOT, runCli } from './support/cli.js';
 
@@ -29,6 +29,14 @@ describe('the console shows what a dying service said', () => {
     const short = renderServiceOutput(`x\n--- AtoCore output (tail) ---\n\u001b[2Jhello\n${'y'.repeat(1_000)}`);
     expect(short).toContain('| \\x1b[2Jhello\n');
     expect(short).toContain(`| ${'y'.repeat(300)}…\n`);
+  });
+
+  it('what a step said past its first line (a CLI\'s last words) comes first, then the service\'s output; long ones cut to their last lines', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `err ${i}`).join('\n');
+    const shown = renderStepOutput(`restore did not complete (exit 1); its output ends:\n${many}\n--- AtoCore output (tail) ---\nservice said\n`);
+    expect(shown.split('\n').slice(0, 3)).toEqual(['    (last 15 lines)', '    | err 5', '    | err 6']);
+    expect(shown).toContain("    AtoCore's output:\n    | service said\n");
+    expect(renderStepOutput('one line only')).toBe('');
   });
 
   it('nothing when there is no output, or no output section', () => {

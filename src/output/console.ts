@@ -89,12 +89,14 @@ export function renderServiceOutput(detail: string): string {
   return outputBlock("AtoCore's output", detail.slice(at + SERVICE_OUTPUT_MARK.length).split(/\r?\n/));
 }
 
+/** The last lines of a text under a step, each escaped and cut; a title line when given (and when lines were left out). */
 function outputBlock(title: string | null, raw: readonly string[]): string {
   const lines = raw.map((line) => line.trimEnd()).filter((line) => line.length > 0);
   if (lines.length === 0) return '';
   const shown = lines.slice(-SERVICE_OUTPUT_LINES).map((line) => terminalText(line, SERVICE_OUTPUT_LINE_CHARS + 1));
-  const header = title === null ? (lines.length > shown.length ? [`    (last ${shown.length} lines)`] : []) : [lines.length > shown.length ? `    ${title}, last ${shown.length} lines:` : `    ${title}:`];
-  return [...header, ...shown.map((line) => `    | ${line}`)].map((line) => `${line}\n`).join('');
+  const cut = lines.length > shown.length ? `last ${shown.length} lines` : '';
+  const header = title !== null ? [`${title}${cut ? `, ${cut}` : ''}:`] : cut ? [`(${cut})`] : [];
+  return [...header.map((line) => `    ${line}\n`), ...shown.map((line) => `    | ${line}\n`)].join('');
 }
 
 /** The readable end of a run: verdict, failing checks with evidence, RTO. */
