@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { terminalText } from '../output/console.js';
 import { DrillError, ExitCode, errorMessage } from '../common/errors.js';
 import { interruptOnSignals } from '../common/interrupt.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
@@ -104,10 +105,11 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
       return ExitCode.usage;
     }
     if (error instanceof DrillError) {
-      io.stderr.write(`atocore-drill: ${error.message}\n`);
+      // messages quote what the user gave (file names, hosts): shown, never interpreted by the terminal
+      io.stderr.write(`atocore-drill: ${terminalText(error.message)}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`atocore-drill: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`);
+    io.stderr.write(`atocore-drill: unexpected error: ${terminalText(errorMessage(error))}\n${error instanceof Error && error.stack ? `${error.stack.split('\n').slice(1).join('\n')}\n` : ''}`);
     return ExitCode.infrastructure;
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { describeFileKind } from '../common/file-kind.js';
 import { accessSync, closeSync, constants, lstatSync, openSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { chmod, chown, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
@@ -47,14 +48,6 @@ function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
-function typeName(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isFIFO()) return 'a FIFO';
-  return 'not a regular file';
-}
 
 /** Where a dangling link chain ends (the file it would create). */
 function linkEnd(path: string): string {
@@ -95,10 +88,10 @@ function placeOf(stats: Stats, path: string, given: string, rules: OutputRules):
   if (stats.isFile()) return { kind: 'file', path, missing: false, existing: { mode: stats.mode, uid: stats.uid, gid: stats.gid } };
   if (stats.isDirectory()) throw new OutputRefused(`${given} is a directory, not a file`);
   if (stats.isCharacterDevice() || stats.isFIFO()) {
-    if (!rules.writeThrough) throw new OutputRefused(`${given} is ${typeName(stats)}, not a regular file`);
+    if (!rules.writeThrough) throw new OutputRefused(`${given} is ${describeFileKind(stats)}, not a regular file`);
     return { kind: stats.isFIFO() ? 'fifo' : 'device', path: given, missing: false, existing: null };
   }
-  throw new OutputRefused(`${given} is ${typeName(stats)}; refusing to write a report there`);
+  throw new OutputRefused(`${given} is ${describeFileKind(stats)}; refusing to write a report there`);
 }
 
 /** What writing to `path` would do, decided now. Throws OutputRefused. */

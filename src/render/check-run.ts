@@ -104,11 +104,7 @@ function firstLine(text: string): string {
 
 /** Cuts text to `max` UTF-16 units without splitting a surrogate pair, marking the cut. */
 export function truncateText(text: string, max: number, note = '\n\n… (cut to fit; the JSON report has all of it)'): string {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max - note.length);
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}${note}`;
+  return cutText(text, max, note);
 }
 
 /** Cuts text to `maxBytes` of UTF-8. */

@@ -1,3 +1,5 @@
+import { cutText } from '../common/cut-text.js';
+
 /** Text as the report's outputs carry it: printable, bounded. A report's strings come from the target (HTTP bodies, file names, remote output). */
 
 /**
@@ -8,14 +10,7 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
-/** Cuts text to `max` UTF-16 units without splitting a surrogate pair, marking the cut. */
-export function cutText(text: string, max: number, note = '…'): string {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max - note.length);
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}${note}`;
-}
+export { cutText };
 
 /** The first line of a text, for one-line places (titles, attributes, table cells). */
 export function firstLine(text: string): string {

@@ -1,3 +1,5 @@
+import { cutText } from '../common/cut-text.js';
+
 /** The report's vocabulary (DESIGN.md "The report"). */
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export type StepStatus = 'pass' | 'fail' | 'error' | 'skip';
@@ -79,15 +81,15 @@ export const CHECK_LIMITS = { messageChars: 2_000, stringChars: 8_192, arrayItem
  * strings, arrays and objects cut with a note of how much was left out.
  */
 export function check(id: string, status: CheckStatus, message: string, evidence: Record<string, unknown> = {}): CheckResult {
-  return { id, status, message: cutText(message, CHECK_LIMITS.messageChars), evidence: boundValue(evidence, 0) as Record<string, unknown> };
+  return { id, status, message: cutWithCount(message, CHECK_LIMITS.messageChars), evidence: boundValue(evidence, 0) as Record<string, unknown> };
 }
 
-function cutText(text: string, limit: number): string {
-  return text.length > limit ? `${text.slice(0, limit)}… (${text.length - limit} more characters)` : text;
+function cutWithCount(text: string, limit: number): string {
+  return text.length > limit ? cutText(text, limit, `… (${text.length - limit} more characters)`) : text;
 }
 
 function boundValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return cutText(value, CHECK_LIMITS.stringChars);
+  if (typeof value === 'string') return cutWithCount(value, CHECK_LIMITS.stringChars);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? String(value) : value;
   if (depth >= CHECK_LIMITS.depth) return '… (nested deeper than the report keeps)';
@@ -98,7 +100,7 @@ function boundValue(value: unknown, depth: number): unknown {
   }
   const entries = Object.entries(value as Record<string, unknown>);
   const out: Record<string, unknown> = {};
-  for (const [key, item] of entries.slice(0, CHECK_LIMITS.objectKeys)) out[cutText(key, 200)] = boundValue(item, depth + 1);
+  for (const [key, item] of entries.slice(0, CHECK_LIMITS.objectKeys)) out[cutWithCount(key, 200)] = boundValue(item, depth + 1);
   if (entries.length > CHECK_LIMITS.objectKeys) out['…'] = `${entries.length - CHECK_LIMITS.objectKeys} more keys`;
   return out;
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { formatDuration } from '../common/duration.js';
+import { describeFileKind } from '../common/file-kind.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 
 /**
@@ -21,17 +23,6 @@ export class NotRegularFileError extends Error {
   }
 }
 
-/** What a non-regular file is, in words: "a FIFO", "a symlink"… */
-export function describeFileKind(stats: Stats): string {
-  if (stats.isFile()) return 'a regular file';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSymbolicLink()) return 'a symlink';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
 
 /** The run's budget and interruption, as far as a copy needs them. */
 export interface CopyBounds {
@@ -175,4 +166,15 @@ const SCRATCH_SQLITE_CODES = new Set([
 export function isScratchSqliteError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (SCRATCH_SQLITE_CODES.has(code) || code.startsWith('SQLITE_CANTOPEN'));
+}
+
+/** A private directory under the harness's scratch space, and how to remove it; a scratch failure names the place. */
+export async function scratchDirectory(scratchDir: string, prefix: string): Promise<{ dir: string; dispose(): Promise<void> }> {
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(scratchDir, prefix));
+  } catch (error) {
+    throw scratchError(join(scratchDir, `${prefix}*`), 'creating', error);
+  }
+  return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,11 +1,11 @@
-import type { Stats } from 'node:fs';
-import { lstat, mkdtemp, readdir, readlink, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { fileKindOf } from '../common/file-kind.js';
+import { lstat, readdir, readlink, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult, runProcess } from '../common/child-process.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 import { FieldError, type FieldId } from '../inputs/fields.js';
-import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, scratchError, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
+import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
 import {
   DB_FILE,
   MAX_TREE_ENTRIES,
@@ -22,16 +22,6 @@ import {
   type ValidatorRun,
 } from './store.js';
 
-function typeOf(stats: Stats): EntryType {
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'dir';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isCharacterDevice()) return 'char-device';
-  if (stats.isBlockDevice()) return 'block-device';
-  return 'other';
-}
 
 function joinRaw(dir: Buffer, name: Buffer): Buffer {
   return Buffer.concat([dir, Buffer.from('/'), name]);
@@ -77,7 +67,7 @@ export class LocalSnapshotStore implements SnapshotStore {
 
   async #entry(full: Buffer, relative: string): Promise<StoreEntry> {
     const stats = await lstat(full);
-    const type = typeOf(stats);
+    const type = fileKindOf(stats);
     const linkTarget = type === 'symlink' ? displayName(await readlink(full, { encoding: 'buffer' })) : null;
     return { path: relative, type, size: stats.size, linkTarget, allocatedBytes: stats.blocks * 512 };
   }
@@ -180,15 +170,7 @@ export class LocalSnapshotStore implements SnapshotStore {
   async fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
     const source = join(this.snapshotsDir, stamp, DB_FILE);
     const listed = files.find((f) => f.path === DB_FILE);
-    let dir: string;
-    try {
-      dir = await mkdtemp(join(scratchDir, `atocore-drill-deep-${stamp}-`));
-    } catch (error) {
-      throw scratchError(join(scratchDir, `atocore-drill-deep-${stamp}-*`), 'creating', error);
-    }
-    const dispose = async (): Promise<void> => {
-      await rm(dir, { recursive: true, force: true });
-    };
+    const { dir, dispose } = await scratchDirectory(scratchDir, `atocore-drill-deep-${stamp}-`);
     const copy = join(dir, 'atocore.db');
     try {
       // copied, never opened in place: a read-only open would still create -shm/-wal beside it

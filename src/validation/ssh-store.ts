@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
 import { FieldError, forField, type FieldId } from '../inputs/fields.js';
-import { scratchError } from '../sqlite/scratch-copy.js';
+import { scratchDirectory } from '../sqlite/scratch-copy.js';
 import { checkRemotePath, isSafeRemotePath } from '../remote/address.js';
 import { parseDiskFree, parseListing, parseProbe, parseSha256sum, type ListedEntry } from '../remote/commands.js';
 import type { SshConnection } from '../remote/ssh-connection.js';
@@ -181,15 +180,7 @@ export class SshSnapshotStore implements SnapshotStore {
     const entry = files.find((f) => f.path === DB_FILE && f.type === 'file');
     const full = this.#full(stamp, DB_FILE);
     if (!entry || !isSafeRemotePath(full)) throw new InfrastructureError(`streaming ${full}: not a regular file in the listing`);
-    let dir: string;
-    try {
-      dir = await mkdtemp(join(scratchDir, `atocore-drill-deep-${stamp}-`));
-    } catch (error) {
-      throw scratchError(join(scratchDir, `atocore-drill-deep-${stamp}-*`), 'creating', error);
-    }
-    const dispose = async (): Promise<void> => {
-      await rm(dir, { recursive: true, force: true });
-    };
+    const { dir, dispose } = await scratchDirectory(scratchDir, `atocore-drill-deep-${stamp}-`);
     // the database file alone, as a restore copies it: a -wal beside it is snapshot.sidecars' finding
     const copy = join(dir, 'atocore.db');
     try {

@@ -1,8 +1,9 @@
+import type { FileKind } from '../common/file-kind.js';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import type { Deadline } from '../common/deadline.js';
 
 /** What a listing says an entry is; links are reported, never followed; special files never opened. */
-export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device' | 'other';
+export type EntryType = FileKind;
 
 export interface StoreEntry {
   /**
