@@ -37,6 +37,13 @@ describe('splitCommandLine', () => {
     expect(() => splitCommandLine('python -m atocore | tee log', '--backup-cli')).toThrow(/--backup-cli/);
     expect(() => splitCommandLine('   ', '--command')).toThrow(/--command/);
   });
+  it('refuses an unclosed quote instead of guessing where it ends', () => {
+    expect(() => splitCommandLine("python3 'unterminated", '--command')).toThrow(/--command: .* unclosed single quote/);
+    expect(() => splitCommandLine('sh -c "exec x', '--command')).toThrow(/unclosed double quote/);
+    // quotes inside the other kind, and escaped ones, are closed
+    expect(splitCommandLine(`sh -c "echo 'a' \\"b\\""`, '--command')).toEqual(['sh', '-c', `echo 'a' "b"`]);
+    expect(splitCommandLine(`echo it\\'s`, '--command')).toEqual(['echo', "it's"]);
+  });
 });
 
 describe('snapshot stamps', () => {

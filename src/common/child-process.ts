@@ -209,6 +209,9 @@ export class BoundedText {
  * not expanded; pipes, redirections and globs are refused). `what` names the flag.
  */
 export function splitCommandLine(line: string, what: string): string[] {
+  // shell-quote reads an unclosed quote as if it were closed at the end: say so instead
+  const open = unclosedQuote(line);
+  if (open) throw new UsageError(`${what}: "${line}" has an unclosed ${open} quote`);
   const tokens = shellQuote.parse(line, (name: string) => `$${name}`);
   const argv: string[] = [];
   for (const token of tokens) {
@@ -220,6 +223,24 @@ export function splitCommandLine(line: string, what: string): string[] {
   }
   if (argv.length === 0) throw new UsageError(`${what}: the command is empty`);
   return argv;
+}
+
+/** The kind of quote a command line leaves open (`'` or `"`), or null when every quote is closed. */
+function unclosedQuote(line: string): 'single' | 'double' | null {
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote === "'") {
+      if (c === "'") quote = null;
+    } else if (c === '\\') {
+      i++;
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    }
+  }
+  return quote === "'" ? 'single' : quote === '"' ? 'double' : null;
 }
 
 export function describeProcessResult(result: ProcessResult): string {
