@@ -183,6 +183,14 @@ describe('where the verdict goes when check runs are not there', () => {
     expect(main.outputs['check-run-url']).toBe('');
   });
 
+  it('publish: none (as on a fork pull request): no check run, and the failing check is still an annotation on the run', async () => {
+    const runner = await job('github', { inputs: { faults: 'restore-skips-registry', publish: 'none' } });
+    const main = await runner.run('main');
+    expect(main.code).toBe(1);
+    expect(api!.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(main.stdout).toMatch(/^::error title=registry\.restored::the registry entry written after the backup \(marker B\) is still there/m);
+  });
+
   it('a token without checks: write: a commit status instead, and the verdict is untouched', async () => {
     const runner = await job('no-checks-permission', { inputs: { faults: 'restore-skips-db' } });
     const main = await runner.run('main');

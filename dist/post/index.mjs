@@ -13,13 +13,13 @@ import {
   readPostInputs,
   readRunContext,
   warning
-} from "../chunks/chunk-5MNSVKY5.mjs";
+} from "../chunks/chunk-WJLSKP34.mjs";
 import "../chunks/chunk-2ZH3F3DC.mjs";
 import "../chunks/chunk-DFF4TGY6.mjs";
-import "../chunks/chunk-MVKSED3P.mjs";
+import "../chunks/chunk-V6RK6TTM.mjs";
 import {
   errorMessage
-} from "../chunks/chunk-U6G64T4S.mjs";
+} from "../chunks/chunk-KJERHEHM.mjs";
 import "../chunks/chunk-DSYZ63NL.mjs";
 
 // src/action/leftovers.ts

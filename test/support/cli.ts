@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import type { DrillReport } from '../../src/report/model.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,8 +40,18 @@ export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessE
   });
 }
 
+let reportSchema: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+
+/** A report file a test reads, checked against schema/report.schema.json first: every report the tests see is a valid one. */
 export function readReport(path: string): DrillReport {
-  return JSON.parse(readFileSync(path, 'utf8')) as DrillReport;
+  const report = JSON.parse(readFileSync(path, 'utf8')) as DrillReport;
+  if (!reportSchema) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    (addFormatsModule as unknown as (ajv: Ajv2020) => void)(ajv);
+    reportSchema = ajv.compile(JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8')) as object);
+  }
+  if (!reportSchema(report)) throw new Error(`${path} is not a valid atocore-drill/report@1: ${JSON.stringify(reportSchema.errors).slice(0, 2_000)}`);
+  return report;
 }
 
 export function statusOf(report: DrillReport): Record<string, string> {
