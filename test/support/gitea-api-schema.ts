@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { RecordedRequest } from './github-api.js';
+import { closeObjects } from './github-api-schema.js';
 
 type Schema = Record<string, unknown>;
 
@@ -15,21 +16,6 @@ interface GiteaApiPart {
 
 /** Gitea's own description of the commit-status call (vendored: see the file's $comment). */
 const GITEA_API: GiteaApiPart = JSON.parse(readFileSync(new URL('./gitea-commit-status-api.json', import.meta.url), 'utf8')) as GiteaApiPart;
-
-/**
- * Gitea's option structs are Go structs: a property the description does not list is
- * dropped without a word, so a misspelled one would be lost silently. Objects are closed here.
- */
-function closeObjects(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(closeObjects);
-  if (!schema || typeof schema !== 'object') return schema;
-  const copy: Schema = {};
-  for (const [key, value] of Object.entries(schema as Schema)) {
-    copy[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Schema).map(([name, inner]) => [name, closeObjects(inner)])) : closeObjects(value);
-  }
-  if (copy.properties && copy.additionalProperties === undefined) copy.additionalProperties = false;
-  return copy;
-}
 
 /** `/repos/{owner}/{repo}/statuses/{sha}` → a pattern matching one path segment per parameter. */
 function templatePattern(template: string): RegExp {

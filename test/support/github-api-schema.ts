@@ -16,11 +16,12 @@ const OPERATIONS: ReadonlyArray<{ method: string; pattern: RegExp; template: str
 type Schema = Record<string, unknown>;
 
 /**
- * GitHub's request schemas say which properties exist but allow any others; a misspelled
- * property would pass. Every object schema that lists its properties and says nothing
- * about others is closed here, so that only documented properties are accepted.
+ * API descriptions say which properties exist but allow any others (GitHub's schemas; Gitea's
+ * Go structs drop unknown ones without a word): a misspelled property would pass. Every object
+ * schema that lists its properties and says nothing about others is closed here, so that only
+ * documented properties are accepted. Used for GitHub's and Gitea's descriptions alike.
  */
-function closeObjects(schema: unknown): unknown {
+export function closeObjects(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closeObjects);
   if (!schema || typeof schema !== 'object') return schema;
   const copy: Schema = {};
