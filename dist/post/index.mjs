@@ -13,9 +13,9 @@ import {
   readPostInputs,
   readRunContext,
   warning
-} from "../chunks/chunk-WJLSKP34.mjs";
+} from "../chunks/chunk-VUHCY6ZD.mjs";
 import "../chunks/chunk-2ZH3F3DC.mjs";
-import "../chunks/chunk-DFF4TGY6.mjs";
+import "../chunks/chunk-6OCOJEDI.mjs";
 import "../chunks/chunk-V6RK6TTM.mjs";
 import {
   errorMessage

@@ -145,7 +145,9 @@ class DrillRun {
     try {
       // a cleanup step runs whatever happened, interrupt and budget included
       if (!step.always) this.assertMayStart(step);
-      outcome = { status: 'pass', detail: await this.actions[step.id]() };
+      const detail = await this.actions[step.id]();
+      // a step whose checks found a problem found it; the run goes on to see the rest
+      outcome = this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
     } catch (error) {
       if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
       outcome = this.failure(step, error);

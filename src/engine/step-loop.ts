@@ -13,6 +13,8 @@ export interface StepOutcome {
   readonly detail: string;
   /** a failure in its own words (no stack, no service output); default: the detail */
   readonly reason?: string;
+  /** false: a step that found a problem its checks record, after which the run can go on (default: a failure halts) */
+  readonly halts?: boolean;
 }
 
 export interface StepLoopHooks<Step extends PlannedStep> {
@@ -55,7 +57,7 @@ export async function runPlan<Step extends PlannedStep>(
       const reason = outcome.reason ?? outcome.detail;
       if (outcome.status === 'error') error ??= reason;
       // a step that runs after a halt anyway only cleans up: its failure prevents nothing
-      if (!step.always) halted ??= haltReason(step, outcome.status, reason);
+      if (!step.always && outcome.halts !== false) halted ??= haltReason(step, outcome.status, reason);
     }
     hooks.finished?.(record, step);
   }

@@ -1,4 +1,5 @@
 import { formatDuration } from '../common/duration.js';
+import { failureCarriedByChecks } from './steps.js';
 import type { CheckResult, DrillReport, Verdict } from '../report/model.js';
 import { renderMarkdownSummary } from './markdown.js';
 import { checkOutcome, runOutcome, stepOutcome, type AnnotationLevel, type FailOn } from '../report/outcome.js';
@@ -80,7 +81,7 @@ function headline(report: DrillReport): string {
     case 'error':
       return `could not run: ${firstLine(cutText(report.error ?? report.steps.find((s) => s.status === 'error')?.detail ?? 'see the summary', HEADLINE_CHARS))}`;
     case 'fail': {
-      const failedSteps = report.steps.filter((s) => s.status === 'fail').map((s) => s.id);
+      const failedSteps = report.steps.filter((s) => s.status === 'fail' && !failureCarriedByChecks(report, s)).map((s) => s.id);
       const names = unique([...failing, ...failedSteps]);
       // a merged report: a failure outranks the targets that could not be told, which the title still names
       const untold = (report.target.targets ?? []).filter((t) => t.verdict === 'error').map((t) => t.label);
@@ -134,7 +135,7 @@ export function reportAnnotations(report: DrillReport, target: Pick<PublishTarge
   const body = (text: string): string => truncateBytes(printable(cutText(text, CHECK_RUN_LIMITS.annotationBytes)), CHECK_RUN_LIMITS.annotationBytes);
   for (const step of report.steps) {
     const level = stepOutcome(step.status).annotation;
-    if (level === null) continue;
+    if (level === null || failureCarriedByChecks(report, step)) continue;
     annotations.push({
       ...at,
       annotation_level: level,

@@ -1,4 +1,5 @@
 import { create } from 'xmlbuilder2';
+import { failureCarriedByChecks, stepOfCheck } from './steps.js';
 import { planDrill } from '../engine/planner.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
 import { checkOutcome, runOutcome, stepOutcome, type FailOn } from '../report/outcome.js';
@@ -20,24 +21,6 @@ function body(text: string, max: number = TEXT_CHARS): string {
 
 function seconds(ms: number): string {
   return (Math.max(0, Number.isFinite(ms) ? ms : 0) / 1000).toFixed(3);
-}
-
-/**
- * Which step decides a check, by id. The drill's come from its plan (every option on, so
- * every id is known); validation's per-snapshot checks are all decided while "check each
- * snapshot" runs. Checks computed between steps (rpo.fresh, …) take no time of their own.
- */
-const DRILL_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map(planDrill({ includeChroma: true, migration: true }).flatMap((step) => step.checks.map((id) => [id, step.id] as const)));
-const VALIDATE_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map([
-  ['snapshots.listing', 'list'],
-  ['snapshots.future', 'list'],
-  ['disk.headroom', 'disk'],
-  ['offhost.copy', 'offhost'],
-]);
-
-function stepOfCheck(report: DrillReport, check: CheckResult, stamp: string | null): string | null {
-  if (report.kind === 'validate') return stamp !== null ? 'snapshots' : (VALIDATE_STEP_OF_CHECK.get(check.id) ?? null);
-  return DRILL_STEP_OF_CHECK.get(check.id) ?? null;
 }
 
 interface Case {
@@ -106,6 +89,7 @@ function suitesOf(report: DrillReport, failOn: FailOn): Suite[] {
   const base = `atocore-drill.${report.kind}`;
   const main: Suite = { name: base, cases: [], timeMs: null };
   for (const step of report.steps) {
+    if (failureCarriedByChecks(report, step)) continue;
     const c = stepCase(`${base}.steps`, step);
     if (c) main.cases.push(c);
   }

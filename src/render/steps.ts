@@ -1,0 +1,31 @@
+import { planDrill } from '../engine/planner.js';
+import type { CheckResult, DrillReport, StepRecord } from '../report/model.js';
+
+/**
+ * Which step decides a check, by id. The drill's come from its plan (every option on, so
+ * every id is known); validation's per-snapshot checks are all decided while "check each
+ * snapshot" runs. Checks computed between steps (rpo.fresh, …) belong to no step.
+ */
+const DRILL_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map(planDrill({ includeChroma: true, migration: true }).flatMap((step) => step.checks.map((id) => [id, step.id] as const)));
+const VALIDATE_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map([
+  ['snapshots.listing', 'list'],
+  ['snapshots.future', 'list'],
+  ['disk.headroom', 'disk'],
+  ['offhost.copy', 'offhost'],
+]);
+
+export function stepOfCheck(report: DrillReport, check: CheckResult, stamp: string | null): string | null {
+  if (report.kind === 'validate') return stamp !== null ? 'snapshots' : (VALIDATE_STEP_OF_CHECK.get(check.id) ?? null);
+  return DRILL_STEP_OF_CHECK.get(check.id) ?? null;
+}
+
+/**
+ * A failed step whose failure its own failed checks already say (the refusal step and
+ * restore.refuses_without_confirm): outputs that list problems show the checks, not the
+ * step again, so one problem is counted once.
+ */
+export function failureCarriedByChecks(report: DrillReport, step: StepRecord): boolean {
+  if (step.status !== 'fail') return false;
+  const failed = (check: CheckResult, stamp: string | null): boolean => check.status === 'fail' && stepOfCheck(report, check, stamp) === step.id;
+  return report.checks.some((c) => failed(c, null)) || report.snapshots.some((s) => s.checks.some((c) => failed(c, s.stamp)));
+}
