@@ -270,6 +270,8 @@ describe('bad input fails the step with a message naming the input, before anyth
     const errors = commands(main.stdout, 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(message);
+    // no report, but the verdict output says the run could not tell
+    expect(main.outputs.verdict).toBe('error');
     expect(main.state).toEqual({});
     expect(api!.requests).toEqual([]);
     const post = await runner.run('post', 30_000);

@@ -72,7 +72,7 @@ describeDocker('a container drill run from inside a job container (host Docker s
   });
 
   /** `docker run` of the harness; the job container sees only what `mounts` share with the host. */
-  function runJob(mounts: readonly string[], drillArgs: readonly string[]): Promise<JobRun> {
+  function runJob(mounts: readonly string[], drillArgs: readonly string[], hostOverride = true): Promise<JobRun> {
     const name = `${SUITE}-${++runs}`;
     const args = [
       'run', '--rm', '--name', name,
@@ -83,7 +83,7 @@ describeDocker('a container drill run from inside a job container (host Docker s
       ...mounts.flatMap((m) => ['-v', m]),
       // the service's published port is on the host: reached through Docker's host gateway
       '--add-host', 'host.docker.internal:host-gateway',
-      '-e', 'TESTCONTAINERS_HOST_OVERRIDE=host.docker.internal',
+      ...(hostOverride ? ['-e', 'TESTCONTAINERS_HOST_OVERRIDE=host.docker.internal'] : []),
       '-e', 'TESTCONTAINERS_RYUK_DISABLED=true',
       '-w', PROJECT_ROOT,
       jobImage,
@@ -96,6 +96,15 @@ describeDocker('a container drill run from inside a job container (host Docker s
       });
     });
   }
+
+  it('where testcontainers falls back to localhost (no TESTCONTAINERS_HOST_OVERRIDE): exit 3 naming the fix, never a service finding', async () => {
+    const job = await runJob([`${sharedDir}:${sharedDir}`], ['--work-dir', sharedDir, '--timeout', '25s'], false);
+    // engines whose bridge network names its gateway let testcontainers find the host by itself
+    if (job.code === 0) return;
+    expect(job.code, job.output).toBe(3);
+    expect(job.output).toMatch(/localhost is not the Docker host .* TESTCONTAINERS_HOST_OVERRIDE/);
+    expect(job.output).not.toMatch(/✗ service\.health|FAIL/);
+  }, 300_000);
 
   it('without a shared work directory: exit 3, naming --work-dir and a directory shared at the same path', async () => {
     const reportPath = join(outDir, 'unshared.json');

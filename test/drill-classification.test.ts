@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AtoCoreClient } from '../src/atocore/client.js';
 import type { BackupCliCall } from '../src/atocore/backup-cli.js';
 import type { ProcessResult } from '../src/common/child-process.js';
@@ -458,7 +458,9 @@ describe('the drill through the CLI', () => {
   }, 90_000);
 
   it('a service answering /context/build with a list of chunk objects (real AtoCore) passes service.context', async () => {
-    const json = join(mkdtempSync(join(tmpdir(), 'atocore-drill-pack-')), 'report.json');
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-pack-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const json = join(dir, 'report.json');
     const run = await runCli(['drill', '--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup', '--report-json', json], {
       env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore'), ATOCORE_STANDIN_CONTEXT_SHAPE: 'pack' },
     });

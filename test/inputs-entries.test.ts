@@ -14,6 +14,9 @@ const work = mkdtempSync(join(tmpdir(), 'atocore-drill-entries-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const seed = join(work, 'seed');
 mkdirSync(seed);
+// a directory Docker cannot bind-mount: its bind strings split on ':'
+const colonDir = join(work, 'a:b');
+mkdirSync(colonDir);
 const knownHosts = join(work, 'known_hosts');
 writeFileSync(knownHosts, '');
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
@@ -67,6 +70,7 @@ describe('the action and the CLI: one set of rules', () => {
     ['from-image alone', { 'from-image': 'atocore:1' }, { flags: { fromImage: 'atocore:1' } }, 'input from-image needs input image', '--from-image needs --image'],
     ['a timeout without a unit', { timeout: '10' }, { flags: { timeout: '10' } }, 'input timeout: "10" is not a duration', '--timeout: "10" is not a duration'],
     ['a work directory that is a file', { image: 'atocore:2', 'work-dir': 'known_hosts' }, { flags: { image: 'atocore:2', workDir: knownHosts } }, `input work-dir: ${knownHosts} is not a directory`, `--work-dir: ${knownHosts} is not a directory`],
+    ['a work directory Docker cannot mount', { 'work-dir': 'a:b' }, { flags: { workDir: colonDir } }, `input work-dir: ${colonDir} holds a ':' or ','`, `--work-dir: ${colonDir} holds a ':' or ','`],
     ['a work directory that does not exist', { 'work-dir': 'nowhere' }, { flags: { workDir: join(work, 'nowhere') } }, `input work-dir: ${join(work, 'nowhere')} is not a directory`, `--work-dir: ${join(work, 'nowhere')} is not a directory`],
   ])('%s: refused by both, named by each', (_what, values, cli, actionSays, cliSays) => {
     inputs(values);

@@ -194,6 +194,13 @@ function merged(...reports: DrillReport[]): DrillReport {
 }
 
 describe('the fleet verdict', () => {
+  it('a report with 150 000 checks merges (one at a time, not spread into one call)', () => {
+    const big = synthetic('pass');
+    const many = { ...big, checks: Array.from({ length: 150_000 }, (_, i) => ({ id: 'backup.created', status: 'pass' as const, message: `ok ${i}`, evidence: {} })) };
+    const report = merged(many, synthetic('pass'));
+    expect(report.checks.length).toBe(150_000 + synthetic('pass').checks.length);
+  });
+
   it('a failure outranks an error (exit 1), and the error stays in sight: the title, its row, a step, an annotation', () => {
     const report = merged(synthetic('error'), synthetic('fail'), synthetic('pass'));
     expect(report.verdict).toBe('fail');

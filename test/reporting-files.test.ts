@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/common/errors.js';
 import { checkOutputPlace, writeOutputFile } from '../src/output/output-file.js';
 import { emptyLedger, saveLedger } from '../src/validation/ledger.js';
-import { runCli } from './support/cli.js';
+import { CLI, runCli } from './support/cli.js';
 
 /**
  * Report files and the ledger, with real files: devices, FIFOs, links, sockets, a full
@@ -200,6 +200,14 @@ describe('the CLI: bad report and ledger places are usage errors before the run 
 });
 
 describe('the CLI end to end: the verdict keeps its exit code; each report not written is named', () => {
+  it('--junit - with standard output on a full disk (/dev/full): the report is named as not written, the verdict keeps exit 0, no crash', () => {
+    const result = execFileSync('bash', ['-c', '"$0" "$1" drill --timeout 3m --junit - >/dev/full 2>"$2"; echo $?', process.execPath, CLI, join(work, 'full-stdout.err')], { encoding: 'utf8', timeout: 180_000 });
+    expect(result.trim()).toBe('0');
+    const stderr = readFileSync(join(work, 'full-stdout.err'), 'utf8');
+    expect(stderr).toMatch(/--junit: not written: standard output: ENOSPC/);
+    expect(stderr).not.toMatch(/at .*node:internal|Error: write/);
+  }, 180_000);
+
   it('a passing drill: --summary /dev/null stays a device, a symlinked --junit stays a link, a --report-json on a full disk is named on stderr, exit 0', async () => {
     const junitFile = join(work, 'e2e-junit.xml');
     writeFileSync(junitFile, 'old');

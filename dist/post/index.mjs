@@ -13,7 +13,7 @@ import {
   readPostInputs,
   readRunContext,
   warning
-} from "../chunks/chunk-VUHCY6ZD.mjs";
+} from "../chunks/chunk-R5C637ID.mjs";
 import "../chunks/chunk-2ZH3F3DC.mjs";
 import "../chunks/chunk-6OCOJEDI.mjs";
 import "../chunks/chunk-V6RK6TTM.mjs";

@@ -194,6 +194,8 @@ export async function runMain(): Promise<void> {
     failure = await main();
   } catch (error) {
     failure = error instanceof DrillError ? error.message : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    // no report, but the verdict output still says what a later step must know: nothing was told
+    core.setOutput(Output.Verdict, 'error');
   }
   if (failure !== null) core.setFailed(failure);
 }

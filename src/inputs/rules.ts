@@ -48,6 +48,8 @@ export function existingDirectory(field: FieldId, value: string, base: string): 
  */
 export function workDirectory(field: FieldId, value: string, base: string): string {
   const path = existingDirectory(field, value, base);
+  // Docker's bind-mount strings split on ':' (and ',' in --mount): such a path cannot be mounted
+  if (/[:,]/.test(path)) throw new FieldError(field, `${path} holds a ':' or ','; Docker cannot bind-mount such a path: name another directory`);
   try {
     accessSync(path, fsConstants.W_OK | fsConstants.X_OK);
   } catch {

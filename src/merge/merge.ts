@@ -158,9 +158,10 @@ export function mergeReports(sources: readonly ReportSource[]): DrillReport {
     });
     const added = errorStep(report, label, verdict, note ?? report.error ?? headline);
     if (added) steps.push(added);
-    steps.push(...report.steps.map((s) => labelledStep(s, label)));
-    checks.push(...report.checks.map((c) => labelledCheck(c, label)));
-    snapshots.push(...report.snapshots.map((s) => labelledSnapshot(s, label)));
+    // one at a time: spreading a report's 150 000 checks into push() overflows the stack
+    for (const step of report.steps) steps.push(labelledStep(step, label));
+    for (const check of report.checks) checks.push(labelledCheck(check, label));
+    for (const snapshot of report.snapshots) snapshots.push(labelledSnapshot(snapshot, label));
     if (verdict === 'error') couldNotTell.push(`${label}: ${cutText(note ?? report.error ?? headline, 300)}`);
   });
   const verdict = worst(targets.map((t) => t.verdict), FLEET_SEVERITY);

@@ -88,7 +88,9 @@ export async function readReportFile(path: string, limit: number = REPORT_FILE_L
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not an atocore-drill report: not JSON (${errorMessage(error).slice(0, 200)})`);
+    // the parser quotes the file's bytes: only where it stopped is said, never what is there
+    const at = /position (\d+)/.exec(errorMessage(error))?.[1];
+    throw new UsageError(`${path}: not an atocore-drill report: not JSON${at ? ` (stops at byte ${at})` : ''}`);
   }
   if (!validate(value)) {
     const schema = typeof value === 'object' && value !== null && 'schema' in value ? (value as { schema: unknown }).schema : undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chown, chmod, mkdtemp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,22 +165,28 @@ export class ContainerRuntime implements AtoCoreRuntime {
     const runtimeClient = await getContainerRuntimeClient();
     const handle = runtimeClient.container.getById(id);
     let lastProbe = 0;
-    await client.waitHealthy(
-      healthTimeoutMs,
-      () => {
-        // asking the engine on every poll is wasteful; once a second is enough
-        if (Date.now() - lastProbe < 1_000) return this.#serviceExit;
-        lastProbe = Date.now();
-        void runtimeClient.container.inspect(handle).then(
-          (info) => {
-            if (!info.State.Running) this.#serviceExit = `container ${id.slice(0, 12)} exited with code ${info.State.ExitCode}`;
-          },
-          () => {},
-        );
-        return this.#serviceExit;
-      },
-      boundName,
-    );
+    try {
+      await client.waitHealthy(
+        healthTimeoutMs,
+        () => {
+          // asking the engine on every poll is wasteful; once a second is enough
+          if (Date.now() - lastProbe < 1_000) return this.#serviceExit;
+          lastProbe = Date.now();
+          void runtimeClient.container.inspect(handle).then(
+            (info) => {
+              if (!info.State.Running) this.#serviceExit = `container ${id.slice(0, 12)} exited with code ${info.State.ExitCode}`;
+            },
+            () => {},
+          );
+          return this.#serviceExit;
+        },
+        boundName,
+      );
+    } catch (error) {
+      const unreachable = this.#serviceExit === undefined ? unreachableFromJobContainer(started.getHost()) : null;
+      if (unreachable) throw new InfrastructureError(`${errorMessage(error)}; ${unreachable}`, { cause: error });
+      throw error;
+    }
     return { baseUrl };
   }
 
@@ -487,6 +493,21 @@ function dockerRemoveRunNow(runId: string): void {
   } catch {
     // no CLI, or already gone
   }
+}
+
+/**
+ * Inside a container (a CI job container) "localhost" is the job container itself, not the
+ * Docker host that publishes the service's port: testcontainers falls back to it when it
+ * cannot find the host's address. The service may be up and unreachable; say how to fix it.
+ */
+function unreachableFromJobContainer(host: string): string | null {
+  const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
+  const inContainer = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+  if (!local || !inContainer) return null;
+  return (
+    'this harness runs in a container, where localhost is not the Docker host that publishes the service\'s port: ' +
+    'set TESTCONTAINERS_HOST_OVERRIDE to the host\'s address as the job container sees it (e.g. host.docker.internal, with --add-host=host.docker.internal:host-gateway on the job container)'
+  );
 }
 
 function signalName(number: number): NodeJS.Signals | null {
