@@ -13,7 +13,7 @@ import {
   readPostInputs,
   readRunContext,
   warning
-} from "../chunks/chunk-R5C637ID.mjs";
+} from "../chunks/chunk-MNMZP75D.mjs";
 import "../chunks/chunk-2ZH3F3DC.mjs";
 import "../chunks/chunk-6OCOJEDI.mjs";
 import "../chunks/chunk-V6RK6TTM.mjs";

@@ -4,6 +4,7 @@ import type { DrillObserver } from '../engine/runner.js';
 import { SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
 import type { PlannedStep } from '../engine/planner.js';
 import { cutText } from '../render/text.js';
+import { runOutcome, type FailOn } from '../report/outcome.js';
 
 const MARK: Record<string, string> = { pass: '✓', fail: '✗', error: '!', skip: '-', warn: '~' };
 
@@ -100,7 +101,21 @@ function outputBlock(title: string | null, raw: readonly string[]): string {
 }
 
 /** The readable end of a run: verdict, failing checks with evidence, RTO. */
-export function renderConsoleSummary(report: DrillReport): string {
+/**
+ * The verdict line's head: the verdict as the outcome table reads it (with the exit code it
+ * gives), and every check counted, the overall ones and each snapshot's, so the line can never
+ * say "all passed" while a snapshot check warns or fails.
+ */
+function verdictHead(report: DrillReport, failOn: FailOn): string {
+  const outcome = runOutcome(report.verdict, failOn);
+  const checks: CheckResult[] = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)];
+  const count = (status: CheckResult['status']): number => checks.filter((c) => c.status === status).length;
+  const others = ([['fail', 'failed'], ['warn', 'warned'], ['skip', 'skipped']] as const).filter(([status]) => count(status) > 0).map(([status, word]) => `${count(status)} ${word}`);
+  const failing = report.verdict === 'warn' && outcome.failsJob ? 'failing: --fail-on warn, ' : '';
+  return `verdict: ${report.verdict.toUpperCase()} (${failing}exit ${outcome.exitCode}) — ${count('pass')}/${checks.length} checks passed${others.map((o) => `, ${o}`).join('')}`;
+}
+
+export function renderConsoleSummary(report: DrillReport, failOn: FailOn = 'fail'): string {
   const lines: string[] = [''];
   const failing = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)].filter((c) => c.status === 'fail' || c.status === 'warn');
   for (const c of failing) {
@@ -109,10 +124,9 @@ export function renderConsoleSummary(report: DrillReport): string {
   }
   if (report.error) lines.push(`ERROR: ${terminalText(report.error.split('\n')[0] ?? '')}`);
   if (typeof report.target.data_root === 'string') lines.push(`kept the drill root for inspection: ${terminalText(report.target.data_root)}`);
-  const passed = report.checks.filter((c) => c.status === 'pass').length;
   const m = report.metrics;
   lines.push(
-    `verdict: ${report.verdict.toUpperCase()} — ${passed}/${report.checks.length} checks passed` +
+    verdictHead(report, failOn) +
       (m.rto_ms !== null ? `, RTO ${formatDuration(m.rto_ms)}` : '') +
       (m.restore_ms !== null ? `, restore ${formatDuration(m.restore_ms)}` : '') +
       (report.target.backup_stamp ? `, backup ${terminalText(report.target.backup_stamp, 100)}` : '') +

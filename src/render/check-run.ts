@@ -3,7 +3,7 @@ import { failureCarriedByChecks } from './steps.js';
 import type { CheckResult, DrillReport, Verdict } from '../report/model.js';
 import { renderMarkdownSummary } from './markdown.js';
 import { checkOutcome, runOutcome, stepOutcome, type AnnotationLevel, type FailOn } from '../report/outcome.js';
-import { boundedJson, cutText, firstLine as firstLineOf, printable } from './text.js';
+import { boundedJson, cutText, firstLine, printable } from './text.js';
 
 /** GitHub's documented limits for a check run (REST "Update a check run"). */
 export const CHECK_RUN_LIMITS = {
@@ -97,10 +97,6 @@ function headline(report: DrillReport): string {
 
 function unique(items: string[]): string[] {
   return [...new Set(items)];
-}
-
-function firstLine(text: string): string {
-  return firstLineOf(text);
 }
 
 /** Cuts text to `max` UTF-16 units without splitting a surrogate pair, marking the cut. */
