@@ -45,6 +45,16 @@ export async function listeningInodes(port: number): Promise<Set<string> | null>
   return readable ? inodes : null;
 }
 
+/** True once `pid` is gone or a zombie (killed, waiting for its parent to reap it): it runs no more. */
+export async function hasExited(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
 async function processGroupOf(pid: number): Promise<number | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');

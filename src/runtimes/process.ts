@@ -10,7 +10,7 @@ import { BoundedText, isProcessGroupAlive, killProcessGroup, runProcess } from '
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { InfrastructureError, ServiceNotHealthyError } from '../common/errors.js';
 import { freeLoopbackPort } from './free-port.js';
-import { escapedProcesses, portOwner, processesCarrying, type EnvironmentMark } from './port-owner.js';
+import { escapedProcesses, hasExited, portOwner, processesCarrying, type EnvironmentMark } from './port-owner.js';
 import { STANDIN_BACKUP_CLI, STANDIN_DIR, STANDIN_SERVICE_COMMAND } from '../atocore/standin.js';
 import { layoutUnder, type AtoCoreLayout, type AtoCoreRuntime, type FileOwner, type StartedAtoCore } from './types.js';
 
@@ -226,7 +226,14 @@ export class ProcessRuntime implements AtoCoreRuntime {
    */
   async #killEscaped(): Promise<void> {
     if (!this.#layout) return;
-    for (const pid of await processesCarrying(this.#mark())) killPid(pid);
+    const pids = await processesCarrying(this.#mark());
+    for (const pid of pids) killPid(pid);
+    // SIGKILL lands when the kernel next schedules the process: wait (bounded) until none runs,
+    // so nothing of the drill's still writes when its data root is removed
+    const until = Date.now() + 2_000;
+    for (const pid of pids) {
+      while (!(await hasExited(pid)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   readonly backupCli: BackupCliInvoker = (args, timeoutMs) => {
