@@ -1,8 +1,8 @@
 /** The library surface: the drill engine, the runtimes, inspection and reporters. */
-export { runDrill, type DrillOptions, type DrillObserver } from './engine/runner.js';
-export { planDrill, plannedCheckIds, type PlannedStep, type DrillStepId } from './engine/planner.js';
+export { runDrill, type DrillOptions, type DrillObserver } from './atocore/drill/drill.js';
+export { planDrill, plannedCheckIds, type PlannedStep, type DrillStepId } from './atocore/drill/plan.js';
 export { decideVerdict, exitCodeFor } from './report/verdict.js';
-export { loadSeed, DEFAULT_SEED_DIR, type Seed } from './engine/seed.js';
+export { loadSeed, DEFAULT_SEED_DIR, type Seed } from './atocore/drill/seed.js';
 export type { CheckResult, DrillReport, StepRecord, Verdict } from './report/model.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './runtimes/process.js';
 export type { AtoCoreRuntime, AtoCoreLayout } from './runtimes/types.js';

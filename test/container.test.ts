@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
+import { planDrill, plannedCheckIds } from '../src/atocore/drill/plan.js';
 import { CLI, PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
 import { FAULT_CASES, failingChecks } from './support/faults.js';
 import { describeNeeding, dockerStatus } from './support/infra.js';

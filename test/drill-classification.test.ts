@@ -14,11 +14,11 @@ import type { BackupCliCall } from '../src/atocore/backup-cli.js';
 import type { ProcessResult } from '../src/common/child-process.js';
 import { Deadline } from '../src/common/deadline.js';
 import { InfrastructureError, InterruptedError, ServiceNotHealthyError } from '../src/common/errors.js';
-import * as checks from '../src/engine/checks.js';
+import * as checks from '../src/atocore/drill/checks.js';
 import { isServiceStartFinding, stepStatusFor, StepFinding, whyNotEvidence } from '../src/engine/classification.js';
-import { planDrill, type DrillStepId } from '../src/engine/planner.js';
-import { runDrill } from '../src/engine/runner.js';
-import { loadSeed } from '../src/engine/seed.js';
+import { planDrill, type DrillStepId } from '../src/atocore/drill/plan.js';
+import { runDrill } from '../src/atocore/drill/drill.js';
+import { loadSeed } from '../src/atocore/drill/seed.js';
 import type { DrillReport } from '../src/report/model.js';
 import { portOwner } from '../src/runtimes/port-owner.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
@@ -275,12 +275,12 @@ class CuttableDeadline extends Deadline {
 
 type Trigger = { readonly kind: 'interrupt' | 'budget'; readonly step: DrillStepId; readonly afterMs: number; readonly faults: readonly string[] };
 
-async function drillWith(trigger: Trigger): Promise<{ report: DrillReport; root: string | null; firedDuring: DrillStepId | null }> {
+async function drillWith(trigger: Trigger): Promise<{ report: DrillReport; root: string | null; firedDuring: string | null }> {
   const controller = new AbortController();
   const deadline = new CuttableDeadline(120_000);
   const runtime = new ProcessRuntime({ faults: trigger.faults, signal: controller.signal });
-  let running: DrillStepId | null = null;
-  let firedDuring: DrillStepId | null = null;
+  let running: string | null = null;
+  let firedDuring: string | null = null;
   const fire = (): void => {
     firedDuring = running;
     if (trigger.kind === 'interrupt') controller.abort(new InterruptedError('SIGTERM'));
@@ -357,7 +357,7 @@ describe.concurrent('interrupting the drill at every step: error, nothing passed
       expect(report.verdict).toBe('pass');
       return;
     }
-    expectCutAt(report, firedDuring, root, false);
+    expectCutAt(report, firedDuring as DrillStepId, root, false);
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { create } from 'xmlbuilder2';
-import { planDrill, plannedCheckIds } from '../src/engine/planner.js';
+import { planDrill, plannedCheckIds } from '../src/atocore/drill/plan.js';
 import { PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
 import { FAULT_CASES, failingChecks } from './support/faults.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InfrastructureError } from '../src/common/errors.js';
-import { checkpointSeed, insertSeedRows, loadSeed } from '../src/engine/seed.js';
+import { checkpointSeed, insertSeedRows, loadSeed } from '../src/atocore/drill/seed.js';
 import { ownWriteAsync } from '../src/engine/own-writes.js';
 import type { DrillReport } from '../src/report/model.js';
 import { PROJECT_ROOT, runCli } from './support/cli.js';

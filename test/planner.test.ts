@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/common/errors.js';
-import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from '../src/engine/planner.js';
-import { runDrill } from '../src/engine/runner.js';
-import { loadSeed } from '../src/engine/seed.js';
+import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from '../src/atocore/drill/plan.js';
+import { runDrill } from '../src/atocore/drill/drill.js';
+import { loadSeed } from '../src/atocore/drill/seed.js';
 import { runPlan, type StepOutcome } from '../src/engine/step-loop.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
 import { decideVerdict, exitCodeFor } from '../src/report/verdict.js';

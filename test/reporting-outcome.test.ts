@@ -244,9 +244,9 @@ describe('JUnit for a failed drill', () => {
       base('fail', {
         steps: [{ id: 'backup', title: 'Back up', status: 'pass', duration_ms: 3_000, detail: '' }],
         checks: [
-          { id: 'backup.created', status: 'pass', message: 'ok', evidence: {} },
-          { id: 'backup.valid', status: 'fail', message: 'AtoCore says invalid', evidence: {} },
-          { id: 'backup.independent_integrity', status: 'pass', message: 'ok', evidence: {} },
+          { id: 'backup.created', status: 'pass', message: 'ok', evidence: {}, step: 'backup' },
+          { id: 'backup.valid', status: 'fail', message: 'AtoCore says invalid', evidence: {}, step: 'backup' },
+          { id: 'backup.independent_integrity', status: 'pass', message: 'ok', evidence: {}, step: 'backup' },
         ],
       }),
     );

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtoCoreClient } from '../src/atocore/client.js';
 import { callBackupCli } from '../src/atocore/backup-cli.js';
 import { hashTree } from '../src/engine/files.js';
-import { insertSeedRows, loadSeed, postSeedMemories, writeSeedFiles } from '../src/engine/seed.js';
+import { insertSeedRows, loadSeed, postSeedMemories, writeSeedFiles } from '../src/atocore/drill/seed.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
 import { STANDIN_DIR } from '../src/atocore/standin.js';
 

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 
 /** The AtoCore stand-in shipped with the harness: the embedded default. */
+/** The seed a drill writes (the bundle resolves these URLs from two levels below the root, as here). */
+export const DEFAULT_SEED_DIR = fileURLToPath(new URL('../../fixtures/seed/', import.meta.url));
 export const STANDIN_DIR = fileURLToPath(new URL('../../fixtures/atocore/', import.meta.url));
 export const STANDIN_SERVICE_COMMAND = ['python3', '-m', 'atocore'] as const;
 export const STANDIN_BACKUP_CLI = ['python3', '-m', 'atocore.ops.backup'] as const;

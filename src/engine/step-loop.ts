@@ -3,8 +3,31 @@
  * failure halts the steps after it, and the steps marked `always` (teardown) run anyway.
  * No I/O of its own, so the rule is tested with steps that only say how they ended.
  */
-import type { StepRecord } from '../report/model.js';
-import type { PlannedStep } from './planner.js';
+import type { CheckResult, StepRecord } from '../report/model.js';
+
+/** One step of a drill's plan, whatever the service: what it is called and which checks it decides. */
+export interface PlannedStep<Id extends string = string> {
+  readonly id: Id;
+  readonly title: string;
+  /** check ids this step decides, in report order */
+  readonly checks: readonly string[];
+  /**
+   * runs even when an earlier step halted the drill, interrupted or out of time (teardown);
+   * its own failure is an error of the run but halts nothing
+   */
+  readonly always: boolean;
+}
+
+/** Who watches a drill as it runs (the console, the action's log groups). */
+export interface DrillObserver {
+  stepStarted?(step: PlannedStep): void;
+  stepFinished?(record: StepRecord, checks: readonly CheckResult[]): void;
+}
+
+/** Every check id a plan decides, in order. */
+export function plannedCheckIds(plan: readonly PlannedStep[]): string[] {
+  return plan.flatMap((step) => step.checks);
+}
 
 /** How one step ended. */
 export interface StepOutcome {

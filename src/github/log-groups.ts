@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { DrillObserver } from '../engine/runner.js';
+import type { DrillObserver } from '../engine/step-loop.js';
 import type { ValidationObserver } from '../validation/validate.js';
 
 /**

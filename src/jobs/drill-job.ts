@@ -1,6 +1,6 @@
-import { newRunId } from '../engine/markers.js';
-import { runDrill, type DrillObserver } from '../engine/runner.js';
-import { loadSeed } from '../engine/seed.js';
+import { newRunId } from '../atocore/drill/markers.js';
+import { runDrill, type DrillObserver } from '../atocore/drill/drill.js';
+import { loadSeed } from '../atocore/drill/seed.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
 import { ProcessRuntime } from '../runtimes/process.js';

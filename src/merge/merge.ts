@@ -1,4 +1,4 @@
-import { check, type CheckResult, type DrillReport, type MergedTarget, type SnapshotReport, type StepRecord, type Verdict } from '../report/model.js';
+import { check, decidedBy, type CheckResult, type DrillReport, type MergedTarget, type SnapshotReport, type StepRecord, type Verdict } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
 import { reportHeadline } from '../render/check-run.js';
 import { cutText, printable } from '../render/text.js';
@@ -80,7 +80,8 @@ export function targetLabels(sources: readonly ReportSource[]): string[] {
 function labelledCheck(c: CheckResult, label: string): CheckResult {
   const evidence = 'target' in c.evidence ? { target: label, evidence: c.evidence } : { target: label, ...c.evidence };
   // check() bounds the message and the evidence again: they come from a file
-  return check(c.id, c.status, `${label}: ${c.message}`, evidence);
+  const labelled = check(c.id, c.status, `${label}: ${c.message}`, evidence);
+  return c.step === undefined ? labelled : decidedBy(labelled, c.step);
 }
 
 function labelledStep(step: StepRecord, label: string): StepRecord {

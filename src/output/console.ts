@@ -1,8 +1,8 @@
 import { clearLine, cursorTo } from 'node:readline';
 import { formatDuration } from '../common/duration.js';
-import type { DrillObserver } from '../engine/runner.js';
+import type { DrillObserver } from '../engine/step-loop.js';
 import { SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
-import type { PlannedStep } from '../engine/planner.js';
+import type { PlannedStep } from '../engine/step-loop.js';
 import { cutText } from '../render/text.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
 

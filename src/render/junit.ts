@@ -1,6 +1,5 @@
 import { create } from 'xmlbuilder2';
 import { failureCarriedByChecks, stepOfCheck } from './steps.js';
-import { planDrill } from '../engine/planner.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
 import { checkOutcome, runOutcome, stepOutcome, type FailOn } from '../report/outcome.js';
 import { boundedJson, cutText, firstLine, printable } from './text.js';

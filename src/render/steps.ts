@@ -1,12 +1,10 @@
-import { planDrill } from '../engine/planner.js';
 import type { CheckResult, DrillReport, StepRecord } from '../report/model.js';
 
 /**
- * Which step decides a check, by id. The drill's come from its plan (every option on, so
- * every id is known); validation's per-snapshot checks are all decided while "check each
- * snapshot" runs. Checks computed between steps (rpo.fresh, …) belong to no step.
+ * Which step decides a check. A drill's checks say so themselves (the step that decides
+ * them, from the drill's plan); validation's per-snapshot checks are all decided while "check
+ * each snapshot" runs. Checks computed between steps (rpo.fresh, …) belong to no step.
  */
-const DRILL_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map(planDrill({ includeChroma: true, migration: true }).flatMap((step) => step.checks.map((id) => [id, step.id] as const)));
 const VALIDATE_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map([
   ['snapshots.listing', 'list'],
   ['snapshots.future', 'list'],
@@ -16,7 +14,7 @@ const VALIDATE_STEP_OF_CHECK: ReadonlyMap<string, string> = new Map([
 
 export function stepOfCheck(report: DrillReport, check: CheckResult, stamp: string | null): string | null {
   if (report.kind === 'validate') return stamp !== null ? 'snapshots' : (VALIDATE_STEP_OF_CHECK.get(check.id) ?? null);
-  return DRILL_STEP_OF_CHECK.get(check.id) ?? null;
+  return check.step ?? null;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface CheckResult {
   readonly status: CheckStatus;
   readonly message: string;
   readonly evidence: Record<string, unknown>;
+  /** the id of the step that decides it, where a step does (a drill's checks) */
+  readonly step?: string;
 }
 
 export interface StepRecord {
@@ -82,6 +84,11 @@ export const CHECK_LIMITS = { messageChars: 2_000, stringChars: 8_192, arrayItem
  */
 export function check(id: string, status: CheckStatus, message: string, evidence: Record<string, unknown> = {}): CheckResult {
   return { id, status, message: cutWithCount(message, CHECK_LIMITS.messageChars), evidence: boundValue(evidence, 0) as Record<string, unknown> };
+}
+
+/** The check as decided by step `stepId`. */
+export function decidedBy(result: CheckResult, stepId: string): CheckResult {
+  return { ...result, step: stepId };
 }
 
 function cutWithCount(text: string, limit: number): string {

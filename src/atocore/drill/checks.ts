@@ -2,13 +2,13 @@
  * The drill's checks: small pure functions from what was observed to a CheckResult.
  * Nothing here does I/O; the runner gathers the observations.
  */
-import type { BackupCliCall, BackupMetadata, RestoreAnswer, ValidateAnswer } from '../atocore/backup-cli.js';
-import { summarizeBackupCliCall } from '../atocore/backup-cli.js';
-import { describeProcessResult } from '../common/child-process.js';
-import { fingerprintDifferences, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
-import { whyNotEvidence } from './classification.js';
-import { treeDifferences } from './files.js';
-import { check, type CheckResult } from '../report/model.js';
+import type { BackupCliCall, BackupMetadata, RestoreAnswer, ValidateAnswer } from '../backup-cli.js';
+import { summarizeBackupCliCall } from '../backup-cli.js';
+import { describeProcessResult } from '../../common/child-process.js';
+import { fingerprintDifferences, type DbFingerprint, type DbInspection } from '../../sqlite/inspect.js';
+import { whyNotEvidence } from '../../engine/classification.js';
+import { treeDifferences } from '../../engine/files.js';
+import { check, type CheckResult } from '../../report/model.js';
 
 export interface SnapshotObservation {
   readonly answer: BackupMetadata;

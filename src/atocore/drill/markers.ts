@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AtoCoreClient } from '../atocore/client.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
-import { errorMessage, InfrastructureError } from '../common/errors.js';
-import { isHarnessReadError, writeFileAtomic } from './files.js';
-import { ownWriteAsync } from './own-writes.js';
+import type { AtoCoreClient } from '../client.js';
+import type { AtoCoreRuntime } from '../../runtimes/types.js';
+import { errorMessage, InfrastructureError } from '../../common/errors.js';
+import { isHarnessReadError, writeFileAtomic } from '../../engine/files.js';
+import { ownWriteAsync } from '../../engine/own-writes.js';
 
 /**
  * A two-sided marker: A is written before the backup and must come back, B after it and

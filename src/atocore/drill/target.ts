@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { AtoCoreClient } from '../atocore/client.js';
-import { callBackupCli } from '../atocore/backup-cli.js';
-import type { Deadline } from '../common/deadline.js';
-import { formatDuration } from '../common/duration.js';
-import { errorMessage } from '../common/errors.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
-import type { SqliteDatabase } from '../sqlite/open.js';
-import { inspectDatabaseFile } from '../sqlite/inspect.js';
-import { isServiceStartFinding, requireEvidence } from './classification.js';
+import { AtoCoreClient } from '../client.js';
+import { callBackupCli } from '../backup-cli.js';
+import type { Deadline } from '../../common/deadline.js';
+import { formatDuration } from '../../common/duration.js';
+import { errorMessage } from '../../common/errors.js';
+import type { AtoCoreRuntime } from '../../runtimes/types.js';
+import type { SqliteDatabase } from '../../sqlite/open.js';
+import { inspectDatabaseFile } from '../../sqlite/inspect.js';
+import { isServiceStartFinding, requireEvidence } from '../../engine/classification.js';
 
 const HEALTH_TIMEOUT_MS = 60_000;
 const CLI_TIMEOUT_MS = 5 * 60_000;

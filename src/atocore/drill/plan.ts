@@ -2,6 +2,8 @@
  * The drill as a plan: inputs → ordered steps, each with the checks it decides.
  * Pure (no I/O), so the order and the check list are tested without running anything.
  */
+import { plannedCheckIds, type PlannedStep as Step } from '../../engine/step-loop.js';
+
 export type DrillStepId =
   | 'start'
   | 'seed'
@@ -17,17 +19,8 @@ export type DrillStepId =
   | 'verify_service'
   | 'teardown';
 
-export interface PlannedStep {
-  readonly id: DrillStepId;
-  readonly title: string;
-  /** check ids this step decides, in report order */
-  readonly checks: readonly string[];
-  /**
-   * runs even when an earlier step halted the drill, interrupted or out of time (teardown);
-   * its own failure is an error of the run but halts nothing (the loop: step-loop.ts)
-   */
-  readonly always: boolean;
-}
+/** A step of the AtoCore drill. */
+export type PlannedStep = Step<DrillStepId>;
 
 export interface DrillPlanInput {
   readonly includeChroma: boolean;
@@ -71,7 +64,4 @@ export function planDrill(input: DrillPlanInput): PlannedStep[] {
   ];
 }
 
-/** Every check id a plan decides, in order. */
-export function plannedCheckIds(plan: readonly PlannedStep[]): string[] {
-  return plan.flatMap((step) => step.checks);
-}
+export { plannedCheckIds };

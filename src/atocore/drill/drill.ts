@@ -1,30 +1,27 @@
 import { stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { BackupMetadata, RestoreAnswer } from '../atocore/backup-cli.js';
-import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
-import type { HttpAnswer } from '../atocore/client.js';
-import { describeProcessResult } from '../common/child-process.js';
-import { Deadline } from '../common/deadline.js';
-import { formatDuration } from '../common/duration.js';
-import { InfrastructureError, errorMessage } from '../common/errors.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
-import { fingerprintOf, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../sqlite/inspect.js';
+import type { BackupMetadata, RestoreAnswer } from '../backup-cli.js';
+import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../stamp.js';
+import type { HttpAnswer } from '../client.js';
+import { describeProcessResult } from '../../common/child-process.js';
+import { Deadline } from '../../common/deadline.js';
+import { formatDuration } from '../../common/duration.js';
+import { InfrastructureError, errorMessage } from '../../common/errors.js';
+import type { AtoCoreRuntime } from '../../runtimes/types.js';
+import { fingerprintOf, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../../sqlite/inspect.js';
 import * as checks from './checks.js';
-import { isExpectedError, stepStatusFor, StepFinding } from './classification.js';
-import { waitPastSecond } from './clock.js';
-import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences } from './files.js';
+import { isExpectedError, stepStatusFor, StepFinding } from '../../engine/classification.js';
+import { waitPastSecond } from '../../engine/clock.js';
+import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences } from '../../engine/files.js';
 import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } from './markers.js';
-import { planDrill, plannedCheckIds, type DrillStepId, type PlannedStep } from './planner.js';
+import { planDrill, type DrillStepId, type PlannedStep } from './plan.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
-import { runPlan, type PlanRun, type StepOutcome } from './step-loop.js';
-import { DrillTarget } from './target.js';
-import { check, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../report/model.js';
-import { decideVerdict } from '../report/verdict.js';
+import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../../engine/step-loop.js';
 
-export interface DrillObserver {
-  stepStarted?(step: PlannedStep): void;
-  stepFinished?(record: StepRecord, checks: readonly CheckResult[]): void;
-}
+export type { DrillObserver };
+import { DrillTarget } from './target.js';
+import { check, decidedBy, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../../report/model.js';
+import { decideVerdict } from '../../report/verdict.js';
 
 export interface DrillOptions {
   readonly runtime: AtoCoreRuntime;
@@ -483,7 +480,9 @@ class DrillRun {
   private report(run: PlanRun, startedAt: Date): DrillReport {
     const { options, runtime } = this;
     const migration = options.migration;
-    const orderedChecks = plannedCheckIds(this.plan).map((id) => this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`));
+    const orderedChecks = this.plan.flatMap((step) =>
+      step.checks.map((id) => decidedBy(this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`), step.id)),
+    );
     let errorText = run.error;
     // every step ran, yet a planned check saw nothing: the harness is wrong, not the service
     const unobserved = run.halted !== undefined ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);

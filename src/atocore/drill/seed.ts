@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { FieldError } from '../inputs/fields.js';
+import { FieldError } from '../../inputs/fields.js';
 import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AtoCoreClient } from '../atocore/client.js';
-import { errorMessage } from '../common/errors.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
-import { openDatabase } from '../sqlite/open.js';
-import { pathExists, writeFileAtomic } from './files.js';
-import { ownWrite, ownWriteAsync } from './own-writes.js';
+import { DEFAULT_SEED_DIR } from '../standin.js';
+import type { AtoCoreClient } from '../client.js';
+import { errorMessage } from '../../common/errors.js';
+import type { AtoCoreRuntime } from '../../runtimes/types.js';
+import { openDatabase } from '../../sqlite/open.js';
+import { pathExists, writeFileAtomic } from '../../engine/files.js';
+import { ownWrite, ownWriteAsync } from '../../engine/own-writes.js';
 
-export const DEFAULT_SEED_DIR = fileURLToPath(new URL('../../fixtures/seed/', import.meta.url));
+export { DEFAULT_SEED_DIR };
 
 export interface SeedDocument {
   readonly file_path: string;
