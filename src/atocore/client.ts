@@ -1,17 +1,9 @@
-import { request } from 'undici';
 import { InfrastructureError, InterruptedError, ServiceNotHealthyError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
 import { sleep } from '../common/sleep.js';
+import { httpCall, type CallBudget, type HttpAnswer } from '../common/http.js';
 
-export interface HttpAnswer {
-  readonly status: number;
-  /** the parsed JSON answer; undefined when it is not JSON or was larger than the client reads */
-  readonly body: unknown;
-  /** at most the client's maxBodyBytes of the answer, as UTF-8 */
-  readonly text: string;
-  /** the answer was larger than maxBodyBytes: the rest was never read */
-  readonly truncated: boolean;
-}
+export type { CallBudget, HttpAnswer };
 
 export interface AtoCoreClientOptions {
   /** bound of one HTTP call */
@@ -22,13 +14,6 @@ export interface AtoCoreClientOptions {
   readonly maxBodyBytes?: number;
   /** the run's budget: each call's bound is capped by what is left of it */
   readonly budget?: CallBudget;
-}
-
-/** What a client needs of a run's deadline (src/common/deadline.ts). */
-export interface CallBudget {
-  bound(ownLimitMs: number): number;
-  limitedBy(ownLimitMs: number): boolean;
-  readonly totalMs: number;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -51,32 +36,10 @@ export class AtoCoreClient {
 
   /** One call. Network failures and timeouts are InfrastructureErrors; any HTTP status is an answer. */
   async call(method: 'GET' | 'POST', path: string, body?: unknown, ownTimeoutMs = this.#timeoutMs): Promise<HttpAnswer> {
-    const url = `${this.baseUrl}${path}`;
-    const timeoutMs = this.#budget ? this.#budget.bound(ownTimeoutMs) : ownTimeoutMs;
-    const boundName = this.#budget?.limitedBy(ownTimeoutMs) ? ` (what was left of --timeout ${formatDuration(this.#budget.totalMs)})` : '';
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = this.#signal ? AbortSignal.any([timeout, this.#signal]) : timeout;
-    try {
-      const response = await request(url, {
-        method,
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const { bytes, truncated } = await readBounded(response.body, this.#maxBodyBytes);
-      const text = bytes.toString('utf8');
-      // a cut answer is not JSON, whatever its first bytes say
-      return { status: response.statusCode, body: truncated ? undefined : parseJson(text), text, truncated };
-    } catch (error) {
-      if (this.#signal?.aborted && this.#signal.reason instanceof InterruptedError) throw this.#signal.reason;
-      const code = (error as { code?: unknown } | null)?.code;
-      if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        throw new InfrastructureError(`${method} ${url} did not answer within ${formatDuration(timeoutMs)}${boundName}`, { cause: error });
-      }
-      throw new InfrastructureError(`${method} ${url} failed: ${errorMessage(error)}`, { cause: error });
-    }
+    return httpCall(
+      { method, url: `${this.baseUrl}${path}`, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) },
+      { ownTimeoutMs, maxBodyBytes: this.#maxBodyBytes, ...(this.#signal ? { signal: this.#signal } : {}), ...(this.#budget ? { budget: this.#budget } : {}) },
+    );
   }
 
   /** Like call(), but a non-2xx status or a non-JSON answer is an error naming the URL. */
@@ -131,30 +94,3 @@ export class AtoCoreHttpError extends InfrastructureError {
   }
 }
 
-/**
- * Reads a body up to `limit` bytes while it streams and drops the connection past that, so
- * a huge or endless answer never sits in memory whole.
- */
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const room = limit - size;
-    if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      body.destroy();
-      return { bytes: Buffer.concat(chunks), truncated: true };
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { bytes: Buffer.concat(chunks), truncated: false };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -20,7 +20,9 @@ export type DrillField =
   | 'reportJson'
   | 'junit'
   | 'summary'
-  | 'failOn';
+  | 'failOn'
+  | 'profile'
+  | 'profileVars';
 
 export type ValidateField =
   | 'dir'

@@ -1,0 +1,120 @@
+/**
+ * A profile from `--profile FILE|NAME`: a built-in name or a JSON/YAML file, read bounded,
+ * checked against schema/profile.schema.json and then against what the schema cannot say
+ * (unique ids, known placeholders, a usable output pattern). Every fault is the profile's
+ * field error (exit 2) naming where in the file it is; nothing runs before the profile holds.
+ */
+import { lstat } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { errorMessage } from '../common/errors.js';
+import { decodeUtf8, describeSchemaErrors, readBounded, schemaValidator } from '../common/schema-file.js';
+import { FieldError } from '../inputs/fields.js';
+import { BUILTIN_PROFILE_DIR, BUILTIN_PROFILES, isBuiltinProfile } from './builtin.js';
+import type { LoadedProfile, ServiceProfile } from './profile.js';
+import { BUILTIN_PLACEHOLDERS, placeholdersIn } from './template.js';
+
+/** A profile file is a page of declarations, not data. */
+const PROFILE_MAX_BYTES = 256 * 1024;
+
+/** Which profile a spec names: the built-in AtoCore one (code), or a file to load. */
+export type ProfileSpec = { readonly kind: 'atocore' } | { readonly kind: 'file'; readonly path: string; readonly builtin: string | null };
+
+export function resolveProfileSpec(spec: string, base: string): ProfileSpec {
+  if (spec === 'atocore') return { kind: 'atocore' };
+  if (isBuiltinProfile(spec)) return { kind: 'file', path: join(BUILTIN_PROFILE_DIR, `${spec}.yaml`), builtin: spec };
+  if (!/[/.]/.test(spec)) {
+    throw new FieldError('profile', `"${spec}" is neither a built-in profile (${BUILTIN_PROFILES.join(', ')}) nor a file (a path holds "/" or ends in .yaml, .yml or .json)`);
+  }
+  return { kind: 'file', path: isAbsolute(spec) ? spec : resolve(base, spec), builtin: null };
+}
+
+/** `NAME=VALUE` overrides of a profile's variables. */
+export function parseProfileVars(lines: readonly string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of lines) {
+    const match = /^([a-z][a-z0-9_]{0,39})=(.*)$/s.exec(line);
+    if (!match) throw new FieldError('profileVars', `"${line.slice(0, 80)}" is not NAME=VALUE (a name of lower-case letters, digits and _)`);
+    vars[match[1]!] = match[2]!;
+  }
+  return vars;
+}
+
+export async function loadProfileFile(spec: Extract<ProfileSpec, { kind: 'file' }>, overrides: Readonly<Record<string, string>>): Promise<LoadedProfile> {
+  const where = spec.builtin ? `built-in profile ${spec.builtin}` : spec.path;
+  const fail = (what: string): never => {
+    throw new FieldError('profile', `${where}: ${what}`);
+  };
+  const info = await lstat(spec.path).catch((error: unknown) => fail(`cannot be read: ${errorMessage(error)}`));
+  if (info.isSymbolicLink() || !info.isFile()) fail('not a regular file');
+  let bytes: Buffer;
+  try {
+    bytes = await readBounded(spec.path, PROFILE_MAX_BYTES, 'a profile');
+  } catch (error) {
+    return fail(errorMessage(error).replace(`${spec.path}: `, ''));
+  }
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, 'the file');
+  } catch (error) {
+    return fail(errorMessage(error));
+  }
+  const value = await parseDeclaration(text, extname(spec.path).toLowerCase() === '.json').catch((error: unknown) => fail(errorMessage(error)));
+  const validate = await schemaValidator('profile');
+  if (!validate(value)) fail(`not an atocore-drill/profile@1 profile: ${describeSchemaErrors(validate).replace(/(^|; )\/(\S*)/g, (_m, sep: string, path: string) => `${sep}${path.replace(/\//g, '.') || '(top)'}`)}`);
+  const profile = value as ServiceProfile;
+  for (const problem of semanticProblems(profile)) fail(problem);
+  const unknown = Object.keys(overrides).filter((name) => !(name in (profile.variables ?? {})));
+  if (unknown.length > 0) {
+    throw new FieldError('profileVars', `${unknown.join(', ')}: not a variable of ${where} (its variables: ${Object.keys(profile.variables ?? {}).join(', ') || 'none'})`);
+  }
+  return { profile, source: where, dir: dirname(spec.path), variables: { ...profile.variables, ...overrides } };
+}
+
+/** JSON, or YAML (one document, no aliases: a profile never needs them and they can multiply). */
+async function parseDeclaration(text: string, json: boolean): Promise<unknown> {
+  if (json) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      const at = /position (\d+)/.exec(errorMessage(error))?.[1];
+      throw new Error(`not JSON${at ? ` (stops at byte ${at})` : ''}`);
+    }
+  }
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) throw new Error(`not YAML: ${first.message.split('\n')[0]!.slice(0, 200)}`);
+  try {
+    return doc.toJS({ maxAliasCount: 0 });
+  } catch (error) {
+    throw new Error(`not usable YAML: ${errorMessage(error).slice(0, 200)}`);
+  }
+}
+
+/** What the schema cannot say; each problem names its place in the file. */
+function semanticProblems(profile: ServiceProfile): string[] {
+  const problems: string[] = [];
+  const duplicates = (ids: readonly string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
+  for (const id of duplicates(profile.stores.map((s) => s.id))) problems.push(`stores: the id "${id}" is used twice`);
+  for (const id of duplicates((profile.probes ?? []).map((p) => p.id))) problems.push(`probes: the id "${id}" is used twice`);
+  if (profile.backup.output !== undefined) {
+    try {
+      if (!/\(\?<path>/.test(profile.backup.output)) problems.push('backup.output: the pattern has no group named path, (?<path>…)');
+      new RegExp(profile.backup.output);
+    } catch (error) {
+      problems.push(`backup.output: not a regular expression: ${errorMessage(error)}`);
+    }
+  }
+  const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...Object.keys(profile.variables ?? {}), ...(profile.ports ?? []).map((p) => `port:${p}`)]);
+  for (const [path, text] of stringsOf(profile, '')) {
+    for (const name of placeholdersIn(text)) if (!known.has(name)) problems.push(`${path}: \${${name}} is not a placeholder this profile knows (${[...known].join(', ')})`);
+  }
+  return problems;
+}
+
+/** Every string of the declaration with its place (`stores.2.path`). */
+function* stringsOf(value: unknown, path: string): Generator<[string, string]> {
+  if (typeof value === 'string') yield [path || '(top)', value];
+  else if (Array.isArray(value)) for (const [i, item] of value.entries()) yield* stringsOf(item, path ? `${path}.${i}` : String(i));
+  else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) yield* stringsOf(item, path ? `${path}.${key}` : key);
+}
