@@ -5,12 +5,13 @@ import { interruptOnSignals } from '../common/interrupt.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
 import { consoleProgress } from '../output/console.js';
 import { STANDIN_FAULTS } from '../atocore/standin.js';
-import { consoleStream, finishRun } from './finish.js';
+import { consoleStream } from './finish.js';
 import { namedFor } from '../inputs/fields.js';
 import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
 import { registerValidateCommand } from './validate.js';
 import { registerCleanupCommand } from './cleanup.js';
 import { registerMergeCommand } from './merge.js';
+import { finishWithHistory, registerHistoryCommand } from './history.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -41,7 +42,7 @@ async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
       const out = consoleStream(inputs, io);
       out.write(`atocore-drill: ${describeDrill(inputs)}\n`);
       const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(out) });
-      return finishRun(report, inputs, io);
+      return finishWithHistory(report, inputs, io);
     });
   } finally {
     interrupt.dispose();
@@ -78,6 +79,10 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1); - for standard output')
     .option('--junit <file>', 'write JUnit XML (one test case per check); - for standard output')
     .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
+    .option('--history <file>', 'append this run to a run history (SQLite, created if missing; docs/history.md) and judge rto.regression against it')
+    .option('--chart <file>', 'with --history: write the history chart (SVG) here (default: beside --report-json, as NAME.history.svg)')
+    .option('--rto-budget <duration>', 'check rto.budget: the measured RTO must not exceed this, e.g. 15m')
+    .option('--rpo <duration>', "check rpo.budget: the restored backup's age when the service stopped must not exceed this, e.g. 24h")
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: RawDrillFlags) => {
       exit.code = await drillCommand(flags, io);
@@ -85,6 +90,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
   registerValidateCommand(program, io, exit, () => cliInterrupt(io), EXIT_CODES_HELP);
   registerCleanupCommand(program, io, exit);
   registerMergeCommand(program, io, exit, EXIT_CODES_HELP);
+  registerHistoryCommand(program, io, exit);
   return program;
 }
 

@@ -29,6 +29,10 @@ export interface RawDrillFlags {
   junit?: string;
   summary?: string;
   failOn?: string;
+  history?: string;
+  chart?: string;
+  rtoBudget?: string;
+  rpo?: string;
 }
 
 export const DEFAULT_DRILL_TIMEOUT = '10m';

@@ -5,7 +5,8 @@ import { describeValidation, runValidateJob, type ValidateInputs } from '../jobs
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
 import { validationProgress } from '../jobs/validation-progress.js';
-import { consoleStream, finishRun } from './finish.js';
+import { consoleStream } from './finish.js';
+import { finishWithHistory } from './history.js';
 import { CLI_NAMES } from './options.js';
 
 /** `validate` flags as commander hands them over (strings), before validation. */
@@ -33,6 +34,8 @@ export interface RawValidateFlags {
   reportJson?: string;
   junit?: string;
   summary?: string;
+  history?: string;
+  chart?: string;
 }
 
 /** `validate`'s flags through the validation rules (src/inputs/validate.ts), named as flags. */
@@ -100,6 +103,8 @@ export function registerValidateCommand(
     .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1, kind validate); - for standard output')
     .option('--junit <file>', 'write JUnit XML (one test suite per snapshot); - for standard output')
     .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
+    .option('--history <file>', 'append this run to a run history (SQLite, created if missing; docs/history.md)')
+    .option('--chart <file>', 'with --history: write the history chart (SVG) here (default: beside --report-json, as NAME.history.svg)')
     .addHelpText('after', `${VALIDATE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawValidateFlags) => {
       // before anything is created (parsing probes the report folders)
@@ -110,7 +115,7 @@ export function registerValidateCommand(
           const out = consoleStream(inputs, io);
           out.write(`atocore-drill: ${describeValidation(inputs, CLI_NAMES)}\n`);
           const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(out) });
-          return finishRun(report, inputs, io);
+          return finishWithHistory(report, inputs, io);
         });
       } finally {
         interrupt.dispose();

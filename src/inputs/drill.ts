@@ -2,6 +2,7 @@ import { isStandinFault, STANDIN_FAULTS } from '../atocore/standin.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import { FieldError, namedForSync, type FieldNames } from './fields.js';
 import { commandLine, duration, existingDirectory, failOn, reportPaths, workDirectory } from './rules.js';
+import { budgetInputs, historyInputs, historyOutputs } from './history.js';
 
 /** A drill's fields as an entry collected them (strings, lists, switches), before any rule. */
 export interface RawDrillInputs {
@@ -23,6 +24,11 @@ export interface RawDrillInputs {
   readonly junit?: string | undefined;
   readonly summary?: string | undefined;
   readonly failOn?: string | undefined;
+  /** the run history to append to (src/inputs/history.ts), its chart, the budgets */
+  readonly history?: string | undefined;
+  readonly chart?: string | undefined;
+  readonly rtoBudget?: string | undefined;
+  readonly rpo?: string | undefined;
 }
 
 /** Which runtime, and which fields go with it. */
@@ -65,6 +71,7 @@ export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string
   return namedForSync(names, () => {
     const runtime = runtimeOf(raw);
     const faults = faultsOf(raw);
+    const kept = historyInputs(raw, base);
     return {
       runtime,
       image: raw.image ?? null,
@@ -77,8 +84,10 @@ export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string
       keep: raw.keep === true,
       timeoutMs: duration('timeout', raw.timeout),
       workDir: raw.workDir === undefined ? null : workDirectory('workDir', raw.workDir, base),
-      ...reportPaths(raw),
+      ...reportPaths(raw, historyOutputs(kept)),
       failOn: failOn(raw.failOn),
+      ...kept,
+      ...budgetInputs(raw),
     };
   });
 }

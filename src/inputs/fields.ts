@@ -52,7 +52,13 @@ export type ValidateField =
 /** merge-reports: the reports merged (files or, in the action, patterns) and the outputs. */
 export type MergeField = 'reports' | 'failOn' | 'reportJson' | 'junit' | 'summary';
 
-export type FieldId = DrillField | ValidateField | MergeField;
+/** The run history (`--history`), its chart and the budgets judged after a run (src/inputs/history.ts). */
+export type HistoryField = 'history' | 'chart' | 'rtoBudget' | 'rpo';
+
+/** A rehearsal's own field (src/inputs/rehearse.ts); the rest it shares with the drill and the validation. */
+export type RehearseField = 'sourcesRoot';
+
+export type FieldId = DrillField | ValidateField | MergeField | HistoryField | RehearseField;
 
 /** How an entry's user names fields: `--from-image` on the command line, `input from-image` in a workflow. */
 export interface FieldNames {

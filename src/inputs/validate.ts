@@ -8,6 +8,7 @@ import { checkLedgerPath } from '../validation/ledger.js';
 import { DEFAULT_REMOTE_ROOT } from '../validation/ssh-store.js';
 import { FieldError, forField, namedForSync, type FieldNames } from './fields.js';
 import { commandLine, duration, existingDirectory, existingFile, failOn, reportPaths, wholeNumber } from './rules.js';
+import { historyInputs, historyOutputs } from './history.js';
 
 /** The defaults of a validation, the same whichever entry starts it. */
 export const VALIDATE_DEFAULTS = {
@@ -48,6 +49,9 @@ export interface RawValidateInputs {
   readonly reportJson?: string | undefined;
   readonly junit?: string | undefined;
   readonly summary?: string | undefined;
+  /** the run history to append to (src/inputs/history.ts) and its chart */
+  readonly history?: string | undefined;
+  readonly chart?: string | undefined;
 }
 
 /** Where the rules look beyond the raw values: relative paths' base, the key variable. */
@@ -135,6 +139,7 @@ function rules(raw: RawValidateInputs, context: ValidateRuleContext, names: Fiel
   if (maxDeep !== null && !ledger) throw new FieldError('maxDeep', (n) => `${n.one('maxDeep')} needs ${n.one('ledger')} FILE: the ledger remembers which snapshots were checked last`);
   const validatorText = raw.atocoreValidator ?? (source.kind === 'ssh' ? DEFAULT_VALIDATOR_COMMAND : 'none');
   const chromaRpo = raw.chromaRpo ?? VALIDATE_DEFAULTS.chromaRpo;
+  const kept = historyInputs(raw, context.base);
   return {
     source,
     knownHosts,
@@ -153,8 +158,9 @@ function rules(raw: RawValidateInputs, context: ValidateRuleContext, names: Fiel
     timeoutMs: duration('timeout', raw.timeout ?? VALIDATE_DEFAULTS.timeout),
     connectTimeoutMs: duration('connectTimeout', raw.connectTimeout ?? VALIDATE_DEFAULTS.connectTimeout),
     concurrency: wholeNumber('concurrency', raw.concurrency ?? VALIDATE_DEFAULTS.concurrency, 1, 8),
-    ...reportPaths(raw, [['ledger', ledger]]),
+    ...reportPaths(raw, [['ledger', ledger], ...historyOutputs(kept)]),
     failOn: failOn(raw.failOn),
+    ...kept,
   };
 }
 

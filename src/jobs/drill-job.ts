@@ -1,6 +1,7 @@
 import { newRunId } from '../atocore/drill/markers.js';
 import { runDrill, type DrillObserver } from '../atocore/drill/drill.js';
 import { loadSeed } from '../atocore/drill/seed.js';
+import { judgeRun } from '../history/keep.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
 import { ProcessRuntime } from '../runtimes/process.js';
@@ -24,6 +25,13 @@ export interface DrillInputs {
   readonly junit: string | null;
   readonly summary: string | null;
   readonly failOn: FailOn;
+  /** absolute; the run history appended to after the run (src/history/); null: none */
+  readonly history: string | null;
+  /** absolute; the history's chart; null: none */
+  readonly chart: string | null;
+  /** rto.budget and rpo.budget, judged after the steps; null: not stated */
+  readonly rtoBudgetMs: number | null;
+  readonly rpoBudgetMs: number | null;
 }
 
 /** One line saying what will be drilled, for logs. */
@@ -61,7 +69,7 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
           signal: context.signal,
           ...(scratchBase ? { tmpDir: scratchBase } : {}),
         });
-  return runDrill({
+  const report = await runDrill({
     runtime,
     runId,
     ...(inputs.fromImage ? { migration: { fromImage: inputs.fromImage, toImage: inputs.image! } } : {}),
@@ -73,4 +81,6 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
     faults: inputs.faults,
     ...(context.observer ? { observer: context.observer } : {}),
   });
+  // the budgets and the history's trend judge the figures the steps measured
+  return judgeRun(report, inputs);
 }

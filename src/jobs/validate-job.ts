@@ -53,6 +53,10 @@ export interface ValidateInputs {
   readonly junit: string | null;
   readonly summary: string | null;
   readonly failOn: FailOn;
+  /** absolute; the run history appended to after the run (src/history/); null: none */
+  readonly history: string | null;
+  /** absolute; the history's chart; null: none */
+  readonly chart: string | null;
 }
 
 export function deepModeOf(inputs: Pick<ValidateInputs, 'source' | 'deep' | 'maxDeep'>): DeepMode {

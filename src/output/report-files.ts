@@ -3,7 +3,7 @@ import { errorMessage, UsageError } from '../common/errors.js';
 import { checkOutputPlace, outputPlace, writeOutputFile } from './output-file.js';
 import type { DrillReport } from '../report/model.js';
 import { renderJsonReport } from '../render/json.js';
-import { renderMarkdownSummary } from '../render/markdown.js';
+import { renderMarkdownSummary, type SummaryExtras } from '../render/markdown.js';
 import type { FailOn } from '../report/outcome.js';
 
 /** A report path that means standard output (DESIGN.md). */
@@ -80,13 +80,13 @@ function writeStream(stream: NodeJS.WritableStream, content: string): Promise<vo
  * `-` is standard output. Returns what was not written (the verdict stands either way).
  * `flag` names in messages are the CLI's.
  */
-export async function writeReportFiles(report: DrillReport, paths: ReportPaths, options: { failOn?: FailOn; stdout?: NodeJS.WritableStream } = {}): Promise<UnwrittenReport[]> {
+export async function writeReportFiles(report: DrillReport, paths: ReportPaths, options: { failOn?: FailOn; stdout?: NodeJS.WritableStream; summaryExtras?: SummaryExtras } = {}): Promise<UnwrittenReport[]> {
   const failOn = options.failOn ?? 'fail';
   const files: Array<[string, string | null, () => Promise<string>]> = [
     ['--report-json', paths.reportJson, async () => renderJsonReport(report)],
     // xmlbuilder2 is loaded only when a JUnit file is asked for: it is a large part of the start-up
     ['--junit', paths.junit, async () => (await import('../render/junit.js')).renderJunit(report, failOn)],
-    ['--summary', paths.summary, async () => renderMarkdownSummary(report, failOn)],
+    ['--summary', paths.summary, async () => renderMarkdownSummary(report, failOn, options.summaryExtras)],
   ];
   const unwritten: UnwrittenReport[] = [];
   for (const [flag, path, render] of files) {

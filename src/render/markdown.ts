@@ -1,6 +1,7 @@
 import { formatDuration } from '../common/duration.js';
 import type { CheckResult, DrillReport } from '../report/model.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
+import { rtoTrendChart, stepsGantt, type RtoPoint } from './mermaid.js';
 import { boundedJson, cutText, firstLine, printable } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️', error: '🛑' };
@@ -86,12 +87,19 @@ function kindTitle(report: DrillReport): string {
   return report.kind === 'drill' ? 'AtoCore restore drill' : report.kind === 'validate' ? 'AtoCore snapshot validation' : 'AtoCore restore rehearsal';
 }
 
+/** What the summary shows beside the report itself: the trend of earlier runs (`--history`). */
+export interface SummaryExtras {
+  /** this target's runs, oldest first, this one included */
+  readonly rtoTrend?: readonly RtoPoint[];
+  readonly rtoBudgetMs?: number | null;
+}
+
 /**
  * The report as Markdown: the verdict's banner (the outcome table's), step timeline, checks,
  * metrics, evidence of failures. Under SUMMARY_LIMIT_BYTES whatever the report holds:
  * cells are cut, rows and evidence that do not fit are counted and left to the JSON report.
  */
-export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fail'): string {
+export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fail', extras: SummaryExtras = {}): string {
   const out = new BoundedText(SUMMARY_LIMIT_BYTES);
   out.add(`## ${kindTitle(report)}: ${runOutcome(report.verdict, failOn).banner}`);
   out.add('');
@@ -122,6 +130,8 @@ export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fai
   out.add('|---|---|---|');
   out.add(`| ${metric(report.metrics.rto_ms, formatDuration)} | ${metric(report.metrics.restore_ms, formatDuration)} | ${metric(report.metrics.rpo_s, (s) => formatDuration(s * 1000))} |`);
   out.add('');
+  const trend = extras.rtoTrend ? rtoTrendChart(extras.rtoTrend, extras.rtoBudgetMs ?? null) : null;
+  if (trend && out.add(trend)) out.add('');
   if (report.steps.length > 0) {
     out.add('### Steps');
     out.add('');
@@ -132,6 +142,8 @@ export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fai
       'steps',
     );
     out.add('');
+    const gantt = stepsGantt(report.steps, 'Step timeline');
+    if (gantt && out.add(gantt)) out.add('');
   }
   out.add('### Checks');
   out.add('');

@@ -1,0 +1,131 @@
+import { InfrastructureError, errorMessage } from '../common/errors.js';
+import { writeOutputFile } from '../output/output-file.js';
+import { check, type CheckResult, type DrillReport } from '../report/model.js';
+import { renderHistoryChart } from '../render/chart.js';
+import { regressionBaseline, rpoBudgetCheck, rtoBudgetCheck, rtoRegressionCheck, withRunChecks, type RunBudgets } from './budgets.js';
+import { historyRunOf, targetLabel, type StoredRun } from './run.js';
+import { HistoryStore } from './store.js';
+
+/** How many runs of a target the chart and the summary's trend show (the newest). */
+export const CHART_RUNS = 200;
+/** The summary's Mermaid chart stays readable with this many points. */
+export const SUMMARY_RUNS = 30;
+
+/** What a run does with its history: the file (null: none), where its chart goes, the budgets it is held to. */
+export interface RunHistoryOptions extends RunBudgets {
+  readonly history: string | null;
+  readonly chart: string | null;
+}
+
+/** How the entry names the history's field in messages (`--history`, `input history`). */
+export type HistoryName = string;
+
+/**
+ * The checks computed after the steps: each budget stated (rto.budget, rpo.budget) and, with a
+ * history, rto.regression against the earlier runs of the same kind and target. Reading the
+ * history is all this does with it: the run is recorded afterwards (recordRun).
+ */
+export function judgeRun(report: DrillReport, options: RunHistoryOptions): DrillReport {
+  const why = report.error ?? null;
+  const added = [];
+  if (options.rtoBudgetMs !== null) added.push(rtoBudgetCheck(report.metrics.rto_ms, options.rtoBudgetMs, why));
+  if (options.rpoBudgetMs !== null) added.push(rpoBudgetCheck(report.metrics.rpo_s, options.rpoBudgetMs, why));
+  if (options.history !== null) added.push(regressionCheck(report, options.history));
+  return withRunChecks(report, added);
+}
+
+function regressionCheck(report: DrillReport, path: string): CheckResult {
+  const target = targetLabel(report.target);
+  let earlier: StoredRun[];
+  try {
+    earlier = readRuns(path, 'the history', { kind: report.kind, target });
+  } catch (error) {
+    // not the target's doing: the run's figures stand, the comparison is not made (recording then says what is wrong)
+    return check('rto.regression', 'skip', `not compared: ${errorMessage(error)}`, { history: path });
+  }
+  return rtoRegressionCheck(report.metrics.rto_ms, regressionBaseline(earlier, report.kind, target));
+}
+
+/** The runs of a history (newest `limit`, oldest first); a history not there yet has none. */
+export function readRuns(path: string, name: HistoryName, filter: { kind?: string; target?: string; limit?: number } = {}): StoredRun[] {
+  const store = HistoryStore.openForReading(path, name);
+  if (store === null) return [];
+  try {
+    return store.runs(filter);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Appends the report's run to the history at `historyPath`, creating the file when it is not
+ * there yet. For every entry that runs something (drill, validate, rehearse). Throws an
+ * InfrastructureError naming the file when the run could not be recorded; the report is not
+ * changed either way.
+ */
+export function recordRun(historyPath: string, report: DrillReport, name: HistoryName = '--history'): void {
+  try {
+    const store = HistoryStore.openForWriting(historyPath, name);
+    try {
+      store.append(historyRunOf(report));
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    const message = errorMessage(error);
+    throw new InfrastructureError(`${message.startsWith(name) ? message : `${name}: ${historyPath}: ${message}`} (the run was not recorded; its verdict stands)`, { cause: error });
+  }
+}
+
+/** What keeping the history gave: this target's runs (for the summary's trend), and what went wrong, if anything. */
+export interface KeptHistory {
+  readonly runs: readonly StoredRun[];
+  readonly problems: readonly string[];
+}
+
+/**
+ * After a run: records it, then writes the chart of its target's runs. Each part is attempted
+ * whatever became of the other; a part that fails is a problem said by the entry, never a
+ * change to the report.
+ */
+export async function keepRunHistory(report: DrillReport, options: RunHistoryOptions, names: { history: HistoryName; chart: HistoryName }): Promise<KeptHistory> {
+  if (options.history === null) return { runs: [], problems: [] };
+  const problems: string[] = [];
+  try {
+    recordRun(options.history, report, names.history);
+  } catch (error) {
+    problems.push(errorMessage(error));
+  }
+  let runs: StoredRun[] = [];
+  try {
+    runs = readRuns(options.history, names.history, { kind: report.kind, target: targetLabel(report.target), limit: CHART_RUNS });
+  } catch (error) {
+    problems.push(`${names.history}: the runs could not be read back: ${errorMessage(error)}`);
+  }
+  if (options.chart !== null) {
+    try {
+      await writeOutputFile(options.chart, renderHistoryChart(runs, { title: `${report.kind} · ${targetLabel(report.target)}`, rtoBudgetMs: options.rtoBudgetMs, rpoBudgetMs: options.rpoBudgetMs }), { writeThrough: true });
+    } catch (error) {
+      problems.push(`${names.chart}: not written: ${errorMessage(error)}`);
+    }
+  }
+  return { runs, problems };
+}
+
+/**
+ * The exit code once the history was kept: the verdict's, except that a run whose verdict
+ * would exit 0 exits 3 when its history or chart could not be written (a pass that left no
+ * record would let the trend and the regression check go blind unnoticed). A fail (1) stays 1:
+ * the finding matters more than the record.
+ */
+export function exitCodeAfterHistory(verdictExitCode: number, problems: readonly string[]): number {
+  return verdictExitCode === 0 && problems.length > 0 ? 3 : verdictExitCode;
+}
+
+/** The summary's RTO trend: the newest runs that measured an RTO, labelled by their start (UTC). */
+export function rtoTrendPoints(runs: readonly StoredRun[]): Array<{ label: string; rto_ms: number }> {
+  return runs
+    .filter((run) => run.rto_ms !== null)
+    .slice(-SUMMARY_RUNS)
+    .map((run) => ({ label: run.started_at.slice(5, 16).replace('T', ' '), rto_ms: run.rto_ms! }));
+}

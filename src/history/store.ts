@@ -1,0 +1,338 @@
+import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { describeFileKind } from '../common/file-kind.js';
+import { errorMessage, UsageError } from '../common/errors.js';
+import { checkOutputPlace } from '../output/output-file.js';
+import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
+import type { HistoryRun, StoredRun } from './run.js';
+
+/**
+ * The run history (`--history FILE`): an SQLite file the harness owns, appended to by every
+ * run. WAL and a busy timeout let two runs (two CI jobs on one runner, a drill and a
+ * validation) append at once; each append is one IMMEDIATE transaction, so a reader never
+ * sees half a run.
+ */
+
+/** The layout this harness writes; a file with a newer one was written by a newer harness. */
+export const HISTORY_SCHEMA_VERSION = 1;
+
+/** Another run appending waits this long for the lock before the write fails. */
+const BUSY_TIMEOUT_MS = 15_000;
+
+/** A history read for a table or a chart keeps at most this many runs (the newest). */
+export const HISTORY_READ_LIMIT = 10_000;
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  backup_stamp TEXT,
+  rto_ms INTEGER,
+  restore_ms INTEGER,
+  rpo_s INTEGER,
+  started_at TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  failing_checks TEXT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_target ON runs (kind, target, id);
+CREATE TABLE IF NOT EXISTS run_steps (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  PRIMARY KEY (run_id, position)
+);
+CREATE TABLE IF NOT EXISTS run_sizes (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+`;
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+function ownStats(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if (code(error) === 'ENOENT') return null;
+    throw new UsageError(`${path}: ${errorMessage(error)}`);
+  }
+}
+
+/** The first bytes of a regular file, opened without following a link and without blocking. */
+function headerOf(path: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const header = Buffer.alloc(SQLITE_MAGIC.length);
+    const read = readSync(fd, header, 0, header.length, 0);
+    return header.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * What the file is, decided without changing it: missing (a new history), empty, or an SQLite
+ * file. Anything else (a link, a FIFO, a directory, a file of other bytes, one this user cannot
+ * write) is refused naming `name` and the path.
+ */
+function checkFileShape(path: string, name: string, use: 'write' | 'read'): 'missing' | 'sqlite' {
+  const stats = ownStats(path);
+  // a link is refused, never followed: the history is written, and a link could aim the writes anywhere
+  if (stats?.isSymbolicLink()) throw new UsageError(`${name}: ${path} is a symlink; give the history file itself`);
+  if (stats && !stats.isFile()) throw new UsageError(`${name}: ${path} is ${describeFileKind(stats)}, not an atocore-drill history file`);
+  if (use === 'write') {
+    try {
+      // the folder must take a new file and SQLite's -wal/-shm beside it (missing folders are created)
+      checkOutputPlace(path, name, { writeThrough: false });
+    } catch (error) {
+      throw error instanceof UsageError ? error : new UsageError(`${name}: ${errorMessage(error)}`);
+    }
+  }
+  if (!stats) return 'missing';
+  try {
+    accessSync(path, use === 'write' ? constants.R_OK | constants.W_OK : constants.R_OK);
+  } catch (error) {
+    throw new UsageError(`${name}: cannot ${use} ${path}: ${errorMessage(error)}`);
+  }
+  if (stats.size === 0) return 'missing';
+  let header: Buffer;
+  try {
+    header = headerOf(path);
+  } catch (error) {
+    throw new UsageError(`${name}: cannot read ${path}: ${errorMessage(error)}`);
+  }
+  if (!header.equals(SQLITE_MAGIC)) throw new UsageError(`${name}: ${path} is not an SQLite file (not an atocore-drill history); move it away or name another file`);
+  return 'sqlite';
+}
+
+/** The schema version a history database says it has; null: no history tables at all (an empty database). */
+function storedVersion(db: SqliteDatabase, path: string, name: string): number | null {
+  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((row) => row.name));
+  if (!tables.has('history_schema')) {
+    if (tables.size === 0) return null;
+    throw new UsageError(`${name}: ${path} is an SQLite database but not an atocore-drill history (no history_schema table); refusing to add tables to it`);
+  }
+  const row = db.prepare('SELECT max(version) AS version, count(*) AS rows FROM history_schema').get() as { version: unknown; rows: number } | undefined;
+  // a history another run is creating right now: its row comes with its tables, in one transaction
+  if (row?.rows === 0 && tables.size === 1) return null;
+  const version = row?.version;
+  if (typeof version !== 'number' && typeof version !== 'bigint') throw new UsageError(`${name}: ${path} has no schema version; it was not written by atocore-drill`);
+  return Number(version);
+}
+
+function refuseNewer(version: number | null, path: string, name: string): void {
+  if (version !== null && version > HISTORY_SCHEMA_VERSION) {
+    throw new UsageError(`${name}: ${path} has history schema version ${version}; this atocore-drill reads up to ${HISTORY_SCHEMA_VERSION}: use a newer atocore-drill (or another file)`);
+  }
+}
+
+/** SQLite errors while merely looking at the file (a damaged page, a lock held too long) say which file. */
+function opened<T>(path: string, name: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${name}: ${path} cannot be read as an atocore-drill history: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * The check before a run (exit 2 naming the file, nothing changed): the history is a file
+ * that does not exist yet, or one of this harness's histories with a schema it knows, which
+ * this user can write. Read only: a refused file is left exactly as it was.
+ */
+export function checkHistoryFile(path: string, name: string): void {
+  if (checkFileShape(path, name, 'write') === 'missing') return;
+  opened(path, name, () => {
+    const db = openDatabase(path, { readonly: true, timeoutMs: BUSY_TIMEOUT_MS });
+    try {
+      refuseNewer(storedVersion(db, path, name), path, name);
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/** The row of a run as stored, as read back. */
+interface RunRow {
+  id: number;
+  kind: string;
+  target: string;
+  verdict: string;
+  backup_stamp: string | null;
+  rto_ms: number | null;
+  restore_ms: number | null;
+  rpo_s: number | null;
+  started_at: string;
+  duration_ms: number;
+  failing_checks: string;
+}
+
+function parseList(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** An open history; `close()` (or `using`) when done. */
+export class HistoryStore implements Disposable {
+  readonly path: string;
+  readonly #db: SqliteDatabase;
+
+  private constructor(path: string, db: SqliteDatabase) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /**
+   * Opens the history for appending, creating it (and its folder) when it does not exist yet.
+   * Every refusal of checkHistoryFile applies again here: the file may have changed since.
+   */
+  static openForWriting(path: string, name: string): HistoryStore {
+    const shape = checkFileShape(path, name, 'write');
+    return opened(path, name, () => {
+      // O_CREAT through better-sqlite3: fileMustExist would refuse the new history
+      const db = shape === 'missing' ? createDatabase(path) : openDatabase(path, { timeoutMs: BUSY_TIMEOUT_MS });
+      try {
+        db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        refuseNewer(storedVersion(db, path, name), path, name);
+        // WAL: a reader (the chart, `history`) never blocks a writer; two writers queue on the lock
+        db.pragma('journal_mode = WAL');
+        db.pragma('foreign_keys = ON');
+        db.transaction(() => {
+          // decided under the write lock: a second run creating the same new file waits, then finds the row
+          refuseNewer(storedVersion(db, path, name), path, name);
+          db.exec(SCHEMA);
+          if (!db.prepare('SELECT 1 FROM history_schema').get()) db.prepare('INSERT INTO history_schema (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
+        }).immediate();
+        return new HistoryStore(path, db);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Opens a history to read it (a chart, the `history` command, the regression check); null
+   * when nothing was recorded there yet (no file, an empty one). Refuses what checkHistoryFile refuses.
+   */
+  static openForReading(path: string, name: string): HistoryStore | null {
+    if (checkFileShape(path, name, 'read') === 'missing') return null;
+    return opened(path, name, () => {
+      const db = openDatabase(path, { readonly: true, timeoutMs: BUSY_TIMEOUT_MS });
+      try {
+        const version = storedVersion(db, path, name);
+        refuseNewer(version, path, name);
+        if (version === null) {
+          db.close();
+          return null;
+        }
+        return new HistoryStore(path, db);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    });
+  }
+
+  /** Appends one run, whole or not at all. */
+  append(run: HistoryRun): number {
+    const db = this.#db;
+    return db.transaction(() => {
+      const result = db
+        .prepare(
+          `INSERT INTO runs (kind, target, verdict, backup_stamp, rto_ms, restore_ms, rpo_s, started_at, duration_ms, failing_checks, recorded_at)
+           VALUES (@kind, @target, @verdict, @backup_stamp, @rto_ms, @restore_ms, @rpo_s, @started_at, @duration_ms, @failing_checks, @recorded_at)`,
+        )
+        .run({
+          kind: run.kind,
+          target: run.target,
+          verdict: run.verdict,
+          backup_stamp: run.backup_stamp,
+          rto_ms: run.rto_ms,
+          restore_ms: run.restore_ms,
+          rpo_s: run.rpo_s,
+          started_at: run.started_at,
+          duration_ms: run.duration_ms,
+          failing_checks: JSON.stringify(run.failing_checks),
+          recorded_at: new Date().toISOString(),
+        });
+      const id = Number(result.lastInsertRowid);
+      const step = db.prepare('INSERT INTO run_steps (run_id, position, step, status, duration_ms) VALUES (?, ?, ?, ?, ?)');
+      run.steps.forEach((s, position) => step.run(id, position, s.id, s.status, s.duration_ms));
+      const size = db.prepare('INSERT OR REPLACE INTO run_sizes (run_id, name, bytes) VALUES (?, ?, ?)');
+      for (const [name, bytes] of Object.entries(run.sizes)) size.run(id, name, bytes);
+      return id;
+    }).immediate();
+  }
+
+  /** The newest `limit` runs (all kinds and targets unless filtered), oldest first. */
+  runs(filter: { kind?: string; target?: string; limit?: number } = {}): StoredRun[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: Math.min(filter.limit ?? HISTORY_READ_LIMIT, HISTORY_READ_LIMIT) };
+    if (filter.kind !== undefined) {
+      where.push('kind = @kind');
+      params.kind = filter.kind;
+    }
+    if (filter.target !== undefined) {
+      where.push('target = @target');
+      params.target = filter.target;
+    }
+    const rows = this.#db
+      .prepare(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
+      .all(params) as RunRow[];
+    rows.reverse();
+    const steps = this.#db.prepare('SELECT step, status, duration_ms FROM run_steps WHERE run_id = ? ORDER BY position');
+    const sizes = this.#db.prepare('SELECT name, bytes FROM run_sizes WHERE run_id = ? ORDER BY name');
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      target: row.target,
+      verdict: row.verdict,
+      backup_stamp: row.backup_stamp,
+      rto_ms: row.rto_ms,
+      restore_ms: row.restore_ms,
+      rpo_s: row.rpo_s,
+      started_at: row.started_at,
+      duration_ms: row.duration_ms,
+      failing_checks: parseList(row.failing_checks),
+      steps: (steps.all(row.id) as Array<{ step: string; status: string; duration_ms: number }>).map((s) => ({ id: s.step, status: s.status, duration_ms: s.duration_ms })),
+      sizes: Object.fromEntries((sizes.all(row.id) as Array<{ name: string; bytes: number }>).map((s) => [s.name, s.bytes])),
+    }));
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** A new history file: its folder made, an empty file (an empty SQLite database) created unless another run just did. */
+function createDatabase(path: string): SqliteDatabase {
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, '', { flag: 'wx', mode: 0o644 });
+  } catch (error) {
+    if (code(error) !== 'EEXIST') throw error;
+  }
+  return openDatabase(path, { timeoutMs: BUSY_TIMEOUT_MS });
+}
