@@ -43,6 +43,16 @@ export interface StreamedFile {
   readonly stderr: string;
 }
 
+/** Where streamed output goes, a chunk at a time (a file, a decoder). */
+export interface StreamSink {
+  /** takes one chunk; resolves false when the rest is not wanted; rejects when the sink itself failed */
+  write(chunk: Buffer): Promise<boolean>;
+  /** every chunk was given */
+  end(): Promise<void>;
+  /** the transfer failed: let go of what the sink holds */
+  abort(): void;
+}
+
 export interface ExecOptions {
   /** what this is, for messages: "listing 20260407T060000Z" */
   readonly what: string;
@@ -311,6 +321,48 @@ export class SshConnection {
    * `maxBytes` is refused (the remote file grew, or it is not what the listing said).
    */
   async streamToFile(command: RemoteCommand, file: string, options: ExecOptions & { readonly idleTimeoutMs: number; readonly maxBytes: number }): Promise<StreamedFile> {
+    const out = createWriteStream(file, { mode: 0o600 });
+    // the harness's own disk (full, unwritable): not the remote file's fault
+    let failure: Error | null = null;
+    out.on('error', (error) => {
+      failure ??= scratchError(file, 'writing', error);
+    });
+    const sink: StreamSink = {
+      write: (chunk) =>
+        new Promise<boolean>((resolve, reject) => {
+          if (failure) return reject(failure);
+          if (out.write(chunk)) return resolve(true);
+          const drained = (): void => {
+            out.off('error', failed);
+            resolve(true);
+          };
+          const failed = (): void => {
+            out.off('drain', drained);
+            reject(failure!);
+          };
+          out.once('drain', drained);
+          out.once('error', failed);
+        }),
+      end: () =>
+        new Promise<void>((resolve, reject) => {
+          if (failure) return reject(failure);
+          out.once('error', () => reject(failure!));
+          out.end(() => (failure ? reject(failure) : resolve()));
+        }),
+      abort: () => out.destroy(),
+    };
+    const streamed = await this.streamTo(command, sink, options);
+    return { bytes: streamed.bytes, sha256: streamed.sha256, exitCode: streamed.exitCode, stderr: streamed.stderr };
+  }
+
+  /**
+   * Streams a command's stdout chunk by chunk into `sink`, hashing it on the way; the channel
+   * is paused while the sink works on a chunk. `idleTimeoutMs` bounds a stall (no byte for
+   * that long), `timeoutMs` the whole transfer; more than `maxBytes` is refused. A sink that
+   * wants no more (its write resolves false) ends the transfer early: the command is killed,
+   * its exit status not waited for, and the result says `stopped`.
+   */
+  async streamTo(command: RemoteCommand, sink: StreamSink, options: ExecOptions & { readonly idleTimeoutMs: number; readonly maxBytes: number }): Promise<StreamedFile & { readonly stopped: boolean }> {
     const calledAt = Date.now();
     const release = await this.#slots.acquire();
     try {
@@ -319,15 +371,17 @@ export class SshConnection {
       const { channel, exit } = await this.#openChannel(sent.line, { ...options, timeoutMs: sent.waitMs });
       const stderr = new BoundedText(64 * 1024);
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      const out = createWriteStream(file, { mode: 0o600 });
       const hash = createHash('sha256');
       let bytes = 0;
+      let stopped = false;
       // Pumped by hand, not with stream.pipeline: ssh2's channels do not emit 'close' when
       // destroyed, and a pipeline waiting for it would hang after a dropped connection.
       await new Promise<void>((resolve, reject) => {
         let settled = false;
         let ended = false;
         let closed = false;
+        // the chunks handed to the sink, one after the other
+        let pending: Promise<void> = Promise.resolve();
         const finish = (error?: Error): void => {
           if (settled) return;
           settled = true;
@@ -337,16 +391,21 @@ export class SshConnection {
           this.#inFlight.delete(onLost);
           if (error) {
             abandon(channel);
-            out.destroy();
+            sink.abort();
             reject(error);
-          } else out.end(() => resolve());
+          } else {
+            if (stopped) abandon(channel);
+            sink.end().then(resolve, (sinkError: unknown) => reject(sinkError instanceof Error ? sinkError : new Error(String(sinkError))));
+          }
         };
-        // complete only when the stream ended, the channel closed and an exit status came
+        // complete only when the stream ended, the channel closed, an exit status came and the sink took every chunk
         const maybeDone = (): void => {
           if (!ended || !closed) return;
-          if (!exit.seen) finish(new InfrastructureError(`${options.what} from ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
-          else if (sent.endedByHost(exit.code)) finish(sent.timedOut());
-          else finish();
+          void pending.then(() => {
+            if (!exit.seen) finish(new InfrastructureError(`${options.what} from ${this.where}: the channel closed without an exit status (${this.#lost ?? 'connection lost?'})`));
+            else if (sent.endedByHost(exit.code)) finish(sent.timedOut());
+            else finish();
+          });
         };
         const stalled = (): void => finish(new InfrastructureError(`${options.what} from ${this.where} stalled: no data for ${formatDuration(options.idleTimeoutMs)}`));
         let idle = setTimeout(stalled, options.idleTimeoutMs);
@@ -356,10 +415,8 @@ export class SshConnection {
         // a lost connection ends the channel's stream as if the file were complete: fail instead
         const onLost = (error: Error): void => finish(new InfrastructureError(`${options.what}: ${error.message}`));
         this.#inFlight.add(onLost);
-        // the harness's own disk (full, unwritable): not the remote file's fault
-        out.on('error', (error) => finish(scratchError(file, 'writing', error)));
         channel.on('data', (chunk: Buffer) => {
-          if (settled) return;
+          if (settled || stopped) return;
           clearTimeout(idle);
           idle = setTimeout(stalled, options.idleTimeoutMs);
           bytes += chunk.length;
@@ -368,10 +425,20 @@ export class SshConnection {
             return;
           }
           hash.update(chunk);
-          if (!out.write(chunk)) {
-            channel.pause();
-            out.once('drain', () => channel.resume());
-          }
+          channel.pause();
+          pending = pending
+            .then(() => (settled ? true : sink.write(chunk)))
+            .then(
+              (more) => {
+                if (settled) return;
+                if (more) channel.resume();
+                else {
+                  stopped = true;
+                  finish();
+                }
+              },
+              (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+            );
         });
         channel.on('end', () => {
           ended = true;
@@ -383,7 +450,7 @@ export class SshConnection {
           maybeDone();
         });
       });
-      return { bytes, sha256: hash.digest('hex'), exitCode: exit.code, stderr: stderr.text() };
+      return { bytes, sha256: hash.digest('hex'), exitCode: exit.code, stderr: stderr.text(), stopped };
     } finally {
       release();
     }

@@ -41,7 +41,7 @@ export function rowIndexOf(db: SqliteDatabase): RowIndex {
   return index;
 }
 
-function inspectOpen(db: SqliteDatabase): SnapshotDatabaseInspection {
+function inspectOpen(db: SqliteDatabase, withRows: boolean): SnapshotDatabaseInspection {
   const integrity = integrityCheck(db);
   let foreignKeys: ForeignKeyResult = { ok: false, violations: [] };
   try {
@@ -51,7 +51,7 @@ function inspectOpen(db: SqliteDatabase): SnapshotDatabaseInspection {
   }
   let rows: RowIndex | null = null;
   try {
-    rows = integrity.ok ? rowIndexOf(db) : null;
+    rows = integrity.ok && withRows ? rowIndexOf(db) : null;
   } catch (error) {
     return { integrity, foreignKeys, error: `reading rows raised: ${errorMessage(error)}`, rows: null };
   }
@@ -95,9 +95,10 @@ export function integrityBudgetMs(bytes: number): number {
  *
  * better-sqlite3 runs the check synchronously: it cannot be cut off once started. So it
  * starts only when what is left of the run's --timeout covers INTEGRITY_MS_PER_MIB, and an
- * interrupt that arrives meanwhile is acted on as soon as it returns.
+ * interrupt that arrives meanwhile is acted on as soon as it returns. `rows: false` leaves
+ * out the row index (snapshot.complete's), which costs memory in proportion to the rows.
  */
-export async function inspectSnapshotDatabase(path: string, bytes: number, remainingMs: number): Promise<SnapshotDatabaseInspection> {
+export async function inspectSnapshotDatabase(path: string, bytes: number, remainingMs: number, options: { readonly rows?: boolean } = {}): Promise<SnapshotDatabaseInspection> {
   const needs = integrityBudgetMs(bytes);
   if (remainingMs < needs) {
     throw new InfrastructureError(`not enough of the run's --timeout left for integrity_check on ${(bytes / (1024 * 1024)).toFixed(1)} MiB (about ${formatDuration(needs)} needed, ${formatDuration(remainingMs)} left)`);
@@ -116,7 +117,7 @@ export async function inspectSnapshotDatabase(path: string, bytes: number, remai
     };
   }
   try {
-    return inspectOpen(db);
+    return inspectOpen(db, options.rows ?? true);
   } finally {
     db.close();
   }

@@ -1,17 +1,18 @@
 import { fileKindOf } from '../common/file-kind.js';
 import { lstat, readdir, readlink, stat, statfs, type FileHandle } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult, runProcess } from '../common/child-process.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 import { FieldError, type FieldId } from '../inputs/fields.js';
-import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
+import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, readOpenFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
 import {
   DB_FILE,
   MAX_TREE_ENTRIES,
   MAX_VALIDATOR_OUTPUT_BYTES,
   VALIDATOR_TIMEOUT_MS,
   displayName,
+  type ChunkSink,
   type DiskSpace,
   type EntryType,
   type FetchedDatabase,
@@ -19,8 +20,12 @@ import {
   type SnapshotStore,
   type StoreContext,
   type StoreEntry,
+  type StreamOutcome,
   type ValidatorRun,
 } from './store.js';
+
+/** A sink that wants no more: ends the local read early (never leaves this module). */
+class StopReading extends Error {}
 
 
 function joinRaw(dir: Buffer, name: Buffer): Buffer {
@@ -61,6 +66,15 @@ export class LocalSnapshotStore implements SnapshotStore {
     return new LocalSnapshotStore(await resolveLocalSnapshotsDir(root, field), context);
   }
 
+  /** The snapshots directly in `dir` (a layout without AtoCore's `backups/snapshots/`, e.g. JellyCore's backup root). */
+  static async openDirectory(dir: string, field: FieldId, context: StoreContext): Promise<LocalSnapshotStore> {
+    const full = resolve(dir);
+    // the operator's root may be a link (a mount elsewhere); links below it are never followed
+    const stats = await stat(full).catch(() => null);
+    if (!stats?.isDirectory()) throw new FieldError(field, `${full} is not a directory`);
+    return new LocalSnapshotStore(full, context);
+  }
+
   get #bounds(): CopyBounds {
     return { signal: this.#context.signal, deadline: this.#context.deadline };
   }
@@ -83,7 +97,7 @@ export class LocalSnapshotStore implements SnapshotStore {
     }
   }
 
-  async listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]> {
+  async listSnapshotTree(stamp: string): Promise<StoreEntry[]> {
     const root = join(this.snapshotsDir, stamp);
     const entries: StoreEntry[] = [];
     const walk = async (raw: Buffer, relative: string): Promise<void> => {
@@ -119,11 +133,11 @@ export class LocalSnapshotStore implements SnapshotStore {
     }
   }
 
-  async readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome> {
+  async readSnapshotFile(stamp: string, path: string, maxBytes: number): Promise<ReadOutcome> {
     return this.#readHead(join(this.snapshotsDir, stamp, path), maxBytes, true);
   }
 
-  async readSnapshotHead(stamp: SnapshotStamp, path: string, bytes: number): Promise<ReadOutcome> {
+  async readSnapshotHead(stamp: string, path: string, bytes: number): Promise<ReadOutcome> {
     return this.#readHead(join(this.snapshotsDir, stamp, path), bytes, false);
   }
 
@@ -134,16 +148,9 @@ export class LocalSnapshotStore implements SnapshotStore {
     const { handle } = opened;
     try {
       if (whole && opened.size > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
-      const buffer = Buffer.alloc(whole ? maxBytes + 1 : maxBytes);
-      let filled = 0;
-      while (filled < buffer.length) {
-        assertWithinBounds(this.#bounds, `reading ${full}`);
-        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, 1024 * 1024), filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (whole && filled > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
-      return { ok: true, data: buffer.subarray(0, filled) };
+      const data = await readOpenFile(handle, full, whole ? maxBytes + 1 : maxBytes, opened.size, this.#bounds);
+      if (whole && data.length > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
+      return { ok: true, data };
     } catch (error) {
       if (error instanceof DrillError) throw error;
       throw new InfrastructureError(`reading ${full}: ${errorMessage(error)}`);
@@ -152,7 +159,7 @@ export class LocalSnapshotStore implements SnapshotStore {
     }
   }
 
-  async hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>> {
+  async hashSnapshotFiles(stamp: string, paths: readonly string[]): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
     for (const path of paths) {
       const full = join(this.snapshotsDir, stamp, path);
@@ -168,19 +175,42 @@ export class LocalSnapshotStore implements SnapshotStore {
   }
 
   async fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
-    const source = join(this.snapshotsDir, stamp, DB_FILE);
-    const listed = files.find((f) => f.path === DB_FILE);
+    return this.fetchSnapshotFile(stamp, DB_FILE, files, scratchDir);
+  }
+
+  async fetchSnapshotFile(stamp: string, path: string, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
+    const source = join(this.snapshotsDir, stamp, path);
+    const listed = files.find((f) => f.path === path);
     const { dir, dispose } = await scratchDirectory(scratchDir, `atocore-drill-deep-${stamp}-`);
-    const copy = join(dir, 'atocore.db');
+    const copy = join(dir, basename(path));
     try {
       // copied, never opened in place: a read-only open would still create -shm/-wal beside it
       const copied = await copyRegularFile(source, copy, { ...this.#bounds, ...(listed ? { maxBytes: listed.size } : {}) });
       if (listed && copied.bytes !== listed.size) throw new InfrastructureError(`copying ${source}: got ${copied.bytes} bytes, the listing said ${listed.size}; the file changed during the run`);
-      return { path: copy, sha256: { [DB_FILE]: copied.sha256 }, bytes: copied.bytes, dispose };
+      return { path: copy, sha256: { [path]: copied.sha256 }, bytes: copied.bytes, dispose };
     } catch (error) {
       await dispose();
       if (error instanceof NotRegularFileError) throw new InfrastructureError(`copying ${source}: ${error.message} (it changed since it was listed)`);
       throw error;
+    }
+  }
+
+  async streamSnapshotFile(stamp: string, path: string, listedBytes: number, sink: ChunkSink): Promise<StreamOutcome> {
+    const full = join(this.snapshotsDir, stamp, path);
+    const opened = await this.#openListed(full);
+    if (!opened.ok) return opened;
+    let read = 0;
+    try {
+      await streamOpenFile(opened.handle, full, { ...this.#bounds, maxBytes: listedBytes }, async (chunk) => {
+        read += chunk.length;
+        if (!(await sink(chunk))) throw new StopReading();
+      });
+      return { ok: true, bytes: read, complete: true };
+    } catch (error) {
+      if (error instanceof StopReading) return { ok: true, bytes: read, complete: false };
+      throw error;
+    } finally {
+      await opened.handle.close();
     }
   }
 

@@ -8,7 +8,12 @@ import { DB_FILE, type ReadOutcome, type StoreEntry } from './store.js';
  */
 export const SIDECAR_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
 
-export const SIDECAR_PATHS: readonly string[] = SIDECAR_SUFFIXES.map((suffix) => `${DB_FILE}${suffix}`);
+export const SIDECAR_PATHS: readonly string[] = sidecarPathsOf(DB_FILE);
+
+/** The sidecars SQLite may leave beside a database file. */
+export function sidecarPathsOf(database: string): string[] {
+  return SIDECAR_SUFFIXES.map((suffix) => `${database}${suffix}`);
+}
 
 /** Enough of a sidecar to judge it: a WAL header, the first frame header and the largest page. */
 export const SIDECAR_HEAD_BYTES = 32 + 24 + 65_536;
@@ -82,7 +87,7 @@ interface SidecarFinding {
   readonly evidence: Record<string, unknown>;
 }
 
-function judgeSidecar(entry: StoreEntry, head: ReadOutcome | undefined): SidecarFinding {
+function judgeSidecar(entry: StoreEntry, head: ReadOutcome | undefined, database: string): SidecarFinding {
   const base = { path: entry.path, type: entry.type, size_bytes: entry.size };
   if (entry.type !== 'file') {
     return { path: entry.path, status: 'fail', why: `${entry.path} is not a regular file (${entry.type}); refused, not opened`, evidence: base };
@@ -103,7 +108,7 @@ function judgeSidecar(entry: StoreEntry, head: ReadOutcome | undefined): Sidecar
     return {
       path: entry.path,
       status: 'fail',
-      why: `${entry.path} holds ${wal.frames} frame(s) of ${wal.pageSize}-byte pages not yet in ${DB_FILE}: the database file alone (what a restore copies) is incomplete`,
+      why: `${entry.path} holds ${wal.frames} frame(s) of ${wal.pageSize}-byte pages not yet in ${database}: the database file alone (what a restore copies) is incomplete`,
       evidence,
     };
   }
@@ -118,10 +123,15 @@ function judgeSidecar(entry: StoreEntry, head: ReadOutcome | undefined): Sidecar
  * a `-shm` or a dead journal warns. One that is not a regular file fails and is never opened.
  */
 export function checkSidecars(files: readonly StoreEntry[], heads: ReadonlyMap<string, ReadOutcome>): CheckResult {
-  const id = 'snapshot.sidecars';
-  const found = SIDECAR_PATHS.map((path) => files.find((f) => f.path === path)).filter((f): f is StoreEntry => f !== undefined);
-  if (found.length === 0) return check(id, 'pass', `no -wal, -shm or -journal beside ${DB_FILE}`, {});
-  const findings = found.map((entry) => judgeSidecar(entry, heads.get(entry.path)));
+  return checkSidecarsBeside('snapshot.sidecars', DB_FILE, files, heads);
+}
+
+/** The same judgement for any database file of a snapshot, as check `id`. */
+export function checkSidecarsBeside(id: string, database: string, files: readonly StoreEntry[], heads: ReadonlyMap<string, ReadOutcome>): CheckResult {
+  const paths = sidecarPathsOf(database);
+  const found = paths.map((path) => files.find((f) => f.path === path)).filter((f): f is StoreEntry => f !== undefined);
+  if (found.length === 0) return check(id, 'pass', `no -wal, -shm or -journal beside ${database}`, {});
+  const findings = found.map((entry) => judgeSidecar(entry, heads.get(entry.path), database));
   const status = findings.some((f) => f.status === 'fail') ? 'fail' : 'warn';
   const shown = findings.filter((f) => f.status === status).map((f) => f.why);
   return check(id, status, shown.join('; '), { sidecars: findings.map((f) => ({ status: f.status, ...f.evidence })) });

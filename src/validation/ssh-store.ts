@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
 import { FieldError, forField, type FieldId } from '../inputs/fields.js';
@@ -16,6 +16,7 @@ import {
   STREAM_IDLE_TIMEOUT_MS,
   transferBudgetMs,
   VALIDATOR_TIMEOUT_MS,
+  type ChunkSink,
   type DiskSpace,
   type EntryType,
   type FetchedDatabase,
@@ -23,6 +24,7 @@ import {
   type SnapshotStore,
   type StoreContext,
   type StoreEntry,
+  type StreamOutcome,
   type ValidatorRun,
 } from './store.js';
 
@@ -88,7 +90,18 @@ export class SshSnapshotStore implements SnapshotStore {
     return new SshSnapshotStore(connection, snapshotsDir, context, ownsConnection);
   }
 
-  #full(stamp: SnapshotStamp, path?: string): string {
+  /** The snapshots directly in `dir` on the host (a layout without AtoCore's `backups/snapshots/`, e.g. JellyCore's backup root). */
+  static async openDirectory(connection: SshConnection, dir: string, field: FieldId, context: StoreContext, ownsConnection = true): Promise<SshSnapshotStore> {
+    const base = forField(field, (name) => checkRemotePath(dir, name));
+    const result = await connection.exec(
+      { op: 'probe', paths: [base] },
+      { what: `looking for ${base}`, timeoutMs: context.deadline.bound(LIST_TIMEOUT_MS), deadline: context.deadline, signal: context.signal, maxStdoutBytes: 64 * 1024 },
+    );
+    if (parseProbe(result.stdout).get(base) !== 'd') throw new FieldError(field, `${base} is not a directory on ${connection.where}${result.stderr ? ` (${firstLine(result.stderr)})` : ''}`);
+    return new SshSnapshotStore(connection, base, context, ownsConnection);
+  }
+
+  #full(stamp: string, path?: string): string {
     return path === undefined ? `${this.snapshotsDir}/${stamp}` : `${this.snapshotsDir}/${stamp}/${path}`;
   }
 
@@ -108,12 +121,12 @@ export class SshSnapshotStore implements SnapshotStore {
     return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  async listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]> {
+  async listSnapshotTree(stamp: string): Promise<StoreEntry[]> {
     const entries = await this.#list(this.#full(stamp), true, `listing snapshot ${stamp}`);
     return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  async readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome> {
+  async readSnapshotFile(stamp: string, path: string, maxBytes: number): Promise<ReadOutcome> {
     const full = this.#full(stamp, path);
     if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
     const result = await this.#connection.exec(
@@ -125,7 +138,7 @@ export class SshSnapshotStore implements SnapshotStore {
     return { ok: true, data: result.stdout };
   }
 
-  async readSnapshotHead(stamp: SnapshotStamp, path: string, bytes: number): Promise<ReadOutcome> {
+  async readSnapshotHead(stamp: string, path: string, bytes: number): Promise<ReadOutcome> {
     const full = this.#full(stamp, path);
     if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
     const result = await this.#connection.exec(
@@ -136,7 +149,7 @@ export class SshSnapshotStore implements SnapshotStore {
     return { ok: true, data: result.stdout };
   }
 
-  async hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>> {
+  async hashSnapshotFiles(stamp: string, paths: readonly string[]): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
     const batches: string[][] = [];
     let batch: string[] = [];
@@ -177,12 +190,16 @@ export class SshSnapshotStore implements SnapshotStore {
   }
 
   async fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
-    const entry = files.find((f) => f.path === DB_FILE && f.type === 'file');
-    const full = this.#full(stamp, DB_FILE);
+    return this.fetchSnapshotFile(stamp, DB_FILE, files, scratchDir);
+  }
+
+  async fetchSnapshotFile(stamp: string, path: string, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase> {
+    const entry = files.find((f) => f.path === path && f.type === 'file');
+    const full = this.#full(stamp, path);
     if (!entry || !isSafeRemotePath(full)) throw new InfrastructureError(`streaming ${full}: not a regular file in the listing`);
     const { dir, dispose } = await scratchDirectory(scratchDir, `atocore-drill-deep-${stamp}-`);
-    // the database file alone, as a restore copies it: a -wal beside it is snapshot.sidecars' finding
-    const copy = join(dir, 'atocore.db');
+    // the file alone, as a restore copies it: a -wal beside a database is a finding of its own
+    const copy = join(dir, posix.basename(path));
     try {
       const streamed = await this.#connection.streamToFile({ op: 'stream', path: full }, copy, {
         what: `streaming ${full}`,
@@ -194,11 +211,28 @@ export class SshSnapshotStore implements SnapshotStore {
       });
       if (streamed.exitCode !== 0) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: cat exited ${streamed.exitCode}: ${firstLine(streamed.stderr)}`);
       if (streamed.bytes !== entry.size) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: got ${streamed.bytes} bytes, the listing said ${entry.size}; the file changed during the run`);
-      return { path: copy, sha256: { [DB_FILE]: streamed.sha256 }, bytes: streamed.bytes, dispose };
+      return { path: copy, sha256: { [path]: streamed.sha256 }, bytes: streamed.bytes, dispose };
     } catch (error) {
       await dispose();
       throw error;
     }
+  }
+
+  async streamSnapshotFile(stamp: string, path: string, listedBytes: number, sink: ChunkSink): Promise<StreamOutcome> {
+    const full = this.#full(stamp, path);
+    if (!isSafeRemotePath(full)) return { ok: false, reason: 'its name has characters outside the safe set; not read' };
+    const streamed = await this.#connection.streamTo({ op: 'stream', path: full }, { write: sink, end: async () => {}, abort: () => {} }, {
+      what: `streaming ${full}`,
+      timeoutMs: this.#context.deadline.bound(transferBudgetMs(listedBytes)),
+      idleTimeoutMs: this.#context.deadline.bound(STREAM_IDLE_TIMEOUT_MS),
+      maxBytes: listedBytes,
+      deadline: this.#context.deadline,
+      signal: this.#context.signal,
+    });
+    if (streamed.stopped) return { ok: true, bytes: streamed.bytes, complete: false };
+    if (streamed.exitCode !== 0) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: cat exited ${streamed.exitCode}: ${firstLine(streamed.stderr)}`);
+    if (streamed.bytes !== listedBytes) throw new InfrastructureError(`streaming ${full} from ${this.#connection.where}: got ${streamed.bytes} bytes, the listing said ${listedBytes}; the file changed during the run`);
+    return { ok: true, bytes: streamed.bytes, complete: true };
   }
 
   async diskSpace(): Promise<DiskSpace> {

@@ -21,6 +21,12 @@ export interface StoreEntry {
 
 export type ReadOutcome = { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly reason: string };
 
+/** Takes one chunk of a file being read; resolves false when the rest is not wanted (the reading stops there). */
+export type ChunkSink = (chunk: Buffer) => Promise<boolean>;
+
+/** A file read through a ChunkSink: how far (complete: to its end), or why it was not read. */
+export type StreamOutcome = { readonly ok: true; readonly bytes: number; readonly complete: boolean } | { readonly ok: false; readonly reason: string };
+
 /** A snapshot database made available for the harness's own checks. */
 export interface FetchedDatabase {
   readonly path: string;
@@ -63,20 +69,32 @@ export interface SnapshotStore {
   readonly snapshotsDir: string;
   /** the entries of `snapshots/` (names only, no descent) */
   listSnapshots(): Promise<StoreEntry[]>;
-  /** every entry under one snapshot directory, recursively, links not followed */
-  listSnapshotTree(stamp: SnapshotStamp): Promise<StoreEntry[]>;
+  /**
+   * Every entry under one snapshot directory, recursively, links not followed. A snapshot is
+   * named by its directory (an AtoCore stamp, a JellyCore `YYYYMMDD_HHMMSS`): callers pass
+   * only names they have checked against their layout's pattern.
+   */
+  listSnapshotTree(stamp: string): Promise<StoreEntry[]>;
   /** a regular file of a snapshot, at most maxBytes (more is `ok: false`) */
-  readSnapshotFile(stamp: SnapshotStamp, path: string, maxBytes: number): Promise<ReadOutcome>;
+  readSnapshotFile(stamp: string, path: string, maxBytes: number): Promise<ReadOutcome>;
   /** the first `bytes` bytes of a regular file of a snapshot (fewer when it is shorter) */
-  readSnapshotHead(stamp: SnapshotStamp, path: string, bytes: number): Promise<ReadOutcome>;
+  readSnapshotHead(stamp: string, path: string, bytes: number): Promise<ReadOutcome>;
+  /**
+   * A regular file of a snapshot from start to end, chunk by chunk into `sink` (nothing is
+   * kept): at most the `listedBytes` its listing gave, bounded by the run's time, stopped
+   * early when the sink says so. A file that is not regular (any more) is `ok: false`.
+   */
+  streamSnapshotFile(stamp: string, path: string, listedBytes: number, sink: ChunkSink): Promise<StreamOutcome>;
   /** SHA-256 of regular files of a snapshot, by relative path */
-  hashSnapshotFiles(stamp: SnapshotStamp, paths: readonly string[]): Promise<Map<string, string>>;
+  hashSnapshotFiles(stamp: string, paths: readonly string[]): Promise<Map<string, string>>;
   /**
    * A private copy of the snapshot's database file alone (what a restore copies; a `-wal`
    * beside it is judged by snapshot.sidecars, never merged in), ready for integrity_check.
    * The harness's own scratch space failing throws ScratchSpaceError.
    */
   fetchDatabase(stamp: SnapshotStamp, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase>;
+  /** The same for any regular file of a snapshot the listing shows (`path`): a private copy, hashed on the way. */
+  fetchSnapshotFile(stamp: string, path: string, files: readonly StoreEntry[], scratchDir: string): Promise<FetchedDatabase>;
   /** free space on the filesystem that holds the snapshots */
   diskSpace(): Promise<DiskSpace>;
   /** AtoCore's own validator for one stamp, run where the snapshots are */
