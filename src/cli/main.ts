@@ -11,6 +11,7 @@ import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags }
 import { registerValidateCommand } from './validate.js';
 import { registerCleanupCommand } from './cleanup.js';
 import { registerMergeCommand } from './merge.js';
+import { registerRehearseCommand } from './rehearse.js';
 import { finishWithHistory, registerHistoryCommand } from './history.js';
 
 export interface CliIo {
@@ -88,6 +89,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       exit.code = await drillCommand(flags, io);
     });
   registerValidateCommand(program, io, exit, () => cliInterrupt(io), EXIT_CODES_HELP);
+  registerRehearseCommand(program, io, exit, () => cliInterrupt(io), EXIT_CODES_HELP);
   registerCleanupCommand(program, io, exit);
   registerMergeCommand(program, io, exit, EXIT_CODES_HELP);
   registerHistoryCommand(program, io, exit);

@@ -87,7 +87,8 @@ export class ProcessRuntime implements AtoCoreRuntime {
       ...process.env,
       ...this.#options.env,
       ATOCORE_HOST: '127.0.0.1',
-      ATOCORE_PORT: String(this.#port),
+      // the backup CLI run before any start (a rehearsal restores first) needs a valid port; it never listens
+      ATOCORE_PORT: String(this.#port || 8100),
       ATOCORE_DATA_DIR: layout.dataDir,
       ATOCORE_BACKUP_DIR: layout.backupDir,
       ATOCORE_PROJECT_REGISTRY_PATH: layout.registryPath,

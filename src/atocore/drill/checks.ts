@@ -210,12 +210,17 @@ function firstNumber(record: Record<string, unknown>, keys: readonly string[]): 
   return null;
 }
 
-export function serviceStatsCheck(stats: Record<string, unknown>, expected: { documents: number; chunks: number; memories: number }): CheckResult {
-  const actual = {
+/** The counts a /stats answer reports, by whichever key names the harness understands (null: not reported). */
+export function statCountsOf(stats: Record<string, unknown>): { documents: number | null; chunks: number | null; memories: number | null } {
+  return {
     documents: firstNumber(stats, ['documents', 'source_documents', 'total_documents']),
     chunks: firstNumber(stats, ['chunks', 'source_chunks', 'total_chunks']),
     memories: firstNumber(stats, ['memories', 'total_memories']),
   };
+}
+
+export function serviceStatsCheck(stats: Record<string, unknown>, expected: { documents: number; chunks: number; memories: number }): CheckResult {
+  const actual = statCountsOf(stats);
   const evidence = { expected, reported: actual, stats };
   const wrong = (Object.keys(expected) as Array<keyof typeof expected>).filter((key) => actual[key] !== expected[key]);
   if (wrong.length > 0) {
@@ -224,9 +229,14 @@ export function serviceStatsCheck(stats: Record<string, unknown>, expected: { do
   return check('service.stats', 'pass', `/stats reports ${expected.documents} documents, ${expected.chunks} chunks, ${expected.memories} memories, as on disk`, evidence);
 }
 
-export function serviceProjectsCheck(answer: unknown, onDisk: readonly string[], seeded: readonly string[]): CheckResult {
+/** The project ids a /projects answer lists (`{"projects": [...]}`, entries as ids or objects); null: not that shape. */
+export function servedProjectIds(answer: unknown): string[] | null {
   const list = (answer as { projects?: unknown } | null)?.projects;
-  const served = Array.isArray(list) ? list.map((p) => (typeof p === 'string' ? p : String((p as { id?: unknown })?.id ?? (p as { name?: unknown })?.name))) : null;
+  return Array.isArray(list) ? list.map((p) => (typeof p === 'string' ? p : String((p as { id?: unknown })?.id ?? (p as { name?: unknown })?.name))) : null;
+}
+
+export function serviceProjectsCheck(answer: unknown, onDisk: readonly string[], seeded: readonly string[]): CheckResult {
+  const served = servedProjectIds(answer);
   const evidence = { served, on_disk: onDisk, seeded };
   if (!served) return check('service.projects', 'fail', '/projects did not answer {"projects": [...]}', evidence);
   const missingSeed = seeded.filter((id) => !served.includes(id));

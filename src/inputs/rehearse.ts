@@ -1,0 +1,121 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { posix } from 'node:path';
+import type { RehearseInputs } from '../jobs/rehearse-job.js';
+import { checkRemotePath, formatSshAddress, parseOffhostTarget } from '../remote/address.js';
+import { drillInputs } from './drill.js';
+import { FieldError, forField, namedForSync, type FieldNames } from './fields.js';
+import { failOn, reportPaths } from './rules.js';
+import { validateInputs, type ValidateRuleContext } from './validate.js';
+
+/** The defaults of a rehearsal, the same whichever entry starts it. */
+export const REHEARSE_DEFAULTS = {
+  timeout: '30m',
+  connectTimeout: '20s',
+  /** AtoCore's read-only inputs on Dalidou (sources/{vault,drive}) */
+  sourcesRoot: '/srv/storage/atocore/sources',
+} as const;
+
+/** A rehearsal's fields as an entry collected them, before any rule; absent: the default. */
+export interface RawRehearseInputs {
+  readonly dir?: string | undefined;
+  /** [USER@]HOST[:PORT], or [USER@]HOST[:PORT]:/ROOT (then without root) */
+  readonly ssh?: string | undefined;
+  readonly knownHosts?: { readonly path: string } | { readonly text: string } | undefined;
+  readonly identity?: { readonly file: string } | { readonly text: string } | undefined;
+  readonly root?: string | undefined;
+  readonly acceptNewHostKey?: boolean | undefined;
+  readonly stamp?: string | undefined;
+  readonly runtime?: string | undefined;
+  readonly image?: string | undefined;
+  readonly command?: string | undefined;
+  readonly backupCli?: string | undefined;
+  readonly faults?: readonly string[] | undefined;
+  readonly sourcesRoot?: string | undefined;
+  readonly timeout?: string | undefined;
+  readonly connectTimeout?: string | undefined;
+  readonly workDir?: string | undefined;
+  readonly reportJson?: string | undefined;
+  readonly junit?: string | undefined;
+  readonly summary?: string | undefined;
+  readonly failOn?: string | undefined;
+}
+
+/** `--ssh user@host:/root` names the root too; then `root` may not be given as well. */
+function sshAndRoot(raw: RawRehearseInputs): { ssh: string | undefined; root: string | undefined } {
+  const ssh = raw.ssh;
+  if (ssh === undefined || !/:\//.test(ssh)) return { ssh, root: raw.root };
+  const target = forField('ssh', (name) => parseOffhostTarget(ssh, name));
+  if (target.kind !== 'ssh') return { ssh, root: raw.root };
+  if (raw.root !== undefined) throw new FieldError('root', (n) => `the AtoCore root is given twice: in ${n.one('ssh')} (HOST:/PATH) and in ${n.one('root')}`);
+  return { ssh: formatSshAddress(target.address), root: target.path };
+}
+
+/** An absolute POSIX path: where the deployment's AtoCore reads its sources from. */
+function sourcesRootOf(value: string | undefined): string {
+  const path = value ?? REHEARSE_DEFAULTS.sourcesRoot;
+  if (!path.startsWith('/')) throw new FieldError('sourcesRoot', `"${path}" is not an absolute path (the sources root as the deployment's AtoCore sees it)`);
+  forField('sourcesRoot', (name) => checkRemotePath(path, name));
+  return posix.normalize(path).replace(/(.)\/+$/, '$1');
+}
+
+/** The harness must list and read the snapshots itself: a directory it cannot is bad input, named. */
+function readableDirectory(path: string): void {
+  try {
+    accessSync(path, fsConstants.R_OK | fsConstants.X_OK);
+  } catch {
+    throw new FieldError('dir', `${path} is not a directory this user can read`);
+  }
+}
+
+function rules(raw: RawRehearseInputs, context: ValidateRuleContext, names: FieldNames): RehearseInputs {
+  // where the snapshots are: the validation's own rules for the same fields
+  const { ssh, root } = sshAndRoot(raw);
+  const reached = validateInputs(
+    {
+      dir: raw.dir,
+      ssh,
+      root,
+      knownHosts: raw.knownHosts,
+      identity: raw.identity,
+      acceptNewHostKey: raw.acceptNewHostKey,
+      stamps: raw.stamp === undefined ? undefined : [raw.stamp],
+      connectTimeout: raw.connectTimeout ?? REHEARSE_DEFAULTS.connectTimeout,
+      atocoreValidator: 'none',
+    },
+    names,
+    context,
+  );
+  // which AtoCore restores and serves it: the drill's own rules for the same fields
+  const service = drillInputs(
+    { runtime: raw.runtime, image: raw.image, command: raw.command, backupCli: raw.backupCli, faults: raw.faults, workDir: raw.workDir, timeout: raw.timeout ?? REHEARSE_DEFAULTS.timeout },
+    names,
+    context.base,
+  );
+  if (reached.source.kind === 'dir') readableDirectory(reached.source.path);
+  return {
+    source: reached.source,
+    knownHosts: reached.knownHosts,
+    identity: reached.identity,
+    acceptNewHostKey: reached.acceptNewHostKey,
+    stamp: reached.stamps[0] ?? null,
+    connectTimeoutMs: reached.connectTimeoutMs,
+    runtime: service.runtime,
+    image: service.image,
+    command: service.command,
+    backupCli: service.backupCli,
+    faults: service.faults,
+    workDir: service.workDir,
+    timeoutMs: service.timeoutMs,
+    sourcesRoot: sourcesRootOf(raw.sourcesRoot),
+    ...reportPaths(raw),
+    failOn: failOn(raw.failOn),
+  };
+}
+
+/**
+ * Every rule of a rehearsal's inputs, in one place for the CLI and the action: the typed
+ * inputs the rehearse job takes, or a FieldError worded by `names`.
+ */
+export function rehearseInputs(raw: RawRehearseInputs, names: FieldNames, context: ValidateRuleContext = { base: process.cwd(), env: process.env }): RehearseInputs {
+  return namedForSync(names, () => rules(raw, context, names));
+}
