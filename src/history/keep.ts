@@ -127,5 +127,5 @@ export function rtoTrendPoints(runs: readonly StoredRun[]): Array<{ label: strin
   return runs
     .filter((run) => run.rto_ms !== null)
     .slice(-SUMMARY_RUNS)
-    .map((run) => ({ label: run.started_at.slice(5, 16).replace('T', ' '), rto_ms: run.rto_ms! }));
+    .map((run) => ({ label: `run ${run.id} ${run.started_at.slice(5, 16).replace('T', ' ')}`, rto_ms: run.rto_ms! }));
 }

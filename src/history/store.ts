@@ -165,6 +165,16 @@ export function checkHistoryFile(path: string, name: string): void {
   });
 }
 
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The row of a run as stored, as read back. */
 interface RunRow {
   id: number;
@@ -235,8 +245,10 @@ export class HistoryStore implements Disposable {
   static openForReading(path: string, name: string): HistoryStore | null {
     if (checkFileShape(path, name, 'read') === 'missing') return null;
     return opened(path, name, () => {
-      const db = openDatabase(path, { readonly: true, timeoutMs: BUSY_TIMEOUT_MS });
+      const db = openDatabase(path, { readonly: !writable(path), timeoutMs: BUSY_TIMEOUT_MS });
       try {
+        // read-write where allowed, yet never writing: only such a connection removes SQLite's -wal and -shm when it closes
+        db.pragma('query_only = ON');
         const version = storedVersion(db, path, name);
         refuseNewer(version, path, name);
         if (version === null) {

@@ -6,11 +6,14 @@ import type { StepRecord } from '../report/model.js';
  * from a report or the history is reduced to characters that cannot end a label or a line.
  */
 
-/** Letters, digits, spaces and plain punctuation only; bounded; never empty. */
-export function mermaidLabel(text: string, max = 60): string {
+/**
+ * Letters, digits, spaces and plain punctuation only; bounded; never empty. `colon`: a quoted
+ * label (xychart) may hold ':', a gantt task's name may not (it starts the task's data).
+ */
+export function mermaidLabel(text: string, max = 60, colon = false): string {
   const plain = text
     .normalize('NFKC')
-    .replace(/[^\p{L}\p{N} ._()/+-]/gu, ' ')
+    .replace(colon ? /[^\p{L}\p{N} ._()/+:-]/gu : /[^\p{L}\p{N} ._()/+-]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, max)
@@ -38,7 +41,7 @@ export function rtoTrendChart(points: readonly RtoPoint[], budgetMs: number | nu
     '```mermaid',
     'xychart-beta',
     `    title "RTO over the last ${points.length} run${points.length === 1 ? '' : 's'} (seconds)"`,
-    `    x-axis [${points.map((p) => `"${mermaidLabel(p.label, 20)}"`).join(', ')}]`,
+    `    x-axis [${points.map((p) => `"${mermaidLabel(p.label, 24, true)}"`).join(', ')}]`,
     `    y-axis "RTO (s)" 0 --> ${number(top)}`,
     `    line [${seconds.map(number).join(', ')}]`,
   ];
