@@ -4,7 +4,7 @@ import { kebab, type FieldId, type FieldNames } from '../inputs/fields.js';
 import { STDOUT_PATH, type ReportPaths } from '../output/report-files.js';
 
 /** Fields whose flag is not the field's name in kebab case. */
-const FLAG_OF: Partial<Record<FieldId, string>> = { faults: '--fault', reports: 'merge-reports FILE' };
+const FLAG_OF: Partial<Record<FieldId, string>> = { faults: '--fault', profileVars: '--profile-var', reports: 'merge-reports FILE' };
 
 /** How the CLI's user names a field: by its flag. */
 export const CLI_NAMES: FieldNames = {
@@ -33,6 +33,9 @@ export interface RawDrillFlags {
   chart?: string;
   rtoBudget?: string;
   rpo?: string;
+  drills?: string;
+  profile?: string;
+  profileVar?: string[];
 }
 
 export const DEFAULT_DRILL_TIMEOUT = '10m';
@@ -44,5 +47,5 @@ export function reportsToStdout(paths: ReportPaths): boolean {
 
 /** `drill`'s flags through the drill rules (src/inputs/drill.ts), named as flags. */
 export function parseDrillFlags(flags: RawDrillFlags): DrillInputs {
-  return drillInputs({ ...flags, faults: flags.fault, timeout: flags.timeout ?? DEFAULT_DRILL_TIMEOUT }, CLI_NAMES);
+  return drillInputs({ ...flags, faults: flags.fault, profileVars: flags.profileVar, timeout: flags.timeout ?? DEFAULT_DRILL_TIMEOUT }, CLI_NAMES);
 }

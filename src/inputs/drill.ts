@@ -1,7 +1,10 @@
 import { isStandinFault, STANDIN_FAULTS } from '../atocore/standin.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
-import { FieldError, namedForSync, type FieldNames } from './fields.js';
-import { commandLine, duration, existingDirectory, failOn, reportPaths, workDirectory } from './rules.js';
+import { resolveProfileSpec, parseProfileVars, type ProfileSpec } from '../profiles/load.js';
+import { FieldError, namedForSync, type FieldId, type FieldNames } from './fields.js';
+import { commandLine, drillNames, duration, existingDirectory, failOn, reportPaths, workDirectory } from './rules.js';
+import { ATOCORE_DRILLS, ATOCORE_NO_OFFSITE } from '../atocore/drill/plan.js';
+import type { DrillName } from '../engine/drill-names.js';
 import { budgetInputs, historyInputs, historyOutputs } from './history.js';
 
 /** A drill's fields as an entry collected them (strings, lists, switches), before any rule. */
@@ -29,6 +32,31 @@ export interface RawDrillInputs {
   readonly chart?: string | undefined;
   readonly rtoBudget?: string | undefined;
   readonly rpo?: string | undefined;
+  /** which drills, comma-separated; absent: restore (AtoCore), every drill the profile declares (a profile file) */
+  readonly drills?: string | undefined;
+  /** `atocore` (absent), another built-in profile's name, or a profile file */
+  readonly profile?: string | undefined;
+  /** NAME=VALUE overrides of the profile's variables */
+  readonly profileVars?: readonly string[] | undefined;
+}
+
+/** The fields only the built-in AtoCore drill has: a profile file's service says for itself how it runs. */
+const ATOCORE_ONLY: readonly (keyof RawDrillInputs & FieldId)[] = ['runtime', 'image', 'fromImage', 'command', 'backupCli', 'includeChroma', 'seed', 'faults'];
+
+/** Which profile, and that the fields given go with it. */
+function profileOf(raw: RawDrillInputs, base: string): ProfileSpec {
+  const spec = resolveProfileSpec(raw.profile?.trim() || 'atocore', base);
+  if (spec.kind === 'atocore') {
+    if ((raw.profileVars ?? []).length > 0) throw new FieldError('profileVars', (n) => `${n.one('profileVars')} sets variables of a profile file; the AtoCore profile has none`);
+    return spec;
+  }
+  for (const field of ATOCORE_ONLY) {
+    const value = raw[field];
+    if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) {
+      throw new FieldError(field, (n) => `${n.one(field)} is for the AtoCore drill; ${n.one('profile')} ${raw.profile} runs the profile's own commands on this machine`);
+    }
+  }
+  return spec;
 }
 
 /** Which runtime, and which fields go with it. */
@@ -63,14 +91,25 @@ function faultsOf(raw: RawDrillInputs): string[] {
   return faults;
 }
 
+/** AtoCore's drills: restore unless others are named; never offsite, which AtoCore's backup has no step for. */
+function atocoreDrillsOf(raw: RawDrillInputs): DrillName[] {
+  const drills = drillNames('drills', raw.drills, ['restore']);
+  if (drills.includes('offsite')) throw new FieldError('drills', `offsite: ${ATOCORE_NO_OFFSITE} (AtoCore's drills: ${ATOCORE_DRILLS.join(', ')})`);
+  if (raw.fromImage && !drills.includes('restore')) throw new FieldError('drills', (n) => `${n.one('fromImage')} is a restore drill (back up, migrate, roll back): ${n.one('drills')} must name restore`);
+  return drills;
+}
+
 /**
  * Every rule of a drill's inputs, in one place for the CLI and the action: the typed inputs
  * the drill job takes, or a FieldError worded by `names`. Relative paths are relative to `base`.
  */
 export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string = process.cwd()): DrillInputs {
   return namedForSync(names, () => {
+    const profile = profileOf(raw, base);
     const runtime = runtimeOf(raw);
     const faults = faultsOf(raw);
+    // a profile file's drills are checked against what it declares once it is loaded (the drill job)
+    const drills = profile.kind === 'atocore' ? atocoreDrillsOf(raw) : raw.drills === undefined ? null : drillNames('drills', raw.drills, []);
     const kept = historyInputs(raw, base);
     return {
       runtime,
@@ -86,6 +125,9 @@ export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string
       workDir: raw.workDir === undefined ? null : workDirectory('workDir', raw.workDir, base),
       ...reportPaths(raw, historyOutputs(kept)),
       failOn: failOn(raw.failOn),
+      drills,
+      profile,
+      profileVars: parseProfileVars(raw.profileVars ?? []),
       ...kept,
       ...budgetInputs(raw),
     };

@@ -2,7 +2,12 @@ import { newRunId } from '../atocore/drill/markers.js';
 import { runDrill, type DrillObserver } from '../atocore/drill/drill.js';
 import { loadSeed } from '../atocore/drill/seed.js';
 import { judgeRun } from '../history/keep.js';
+import type { DrillName } from '../engine/drill-names.js';
 import type { DrillReport } from '../report/model.js';
+import { FieldError } from '../inputs/fields.js';
+import { runProfileDrill } from '../profiles/drill.js';
+import { loadProfileFile, type ProfileSpec } from '../profiles/load.js';
+import { declaredDrills } from '../profiles/plan.js';
 import type { FailOn } from '../report/verdict.js';
 import { ProcessRuntime } from '../runtimes/process.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
@@ -32,21 +37,35 @@ export interface DrillInputs {
   /** rto.budget and rpo.budget, judged after the steps; null: not stated */
   readonly rtoBudgetMs: number | null;
   readonly rpoBudgetMs: number | null;
+  /** which drills (restore, rotation, verification for AtoCore); null: every drill the profile file declares */
+  readonly drills: DrillName[] | null;
+  /** the built-in AtoCore drill, or a profile file (a built-in one or the user's) */
+  readonly profile: ProfileSpec;
+  readonly profileVars: Readonly<Record<string, string>>;
 }
 
 /** One line saying what will be drilled, for logs. */
 export function describeDrill(inputs: DrillInputs): string {
+  if (inputs.profile.kind === 'file') return `drill of profile ${inputs.profile.builtin ?? inputs.profile.path}, its commands on this machine${inputs.drills ? drillsNote(inputs.drills) : ''}`;
   const what =
     inputs.runtime === 'container'
       ? inputs.fromImage
         ? `migration rollback drill, ${inputs.fromImage} → ${inputs.image} → ${inputs.fromImage}, in containers`
         : `restore drill, ${inputs.image} in containers`
       : `restore drill, ${inputs.command ? `your AtoCore (${inputs.command.join(' ')})` : 'the embedded AtoCore stand-in'} as a local process`;
-  return `${what}${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}`;
+  return `${what}${drillsNote(inputs.drills ?? ['restore'])}${inputs.faults.length ? `, faults: ${inputs.faults.join(', ')}` : ''}`;
+}
+
+/** ", then verification and rotation"; " (verification only: no restore)" */
+function drillsNote(drills: readonly string[]): string {
+  const beyond = drills.filter((name) => name !== 'restore');
+  if (!drills.includes('restore')) return ` (${beyond.join(' and ')} only: no restore)`;
+  return beyond.length > 0 ? `, then ${beyond.join(' and ')}` : '';
 }
 
 /** Builds the runtime the inputs ask for and runs the drill on it; the one path for the CLI and the action. */
 export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortSignal; observer?: DrillObserver; tmpDir?: string }): Promise<DrillReport> {
+  if (inputs.profile.kind === 'file') return judgeRun(await runProfileJob(inputs, inputs.profile, context), inputs);
   const seed = await loadSeed(inputs.seedDir ?? undefined);
   const runId = newRunId();
   // the entry's own work directory (the action's, itself under work-dir when given) before work-dir
@@ -79,8 +98,34 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
     timeoutMs: inputs.timeoutMs,
     signal: context.signal,
     faults: inputs.faults,
+    drills: inputs.drills ?? ['restore'],
     ...(context.observer ? { observer: context.observer } : {}),
   });
   // the budgets and the history's trend judge the figures the steps measured
   return judgeRun(report, inputs);
+}
+
+/** A profile file's drill: the profile loaded and checked (bad input before anything runs), then its drill. */
+async function runProfileJob(
+  inputs: DrillInputs,
+  spec: Extract<ProfileSpec, { kind: 'file' }>,
+  context: { signal: AbortSignal; observer?: DrillObserver; tmpDir?: string },
+): Promise<DrillReport> {
+  const profile = await loadProfileFile(spec, inputs.profileVars);
+  const declared = declaredDrills(profile.profile);
+  const asked = inputs.drills ?? ['restore', ...declared];
+  const undeclared = asked.filter((name) => name !== 'restore' && !(declared as readonly string[]).includes(name));
+  if (undeclared.length > 0) throw new FieldError('drills', `${undeclared.join(', ')}: not declared by ${profile.source} (it declares: restore${declared.map((d) => `, ${d}`).join('')})`);
+  if (!asked.includes('restore')) throw new FieldError('drills', `a profile drill always restores first (the other drills use its backup): name restore too`);
+  const scratchBase = context.tmpDir ?? inputs.workDir ?? undefined;
+  return runProfileDrill({
+    profile,
+    drills: declared.filter((name) => asked.includes(name)),
+    keep: inputs.keep,
+    timeoutMs: inputs.timeoutMs,
+    runId: newRunId(),
+    signal: context.signal,
+    ...(scratchBase ? { tmpDir: scratchBase } : {}),
+    ...(context.observer ? { observer: context.observer } : {}),
+  });
 }

@@ -1,0 +1,114 @@
+/**
+ * A profile drill's reach into the service: its placeholders' values, the environment every
+ * command gets, and the commands and HTTP calls themselves, each bounded by its own limit and
+ * by what is left of the run's budget, and cut by an interrupt.
+ */
+import { runProcess, type ProcessResult } from '../common/child-process.js';
+import type { Deadline } from '../common/deadline.js';
+import { formatDuration, parseDuration } from '../common/duration.js';
+import { InterruptedError } from '../common/errors.js';
+import { httpCall, type HttpAnswer } from '../common/http.js';
+import { sleep } from '../common/sleep.js';
+import type { EnvironmentMark } from '../runtimes/port-owner.js';
+import type { LoadedProfile, ProfileRequest, ServiceProfile } from './profile.js';
+import { expand } from './template.js';
+
+/** Processes the drill started carry this in their environment, so teardown finds what daemonized. */
+export const RUN_MARK_VARIABLE = 'ATOCORE_DRILL_RUN';
+
+const HTTP_CALL_MS = 15_000;
+const MAX_BODY_BYTES = 1024 * 1024;
+const COMMAND_OUTPUT_BYTES = 1024 * 1024;
+
+export class ProfileContext {
+  readonly profile: ServiceProfile;
+  readonly values: Readonly<Record<string, string>>;
+  readonly mark: EnvironmentMark;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly deadline: Deadline;
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(loaded: LoadedProfile, root: string, ports: Readonly<Record<string, number>>, runId: string, deadline: Deadline, signal?: AbortSignal) {
+    this.profile = loaded.profile;
+    const builtins: Record<string, string> = { drill_root: root, profile_dir: loaded.dir, harness_pid: String(process.pid) };
+    for (const [name, port] of Object.entries(ports)) builtins[`port:${name}`] = String(port);
+    // a variable may use the harness's own values, never another variable (no order to get wrong)
+    const variables = Object.fromEntries(Object.entries(loaded.variables).map(([name, value]) => [name, expand(value, { ...builtins, backup: '${backup}', marker: '${marker}' })]));
+    this.values = { ...builtins, ...variables };
+    this.mark = { name: RUN_MARK_VARIABLE, value: runId };
+    const own = Object.fromEntries(Object.entries(loaded.profile.environment ?? {}).map(([name, value]) => [name, this.text(value)]));
+    this.env = { ...process.env, ...own, [RUN_MARK_VARIABLE]: runId };
+    this.deadline = deadline;
+    this.signal = signal;
+  }
+
+  /** A profile string with its placeholders filled; `extra` adds `backup` or `marker`. */
+  text(template: string, extra: Readonly<Record<string, string>> = {}): string {
+    return expand(template, { ...this.values, ...extra });
+  }
+
+  /** A duration of the profile (`start_timeout: 60s`), or the default. */
+  duration(value: string | undefined, fallbackMs: number): number {
+    return value === undefined ? fallbackMs : parseDuration(value, 'profile duration');
+  }
+
+  /** Runs one of the profile's commands; what its result means is the caller's to judge (classification.ts). */
+  run(argv: readonly string[], options: { readonly ownLimitMs: number; readonly extra?: Readonly<Record<string, string>>; readonly input?: string; readonly env?: Readonly<Record<string, string>> }): Promise<ProcessResult> {
+    const extra = options.extra ?? {};
+    const env = options.env ? { ...this.env, ...Object.fromEntries(Object.entries(options.env).map(([k, v]) => [k, this.text(v, extra)])) } : this.env;
+    return runProcess(
+      argv.map((arg) => this.text(arg, extra)),
+      {
+        env,
+        timeoutMs: this.deadline.bound(options.ownLimitMs),
+        maxOutputBytes: COMMAND_OUTPUT_BYTES,
+        ...(options.input !== undefined ? { input: options.input } : {}),
+        ...(this.signal ? { signal: this.signal } : {}),
+      },
+    );
+  }
+
+  /** What a command's bound was, for the message when it was cut. */
+  boundName(ownLimitMs: number, own: string): string {
+    return this.deadline.limitedBy(ownLimitMs) ? `what was left of --timeout ${formatDuration(this.deadline.totalMs)}` : own;
+  }
+
+  /** True when a call with this own limit is capped by the run's budget. */
+  budgetLimited(ownLimitMs: number): boolean {
+    return this.deadline.limitedBy(ownLimitMs);
+  }
+
+  /** One HTTP call the profile declares. */
+  http(request: ProfileRequest, extra: Readonly<Record<string, string>> = {}, ownLimitMs = HTTP_CALL_MS): Promise<HttpAnswer> {
+    const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k, this.text(v, extra)]));
+    return httpCall(
+      { method: request.method ?? 'GET', url: this.text(request.url, extra), headers, ...(request.body !== undefined ? { body: this.text(request.body, extra) } : {}) },
+      { ownTimeoutMs: ownLimitMs, maxBodyBytes: MAX_BODY_BYTES, budget: this.deadline, ...(this.signal ? { signal: this.signal } : {}) },
+    );
+  }
+
+  /**
+   * Polls the health request until it answers the expected status, for at most `ownLimitMs`
+   * (capped by the budget): 'healthy', or the last thing seen when it never did.
+   */
+  async waitHealthy(ownLimitMs: number): Promise<{ healthy: true } | { healthy: false; last: string; budgetLimited: boolean }> {
+    const health = this.profile.service.health;
+    const expected = health.status ?? 200;
+    const budgetLimited = this.deadline.limitedBy(ownLimitMs);
+    const until = Date.now() + this.deadline.bound(ownLimitMs);
+    let last = 'no answer yet';
+    while (Date.now() < until) {
+      try {
+        const answer = await this.http(health, {}, Math.max(1, Math.min(2_000, until - Date.now())));
+        if (answer.status === expected) return { healthy: true };
+        last = `HTTP ${answer.status}`;
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        last = error instanceof Error ? error.message : String(error);
+      }
+      await sleep(Math.max(1, Math.min(200, until - Date.now())), this.signal);
+    }
+    if (this.signal?.aborted) throw this.signal.reason;
+    return { healthy: false, last, budgetLimited };
+  }
+}

@@ -1,0 +1,612 @@
+/**
+ * The drill of a service declared by a profile: markers A and B in every store around a backup
+ * made by the service's own command, the restore refused and then confirmed, the service
+ * healthy again, every store and probe judged, and the drills beyond restore the profile
+ * declares. Runs the profile's commands on this machine, in a private drill root.
+ */
+import { mkdir, mkdtemp, readdir, realpath, rm, stat, utimes } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, sep } from 'node:path';
+import { markDrillRoot, releaseDrillRoot } from '../cleanup/marks.js';
+import { describeProcessResult, type ProcessResult } from '../common/child-process.js';
+import { Deadline } from '../common/deadline.js';
+import { formatDuration } from '../common/duration.js';
+import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { errorMessage, InfrastructureError } from '../common/errors.js';
+import { isExpectedError, requireEvidence, stepStatusFor, StepFinding } from '../engine/classification.js';
+import { CorruptionScratch } from '../engine/corruptions.js';
+import { hashTree, treeDifferences } from '../engine/files.js';
+import { judgeOffsite } from '../engine/offsite.js';
+import { judgeRotation, retentionPromise, type AgedBackup } from '../engine/rotation.js';
+import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../engine/step-loop.js';
+import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../engine/verification.js';
+import { check, decidedBy, type CheckResult, type DrillReport } from '../report/model.js';
+import { decideVerdict } from '../report/verdict.js';
+import { processesCarrying } from '../runtimes/port-owner.js';
+import { freeLoopbackPort } from '../runtimes/free-port.js';
+import { ProfileContext } from './context.js';
+import { planProfileDrill, probeCheckId, storeCheckId, type ProfileStep, type ProfileStepId } from './plan.js';
+import type { ExtraDrill, LoadedProfile, ProfileAnswer, ProfileStore } from './profile.js';
+import { StoreFinding, StoreMarkers } from './stores.js';
+
+export interface ProfileDrillOptions {
+  readonly profile: LoadedProfile;
+  /** the drills beyond restore to run (each declared by the profile) */
+  readonly drills: readonly ExtraDrill[];
+  readonly keep: boolean;
+  readonly timeoutMs: number;
+  readonly runId: string;
+  /** where the drill root goes; default: the system's temporary directory */
+  readonly tmpDir?: string;
+  readonly signal?: AbortSignal;
+  readonly observer?: DrillObserver;
+}
+
+const START_MS = 60_000;
+const STOP_MS = 30_000;
+const BACKUP_MS = 10 * 60_000;
+const RESTORE_MS = 10 * 60_000;
+const SIDE_COMMAND_MS = 5 * 60_000;
+/** Ages (days) of the backups a rotation drill makes while backups run as they should, and after a pause. */
+const ROTATION_AGES = [1, 3, 6, 8, 10];
+const PAUSED_AGES = [8, 9, 12];
+const DAY_MS = 24 * 3600_000;
+
+export function runProfileDrill(options: ProfileDrillOptions): Promise<DrillReport> {
+  return new ProfileDrill(options).run();
+}
+
+/** The markers of one run: A goes into the backup, B comes after it. */
+function markersOf(runId: string): { readonly a: string; readonly b: string } {
+  return { a: `drill-marker-${runId}-a`, b: `drill-marker-${runId}-b` };
+}
+
+class ProfileDrill {
+  private readonly options: ProfileDrillOptions;
+  private readonly plan: readonly ProfileStep[];
+  private readonly deadline: Deadline;
+  private readonly markers: { readonly a: string; readonly b: string };
+  private readonly found = new Map<string, CheckResult>();
+  private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
+  private root: string | null = null;
+  private context: ProfileContext | null = null;
+  private stores: StoreMarkers | null = null;
+  private unregisterRoot: (() => void) | null = null;
+  private backupPath: string | null = null;
+  private backupMadeAt: number | null = null;
+  private downSince: number | null = null;
+
+  private readonly actions: Record<ProfileStepId, () => Promise<string>> = {
+    start: () => this.start(),
+    marker_a: () => this.writeMarker('a'),
+    backup: () => this.backUp(),
+    marker_b: () => this.writeMarker('b'),
+    stop: () => this.stop(),
+    restore_unconfirmed: () => this.restoreUnconfirmed(),
+    restore: () => this.restore(),
+    restart: () => this.restart(),
+    verify_stores: () => this.verifyStores(),
+    verification: () => this.verification(),
+    offsite: () => this.offsite(),
+    rotation: () => this.rotation(),
+    teardown: () => this.tearDown(),
+  };
+
+  constructor(options: ProfileDrillOptions) {
+    this.options = options;
+    this.plan = planProfileDrill(options.profile.profile, options.drills);
+    this.deadline = new Deadline(options.timeoutMs);
+    this.markers = markersOf(options.runId);
+  }
+
+  async run(): Promise<DrillReport> {
+    const startedAt = new Date();
+    const observer = this.options.observer;
+    const outcome = await runPlan(this.plan, (step) => this.perform(step), {
+      started: (step) => observer?.stepStarted?.(step),
+      finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
+    });
+    return this.report(outcome, startedAt);
+  }
+
+  // ---- the loop's view of a step
+
+  private async perform(step: ProfileStep): Promise<StepOutcome> {
+    try {
+      if (!step.always) {
+        if (this.options.signal?.aborted) throw this.options.signal.reason;
+        this.deadline.assertTimeLeft(`step "${step.title}"`);
+      }
+      const detail = await this.actions[step.id]();
+      return this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
+    } catch (error) {
+      if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
+      const interrupted: unknown = this.options.signal?.aborted ? this.options.signal.reason : undefined;
+      // a finding of a step recorded in its checks is dropped when the run was interrupted: not evidence
+      if (interrupted) for (const id of step.checks) this.found.delete(id);
+      const reason = errorMessage(interrupted ?? error);
+      const stack = !isExpectedError(error) && !interrupted && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+      return { status: stepStatusFor(error, interrupted !== undefined), detail: `${reason}${stack}`, reason };
+    }
+  }
+
+  private record(result: CheckResult): void {
+    this.found.set(result.id, result);
+  }
+
+  private checksOf(step: ProfileStep): CheckResult[] {
+    return step.checks.map((id) => this.found.get(id)).filter((c): c is CheckResult => c !== undefined);
+  }
+
+  private get ctx(): ProfileContext {
+    if (!this.context) throw new Error('internal: the drill root is not ready');
+    return this.context;
+  }
+
+  private get profile() {
+    return this.options.profile.profile;
+  }
+
+  // ---- the steps, in plan order
+
+  private async start(): Promise<string> {
+    const root = await mkdtemp(join(this.options.tmpDir ?? tmpdir(), 'atocore-drill-'));
+    this.root = root;
+    this.unregisterRoot = registerEmergencyCleanup(() => rmSync(root, { recursive: true, force: true }));
+    await markDrillRoot(root);
+    for (const dir of this.profile.directories ?? []) await mkdir(join(root, dir), { recursive: true });
+    const ports: Record<string, number> = {};
+    for (const name of this.profile.ports ?? []) ports[name] = await freeLoopbackPort();
+    this.context = new ProfileContext(this.options.profile, root, ports, this.options.runId, this.deadline, this.options.signal);
+    this.stores = new StoreMarkers(this.context);
+    await this.command(this.profile.service.start, 'start', START_MS, { must: 'succeed' });
+    const health = await this.ctx.waitHealthy(this.ctx.duration(this.profile.service.start_timeout, START_MS));
+    if (!health.healthy) throw new InfrastructureError(`${this.profile.name} did not become healthy after it started: ${health.last}`);
+    return `healthy; drill root ${root}`;
+  }
+
+  private async writeMarker(which: 'a' | 'b'): Promise<string> {
+    const marker = this.markers[which];
+    for (const store of this.profile.stores) {
+      await this.storeMarkers.write(store, marker);
+      // a marker the drill cannot see where it wrote it proves nothing later
+      const seen = await this.storeMarkers.has(store, marker).catch((error: unknown) => {
+        throw new InfrastructureError(`store ${store.id}: marker ${which.toUpperCase()} was written but could not be read back: ${errorMessage(error)}`);
+      });
+      if (!seen) throw new InfrastructureError(`store ${store.id}: marker ${which.toUpperCase()} was written but is not found there: the profile's marker and find do not agree`);
+    }
+    return `"${marker}" in ${this.profile.stores.length} stores`;
+  }
+
+  private async backUp(): Promise<string> {
+    const backup = this.profile.backup;
+    const result = await this.command(backup.command, 'backup', this.ctx.duration(backup.timeout, BACKUP_MS));
+    const fail = (message: string): never => {
+      const failed = check('backup.created', 'fail', message, { exit: result.exitCode, output_tail: tail(result) });
+      this.record(failed);
+      throw new StepFinding(failed.message);
+    };
+    if (result.exitCode !== 0) fail(`the backup command failed (${describeProcessResult(result)})`);
+    const path = await this.backupLocation(result).catch((error: unknown) => (error instanceof StepFinding ? fail(error.message) : Promise.reject(error)));
+    const files = Object.keys(await hashTree(path));
+    if (files.length === 0) fail(`the backup ${path} holds no file`);
+    this.backupPath = path;
+    this.backupMadeAt = Date.now();
+    this.record(check('backup.created', 'pass', `backup ${basename(path)}: ${files.length} files`, { path, files: files.length }));
+    return `backup ${path}`;
+  }
+
+  /** Where the backup landed: from its output (the profile's pattern) or the newest entry of the root, always inside the root. */
+  private async backupLocation(result: ProcessResult): Promise<string> {
+    const backup = this.profile.backup;
+    const root = await realpath(this.ctx.text(backup.root)).catch(() => {
+      throw new StepFinding(`the backup root ${this.ctx.text(backup.root)} does not exist after the backup`);
+    });
+    let candidate: string | null = null;
+    if (backup.output !== undefined) {
+      const pattern = new RegExp(backup.output, 'gm');
+      const matches = [...`${result.stdout}\n${result.stderr}`.matchAll(pattern)];
+      candidate = matches.at(-1)?.groups?.path ?? null;
+      if (candidate === null) throw new StepFinding(`the backup's output does not say where it went (no match of ${backup.output})`);
+    } else {
+      const entries = await readdir(root, { withFileTypes: true });
+      const dirs = await Promise.all(entries.filter((e) => e.isDirectory()).map(async (e) => ({ path: join(root, e.name), mtime: (await stat(join(root, e.name))).mtimeMs })));
+      candidate = dirs.sort((x, y) => y.mtime - x.mtime)[0]?.path ?? null;
+      if (candidate === null) throw new StepFinding(`the backup root ${root} holds no backup`);
+    }
+    const real = await realpath(candidate).catch(() => {
+      throw new StepFinding(`the backup says it went to ${candidate}, which does not exist`);
+    });
+    if (!real.startsWith(root + sep)) throw new StepFinding(`the backup says it went to ${candidate}, outside the backup root ${root}`);
+    if (!(await stat(real)).isDirectory()) throw new StepFinding(`the backup ${candidate} is not a directory`);
+    return real;
+  }
+
+  private async stop(): Promise<string> {
+    const began = Date.now();
+    this.downSince = began;
+    this.noteRpo(began);
+    await this.command(this.profile.service.stop, 'stop', this.ctx.duration(this.profile.service.stop_timeout, STOP_MS), { must: 'succeed' });
+    return `stopped in ${formatDuration(Date.now() - began)}`;
+  }
+
+  private async restoreUnconfirmed(): Promise<string> {
+    const restore = this.profile.restore;
+    const before = await this.fileStoresState();
+    const result = await this.command(restore.command, 'restore (unconfirmed)', this.ctx.duration(restore.timeout, RESTORE_MS), { answer: restore.refuse });
+    const after = await this.fileStoresState();
+    const changed = Object.entries(before)
+      .filter(([id, tree]) => {
+        const d = treeDifferences(tree, after[id] ?? {});
+        return d.added.length + d.removed.length + d.changed.length > 0;
+      })
+      .map(([id]) => id);
+    const evidence = { exit: result.exitCode, changed_stores: changed, output_tail: tail(result) };
+    const id = 'restore.refuses_without_confirm';
+    let result_: CheckResult;
+    if (result.exitCode === 0) result_ = check(id, 'fail', `the restore went ahead without being confirmed (exit 0)${changed.length ? `; it changed ${changed.join(', ')}` : ''}`, evidence);
+    else if (changed.length > 0) result_ = check(id, 'fail', `the restore refused (exit ${result.exitCode}) but changed ${changed.join(', ')}`, evidence);
+    else result_ = check(id, 'pass', `refused (exit ${result.exitCode}); no store changed`, evidence);
+    this.record(result_);
+    return result_.message;
+  }
+
+  private async restore(): Promise<string> {
+    const restore = this.profile.restore;
+    const began = Date.now();
+    if (this.downSince === null) {
+      this.downSince = began;
+      this.noteRpo(began);
+    }
+    const result = await this.command(restore.command, 'restore', this.ctx.duration(restore.timeout, RESTORE_MS), { answer: restore.confirm });
+    this.metrics.restore_ms = result.durationMs;
+    if (result.exitCode !== 0) throw new StepFinding(`the confirmed restore of ${basename(this.backupPath!)} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
+    return `restored ${basename(this.backupPath!)} in ${formatDuration(result.durationMs)}`;
+  }
+
+  private async restart(): Promise<string> {
+    const service = this.profile.service;
+    const ownMs = this.ctx.duration(service.start_timeout, START_MS);
+    if (!this.profile.restore.starts_service) {
+      const started = await this.command(service.start, 'start', ownMs);
+      if (started.exitCode !== 0) {
+        const failed = check('service.health', 'fail', `${this.profile.name} does not start on the restored data (${describeProcessResult(started)})`, { output_tail: tail(started) });
+        this.record(failed);
+        throw new StepFinding(failed.message);
+      }
+    }
+    const health = await this.ctx.waitHealthy(ownMs);
+    if (!health.healthy) {
+      if (health.budgetLimited) throw new InfrastructureError(`the health wait was cut by what was left of --timeout ${formatDuration(this.deadline.totalMs)}; last: ${health.last}`);
+      const failed = check('service.health', 'fail', `${this.profile.name} did not become healthy on the restored data within ${formatDuration(ownMs)}; last: ${health.last}`, { last: health.last });
+      this.record(failed);
+      throw new StepFinding(failed.message);
+    }
+    if (this.downSince !== null) this.metrics.rto_ms = Date.now() - this.downSince;
+    this.record(check('service.health', 'pass', `healthy again; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`, { rto_ms: this.metrics.rto_ms }));
+    return `healthy again; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`;
+  }
+
+  private async verifyStores(): Promise<string> {
+    const wrong: string[] = [];
+    for (const store of this.profile.stores) {
+      const result = await this.judgeStore(store);
+      if (result.status !== 'pass') wrong.push(store.id);
+      this.record(result);
+    }
+    for (const probe of this.profile.probes ?? []) {
+      const answer = await this.ctx.http(probe.request);
+      const expected = probe.status ?? 200;
+      const contains = probe.contains === undefined ? null : this.ctx.text(probe.contains);
+      const evidence = { status: answer.status, answer_head: answer.text.slice(0, 500) };
+      const ok = answer.status === expected && (contains === null || answer.text.includes(contains));
+      this.record(
+        ok
+          ? check(probeCheckId(probe.id), 'pass', `answered HTTP ${answer.status}${contains ? ` with "${contains}"` : ''}`, evidence)
+          : check(probeCheckId(probe.id), 'fail', `answered HTTP ${answer.status}${answer.status === expected && contains ? ` without "${contains}"` : ` (expected ${expected})`}`, evidence),
+      );
+    }
+    return wrong.length === 0 ? 'every store came back as it was at the backup' : `not restored as backed up: ${wrong.join(', ')}`;
+  }
+
+  /** store.<id>.restored: marker A back, marker B gone. */
+  private async judgeStore(store: ProfileStore): Promise<CheckResult> {
+    const id = storeCheckId(store.id);
+    let a: boolean;
+    let b: boolean;
+    try {
+      a = await this.storeMarkers.has(store, this.markers.a);
+      b = await this.storeMarkers.has(store, this.markers.b);
+    } catch (error) {
+      if (error instanceof StoreFinding) return check(id, 'fail', `store ${store.id} after the restore: ${error.message}`, { store: store.id });
+      throw error;
+    }
+    const evidence = { store: store.id, kind: store.kind, marker_a_present: a, marker_b_present: b };
+    if (a && !b) return check(id, 'pass', `store ${store.id}: marker A is back and marker B is gone`, evidence);
+    const problems = [...(a ? [] : ['marker A (written before the backup) is missing']), ...(b ? ['marker B (written after the backup) is still there'] : [])];
+    return check(id, 'fail', `store ${store.id} is not restored as backed up: ${problems.join('; ')}`, evidence);
+  }
+
+  private async verification(): Promise<string> {
+    const verification = this.profile.verification!;
+    const backup = this.requireBackup();
+    const scratchDir = join(this.root!, '.drill-verification');
+    await mkdir(scratchDir, { recursive: true });
+    const scratch = await CorruptionScratch.at(scratchDir);
+    const ask = async (path: string, what: string): Promise<VerifierAnswer> => {
+      const ownMs = SIDE_COMMAND_MS;
+      const result = await this.ctx.run(verification.command, { ownLimitMs: ownMs, extra: { backup: path } });
+      return verifierAnswer(result, `verify ${what}`, (r) => (r.exitCode === 0 ? { said: 'accepted', detail: 'exit 0' } : { said: 'rejected', detail: `${describeProcessResult(r)}: ${tail(r).split('\n').at(-1) ?? ''}` }), this.ctx.boundName(ownMs, 'its own bound'));
+    };
+    const good = await ask(backup, 'the good backup');
+    const corrupted: CorruptedCopyAnswer[] = [];
+    for (const corruption of verification.corruptions) {
+      await mkdir(join(scratchDir, corruption.kind), { recursive: true });
+      const copy = await scratch.copyOf(backup, join(corruption.kind, basename(backup)));
+      const target = join(copy, corruption.path);
+      await this.corrupt(scratch, corruption.kind, target);
+      corrupted.push({ kind: corruption.kind, target: corruption.path, answer: await ask(copy, `a copy with ${corruption.kind} at ${corruption.path}`) });
+      await rm(join(scratchDir, corruption.kind), { recursive: true, force: true });
+    }
+    const observation = { good, corrupted };
+    const notEvidence = verificationNotEvidence(observation);
+    if (notEvidence) throw new InfrastructureError(notEvidence);
+    for (const result of judgeVerification(observation)) this.record(result);
+    const missed = corrupted.filter((c) => c.answer.said !== 'rejected').map((c) => c.kind);
+    return missed.length === 0 ? 'the verification rejects every corrupted copy' : `the verification lets through: ${missed.join(', ')}`;
+  }
+
+  private async corrupt(scratch: CorruptionScratch, kind: string, target: string): Promise<void> {
+    switch (kind) {
+      case 'corrupt_database':
+        await scratch.corruptDatabase(target);
+        return;
+      case 'truncated_archive':
+        await scratch.truncateHalf(target);
+        return;
+      case 'emptied_directory':
+        await scratch.emptyDirectory(target);
+        return;
+      case 'missing_file':
+        await scratch.removeFile(target);
+        return;
+      case 'corrupt_json':
+        await scratch.corruptJson(target);
+        return;
+    }
+  }
+
+  private async offsite(): Promise<string> {
+    const offsite = this.profile.offsite!;
+    const backup = this.requireBackup();
+    const result = await this.command(offsite.command, 'off-site sync', SIDE_COMMAND_MS, { env: offsite.environment ?? {} });
+    const remote = this.ctx.text(offsite.remote);
+    const arrivedAt = await findDirectoryNamed(remote, basename(backup), 4);
+    const judged = judgeOffsite({ backup: basename(backup), expected: await hashTree(backup), arrived: arrivedAt ? await hashTree(arrivedAt) : null, remote });
+    this.record(
+      result.exitCode === 0 || judged.status !== 'fail'
+        ? judged
+        : check(judged.id, 'fail', `${judged.message}; the sync command failed (${describeProcessResult(result)})`, { ...judged.evidence, output_tail: tail(result) }),
+    );
+    return `sync ${describeProcessResult(result)}; ${judged.message}`;
+  }
+
+  /**
+   * Two rounds over aged backups (named by the profile's stamp and dated to match): backups
+   * made as they should be, then after a pause (every backup old, the root too).
+   */
+  private async rotation(): Promise<string> {
+    const rotation = this.profile.rotation!;
+    const root = this.ctx.text(this.profile.backup.root);
+    const now = Date.now();
+    const steady = await this.rotationRound(root, ROTATION_AGES, now, false);
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root, { recursive: true });
+    const paused = await this.rotationRound(root, PAUSED_AGES, now, true);
+    for (const [i, steadyCheck] of steady.entries()) {
+      const pausedCheck = paused[i]!;
+      const worse = SEVERITY[pausedCheck.status] > SEVERITY[steadyCheck.status] ? { ...pausedCheck, message: `after a pause in backups: ${pausedCheck.message}` } : steadyCheck;
+      this.record(worse);
+    }
+    return `rotation (${rotation.keep_days} days) over ${ROTATION_AGES.length} aged backups, then ${PAUSED_AGES.length} after a pause`;
+  }
+
+  private async rotationRound(root: string, ages: readonly number[], now: number, rootIsOld: boolean): Promise<CheckResult[]> {
+    const rotation = this.profile.rotation!;
+    const backups: AgedBackup[] = [];
+    for (const age of ages) {
+      const time = now - age * DAY_MS;
+      const name = stampName(time, rotation.stamp);
+      const dir = join(root, name);
+      await mkdir(dir, { recursive: true });
+      await writeAgedFile(join(dir, 'drill-aged-backup'), time);
+      await utimes(dir, time / 1000, time / 1000);
+      backups.push({ name, time });
+    }
+    // what is in the root already (the drill's own backup) counts as made now
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (entry.isDirectory() && !backups.some((b) => b.name === entry.name) && isStampName(entry.name, rotation.stamp)) backups.push({ name: entry.name, time: now });
+    }
+    const foreign = 'lost+found';
+    await mkdir(join(root, foreign), { recursive: true });
+    const oldest = now - Math.max(...ages) * DAY_MS;
+    await utimes(join(root, foreign), oldest / 1000, oldest / 1000);
+    const rootTime = rootIsOld ? now - Math.min(...ages) * DAY_MS : now;
+    await utimes(root, rootTime / 1000, rootTime / 1000);
+    const promise = retentionPromise({ keepDays: rotation.keep_days }, backups, now);
+    const result = await this.command(rotation.command, 'rotation', SIDE_COMMAND_MS);
+    if (result.exitCode !== 0) throw new StepFinding(`the rotation failed (${describeProcessResult(result)})${tail(result) ? `: ${tail(result)}` : ''}`);
+    const survivors = await readdir(root).catch(() => null);
+    return judgeRotation({
+      backups: backups.map((b) => ({ name: b.name, ageDays: Math.round(((now - b.time) / DAY_MS) * 10) / 10 })),
+      promised: promise.promised,
+      expired: promise.expired,
+      newest: promise.newest,
+      foreign: [foreign],
+      rootSurvived: survivors !== null,
+      survivors: survivors ?? [],
+    });
+  }
+
+  private async tearDown(): Promise<string> {
+    const problems: string[] = [];
+    if (this.context) {
+      const stopped = await this.ctx.run(this.profile.service.stop, { ownLimitMs: STOP_MS }).catch((error: unknown) => error);
+      if (!(stopped && typeof stopped === 'object' && 'exitCode' in stopped && stopped.exitCode === 0)) problems.push(`stop: ${stopped instanceof Error ? stopped.message : describeProcessResult(stopped as ProcessResult)}`);
+      // whatever the service's commands left running (a daemon) carries the run's mark
+      for (const pid of await processesCarrying(this.ctx.mark)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    if (this.root) {
+      if (this.options.keep) await releaseDrillRoot(this.root);
+      else await rm(this.root, { recursive: true, force: true });
+    }
+    this.unregisterRoot?.();
+    if (problems.length > 0 && !this.options.keep) return `removed the drill root; ${problems.join('; ')}`;
+    return this.options.keep ? `kept ${this.root}` : 'stopped the service and removed everything the drill created';
+  }
+
+  // ---- pieces
+
+  private get storeMarkers(): StoreMarkers {
+    if (!this.stores) throw new Error('internal: the stores are not ready');
+    return this.stores;
+  }
+
+  private requireBackup(): string {
+    if (!this.backupPath) throw new StepFinding('no backup to work with');
+    return this.backupPath;
+  }
+
+  private noteRpo(at: number): void {
+    if (this.backupMadeAt !== null) this.metrics.rpo_s = Math.round((at - this.backupMadeAt) / 1000);
+  }
+
+  /**
+   * One of the profile's commands whose outcome is evidence (an interrupted, cut or killed call
+   * is an error); `must: 'succeed'` makes a non-zero exit an error too (a command that sets the
+   * drill up, not one it judges).
+   */
+  private async command(
+    argv: readonly string[],
+    doing: string,
+    ownMs: number,
+    options: { readonly must?: 'succeed'; readonly answer?: ProfileAnswer; readonly env?: Readonly<Record<string, string>> } = {},
+  ): Promise<ProcessResult> {
+    const answer = options.answer;
+    const full = answer?.args ? [...argv, ...answer.args] : argv;
+    const result = await this.ctx.run(full, {
+      ownLimitMs: ownMs,
+      ...(this.backupPath ? { extra: { backup: this.backupPath } } : {}),
+      ...(answer?.stdin !== undefined ? { input: answer.stdin } : { input: '' }),
+      ...(options.env ? { env: options.env } : {}),
+    });
+    requireEvidence({ result }, `${this.profile.name} ${doing}`, this.ctx.boundName(ownMs, `its own bound of ${formatDuration(ownMs)}`));
+    if (options.must === 'succeed' && result.exitCode !== 0) throw new InfrastructureError(`${this.profile.name} ${doing} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
+    return result;
+  }
+
+  /** The file trees of the stores on disk, by store id (a database: its file and sidecars' directory entry). */
+  private async fileStoresState(): Promise<Record<string, Record<string, string>>> {
+    const state: Record<string, Record<string, string>> = {};
+    for (const store of this.profile.stores) {
+      const path = this.storeMarkers.pathOf(store);
+      if (path === null) continue;
+      if (store.kind === 'directory') state[store.id] = await hashTree(path).catch(() => ({}));
+      else state[store.id] = await hashTree(join(path, '..')).then((tree) => pick(tree, basename(path)), () => ({}));
+    }
+    return state;
+  }
+
+  // ---- the report
+
+  private report(run: PlanRun, startedAt: Date): DrillReport {
+    const orderedChecks = this.plan.flatMap((step) =>
+      step.checks.map((id) => decidedBy(this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`), step.id)),
+    );
+    let errorText = run.error;
+    const unobserved = run.halted !== undefined ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
+    if (unobserved.length > 0) errorText ??= `internal: the drill ran every step but never evaluated ${unobserved.join(', ')}`;
+    const finishedAt = new Date();
+    const profile = this.options.profile;
+    return {
+      schema: 'atocore-drill/report@1',
+      kind: 'drill',
+      verdict: decideVerdict(run.steps, orderedChecks, errorText),
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      target: {
+        runtime: 'process',
+        image: null,
+        backup_stamp: this.backupPath ? basename(this.backupPath) : null,
+        profile: profile.profile.name,
+        profile_source: profile.source,
+        drills: ['restore', ...this.options.drills],
+        run_id: this.options.runId,
+        ...(this.options.keep && this.root ? { data_root: this.root } : {}),
+      },
+      steps: run.steps,
+      checks: orderedChecks,
+      metrics: this.metrics,
+      snapshots: [],
+      ...(errorText ? { error: errorText } : {}),
+    };
+  }
+}
+
+const SEVERITY: Record<CheckResult['status'], number> = { skip: 0, pass: 1, warn: 2, fail: 3 };
+
+/** The last lines of a command's output, for a message. */
+function tail(result: ProcessResult): string {
+  return `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-8).join('\n').slice(-1_500);
+}
+
+/** The entries of a hashed tree at or below `name`. */
+function pick(tree: Record<string, string>, name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(tree).filter(([path]) => path === name || path.startsWith(`${name}/`)));
+}
+
+function stampName(time: number, stamp: 'YYYYMMDD_HHMMSS' | 'YYYYMMDDTHHMMSSZ'): string {
+  const iso = new Date(time).toISOString();
+  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
+  const clock = `${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  return stamp === 'YYYYMMDD_HHMMSS' ? `${digits}_${clock}` : `${digits}T${clock}Z`;
+}
+
+function isStampName(name: string, stamp: 'YYYYMMDD_HHMMSS' | 'YYYYMMDDTHHMMSSZ'): boolean {
+  return stamp === 'YYYYMMDD_HHMMSS' ? /^\d{8}_\d{6}$/.test(name) : /^\d{8}T\d{6}Z$/.test(name);
+}
+
+async function writeAgedFile(path: string, time: number): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path, 'a backup the drill aged\n');
+  await utimes(path, time / 1000, time / 1000);
+}
+
+/** The first directory named `name` under `root`, at most `depth` levels down, never through a link. */
+async function findDirectoryNamed(root: string, name: string, depth: number): Promise<string | null> {
+  const queue: { dir: string; level: number }[] = [{ dir: root, level: 0 }];
+  let visited = 0;
+  while (queue.length > 0 && visited < 10_000) {
+    const { dir, level } = queue.shift()!;
+    visited += 1;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name === name) return path;
+      if (level + 1 < depth) queue.push({ dir: path, level: level + 1 });
+    }
+  }
+  return null;
+}
+
+

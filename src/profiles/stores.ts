@@ -1,0 +1,170 @@
+/**
+ * Markers in a profile's stores: written the way the profile says, and found again. Finding is
+ * judged: a store the restore broke (a database that no longer opens, a table gone, an answer
+ * that is an error) is a StoreFinding about the service; a store the harness could not read
+ * (a busy lock, its own permissions, a call cut by the budget) is an InfrastructureError.
+ */
+import { constants } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeProcessResult } from '../common/child-process.js';
+import { errorMessage, InfrastructureError } from '../common/errors.js';
+import { whyNotEvidence } from '../engine/classification.js';
+import { isHarnessReadError } from '../engine/files.js';
+import { ownWriteAsync } from '../engine/own-writes.js';
+import { openDatabase } from '../sqlite/open.js';
+import type { ProfileContext } from './context.js';
+import type { ProfileStore } from './profile.js';
+
+/** What a store says about the service: it cannot even be asked whether a marker is there. */
+export class StoreFinding extends Error {}
+
+const STORE_CALL_MS = 30_000;
+const FILE_MARKER_MAX_BYTES = 64 * 1024;
+/** SQLite's answers that say the database itself is broken or not what it was (the restore's doing). */
+const BROKEN_DATABASE = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY_DBMOVED']);
+
+export class StoreMarkers {
+  private readonly context: ProfileContext;
+
+  constructor(context: ProfileContext) {
+    this.context = context;
+  }
+
+  /** Where a file-based store lies (null for stores reached through the service). */
+  pathOf(store: ProfileStore): string | null {
+    return 'path' in store ? this.context.text(store.path) : null;
+  }
+
+  async write(store: ProfileStore, marker: string): Promise<void> {
+    const ctx = this.context;
+    const values = { marker };
+    switch (store.kind) {
+      case 'sqlite': {
+        const path = ctx.text(store.path);
+        await requireKind(path, 'file', store.id);
+        withDatabase(path, false, store.id, (db) => db.prepare(store.marker.write).run({ marker }));
+        return;
+      }
+      case 'directory': {
+        const dir = ctx.text(store.path);
+        await requireKind(dir, 'directory', store.id);
+        await writeMarkerFile(join(dir, ctx.text(store.marker.file, values)), marker);
+        return;
+      }
+      case 'file':
+        await writeMarkerFile(ctx.text(store.path), marker);
+        return;
+      case 'http': {
+        const answer = await ctx.http(store.marker.write, values);
+        if (answer.status < 200 || answer.status >= 300) throw new InfrastructureError(`store ${store.id}: writing the marker answered HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+        return;
+      }
+      case 'command': {
+        const result = await ctx.run(store.marker.write, { ownLimitMs: STORE_CALL_MS, extra: values });
+        const why = whyNotEvidence(result, `store ${store.id}: writing the marker`);
+        if (why || result.exitCode !== 0) throw new InfrastructureError(why ?? `store ${store.id}: writing the marker failed (${describeProcessResult(result)}): ${result.stderr.slice(-300)}`);
+        return;
+      }
+    }
+  }
+
+  /** Whether the marker is in the store. */
+  async has(store: ProfileStore, marker: string): Promise<boolean> {
+    const ctx = this.context;
+    const values = { marker };
+    switch (store.kind) {
+      case 'sqlite': {
+        const path = ctx.text(store.path);
+        if (!(await existsAs(path, 'file', store.id))) throw new StoreFinding(`${path} is not there (or not a regular file)`);
+        return withDatabase(path, true, store.id, (db) => db.prepare(store.marker.find).get({ marker }) !== undefined);
+      }
+      case 'directory': {
+        const dir = ctx.text(store.path);
+        if (!(await existsAs(dir, 'directory', store.id))) return false;
+        return existsAs(join(dir, ctx.text(store.marker.file, values)), 'file', store.id);
+      }
+      case 'file': {
+        const text = await readSmallFile(ctx.text(store.path), store.id);
+        return text !== null && text.trim() === marker;
+      }
+      case 'http': {
+        const answer = await ctx.http(store.marker.find, values);
+        if (answer.status < 200 || answer.status >= 300) throw new StoreFinding(`asking for the marker answered HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+        if (answer.truncated) throw new StoreFinding('the answer is larger than the drill reads (1 MiB)');
+        return answer.text.includes(ctx.text(store.marker.find.contains, values));
+      }
+      case 'command': {
+        const result = await ctx.run(store.marker.find, { ownLimitMs: STORE_CALL_MS, extra: values });
+        const why = whyNotEvidence(result, `store ${store.id}: looking for the marker`);
+        if (why) throw new InfrastructureError(why);
+        if (result.exitCode === 0) return true;
+        if (result.exitCode === 1) return false;
+        throw new InfrastructureError(`store ${store.id}: the find command could not tell (${describeProcessResult(result)}): ${result.stderr.slice(-300)}`);
+      }
+    }
+  }
+}
+
+function withDatabase<T>(path: string, readonly: boolean, storeId: string, work: (db: ReturnType<typeof openDatabase>) => T): T {
+  let db;
+  try {
+    db = openDatabase(path, { readonly, timeoutMs: 10_000 });
+    return work(db);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && BROKEN_DATABASE.has(code) && !/SQL logic error|syntax error/i.test(errorMessage(error))) {
+      throw new StoreFinding(`the database ${path} ${readonly ? 'cannot be read' : 'cannot be written'}: ${errorMessage(error)}`);
+    }
+    throw new InfrastructureError(`store ${storeId}: ${path}: ${errorMessage(error)}`, { cause: error });
+  } finally {
+    db?.close();
+  }
+}
+
+async function existsAs(path: string, kind: 'file' | 'directory', storeId: string): Promise<boolean> {
+  try {
+    const info = await lstat(path);
+    return kind === 'file' ? info.isFile() : info.isDirectory();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT' || (error as { code?: unknown }).code === 'ENOTDIR') return false;
+    if (isHarnessReadError(error)) throw new InfrastructureError(`store ${storeId}: ${path}: ${errorMessage(error)}`);
+    return false;
+  }
+}
+
+async function requireKind(path: string, kind: 'file' | 'directory', storeId: string): Promise<void> {
+  if (!(await existsAs(path, kind, storeId))) throw new InfrastructureError(`store ${storeId}: ${path} is not a ${kind === 'file' ? 'regular file' : 'directory'} (has the service created it?)`);
+}
+
+/** A marker file: created or replaced, never through a link. */
+async function writeMarkerFile(path: string, marker: string): Promise<void> {
+  await ownWriteAsync(path, 'writing a marker', async () => {
+    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    try {
+      await handle.writeFile(`${marker}\n`);
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/** A small regular file's text; null when it is not there. Never blocks on a FIFO, never follows a link. */
+async function readSmallFile(path: string, storeId: string): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return null;
+    throw new InfrastructureError(`store ${storeId}: ${path}: ${errorMessage(error)}`);
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return null;
+    const buffer = Buffer.alloc(FILE_MARKER_MAX_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
