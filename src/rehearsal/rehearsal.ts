@@ -12,7 +12,7 @@ import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult } from '../common/child-process.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { errorMessage } from '../common/errors.js';
+import { errorMessage, UsageError } from '../common/errors.js';
 import { isExpectedError, stepStatusFor, StepFinding } from '../engine/classification.js';
 import { waitPastSecond } from '../engine/clock.js';
 import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../engine/step-loop.js';
@@ -67,6 +67,7 @@ class RehearsalRun {
   private where: string | null = null;
   private contents: SnapshotContents | undefined;
   private restoreStartedAt: number | null = null;
+  private usageError: UsageError | undefined;
 
   private readonly actions: Record<RehearsalStepId, () => Promise<string>> = {
     select: () => this.select(),
@@ -91,6 +92,8 @@ class RehearsalRun {
       started: (step) => observer?.stepStarted?.(step),
       finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
     });
+    // bad input found on the way (a root without snapshots, an unknown stamp or host key): exit 2, after the teardown
+    if (this.usageError) throw this.usageError;
     return this.report(outcome, startedAt);
   }
 
@@ -103,6 +106,7 @@ class RehearsalRun {
       return this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
     } catch (error) {
       if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
+      if (error instanceof UsageError && !this.options.signal.aborted) this.usageError ??= error;
       return this.failure(step, error);
     }
   }

@@ -9,6 +9,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { InfrastructureError } from '../common/errors.js';
+import { FieldError } from '../inputs/fields.js';
 import { SnapshotGatherer } from '../validation/gather.js';
 import { judgeSnapshot, type JudgedSnapshot } from '../validation/judge.js';
 import { LocalSnapshotStore } from '../validation/local-store.js';
@@ -67,7 +68,7 @@ export class SnapshotSelector {
     const listed = classifySnapshotEntries(await source.store.listSnapshots()).stamps;
     const directories = listed.filter((e) => e.type === 'dir').map((e) => e.path as SnapshotStamp);
     const passedOver: PassedOver[] = [];
-    if (requested && !listed.some((e) => e.path === requested)) throw new InfrastructureError(`internal: ${requested} was not listed`);
+    if (requested && !listed.some((e) => e.path === requested)) throw new FieldError('stamp', `no snapshot ${requested} in ${source.store.where}`);
     const candidates = requested ? [requested] : [...listed.map((e) => e.path as SnapshotStamp)].sort().reverse();
     for (const stamp of candidates) {
       const refusal = !directories.includes(stamp) ? 'not a directory (a link or a file named like a snapshot); refused, never followed' : isFutureStamp(stamp, nowMs) ? 'stamped in the future' : null;

@@ -2,10 +2,12 @@
 
     PYTHONPATH=fixtures/atocore python3 test/support/rehearsal-snapshot.py ROOT SEED_DIR [SOURCES_PREFIX]
 
-The live database gets the seed's documents, chunks and memories (documents recorded under
-SOURCES_PREFIX when given: absolute paths, as an AtoCore that ingested them there records
-them), the registry is the seed's; then `python -m atocore.ops.backup create` snapshots it.
-Prints the backup CLI's answer (the last JSON object) on stdout.
+A new root's live database gets the seed's documents, chunks and memories (documents recorded
+under SOURCES_PREFIX when given: absolute paths, as an AtoCore that ingested them there records
+them), the registry is the seed's; then `python -m atocore.ops.backup create` snapshots it. On
+a root that has its database already, only another snapshot is made. The backup CLI runs with
+$REHEARSAL_FIXTURE_FAULTS as its stand-in faults (e.g. backup-corrupts-db). Prints the backup
+CLI's answer on stdout.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ def main() -> int:
     documents = json.loads((seed / "documents.json").read_text(encoding="utf-8"))
     memories = json.loads((seed / "memories.json").read_text(encoding="utf-8"))
     now = datetime.now(timezone.utc).isoformat()
+    fresh = not (root / "data" / "db" / "atocore.db").exists()
     with closing(connect(root / "data" / "db" / "atocore.db", 5000)) as db:
         init_db(db, 1)
-        for d in documents:
+        for d in documents if fresh else []:
             path = f"{prefix.rstrip('/')}/{d['file_path']}" if prefix else d["file_path"]
             doc_id = "doc-" + hashlib.sha256(path.encode()).hexdigest()[:16]
             body = "\n".join(c["content"] for c in d["chunks"])
@@ -48,7 +51,7 @@ def main() -> int:
                     "INSERT INTO source_chunks (id, document_id, chunk_index, content, heading_path, char_count, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (f"{doc_id}-{index}", doc_id, index, c["content"], c["heading_path"], len(c["content"]), json.dumps({"project": d["project"]}), now),
                 )
-        for index, m in enumerate(memories):
+        for index, m in enumerate(memories if fresh else []):
             db.execute(
                 "INSERT INTO memories (id, memory_type, content, project, confidence, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
                 (f"mem-{index}", m["memory_type"], m["content"], m.get("project"), m.get("confidence", 1.0), now, now),
@@ -59,7 +62,7 @@ def main() -> int:
         "ATOCORE_BACKUP_DIR": str(root / "backups"),
         "ATOCORE_PROJECT_REGISTRY_PATH": str(root / "config" / "project-registry.json"),
     }
-    env.pop("ATOCORE_STANDIN_FAULTS", None)
+    env["ATOCORE_STANDIN_FAULTS"] = os.environ.get("REHEARSAL_FIXTURE_FAULTS", "")
     made = subprocess.run([sys.executable, "-m", "atocore.ops.backup", "create"], env=env, capture_output=True, text=True, timeout=60)
     if made.returncode != 0:
         sys.stderr.write(made.stderr)
