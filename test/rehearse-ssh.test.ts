@@ -92,6 +92,7 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('rehearse --ssh', (
       expect(proxy.cuts()).toBeGreaterThan(0);
       expect(report!.verdict).toBe('error');
       expect(report!.steps.find((s) => s.id === 'select')!.status).toBe('error');
+      expect(report!.steps.find((s) => s.id === 'select')!.detail).toMatch(/^copying \S+\/db\/atocore\.db: the SSH connection .* was lost/);
       for (const c of report!.checks) {
         expect(c.status, c.id).toBe('skip');
         expect(c.message).toMatch(/^not evaluated: step select could not run/);
