@@ -3,6 +3,7 @@ import { namedFor } from '../inputs/fields.js';
 import { VALIDATE_DEFAULTS, validateInputs } from '../inputs/validate.js';
 import { describeValidation, runValidateJob, type ValidateInputs } from '../jobs/validate-job.js';
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
+import { JELLYCORE_DEFAULT_ROOT, JELLYCORE_RPO } from '../validation/jellycore/layout.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
 import { validationProgress } from '../jobs/validation-progress.js';
 import { consoleStream } from './finish.js';
@@ -36,6 +37,8 @@ export interface RawValidateFlags {
   summary?: string;
   history?: string;
   chart?: string;
+  profile?: string;
+  stampTimezone?: string;
 }
 
 /** `validate`'s flags through the validation rules (src/inputs/validate.ts), named as flags. */
@@ -80,18 +83,20 @@ export function registerValidateCommand(
   program
     .command('validate')
     .description('Validate the real snapshots of a backup root, read-only: on this machine (--dir) or over SSH (--ssh). Per snapshot and overall (freshness, retention, size, disk, off-host copy).')
-    .option('--dir <dir>', 'validate snapshots on this machine: an AtoCore root (holding backups/snapshots) or a backups folder (holding snapshots)')
+    .option('--profile <name>', 'whose backups: atocore (its snapshots; the default) or jellycore (its YYYYMMDD_HHMMSS backup directories; docs/validate.md#jellycore)')
+    .option('--stamp-timezone <zone>', 'profile jellycore: the zone backup names are read in, UTC (the default, the corrected scripts), an offset such as +07:00 or an IANA name (the plan names them by the backup host\'s local time)')
+    .option('--dir <dir>', 'validate snapshots on this machine: an AtoCore root (holding backups/snapshots) or a backups folder (holding snapshots); with --profile jellycore, the backup root holding its backup directories')
     .option('--ssh <[user@]host[:port]>', 'validate snapshots on a remote host over SSH, read-only (user: the local user; port: 22)')
     .option('--known-hosts <file>', 'OpenSSH known_hosts file the host key must match ([host]:port and hashed entries understood); required with SSH')
     .option('--identity <file>', `SSH private key file (or the key in $${SSH_KEY_ENV})`)
-    .option('--root <dir>', `AtoCore root on the remote host (default ${VALIDATE_DEFAULTS.root})`)
+    .option('--root <dir>', `AtoCore root on the remote host (default ${VALIDATE_DEFAULTS.root}); with --profile jellycore its backup root (default ${JELLYCORE_DEFAULT_ROOT})`)
     .option('--accept-new-host-key', 'trust on first use: accept a host known_hosts does not list yet and append its key (off by default; a changed key is always refused)')
     .option('--stamp <stamp>', 'only this snapshot gets per-snapshot checks (repeatable); the overall checks still see all', collect)
     .option('--deep', 'over SSH: stream every snapshot database here and run the harness\'s own integrity_check + foreign_key_check (locally always done)')
     .option('--max-deep <n>', 'at most N deep checks per run, the least recently verified first, so successive runs cover every snapshot (implies --deep; needs --ledger)')
     .option('--ledger <file>', 'JSON ledger kept across runs: SHA-256 of every snapshot file when first seen (a change later is bit rot), last deep check')
     .option('--atocore-validator <cmd>', `AtoCore's own validator, run where the snapshots are, {stamp} replaced (default over SSH: "${DEFAULT_VALIDATOR_COMMAND}"; with --dir: none); "none" switches it off`)
-    .option('--rpo <duration>', `the newest usable snapshot must be younger than this (default ${VALIDATE_DEFAULTS.rpo})`)
+    .option('--rpo <duration>', `the newest usable snapshot must be younger than this (default ${VALIDATE_DEFAULTS.rpo}; ${JELLYCORE_RPO} with --profile jellycore)`)
     .option('--chroma-rpo <duration>', `the newest snapshot with Chroma must be younger than this; "off" to not check (default ${VALIDATE_DEFAULTS.chromaRpo})`)
     .option('--size-drop <percent>', `a database this much smaller than the median of the 5 before it is an anomaly (default ${VALIDATE_DEFAULTS.sizeDrop})`)
     .option('--offhost <target>', 'the off-host copy: [user@]host[:port]:/path over SSH, or a local directory; the newest snapshot must be there with the same SHA-256 for every file')

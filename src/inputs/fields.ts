@@ -47,7 +47,9 @@ export type ValidateField =
   | 'failOn'
   | 'reportJson'
   | 'junit'
-  | 'summary';
+  | 'summary'
+  | 'profile'
+  | 'stampTimezone';
 
 /** merge-reports: the reports merged (files or, in the action, patterns) and the outputs. */
 export type MergeField = 'reports' | 'failOn' | 'reportJson' | 'junit' | 'summary';

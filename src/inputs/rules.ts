@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
 import { checkDistinctOutputs, checkReportPath, type ReportPaths } from '../output/report-files.js';
+import { BUILTIN_PROFILES, isBuiltinProfile, type BuiltinProfile } from '../profiles/builtin.js';
 import type { FailOn } from '../report/verdict.js';
 import { FieldError, forField, token, type FieldId } from './fields.js';
 
@@ -20,6 +21,13 @@ export function failOn(value: string | undefined): FailOn {
   if (value === undefined || value === 'fail') return 'fail';
   if (value === 'warn') return 'warn';
   throw new FieldError('failOn', `"${value}" is not one of fail, warn`);
+}
+
+/** A built-in profile by its name (absent: AtoCore, the default); anything else is bad input naming the known ones. */
+export function profileName(field: FieldId, value: string | undefined): BuiltinProfile {
+  const name = value?.trim() || 'atocore';
+  if (!isBuiltinProfile(name)) throw new FieldError(field, `"${value}" is not a known profile (known: ${BUILTIN_PROFILES.join(', ')})`);
+  return name;
 }
 
 export function wholeNumber(field: FieldId, value: string, min: number, max: number): number {

@@ -6,8 +6,9 @@ import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
 import { SecretText, SSH_KEY_ENV, type SshIdentity } from '../remote/identity.js';
 import { checkLedgerPath } from '../validation/ledger.js';
 import { DEFAULT_REMOTE_ROOT } from '../validation/ssh-store.js';
+import { JELLYCORE_DEFAULT_ROOT, JELLYCORE_RPO, parseStampZone, UTC_ZONE, type StampZone } from '../validation/jellycore/layout.js';
 import { FieldError, forField, namedForSync, type FieldNames } from './fields.js';
-import { commandLine, duration, existingDirectory, existingFile, failOn, reportPaths, wholeNumber } from './rules.js';
+import { commandLine, duration, existingDirectory, existingFile, failOn, profileName, reportPaths, wholeNumber } from './rules.js';
 import { historyInputs, historyOutputs } from './history.js';
 
 /** The defaults of a validation, the same whichever entry starts it. */
@@ -52,6 +53,10 @@ export interface RawValidateInputs {
   /** the run history to append to (src/inputs/history.ts) and its chart */
   readonly history?: string | undefined;
   readonly chart?: string | undefined;
+  /** whose backups: atocore (absent) or jellycore */
+  readonly profile?: string | undefined;
+  /** jellycore: the zone backup names are read in (UTC absent) */
+  readonly stampTimezone?: string | undefined;
 }
 
 /** Where the rules look beyond the raw values: relative paths' base, the key variable. */
@@ -67,7 +72,7 @@ function remoteRoot(value: string): string {
   return forField('root', (name) => checkRemotePath(value, name));
 }
 
-function sourceOf(raw: RawValidateInputs, base: string): ValidateSource {
+function sourceOf(raw: RawValidateInputs, base: string, defaultRoot: string): ValidateSource {
   if ((raw.dir === undefined) === (raw.ssh === undefined)) {
     throw new FieldError(raw.dir === undefined ? 'dir' : 'ssh', (n) => `give exactly one of ${n.one('dir')} BACKUP_ROOT (this machine) and ${n.one('ssh')} [USER@]HOST[:PORT] (a remote host)`);
   }
@@ -76,7 +81,7 @@ function sourceOf(raw: RawValidateInputs, base: string): ValidateSource {
     return { kind: 'dir', path: existingDirectory('dir', raw.dir, base) };
   }
   const ssh = raw.ssh!;
-  return { kind: 'ssh', address: forField('ssh', (name) => parseSshAddress(ssh, name)), root: remoteRoot(raw.root ?? VALIDATE_DEFAULTS.root) };
+  return { kind: 'ssh', address: forField('ssh', (name) => parseSshAddress(ssh, name)), root: remoteRoot(raw.root ?? defaultRoot) };
 }
 
 function offhostOf(value: string | undefined, base: string): OffhostTarget | null {
@@ -118,8 +123,43 @@ function parseNow(value: string | undefined): number | null {
   return ms;
 }
 
+/**
+ * What of AtoCore's validation does not apply to JellyCore's backups, and why: given with
+ * profile jellycore, each is bad input naming it (never silently ignored).
+ */
+type AtoCoreOnly = 'stamps' | 'deep' | 'maxDeep' | 'ledger' | 'atocoreValidator' | 'chromaRpo' | 'sizeDrop' | 'offhost';
+const ATOCORE_ONLY: ReadonlyArray<readonly [AtoCoreOnly, string]> = [
+  ['stamps', 'every JellyCore backup gets its checks'],
+  ['deep', "every JellyCore backup's databases and tarballs are read in full, locally and over SSH"],
+  ['maxDeep', "every JellyCore backup's databases and tarballs are read in full, locally and over SSH"],
+  ['ledger', 'JellyCore backups are not kept in a ledger'],
+  ['atocoreValidator', 'JellyCore has no validator of its own to run'],
+  ['chromaRpo', 'every JellyCore backup holds Chroma; the RPO covers it'],
+  ['sizeDrop', 'database sizes are not compared for JellyCore'],
+  ['offhost', "JellyCore's off-site copy is an rclone remote, not compared here"],
+];
+
+/** The profile's own rules: JellyCore refuses AtoCore's fields; AtoCore's stamps are always UTC. */
+function profileRules(raw: RawValidateInputs): { profile: 'atocore' | 'jellycore'; stampZone: StampZone } {
+  const profile = profileName('profile', raw.profile);
+  if (profile === 'atocore') {
+    if (raw.stampTimezone !== undefined) throw new FieldError('stampTimezone', (n) => `${n.one('stampTimezone')} goes with ${n.one('profile')} jellycore: AtoCore's snapshot stamps are UTC by their own form`);
+    return { profile, stampZone: UTC_ZONE };
+  }
+  for (const [key, why] of ATOCORE_ONLY) {
+    const value = raw[key];
+    const given = Array.isArray(value) ? value.length > 0 : key === 'deep' ? value === true : value !== undefined;
+    const field = key === 'stamps' ? 'stamp' : key;
+    if (given) throw new FieldError(field, (n) => `${n.one(field)} is for AtoCore's snapshots; with ${n.one('profile')} jellycore it does not apply (${why})`);
+  }
+  const zone = raw.stampTimezone;
+  return { profile, stampZone: zone === undefined ? UTC_ZONE : forField('stampTimezone', (name) => parseStampZone(zone, name)) };
+}
+
 function rules(raw: RawValidateInputs, context: ValidateRuleContext, names: FieldNames): ValidateInputs {
-  const source = sourceOf(raw, context.base);
+  const { profile, stampZone } = profileRules(raw);
+  const jellycore = profile === 'jellycore';
+  const source = sourceOf(raw, context.base, jellycore ? JELLYCORE_DEFAULT_ROOT : VALIDATE_DEFAULTS.root);
   const offhost = offhostOf(raw.offhost, context.base);
   const usesSsh = source.kind === 'ssh' || offhost?.kind === 'ssh';
   let knownHosts: KnownHostsSource | null = null;
@@ -137,10 +177,12 @@ function rules(raw: RawValidateInputs, context: ValidateRuleContext, names: Fiel
   const ledger = raw.ledger === undefined ? null : resolve(context.base, raw.ledger);
   if (ledger) forField('ledger', (name) => checkLedgerPath(ledger, name));
   if (maxDeep !== null && !ledger) throw new FieldError('maxDeep', (n) => `${n.one('maxDeep')} needs ${n.one('ledger')} FILE: the ledger remembers which snapshots were checked last`);
-  const validatorText = raw.atocoreValidator ?? (source.kind === 'ssh' ? DEFAULT_VALIDATOR_COMMAND : 'none');
+  const validatorText = raw.atocoreValidator ?? (source.kind === 'ssh' && !jellycore ? DEFAULT_VALIDATOR_COMMAND : 'none');
   const chromaRpo = raw.chromaRpo ?? VALIDATE_DEFAULTS.chromaRpo;
   const kept = historyInputs(raw, context.base);
   return {
+    profile,
+    stampZone,
     source,
     knownHosts,
     identity,
@@ -150,7 +192,7 @@ function rules(raw: RawValidateInputs, context: ValidateRuleContext, names: Fiel
     maxDeep,
     ledger,
     validator: validatorText.trim() === 'none' ? null : commandLine('atocoreValidator', validatorText),
-    rpoMs: duration('rpo', raw.rpo ?? VALIDATE_DEFAULTS.rpo),
+    rpoMs: duration('rpo', raw.rpo ?? (jellycore ? JELLYCORE_RPO : VALIDATE_DEFAULTS.rpo)),
     chromaRpoMs: chromaRpo === 'off' ? null : duration('chromaRpo', chromaRpo),
     sizeDropPercent: wholeNumber('sizeDrop', raw.sizeDrop ?? VALIDATE_DEFAULTS.sizeDrop, 1, 100),
     offhost,

@@ -37,6 +37,11 @@ export class SshAccess {
     return SshSnapshotStore.open(await this.#connect(address, context), root, field, context, false);
   }
 
+  /** The snapshots directly in `dir` on a host (JellyCore's backup root), through the host's one connection. */
+  async directoryStore(address: SshAddress, dir: string, field: 'root', context: StoreContext): Promise<SnapshotStore> {
+    return SshSnapshotStore.openDirectory(await this.#connect(address, context), dir, field, context, false);
+  }
+
   close(): void {
     for (const connection of this.#connections.values()) connection.close();
   }

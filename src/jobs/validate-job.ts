@@ -14,6 +14,9 @@ import type { SshIdentity } from '../remote/identity.js';
 import { LocalSnapshotStore } from '../validation/local-store.js';
 import type { SnapshotStore, StoreContext } from '../validation/store.js';
 import { runValidation, type DeepMode, type ValidationObserver } from '../validation/validate.js';
+import { describeZone, JELLYCORE_RETENTION_MS, type StampZone } from '../validation/jellycore/layout.js';
+import { runJellyCoreValidation, type JellyCoreValidationOptions } from '../validation/jellycore/run.js';
+import type { SshAccess } from './ssh-access.js';
 
 /** Where the snapshots are: a directory here, or a host over SSH and the AtoCore root there. */
 export type ValidateSource = { readonly kind: 'dir'; readonly path: string } | { readonly kind: 'ssh'; readonly address: SshAddress; readonly root: string };
@@ -23,6 +26,10 @@ export type KnownHostsSource = { readonly kind: 'file'; readonly path: string } 
 
 /** Every input of a validation, validated once (src/inputs/validate.ts, for the CLI and the action) into one typed object. */
 export interface ValidateInputs {
+  /** whose backups: AtoCore's snapshots, or JellyCore's backup directories */
+  readonly profile: 'atocore' | 'jellycore';
+  /** jellycore: the zone its backup names are read in */
+  readonly stampZone: StampZone;
   readonly source: ValidateSource;
   /** needed whenever SSH is used (the source, or an off-host copy over SSH) */
   readonly knownHosts: KnownHostsSource | null;
@@ -76,6 +83,15 @@ function describeOffhost(target: OffhostTarget): string {
 
 /** One line saying what will be validated, for logs; fields named as the entry's user names them. */
 export function describeValidation(inputs: ValidateInputs, names: FieldNames = FIELD_IDS): string {
+  if (inputs.profile === 'jellycore') {
+    return [
+      `JellyCore backup validation of ${describeSource(inputs.source)}`,
+      "the harness's own integrity_check on both databases and every tarball read to its end, in every backup",
+      `backup names read as ${describeZone(inputs.stampZone)} time`,
+      `RPO ${formatDuration(inputs.rpoMs)}`,
+      `retention ${JELLYCORE_RETENTION_MS / 86_400_000} days`,
+    ].join(', ');
+  }
   const deep = deepModeOf(inputs);
   const parts = [
     `snapshot validation of ${describeSource(inputs.source)}`,
@@ -110,6 +126,7 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
         offhostTarget.kind === 'dir' ? LocalSnapshotStore.open(offhostTarget.path, 'offhost', storeContext) : ssh!.store(offhostTarget.address, offhostTarget.path, 'offhost', storeContext)
     : null;
   try {
+    if (inputs.profile === 'jellycore') return await runJellyCoreValidation(jellyCoreOptions(inputs, ssh, scratchDir, context));
     return await runValidation({
       openStore,
       openOffhost,
@@ -142,4 +159,33 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
     await rm(scratchDir, { recursive: true, force: true });
     unregister();
   }
+}
+
+/** A JellyCore validation's options: its backup directories sit directly in the root. */
+function jellyCoreOptions(
+  inputs: ValidateInputs,
+  ssh: { directoryStore: SshAccess['directoryStore']; identity: SshAccess['identity'] } | null,
+  scratchDir: string,
+  context: { signal: AbortSignal; observer?: ValidationObserver },
+): JellyCoreValidationOptions {
+  const source = inputs.source;
+  return {
+    openStore: async (storeContext) => (source.kind === 'dir' ? LocalSnapshotStore.openDirectory(source.path, 'dir', storeContext) : ssh!.directoryStore(source.address, source.root, 'root', storeContext)),
+    zone: inputs.stampZone,
+    rpoMs: inputs.rpoMs,
+    retentionMs: JELLYCORE_RETENTION_MS,
+    nowMs: inputs.nowMs ?? Date.now(),
+    timeoutMs: inputs.timeoutMs,
+    concurrency: inputs.concurrency,
+    signal: context.signal,
+    scratchDir,
+    target: {
+      profile: 'jellycore',
+      source: source.kind,
+      location: describeSource(source),
+      rpo: formatDuration(inputs.rpoMs),
+      ...(ssh ? { identity: ssh.identity.description } : {}),
+    },
+    ...(context.observer ? { observer: context.observer } : {}),
+  };
 }

@@ -1,0 +1,102 @@
+import type { Deadline } from '../../common/deadline.js';
+import { InfrastructureError } from '../../common/errors.js';
+import { ScratchSpaceError } from '../../sqlite/scratch-copy.js';
+import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from '../database.js';
+import { SIDECAR_HEAD_BYTES, sidecarPathsOf } from '../sidecars.js';
+import { entryAt, isSafeSnapshotPath, isSparse } from '../snapshot-checks.js';
+import { judgeSqliteHeader, SQLITE_HEADER_BYTES } from '../sqlite-header.js';
+import type { ReadOutcome, SnapshotStore, StoreEntry } from '../store.js';
+import { DATABASES, TARBALLS, type BackupFacts, type DatabaseFacts, type TarFacts } from './checks.js';
+import { COLLECTIONS_FILE, MAX_COLLECTIONS_BYTES } from './layout.js';
+import { TarGzReader } from './tar-reader.js';
+
+/**
+ * Gathering: what the JellyCore validation reads of one backup directory, as plain facts for
+ * checks.ts. Only regular files the listing shows are ever opened; databases are copied
+ * (the file alone) into the harness's scratch space for integrity_check; tarballs are read
+ * through gunzip and a tar walker, nothing extracted; the IPC secret is never read.
+ */
+
+export interface BackupGatherPlan {
+  readonly scratchDir: string;
+  readonly deadline: Deadline;
+  /** the run's own signal: trouble after an abort is the run's, never the backup's */
+  readonly signal: AbortSignal;
+}
+
+/** A regular file the listing shows under a name the harness may use: null otherwise (the checks say why). */
+function regular(files: readonly StoreEntry[], path: string): StoreEntry | null {
+  const entry = entryAt(files, path);
+  return entry && entry.type === 'file' && isSafeSnapshotPath(path) ? entry : null;
+}
+
+export class BackupGatherer {
+  readonly #store: SnapshotStore;
+  readonly #plan: BackupGatherPlan;
+  constructor(store: SnapshotStore, plan: BackupGatherPlan) {
+    this.#store = store;
+    this.#plan = plan;
+  }
+
+  async read(name: string): Promise<BackupFacts> {
+    const files = await this.#store.listSnapshotTree(name);
+    const databases: Record<string, DatabaseFacts> = {};
+    for (const { path } of DATABASES) databases[path] = await this.#database(name, files, path);
+    const tarballs: Record<string, TarFacts> = {};
+    for (const { path } of TARBALLS) tarballs[path] = await this.#tarball(name, files, path);
+    const collections = regular(files, COLLECTIONS_FILE);
+    const collectionsRead = collections ? await this.#store.readSnapshotFile(name, COLLECTIONS_FILE, MAX_COLLECTIONS_BYTES) : null;
+    return { name, files, databases, tarballs, collectionsRead };
+  }
+
+  async #database(name: string, files: readonly StoreEntry[], path: string): Promise<DatabaseFacts> {
+    const entry = regular(files, path);
+    const sidecarHeads = new Map<string, ReadOutcome>();
+    if (!entry) return { head: null, sidecarHeads, inspection: null, harnessError: null };
+    // 100 bytes tell a database from a file of the right size holding zeros, before anything is copied
+    const head = await this.#store.readSnapshotHead(name, path, SQLITE_HEADER_BYTES);
+    for (const sidecar of sidecarPathsOf(path)) {
+      if (regular(files, sidecar)) sidecarHeads.set(sidecar, await this.#store.readSnapshotHead(name, sidecar, SIDECAR_HEAD_BYTES));
+    }
+    const headerOk = head.ok && judgeSqliteHeader(head.data, entry.size).ok;
+    if (!headerOk || isSparse(entry)) return { head, sidecarHeads, inspection: null, harnessError: null };
+    const { inspection, harnessError } = await this.#inspect(name, files, path);
+    return { head, sidecarHeads, inspection, harnessError };
+  }
+
+  /** integrity_check on a private copy; the harness's own trouble (scratch space, budget) is a harness error, never a finding. */
+  async #inspect(name: string, files: readonly StoreEntry[], path: string): Promise<{ inspection: SnapshotDatabaseInspection | null; harnessError: string | null }> {
+    let fetched;
+    try {
+      fetched = await this.#store.fetchSnapshotFile(name, path, files, this.#plan.scratchDir);
+    } catch (error) {
+      if (!(error instanceof ScratchSpaceError) || this.#plan.signal.aborted) throw error;
+      return { inspection: null, harnessError: error.message };
+    }
+    try {
+      return { inspection: await inspectSnapshotDatabase(fetched.path, fetched.bytes, this.#plan.deadline.remainingMs(), { rows: false }), harnessError: null };
+    } catch (error) {
+      if (!(error instanceof InfrastructureError) || this.#plan.signal.aborted) throw error;
+      return { inspection: null, harnessError: error.message };
+    } finally {
+      await fetched.dispose();
+    }
+  }
+
+  async #tarball(name: string, files: readonly StoreEntry[], path: string): Promise<TarFacts> {
+    const entry = regular(files, path);
+    if (!entry) return null;
+    const reader = new TarGzReader();
+    try {
+      const outcome = await this.#store.streamSnapshotFile(name, path, entry.size, (chunk) => reader.write(chunk));
+      if (!outcome.ok) {
+        reader.abort();
+        return { read: false, reason: outcome.reason };
+      }
+      return { read: true, verdict: await reader.end() };
+    } catch (error) {
+      reader.abort();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import { posix } from 'node:path';
+import { formatDuration } from '../../common/duration.js';
+import { check, type CheckResult } from '../../report/model.js';
+import { FUTURE_SKEW_MS, HEADROOM_FAIL_MULTIPLE, HEADROOM_WARN_MULTIPLE } from '../overall-checks.js';
+import { clip } from '../snapshot-checks.js';
+import type { DiskSpace, StoreEntry } from '../store.js';
+import { backupTime, describeZone, EXPECTED_NON_BACKUPS, LATEST_LINK, type StampZone } from './layout.js';
+
+/** The checks over all of a JellyCore root's backups together: pure functions of what the run saw. */
+
+export const OVERALL_CHECK = {
+  listing: 'jellycore.backups.listing',
+  future: 'jellycore.backups.future',
+  rpo: 'jellycore.rpo.fresh',
+  retention: 'jellycore.retention.policy',
+  disk: 'jellycore.disk.headroom',
+} as const;
+
+/** A backup directory, and when its name says it was made. */
+export interface BackupDirectory {
+  readonly entry: StoreEntry;
+  readonly name: string;
+  readonly timeMs: number;
+  /** the name's wall-clock time happened twice in the zone (summer time's end): the earlier was taken */
+  readonly ambiguous: boolean;
+}
+
+/** The backup root's entries, sorted out. */
+export interface RootListing {
+  /** backup-named directories, oldest first */
+  readonly backups: readonly BackupDirectory[];
+  /** backup-named entries that are not directories (links, files): refused, never followed */
+  readonly refused: readonly StoreEntry[];
+  /** `latest`, `lost+found`: expected beside the backups, not findings */
+  readonly expected: readonly StoreEntry[];
+  /** anything else, and why it is not a backup */
+  readonly strays: ReadonlyArray<{ readonly entry: StoreEntry; readonly why: string }>;
+}
+
+export function sortRoot(entries: readonly StoreEntry[], zone: StampZone): RootListing {
+  const backups: BackupDirectory[] = [];
+  const refused: StoreEntry[] = [];
+  const expected: StoreEntry[] = [];
+  const strays: Array<{ entry: StoreEntry; why: string }> = [];
+  for (const entry of entries) {
+    const time = backupTime(entry.path, zone);
+    if (time === null) {
+      if (EXPECTED_NON_BACKUPS.has(entry.path)) expected.push(entry);
+      else strays.push({ entry, why: 'not named YYYYMMDD_HHMMSS' });
+    } else if (!time.ok) strays.push({ entry, why: `named like a backup, but ${time.problem}` });
+    else if (entry.type !== 'dir') refused.push(entry);
+    else backups.push({ entry, name: entry.path, timeMs: time.ms, ambiguous: time.ambiguous });
+  }
+  backups.sort((a, b) => a.timeMs - b.timeMs || (a.name < b.name ? -1 : 1));
+  return { backups, refused, expected, strays };
+}
+
+/** What the overall checks know of one backup after its own checks. */
+export interface BackupSummary {
+  readonly name: string;
+  readonly timeMs: number;
+  /** why it does not count as a restore point (null: it does) */
+  readonly unusable: string | null;
+  readonly totalBytes: number;
+}
+
+const MAX_NAMED = 50;
+
+/** A span of days as days ("7d", "6.8 days"), shorter ones as a duration. */
+function span(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms > 0) return `${ms / 86_400_000}d`;
+  return ms >= 2 * 86_400_000 ? `${(ms / 86_400_000).toFixed(1)} days` : formatDuration(ms);
+}
+
+function isFuture(timeMs: number, nowMs: number): boolean {
+  return timeMs - nowMs > FUTURE_SKEW_MS;
+}
+
+/** Where `latest` points, as a backup name (null: not a link, or not to a backup directory of this root). */
+function latestTarget(entry: StoreEntry, root: string): string | null {
+  if (entry.type !== 'symlink' || entry.linkTarget === null) return null;
+  const target = entry.linkTarget.replace(/\/+$/, '');
+  if (!target.includes('/')) return target;
+  return posix.dirname(posix.normalize(target)) === posix.normalize(root) ? posix.basename(target) : null;
+}
+
+/**
+ * jellycore.backups.listing: the root holds backups. `latest` and `lost+found` are expected
+ * beside them; `latest` (the corrected scripts' pointer) should name the newest backup.
+ * Anything else is named (JSON-escaped) and left alone.
+ */
+export function checkRootListing(where: string, root: string, listing: RootListing, nowMs: number): CheckResult {
+  const id = OVERALL_CHECK.listing;
+  const backups = listing.backups.filter((b) => !isFuture(b.timeMs, nowMs));
+  const evidence: Record<string, unknown> = { where, backups: listing.backups.length, expected: listing.expected.map((e) => ({ name: e.path, type: e.type })) };
+  if (listing.strays.length > 0) {
+    evidence.not_backups = listing.strays.slice(0, MAX_NAMED).map(({ entry, why }) => ({ name: clip(entry.path, 120), type: entry.type, why }));
+    if (listing.strays.length > MAX_NAMED) evidence.not_backups_total = listing.strays.length;
+  }
+  if (listing.backups.length === 0) return check(id, 'fail', `no backup (a YYYYMMDD_HHMMSS directory) in ${where}`, evidence);
+  const warnings: string[] = [];
+  if (listing.strays.length > 0) {
+    const named = listing.strays.slice(0, 10).map(({ entry }) => JSON.stringify(clip(entry.path, 120))).join(', ');
+    warnings.push(`${listing.strays.length} entr${listing.strays.length === 1 ? 'y is' : 'ies are'} not backups and were left alone: ${named}${listing.strays.length > 10 ? ` and ${listing.strays.length - 10} more` : ''}`);
+  }
+  const latest = listing.expected.find((e) => e.path === LATEST_LINK);
+  const newest = backups.at(-1) ?? listing.backups.at(-1)!;
+  if (latest) {
+    const target = latestTarget(latest, root);
+    evidence.latest = { type: latest.type, link_target: latest.linkTarget === null ? null : clip(latest.linkTarget), names: target };
+    if (latest.type !== 'symlink') warnings.push(`${LATEST_LINK} is ${latest.type === 'dir' ? 'a directory' : `a ${latest.type}`}, not a link to the newest backup`);
+    else if (target === null || !listing.backups.some((b) => b.name === target)) warnings.push(`${LATEST_LINK} points to ${JSON.stringify(clip(latest.linkTarget ?? '', 120))}, not a backup of this root`);
+    else if (target !== newest.name) warnings.push(`${LATEST_LINK} names ${target}, not the newest backup ${newest.name}: what reads it (the off-site sync) gets an older backup`);
+  }
+  if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
+  return check(id, 'pass', `${listing.backups.length} backup(s)${latest ? `, ${LATEST_LINK} → ${newest.name}` : ''}`, evidence);
+}
+
+/** jellycore.backups.future: no backup is named later than now (beyond 5 minutes of clock skew), read in the stamp zone. */
+export function checkFuture(backups: readonly BackupDirectory[], nowMs: number, zone: StampZone): CheckResult {
+  const id = OVERALL_CHECK.future;
+  const ahead = backups.filter((b) => isFuture(b.timeMs, nowMs));
+  const evidence = { now: new Date(nowMs).toISOString(), stamp_timezone: describeZone(zone), skew_allowed_s: FUTURE_SKEW_MS / 1000 };
+  if (ahead.length === 0) return check(id, 'pass', `no backup named after now (names read as ${describeZone(zone)}; ${formatDuration(FUTURE_SKEW_MS)} of clock skew allowed)`, evidence);
+  const furthest = ahead.at(-1)!;
+  const hint = zone.kind === 'utc' ? ': a backup host naming them by its local time, east of UTC (give its zone as the stamp time zone), a wrong clock, or a renamed directory' : ': a wrong clock where they were made, the wrong stamp time zone, or a renamed directory';
+  return check(id, 'fail', `${ahead.length} backup(s) named in the future, up to ${formatDuration(furthest.timeMs - nowMs)} ahead (${ahead.slice(0, 5).map((b) => b.name).join(', ')}${ahead.length > 5 ? ` and ${ahead.length - 5} more` : ''})${hint}; not counted as fresh`, {
+    ...evidence,
+    future: ahead.slice(0, MAX_NAMED).map((b) => b.name),
+  });
+}
+
+function age(summary: BackupSummary, nowMs: number): number {
+  return Math.max(0, nowMs - summary.timeMs);
+}
+
+/**
+ * jellycore.rpo.fresh: the newest usable backup (no failing check, both databases shown
+ * sound, not named in the future) is younger than the RPO (6 hours by the plan). Warns when
+ * the newest backup does not count (the evidence says why).
+ */
+export function checkFreshness(summaries: readonly BackupSummary[], nowMs: number, rpoMs: number, zone: StampZone): { result: CheckResult; rpoSeconds: number | null } {
+  const id = OVERALL_CHECK.rpo;
+  const sorted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort((a, b) => b.timeMs - a.timeMs);
+  const newest = sorted[0];
+  const usable = sorted.find((s) => s.unusable === null);
+  const passedOver = sorted.slice(0, usable ? sorted.indexOf(usable) : sorted.length);
+  const usableAge = usable ? age(usable, nowMs) : null;
+  const evidence = {
+    now: new Date(nowMs).toISOString(),
+    rpo: formatDuration(rpoMs),
+    stamp_timezone: describeZone(zone),
+    newest: newest?.name ?? null,
+    newest_usable: usable?.name ?? null,
+    newest_usable_at: usable ? new Date(usable.timeMs).toISOString() : null,
+    newest_usable_age_s: usableAge === null ? null : Math.round(usableAge / 1000),
+    ...(passedOver.length > 0 ? { not_usable: passedOver.slice(0, MAX_NAMED).map((s) => ({ backup: s.name, why: s.unusable })) } : {}),
+  };
+  const rpoSeconds = usableAge === null ? null : Math.round(usableAge / 1000);
+  if (!usable) return { result: check(id, 'fail', newest ? `no usable backup: none counts (newest ${newest.name}: ${newest.unusable})` : 'no backup made before now', evidence), rpoSeconds };
+  const passedOverNote = newest && usable !== newest ? `the newest backup, ${newest.name}, does not count (${newest.unusable}); counting from ${usable.name}` : null;
+  if (usableAge! > rpoMs) {
+    return { result: check(id, 'fail', [`the newest usable backup, ${usable.name}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
+  }
+  if (passedOverNote) return { result: check(id, 'warn', passedOverNote, evidence), rpoSeconds };
+  return { result: check(id, 'pass', `newest ${usable.name}, ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, evidence), rpoSeconds };
+}
+
+/**
+ * jellycore.retention.policy: the usable backups reach back as far as the plan promises (7
+ * days), give or take one backup interval (the RPO: rotation runs after each backup). Less
+ * fails: a restore point promised is not there. Backups kept beyond the promise warn: the
+ * rotation is not deleting them, and they take disk. A gap between usable backups of more
+ * than two intervals inside the promised days warns.
+ */
+export function checkRetention(summaries: readonly BackupSummary[], nowMs: number, retentionMs: number, intervalMs: number): CheckResult {
+  const id = OVERALL_CHECK.retention;
+  const counted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort((a, b) => a.timeMs - b.timeMs);
+  const usable = counted.filter((s) => s.unusable === null);
+  const evidence: Record<string, unknown> = { promise: span(retentionMs), interval: formatDuration(intervalMs), backups: counted.length, usable: usable.length };
+  if (usable.length === 0) return check(id, 'skip', counted.length === 0 ? 'no backup made before now' : 'no usable backup to measure the history by (see jellycore.rpo.fresh)', evidence);
+  const oldest = usable[0]!;
+  const reachMs = age(oldest, nowMs);
+  const overdue = counted.filter((s) => age(s, nowMs) > retentionMs + intervalMs);
+  const window = usable.filter((s) => age(s, nowMs) <= retentionMs);
+  const gaps: Array<{ after: string; before: string; hours: number }> = [];
+  for (let i = 1; i < window.length; i++) {
+    const gap = window[i]!.timeMs - window[i - 1]!.timeMs;
+    if (gap > 2 * intervalMs) gaps.push({ after: window[i - 1]!.name, before: window[i]!.name, hours: Math.round(gap / 3_600_000) });
+  }
+  Object.assign(evidence, { oldest_usable: oldest.name, reach_s: Math.round(reachMs / 1000), overdue: overdue.slice(0, MAX_NAMED).map((s) => s.name), gaps: gaps.slice(0, MAX_NAMED) });
+  const warnings: string[] = [];
+  if (overdue.length > 0) {
+    const bytes = overdue.reduce((sum, s) => sum + s.totalBytes, 0);
+    warnings.push(`${overdue.length} backup(s) older than ${span(retentionMs)} are still here (${(bytes / 1024 ** 2).toFixed(1)} MiB; the oldest ${counted[0]!.name}): the rotation is not deleting them, and they take disk`);
+  }
+  if (gaps.length > 0) warnings.push(`${gaps.length} gap(s) of more than ${formatDuration(2 * intervalMs)} between usable backups: ${gaps.slice(0, 5).map((g) => `${g.after} → ${g.before} (${g.hours}h)`).join(', ')}`);
+  if (reachMs < retentionMs - intervalMs) {
+    return check(id, 'fail', [`the usable backups reach back ${span(reachMs)} (oldest ${oldest.name}); ${span(retentionMs)} are promised`, ...warnings].join('; '), evidence);
+  }
+  if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
+  return check(id, 'pass', `the usable backups reach back ${span(reachMs)} (oldest ${oldest.name}), as promised (${span(retentionMs)})`, evidence);
+}
+
+/** jellycore.disk.headroom: the backup root's filesystem has room for the next backups, judged by the newest one's size. */
+export function checkHeadroom(space: DiskSpace, summaries: readonly BackupSummary[]): CheckResult {
+  const id = OVERALL_CHECK.disk;
+  const newest = [...summaries].sort((a, b) => b.timeMs - a.timeMs)[0];
+  if (!newest) return check(id, 'skip', 'no backup to size the next one by', { available_bytes: space.availableBytes });
+  const need = newest.totalBytes;
+  const multiple = need > 0 ? space.availableBytes / need : Number.POSITIVE_INFINITY;
+  const evidence = { available_bytes: space.availableBytes, total_bytes: space.totalBytes, newest_backup: newest.name, newest_backup_bytes: need, room_for_backups: Number.isFinite(multiple) ? Math.floor(multiple) : null };
+  const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (multiple < HEADROOM_FAIL_MULTIPLE) return check(id, 'fail', `${gib(space.availableBytes)} free: room for fewer than ${HEADROOM_FAIL_MULTIPLE} backups of ${gib(need)}`, evidence);
+  if (multiple < HEADROOM_WARN_MULTIPLE) return check(id, 'warn', `${gib(space.availableBytes)} free: room for ${Math.floor(multiple)} backups of ${gib(need)}`, evidence);
+  return check(id, 'pass', `${gib(space.availableBytes)} free, room for ${Number.isFinite(multiple) ? Math.floor(multiple) : 'any number of'} backups like the newest`, evidence);
+}
+
+/** The overall checks a run that could not finish never reached: skipped, with why. */
+export function unfinishedSkips(present: readonly CheckResult[], errorText: string | undefined): CheckResult[] {
+  return [OVERALL_CHECK.rpo, OVERALL_CHECK.retention, OVERALL_CHECK.disk]
+    .filter((id) => !present.some((c) => c.id === id))
+    .map((id) => check(id, 'skip', `not evaluated: the run could not finish (${errorText ?? 'error'})`));
+}

@@ -1,0 +1,239 @@
+import { Deadline } from '../../common/deadline.js';
+import { formatDuration } from '../../common/duration.js';
+import { errorMessage, UsageError } from '../../common/errors.js';
+import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../../report/model.js';
+import { decideVerdict } from '../../report/verdict.js';
+import { clip } from '../snapshot-checks.js';
+import type { SnapshotStore, StoreContext } from '../store.js';
+import type { ValidationObserver } from '../validate.js';
+import { judgeBackup, judgeNotADirectory, unusableReason } from './checks.js';
+import { BackupGatherer } from './gather.js';
+import { describeZone, utcStampOf, type StampZone } from './layout.js';
+import { checkFreshness, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
+
+export interface JellyCoreValidationOptions {
+  /** opens the backup root (a directory here, or over SSH) */
+  readonly openStore: (context: StoreContext) => Promise<SnapshotStore>;
+  /** how backup names are read as times */
+  readonly zone: StampZone;
+  readonly rpoMs: number;
+  /** how far back the backups must reach (the plan: 7 days) */
+  readonly retentionMs: number;
+  readonly nowMs: number;
+  readonly timeoutMs: number;
+  /** backups worked on at once */
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  readonly scratchDir: string;
+  readonly target: Record<string, unknown>;
+  readonly observer?: ValidationObserver;
+}
+
+/**
+ * Validates a JellyCore backup root, read-only: per backup directory (both databases'
+ * integrity, both tarballs read to their end, Chroma's directory and collection list, the
+ * IPC secret, paths and file types) and overall (listing, future names, freshness,
+ * retention, disk). The report is the AtoCore validation's: kind validate, one entry per
+ * backup in snapshots[]. A problem reaching the data makes its step `error`, never a pass.
+ */
+export async function runJellyCoreValidation(options: JellyCoreValidationOptions): Promise<DrillReport> {
+  return new JellyCoreValidationRun(options).run();
+}
+
+function interruption(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('interrupted');
+}
+
+class JellyCoreValidationRun {
+  readonly #options: JellyCoreValidationOptions;
+  readonly #startedAt = new Date();
+  readonly #deadline: Deadline;
+  readonly #internal = new AbortController();
+  readonly #context: StoreContext;
+  readonly #steps: StepRecord[] = [];
+  readonly #overall: CheckResult[] = [];
+  readonly #reports: SnapshotReport[] = [];
+  readonly #summaries: BackupSummary[] = [];
+  readonly #harnessErrors: string[] = [];
+  readonly #metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, snapshots: null, inspected: null, deep_checked: null };
+  #errorText: string | undefined;
+  #store: SnapshotStore | undefined;
+  #backups: readonly BackupDirectory[] = [];
+
+  constructor(options: JellyCoreValidationOptions) {
+    this.#options = options;
+    this.#deadline = new Deadline(options.timeoutMs);
+    this.#context = { deadline: this.#deadline, signal: this.#internal.signal };
+  }
+
+  readonly #onAbort = (): void => this.#internal.abort(this.#options.signal.reason);
+
+  async run(): Promise<DrillReport> {
+    const { signal } = this.#options;
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener('abort', this.#onAbort, { once: true });
+    try {
+      const listed = (await this.#step('open', 'open the backup root', () => this.#open())) && (await this.#step('list', 'list the backups', () => this.#list()));
+      if (listed) {
+        await this.#step('snapshots', 'check each backup', () => this.#checkBackups());
+        this.#recordHarnessErrors();
+        if (this.#noError()) {
+          this.#judgeOverall();
+          await this.#step('disk', 'measure free space', () => this.#measureDisk());
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', this.#onAbort);
+      await this.#store?.close().catch(() => {});
+    }
+    return this.#report();
+  }
+
+  /** Runs a step; a usage error ends the run (exit 2), anything else that stops it is `error`. */
+  async #step(id: string, title: string, work: () => Promise<string>): Promise<boolean> {
+    const began = Date.now();
+    this.#options.observer?.stepStarted?.(id, title);
+    let record: StepRecord;
+    try {
+      if (this.#internal.signal.aborted) throw interruption(this.#internal.signal);
+      record = { id, title, status: 'pass', duration_ms: 0, detail: await work() };
+    } catch (error) {
+      if (error instanceof UsageError) {
+        this.#internal.abort(error);
+        throw error;
+      }
+      record = { id, title, status: 'error', duration_ms: 0, detail: errorMessage(error) };
+      this.#errorText ??= `${title}: ${errorMessage(error)}`;
+      this.#internal.abort(error);
+    }
+    record = { ...record, duration_ms: Date.now() - began };
+    this.#steps.push(record);
+    this.#options.observer?.stepFinished?.(record);
+    return record.status === 'pass';
+  }
+
+  #noError(): boolean {
+    return this.#steps.every((s) => s.status !== 'error');
+  }
+
+  async #open(): Promise<string> {
+    this.#store = await this.#options.openStore(this.#context);
+    return this.#store.where;
+  }
+
+  async #list(): Promise<string> {
+    const store = this.#store!;
+    const entries = await store.listSnapshots();
+    const listing = sortRoot(entries, this.#options.zone);
+    this.#overall.push(checkRootListing(store.where, store.snapshotsDir, listing, this.#options.nowMs), checkFuture(listing.backups, this.#options.nowMs, this.#options.zone));
+    this.#backups = listing.backups;
+    for (const entry of listing.refused) this.#publish(judgeNotADirectory(entry), null);
+    this.#metrics.snapshots = listing.backups.length + listing.refused.length;
+    return `${listing.backups.length} backup(s) in ${store.where}`;
+  }
+
+  /** Each backup read and judged, `concurrency` at a time; the first failure stops the others. */
+  async #checkBackups(): Promise<string> {
+    const gatherer = new BackupGatherer(this.#store!, { scratchDir: this.#options.scratchDir, deadline: this.#deadline, signal: this.#internal.signal });
+    const queue = [...this.#backups];
+    const judged = new Map<string, { report: SnapshotReport; backup: BackupDirectory; bytes: number }>();
+    let firstFailure: unknown;
+    const worker = async (): Promise<void> => {
+      for (let backup = queue.shift(); backup; backup = queue.shift()) {
+        if (this.#internal.signal.aborted) throw interruption(this.#internal.signal);
+        const facts = await gatherer.read(backup.name);
+        for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
+        const bytes = facts.files.filter((f) => f.type === 'file').reduce((sum, f) => sum + f.size, 0);
+        judged.set(backup.name, { report: judgeBackup(facts), backup, bytes });
+      }
+    };
+    const workers = Array.from({ length: Math.max(1, Math.min(this.#options.concurrency, queue.length)) }, () =>
+      worker().catch((error: unknown) => {
+        firstFailure ??= error;
+        this.#internal.abort(error);
+      }),
+    );
+    await Promise.all(workers);
+    if (firstFailure !== undefined) throw firstFailure;
+    // in time order, as the overall checks and the console read them
+    for (const backup of this.#backups) {
+      const done = judged.get(backup.name)!;
+      this.#publish(done.report, { name: backup.name, timeMs: backup.timeMs, unusable: unusableReason(done.report), totalBytes: done.bytes });
+    }
+    const databases = [...judged.values()].flatMap((j) => j.report.checks).filter((c) => c.evidence.integrity_checked === true).length;
+    this.#metrics.inspected = judged.size;
+    this.#metrics.deep_checked = databases;
+    return `${judged.size} backup(s) checked, ${databases} database(s) with the harness's own integrity_check`;
+  }
+
+  #publish(report: SnapshotReport, summary: BackupSummary | null): void {
+    this.#reports.push(report);
+    if (summary) this.#summaries.push(summary);
+    this.#options.observer?.snapshotFinished?.(report);
+  }
+
+  /** The harness's own trouble inspecting a database did not stop the step but makes the run an error. */
+  #recordHarnessErrors(): void {
+    const troubles = this.#harnessErrors;
+    if (troubles.length === 0) return;
+    const record: StepRecord = {
+      id: 'inspect_databases',
+      title: "the harness's own integrity_check",
+      status: 'error',
+      duration_ms: 0,
+      detail: `the harness could not inspect ${troubles.length} backup database(s); their checks are skipped, not judged: ${troubles.slice(0, 3).map((t) => clip(t, 300)).join(' | ')}`,
+    };
+    this.#steps.push(record);
+    this.#errorText ??= record.detail;
+    this.#options.observer?.stepFinished?.(record);
+  }
+
+  #judgeOverall(): void {
+    const { nowMs, rpoMs, retentionMs, zone } = this.#options;
+    const freshness = checkFreshness(this.#summaries, nowMs, rpoMs, zone);
+    this.#overall.push(freshness.result, checkRetention(this.#summaries, nowMs, retentionMs, rpoMs));
+    this.#metrics.rpo_s = freshness.rpoSeconds;
+  }
+
+  async #measureDisk(): Promise<string> {
+    const space = await this.#store!.diskSpace();
+    this.#overall.push(checkHeadroom(space, this.#summaries));
+    return `${(space.availableBytes / 1024 ** 3).toFixed(2)} GiB free of ${(space.totalBytes / 1024 ** 3).toFixed(2)} GiB`;
+  }
+
+  #report(): DrillReport {
+    const options = this.#options;
+    if (!this.#noError()) this.#overall.push(...unfinishedSkips(this.#overall, this.#errorText));
+    this.#reports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
+    const finishedAt = new Date();
+    const store = this.#store;
+    const newest = this.#backups.filter((b) => b.timeMs - options.nowMs <= 5 * 60_000).at(-1) ?? null;
+    return {
+      schema: 'atocore-drill/report@1',
+      kind: 'validate',
+      verdict: decideVerdict(this.#steps, [...this.#overall, ...this.#reports.flatMap((s) => s.checks)]),
+      started_at: this.#startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - this.#startedAt.getTime(),
+      target: {
+        runtime: null,
+        image: null,
+        // the newest backup's time in UTC, in the report's one stamp form; its directory's name beside it
+        backup_stamp: newest ? utcStampOf(newest.timeMs) : null,
+        newest_backup: newest?.name ?? null,
+        ...options.target,
+        ...(store ? { where: store.where, snapshots_dir: store.snapshotsDir } : {}),
+        stamp_timezone: describeZone(options.zone),
+        retention: `${Math.round(options.retentionMs / 86_400_000)}d`,
+        now: new Date(options.nowMs).toISOString(),
+        deep: 'all',
+        time_budget: formatDuration(options.timeoutMs),
+      },
+      steps: this.#steps,
+      checks: this.#overall,
+      metrics: this.#metrics,
+      snapshots: this.#reports,
+      ...(this.#errorText ? { error: this.#errorText } : {}),
+    };
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * `validate --profile jellycore --dir`: real JellyCore backups, made by the fixture's backup
+ * scripts against its stand-ins (started once for the file), copied under the names a week
+ * of 6-hourly runs would have, then damaged one part at a time.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DrillReport } from '../src/report/model.js';
+import { readReport, runCli } from './support/cli.js';
+import { backupName, plantBackups, sixHourly, startJellyCoreStack, type JellyCoreStack } from './support/jellycore-backups.js';
+
+const NEWEST_MS = Date.parse('2026-11-29T06:00:00Z');
+/** an hour after the newest backup */
+const NOW = '2026-11-29T07:00:00Z';
+
+let work: string;
+let stack: JellyCoreStack;
+/** one real backup made by the corrected script */
+let corrected: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'atocore-drill-validate-jellycore-'));
+  stack = await startJellyCoreStack(join(work, 'stack'));
+  corrected = stack.backup('corrected');
+}, 120_000);
+
+afterAll(() => {
+  stack?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function validate(args: readonly string[], timeoutMs = 120_000): Promise<{ code: number | null; report: DrillReport | null; stdout: string; stderr: string }> {
+  const reportFile = join(work, `report-${Math.random().toString(36).slice(2)}.json`);
+  const result = await runCli(['validate', '--profile', 'jellycore', ...args, '--report-json', reportFile], { env: { TMPDIR: work }, timeoutMs });
+  return { ...result, report: existsSync(reportFile) ? readReport(reportFile) : null };
+}
+
+/** Per backup, the ids of its failing and warning checks. */
+function findings(report: DrillReport, name: string): { fails: string[]; warns: string[] } {
+  const checks = report.snapshots.find((s) => s.stamp === name)?.checks ?? [];
+  return { fails: checks.filter((c) => c.status === 'fail').map((c) => c.id).sort(), warns: checks.filter((c) => c.status === 'warn').map((c) => c.id).sort() };
+}
+
+function overall(report: DrillReport): Record<string, string> {
+  return Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+}
+
+function checkOf(report: DrillReport, name: string, id: string) {
+  return report.snapshots.find((s) => s.stamp === name)!.checks.find((c) => c.id === id)!;
+}
+
+describe('validate --profile jellycore --dir', () => {
+  it('a week of good corrected backups every 6 hours passes, latest and lost+found beside them', async () => {
+    const root = join(work, 'good');
+    const names = sixHourly(NEWEST_MS, 7);
+    plantBackups(root, corrected, names);
+    mkdirSync(join(root, 'lost+found'));
+    const run = await validate(['--dir', root, '--now', NOW]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const report = run.report!;
+    expect(report.verdict).toBe('pass');
+    expect(report.kind).toBe('validate');
+    expect(report.snapshots).toHaveLength(names.length);
+    expect(report.target).toMatchObject({ profile: 'jellycore', backup_stamp: '20261129T060000Z', newest_backup: '20261129_060000', stamp_timezone: 'UTC', retention: '7d', rpo: '6h00m' });
+    expect(overall(report)).toEqual({
+      'jellycore.backups.listing': 'pass',
+      'jellycore.backups.future': 'pass',
+      'jellycore.rpo.fresh': 'pass',
+      'jellycore.retention.policy': 'pass',
+      'jellycore.disk.headroom': 'pass',
+    });
+    for (const snapshot of report.snapshots) expect(snapshot.checks.map((c) => `${c.id} ${c.status}`)).toEqual([
+      'jellycore.backup.paths pass',
+      'jellycore.backup.file_types pass',
+      'jellycore.backup.nanoclaw_db pass',
+      'jellycore.backup.oracle_db pass',
+      'jellycore.backup.knowledge_tar pass',
+      'jellycore.backup.auth_tar pass',
+      'jellycore.backup.chromadb pass',
+      'jellycore.backup.collections pass',
+      'jellycore.backup.ipc_secret pass',
+    ]);
+    expect(report.metrics).toMatchObject({ rpo_s: 3600, snapshots: names.length, inspected: names.length, deep_checked: 2 * names.length });
+    // the marker written before the backup is in the collection list the backup saved
+    expect(checkOf(report, names.at(-1)!, 'jellycore.backup.collections').evidence.names).toContain('drill-marker-A');
+    expect(run.stdout).toMatch(/verdict: PASS/);
+  }, 120_000);
+
+  it('each damaged part is its own finding, and nothing else is', async () => {
+    const root = join(work, 'bad');
+    const names = sixHourly(NEWEST_MS, 7);
+    const dirs = plantBackups(root, corrected, names);
+    const damage: Record<string, { fails: string[]; warns: string[] }> = {};
+    const at = (index: number, id: string): string => {
+      damage[names[index]!] = { fails: [id], warns: [] };
+      return dirs[index]!;
+    };
+    // a page of the Oracle's database overwritten: the header is still SQLite's
+    const oracle = join(at(3, 'jellycore.backup.oracle_db'), 'oracle.db');
+    const fd = openSync(oracle, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, 4096);
+    closeSync(fd);
+    const knowledge = join(at(6, 'jellycore.backup.knowledge_tar'), 'knowledge.tar.gz');
+    truncateSync(knowledge, Math.floor(statSync(knowledge).size / 2));
+    writeFileSync(join(at(9, 'jellycore.backup.auth_tar'), 'auth.tar.gz'), 'not gzip at all\n');
+    const chroma = join(at(12, 'jellycore.backup.chromadb'), 'chromadb');
+    rmSync(chroma, { recursive: true });
+    mkdirSync(chroma);
+    writeFileSync(join(at(15, 'jellycore.backup.collections'), 'chromadb-collections.json'), '[{"name": "jellycore-knowledge"},');
+    rmSync(join(at(18, 'jellycore.backup.ipc_secret'), '.ipc-secret'));
+    // the NanoClaw database cut short by a page: its header counts more pages than the file holds
+    const nanoclaw = join(at(21, 'jellycore.backup.nanoclaw_db'), 'nanoclaw.db');
+    truncateSync(nanoclaw, statSync(nanoclaw).size - 4096);
+
+    const run = await validate(['--dir', root, '--now', NOW]);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.report, run.stdout + run.stderr).not.toBeNull();
+    const report = run.report!;
+    expect(report.verdict).toBe('fail');
+    expect(report.steps.every((s) => s.status === 'pass')).toBe(true);
+    for (const name of names) expect(findings(report, name), name).toEqual(damage[name] ?? { fails: [], warns: [] });
+    expect(checkOf(report, names[3]!, 'jellycore.backup.oracle_db').message).toMatch(/integrity_check|malformed/);
+    expect(checkOf(report, names[6]!, 'jellycore.backup.knowledge_tar').message).toMatch(/truncated/);
+    expect(checkOf(report, names[9]!, 'jellycore.backup.auth_tar').message).toMatch(/not gzip/);
+    expect(checkOf(report, names[12]!, 'jellycore.backup.chromadb').message).toMatch(/holds no file/);
+    expect(checkOf(report, names[15]!, 'jellycore.backup.collections').message).toMatch(/not valid JSON/);
+    expect(checkOf(report, names[18]!, 'jellycore.backup.ipc_secret').message).toMatch(/missing/);
+    expect(checkOf(report, names[21]!, 'jellycore.backup.nanoclaw_db').message).toMatch(/truncated/);
+    // the damaged backups do not count as restore points; the newest is fine, so freshness holds
+    expect(overall(report)['jellycore.rpo.fresh']).toBe('pass');
+    expect(overall(report)['jellycore.retention.policy']).toBe('pass');
+  }, 120_000);
+
+  it('a stale newest backup fails freshness; a history shorter than 7 days fails retention, a longer one warns', async () => {
+    const root = join(work, 'stale');
+    plantBackups(root, corrected, sixHourly(NEWEST_MS, 7));
+    const stale = await validate(['--dir', root, '--now', '2026-11-29T13:00:00Z']);
+    expect(stale.code).toBe(1);
+    const rpo = stale.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
+    expect(rpo.status).toBe('fail');
+    expect(rpo.message).toMatch(/20261129_060000, is 7h00m old \(RPO 6h00m\)/);
+    expect(stale.report!.metrics.rpo_s).toBe(7 * 3600);
+    // a tighter RPO given on the command line
+    const tight = await validate(['--dir', root, '--now', NOW, '--rpo', '30m']);
+    expect(overall(tight.report!)['jellycore.rpo.fresh']).toBe('fail');
+
+    const short = join(work, 'short');
+    plantBackups(short, corrected, sixHourly(NEWEST_MS, 2));
+    const shortRun = await validate(['--dir', short, '--now', NOW]);
+    expect(shortRun.code).toBe(1);
+    const retention = shortRun.report!.checks.find((c) => c.id === 'jellycore.retention.policy')!;
+    expect(retention.status).toBe('fail');
+    expect(retention.message).toMatch(/reach back 2\.0 days .*7d are promised/);
+
+    const long = join(work, 'long');
+    plantBackups(long, corrected, sixHourly(NEWEST_MS, 10));
+    const longRun = await validate(['--dir', long, '--now', NOW]);
+    expect(longRun.code, longRun.stdout).toBe(0);
+    const kept = longRun.report!.checks.find((c) => c.id === 'jellycore.retention.policy')!;
+    expect(kept.status).toBe('warn');
+    expect(kept.message).toMatch(/older than 7d are still here/);
+    expect(longRun.report!.verdict).toBe('warn');
+  }, 120_000);
+
+  it("the plan's backups, named by the backup host's local time: in the future as UTC, fresh with --stamp-timezone", async () => {
+    const plan = stack.backup('plan', { TZ: 'Asia/Bangkok' });
+    const name = plan.split('/').at(-1)!;
+    const root = join(work, 'plan-local');
+    plantBackups(root, plan, [name], { latest: false });
+    const now = new Date().toISOString();
+    const asUtc = await validate(['--dir', root, '--now', now]);
+    const future = asUtc.report!.checks.find((c) => c.id === 'jellycore.backups.future')!;
+    expect(future.status).toBe('fail');
+    expect(future.message).toMatch(/east of UTC/);
+    const local = await validate(['--dir', root, '--now', now, '--stamp-timezone', 'Asia/Bangkok']);
+    expect(overall(local.report!)).toMatchObject({ 'jellycore.backups.future': 'pass', 'jellycore.rpo.fresh': 'pass' });
+    expect(local.report!.target.stamp_timezone).toBe('Asia/Bangkok');
+    expect(Math.abs(Date.parse(now) - Date.parse(`${String(local.report!.target.backup_stamp).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z')}`))).toBeLessThan(10 * 60_000);
+    // the same as an offset
+    const offset = await validate(['--dir', root, '--now', now, '--stamp-timezone', '+07:00']);
+    expect(overall(offset.report!)['jellycore.backups.future']).toBe('pass');
+  }, 120_000);
+
+  it("the plan's half-made backup (Chroma down mid-run) is caught, and the newest good one still counts", async () => {
+    const root = join(work, 'half-made');
+    stack.ctl('stop', 'chromadb');
+    let half: { status: number | null; output: string };
+    try {
+      half = stack.tryBackup('plan');
+    } finally {
+      stack.ctl('start', 'chromadb');
+    }
+    expect(half.status).not.toBe(0);
+    const left = readdirSync(stack.backups).filter((n) => /^\d{8}_\d{6}$/.test(n)).sort().map((n) => join(stack.backups, n)).filter((dir) => !existsSync(join(dir, 'knowledge.tar.gz')));
+    expect(left).toHaveLength(1);
+    const names = sixHourly(NEWEST_MS, 7);
+    plantBackups(root, corrected, names.slice(0, -1));
+    plantBackups(root, left[0]!, [names.at(-1)!], { latest: false });
+    const run = await validate(['--dir', root, '--now', NOW]);
+    expect(run.code).toBe(1);
+    expect(findings(run.report!, names.at(-1)!).fails).toEqual(
+      ['jellycore.backup.auth_tar', 'jellycore.backup.chromadb', 'jellycore.backup.collections', 'jellycore.backup.ipc_secret', 'jellycore.backup.knowledge_tar'].sort(),
+    );
+    const rpo = run.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
+    // the half-made one does not count; the one 6 hours before it is 7 hours old
+    expect(rpo.status).toBe('fail');
+    expect(rpo.evidence.newest_usable).toBe(names.at(-2));
+    expect(rpo.message).toMatch(/does not count/);
+  }, 120_000);
+
+  it('hostile entries are findings, never followed or opened, and the run ends in time', async () => {
+    const root = join(work, 'hostile');
+    const names = sixHourly(NEWEST_MS, 7);
+    const dirs = plantBackups(root, corrected, names);
+    const fifo = dirs.at(-2)!;
+    rmSync(join(fifo, 'oracle.db'));
+    execFileSync('mkfifo', [join(fifo, 'oracle.db')]);
+    const linked = dirs.at(-3)!;
+    rmSync(join(linked, 'chromadb'), { recursive: true });
+    symlinkSync('/etc', join(linked, 'chromadb'));
+    // a tarball that is a link to a device, and a collection list that is a FIFO
+    const odd = dirs.at(-4)!;
+    rmSync(join(odd, 'auth.tar.gz'));
+    symlinkSync('/dev/zero', join(odd, 'auth.tar.gz'));
+    rmSync(join(odd, 'chromadb-collections.json'));
+    execFileSync('mkfifo', [join(odd, 'chromadb-collections.json')]);
+    // a backup-named link to somewhere else, a name that is not UTF-8, a stray
+    symlinkSync('/etc', join(root, backupName(NEWEST_MS - 3 * 3_600_000)));
+    writeFileSync(Buffer.concat([Buffer.from(`${dirs.at(-5)!}/`), Buffer.from([0x66, 0xff, 0x0a])]), 'x');
+    writeFileSync(join(root, 'notes.txt'), 'manual copy\n');
+    // collections nested a million deep: a list whose entry is not a collection, never a crash
+    writeFileSync(join(dirs.at(-6)!, 'chromadb-collections.json'), `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`);
+
+    const started = Date.now();
+    const run = await validate(['--dir', root, '--now', NOW, '--timeout', '30s'], 60_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const report = run.report!;
+    expect(report.steps.every((s) => s.status === 'pass')).toBe(true);
+    expect(findings(report, names.at(-2)!).fails).toEqual(['jellycore.backup.file_types', 'jellycore.backup.oracle_db']);
+    expect(checkOf(report, names.at(-2)!, 'jellycore.backup.oracle_db').message).toMatch(/a FIFO.*never opened/);
+    expect(findings(report, names.at(-3)!).fails).toEqual(['jellycore.backup.chromadb', 'jellycore.backup.paths']);
+    expect(checkOf(report, names.at(-3)!, 'jellycore.backup.chromadb').message).toMatch(/symlink to "\/etc".*never opened or followed/);
+    expect(findings(report, names.at(-4)!).fails).toEqual(['jellycore.backup.auth_tar', 'jellycore.backup.collections', 'jellycore.backup.file_types', 'jellycore.backup.paths']);
+    expect(findings(report, names.at(-5)!)).toEqual({ fails: [], warns: ['jellycore.backup.paths'] });
+    expect(checkOf(report, names.at(-5)!, 'jellycore.backup.paths').message).toContain('\\\\xff');
+    expect(findings(report, names.at(-6)!).fails).toEqual(['jellycore.backup.collections']);
+    const refused = report.snapshots.find((s) => s.stamp === backupName(NEWEST_MS - 3 * 3_600_000))!;
+    expect(refused.checks.map((c) => `${c.id} ${c.status}`)).toEqual(['jellycore.backup.paths fail']);
+    expect(refused.checks[0]!.message).toMatch(/symlink to "\/etc".*refused/);
+    expect(overall(report)['jellycore.backups.listing']).toBe('warn');
+    // nothing was written into the tree
+    expect(readFileSync(join(dirs.at(-5)!, '.ipc-secret')).length).toBeGreaterThan(0);
+    expect(readdirSync(fifo).sort()).toEqual(readdirSync(dirs[0]!).sort());
+  }, 90_000);
+
+  it('bad input is exit 2 naming the field: an unknown profile, a field of AtoCore\'s, an unknown zone', async () => {
+    const root = join(work, 'good');
+    const unknown = await runCli(['validate', '--profile', 'nextcloud', '--dir', root], { env: { TMPDIR: work } });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--profile: "nextcloud" is not a known profile \(known: atocore, jellycore\)/);
+    for (const [flags, named] of [
+      [['--ledger', join(work, 'ledger.json')], '--ledger'],
+      [['--atocore-validator', 'true'], '--atocore-validator'],
+      [['--stamp', '20261129T060000Z'], '--stamp'],
+      [['--deep'], '--deep'],
+      [['--offhost', root], '--offhost'],
+    ] as const) {
+      const run = await runCli(['validate', '--profile', 'jellycore', '--dir', root, ...flags], { env: { TMPDIR: work } });
+      expect(run.code, flags.join(' ')).toBe(2);
+      expect(run.stderr).toContain(`${named} is for AtoCore's snapshots; with --profile jellycore it does not apply`);
+    }
+    const zone = await runCli(['validate', '--profile', 'jellycore', '--dir', root, '--stamp-timezone', 'Mars/Olympus'], { env: { TMPDIR: work } });
+    expect(zone.code).toBe(2);
+    expect(zone.stderr).toMatch(/--stamp-timezone: "Mars\/Olympus" is not a time zone/);
+    const atocore = await runCli(['validate', '--dir', root, '--stamp-timezone', 'UTC'], { env: { TMPDIR: work } });
+    expect(atocore.code).toBe(2);
+    expect(atocore.stderr).toMatch(/--stamp-timezone goes with --profile jellycore/);
+  }, 60_000);
+});
