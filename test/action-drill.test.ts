@@ -279,6 +279,21 @@ describe('bad input fails the step with a message naming the input, before anyth
     expect(post.stdout).toContain('nothing to clean up');
   });
 
+  it('profile: jellycore with profile-vars: the JellyCore plan drilled on the runner, the check run naming the service and each store not restored', async () => {
+    const runner = await job('github', { inputs: { profile: 'jellycore', drills: 'restore' } });
+    const main = await runner.run('main', 180_000);
+    expect(main.code, main.stdout + main.stderr).toBe(1);
+    expect(main.outputs.verdict).toBe('fail');
+    const finish = bodies().at(-1)!;
+    expect(finish.output.title).toMatch(/^FAIL: 7 problems: store\.messages_db\.restored, /);
+    expect(runner.summary).toContain('## jellycore restore drill: ❌ FAIL');
+    expect(allRequestProblems(api!.requests)).toEqual([]);
+    const corrected = await job(null, { inputs: { profile: 'jellycore', drills: 'restore', 'profile-vars': `scripts=${join(PROJECT_ROOT, 'fixtures/jellycore/corrected')}` } });
+    const passed = await corrected.run('main', 180_000);
+    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+    expect(report(passed.outputs.report!).target).toMatchObject({ profile: 'jellycore', drills: ['restore'] });
+  });
+
   it('a report-dir that is a file', async () => {
     const runner = await job(null, { inputs: { 'report-dir': 'reports' } });
     writeFileSync(join(runner.workspace, 'reports'), '');

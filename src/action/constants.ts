@@ -29,6 +29,9 @@ export const Input = {
   WorkDir: 'work-dir',
   Timeout: 'timeout',
   Faults: 'faults',
+  Drills: 'drills',
+  Profile: 'profile',
+  ProfileVars: 'profile-vars',
   SshHost: 'ssh-host',
   SshUser: 'ssh-user',
   SshPort: 'ssh-port',
@@ -41,12 +44,17 @@ export const Input = {
   Deep: 'deep',
   Offhost: 'offhost',
   AtocoreValidator: 'atocore-validator',
+  Stamp: 'stamp',
+  SourcesRoot: 'sources-root',
   Reports: 'reports',
   FailOn: 'fail-on',
   GithubToken: 'github-token',
   CheckName: 'check-name',
   Publish: 'publish',
   ReportDir: 'report-dir',
+  /** the run history's file, carried from run to run by the cache service (src/action/history.ts) */
+  History: 'history',
+  RtoBudget: 'rto-budget',
 } as const;
 
 export const Output = {
@@ -64,10 +72,13 @@ export const ReportFile = {
   Json: 'report.json',
   Junit: 'junit.xml',
   Summary: 'summary.md',
+  /** the run history's chart, with input history */
+  Chart: 'history.svg',
 } as const;
 
 export const DEFAULT_CHECK_NAME = {
   drill: 'AtoCore restore drill',
   validate: 'AtoCore snapshot validation',
   merge: 'AtoCore drill (all targets)',
+  rehearse: 'AtoCore snapshot rehearsal',
 } as const;

@@ -8,6 +8,8 @@ import { kebab, namedForSync, type FieldId, type FieldNames } from '../inputs/fi
 import { failOn as failOnRule } from '../inputs/rules.js';
 import { validateInputs as sharedValidateInputs, type RawValidateInputs } from '../inputs/validate.js';
 import { mergeInputs as sharedMergeInputs, reportPatterns, type MergeInputs } from '../inputs/merge.js';
+import { rehearseInputs as sharedRehearseInputs } from '../inputs/rehearse.js';
+import type { RehearseInputs } from '../jobs/rehearse-job.js';
 import type { DrillInputs } from '../jobs/drill-job.js';
 import type { ValidateInputs } from '../jobs/validate-job.js';
 import type { FailOn } from '../report/verdict.js';
@@ -21,6 +23,7 @@ const INPUT_OF: Partial<Record<FieldId, string>> = {
   reportJson: Input.ReportDir,
   junit: Input.ReportDir,
   summary: Input.ReportDir,
+  chart: Input.ReportDir,
 };
 
 function inputOf(field: FieldId): string {
@@ -34,13 +37,15 @@ export const ACTION_NAMES: FieldNames = {
 
 /** Every input of the action, read once and validated: nothing else calls getInput. */
 export interface ActionInputs {
-  readonly mode: 'drill' | 'validate' | 'merge';
+  readonly mode: 'drill' | 'validate' | 'merge' | 'rehearse';
   /** mode drill: exactly what the CLI's flags make (report files under reportDir) */
   readonly drill: DrillInputs | null;
   /** mode validate: what the CLI's `validate --ssh` flags make, the key and known_hosts as text or files */
   readonly validate: ValidateInputs | null;
   /** mode merge: the report files found by input reports, and the merged report's files */
   readonly merge: MergeInputs | null;
+  /** mode rehearse: what the CLI's `rehearse --ssh` flags make, the key and known_hosts as for validate */
+  readonly rehearse: RehearseInputs | null;
   readonly failOn: FailOn;
   /** where the verdict goes on the commit; none without a token */
   readonly publish: PublishMode | 'none';
@@ -127,17 +132,30 @@ function drillInputs(reportDir: string, failOn: string | undefined): DrillInputs
     seed: given(Input.Seed),
     workDir: given(Input.WorkDir),
     faults: list(Input.Faults),
+    drills: given(Input.Drills),
+    profile: given(Input.Profile),
+    // one per line: a value may hold commas
+    profileVars: text(Input.ProfileVars).split('\n').map((line) => line.trim()).filter((line) => line !== ''),
     timeout: text(Input.Timeout) || DEFAULTS.timeout.drill,
     ...reportFiles(reportDir),
     failOn,
+    ...historyFields(reportDir),
+    rtoBudget: given(Input.RtoBudget),
+    rpo: given(Input.Rpo),
   };
   return sharedDrillInputs(raw, ACTION_NAMES, workspace());
 }
 
+/** Input history (a file in the workspace; empty: none) and its chart, always history.svg in the report folder. */
+function historyFields(reportDir: string): { history?: string; chart?: string } {
+  const history = given(Input.History);
+  return history === undefined ? {} : { history, chart: join(reportDir, ReportFile.Chart) };
+}
+
 /** The SSH address from its three inputs (the action's shape; the address rules are the CLI's). */
-function sshAddress(): string {
+function sshAddress(mode: 'validate' | 'rehearse' = 'validate'): string {
   const host = optional(Input.SshHost);
-  if (host === null) throw new UsageError(`input ${Input.SshHost} is required in mode validate: the host that holds the backups (e.g. Dalidou)`);
+  if (host === null) throw new UsageError(`input ${Input.SshHost} is required in mode ${mode}: the host that holds the backups (e.g. Dalidou)`);
   if (/[\s@]/.test(host)) throw new UsageError(`input ${Input.SshHost}: "${host}" is not a host name (give the user in ${Input.SshUser}, the port in ${Input.SshPort})`);
   const portText = text(Input.SshPort) || String(DEFAULTS.sshPort);
   if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) throw new UsageError(`input ${Input.SshPort}: "${portText}" is not a port number (1-65535)`);
@@ -193,6 +211,7 @@ function validateInputs(reportDir: string, failOn: string | undefined): Validate
     atocoreValidator: given(Input.AtocoreValidator),
     ...reportFiles(reportDir),
     failOn,
+    ...historyFields(reportDir),
   };
   // the key comes from its input only, never from the runner's environment
   return sharedValidateInputs(raw, ACTION_NAMES, { base: workspace(), env: {} });
@@ -209,7 +228,7 @@ export function readActionInputs(): ActionInputs {
   for (const secret of secrets) core.setSecret(secret);
   for (const line of sshKey.split(/\r?\n/)) if (line.trim().length >= 6 && !line.includes('-----')) core.setSecret(line.trim());
 
-  const mode = oneOf(Input.Mode, ['drill', 'validate', 'merge'] as const, 'drill');
+  const mode = oneOf(Input.Mode, ['drill', 'validate', 'merge', 'rehearse'] as const, 'drill');
   const failOnText = given(Input.FailOn);
   const failOn = namedForSync(ACTION_NAMES, () => failOnRule(failOnText));
   const publish = oneOf(Input.Publish, ['auto', 'check-run', 'commit-status', 'none'] as const, 'auto');
@@ -217,17 +236,21 @@ export function readActionInputs(): ActionInputs {
     throw new UsageError(`input ${Input.Publish}: ${publish} needs input ${Input.GithubToken} (the default is the job's token; was it set to an empty secret?)`);
   }
   const reportDir = reportDirectory();
+  if (mode !== 'drill' && optional(Input.RtoBudget) !== null) throw new UsageError(`input ${Input.RtoBudget} is for mode drill (only a drill measures an RTO); this run is mode ${mode}`);
+  if (mode === 'merge' && optional(Input.History) !== null) throw new UsageError(`input ${Input.History} is for modes drill and validate: a merge runs nothing to record`);
   const checkName = text(Input.CheckName) || DEFAULT_CHECK_NAME[mode];
   refuseInputsOfOtherModes(mode);
   const drill = mode === 'drill' ? drillInputs(reportDir, failOnText) : null;
   const validate = mode === 'validate' ? validateInputs(reportDir, failOnText) : null;
   const merge = mode === 'merge' ? mergeInputs(reportDir, failOnText) : null;
+  const rehearse = mode === 'rehearse' ? rehearseInputs(reportDir, failOnText) : null;
+  refuseInputsOfOtherModesThanRehearse(mode);
   if (mode === 'drill') {
     for (const name of [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode validate; this run is mode drill`);
     }
   } else if (mode === 'validate') {
-    for (const name of [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults]) {
+    for (const name of [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults, Input.Drills, Input.ProfileVars]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode drill; this run is mode validate`);
     }
   }
@@ -236,6 +259,7 @@ export function readActionInputs(): ActionInputs {
     drill,
     validate,
     merge,
+    rehearse,
     failOn,
     publish: githubToken === null ? 'none' : publish,
     githubToken,
@@ -251,10 +275,52 @@ function refuseInputsOfOtherModes(mode: ActionInputs['mode']): void {
     if (optional(Input.Reports) !== null) throw new UsageError(`input ${Input.Reports} is for mode merge; this run is mode ${mode}`);
     return;
   }
-  const drillOnly = [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults, Input.Timeout];
+  const drillOnly = [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults, Input.Drills, Input.Timeout];
   const validateOnly = [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator];
   for (const name of [...drillOnly, ...validateOnly]) {
     if (optional(name) !== null) throw new UsageError(`input ${name} is not for mode merge: a merge only reads the reports of runs that are done`);
+  }
+}
+
+/**
+ * Mode rehearse: over SSH like validate (the key and known_hosts as text), into a throwaway
+ * AtoCore like drill (the stand-in, image or command); the rules are the CLI's.
+ */
+function rehearseInputs(reportDir: string, failOn: string | undefined): RehearseInputs {
+  const key = core.getInput(Input.SshKey, { trimWhitespace: false });
+  if (key.trim() === '') throw new UsageError(`input ${Input.SshKey} is required in mode rehearse: the private key's text, from a secret (e.g. \${{ secrets.DALIDOU_SSH_KEY }})`);
+  const knownHosts = knownHostsInput();
+  if (knownHosts === '') throw new UsageError(`input ${Input.SshKnownHosts} is required in mode rehearse: the host's key lines, so the action never trusts an unknown host`);
+  return sharedRehearseInputs(
+    {
+      ssh: sshAddress('rehearse'),
+      identity: { text: key },
+      knownHosts: /\s/.test(knownHosts) ? { text: knownHosts } : { path: knownHosts },
+      root: given(Input.Root),
+      stamp: given(Input.Stamp),
+      image: given(Input.Image),
+      command: given(Input.Command),
+      backupCli: given(Input.BackupCli),
+      faults: list(Input.Faults),
+      workDir: given(Input.WorkDir),
+      sourcesRoot: given(Input.SourcesRoot),
+      timeout: given(Input.Timeout),
+      ...reportFiles(reportDir),
+      failOn,
+    },
+    ACTION_NAMES,
+    // the key comes from its input only, never from the runner's environment
+    { base: workspace(), env: {} },
+  );
+}
+
+/** Inputs only a rehearsal reads are refused elsewhere; a rehearsal refuses what it would ignore (inputs with an empty default). */
+function refuseInputsOfOtherModesThanRehearse(mode: ActionInputs['mode']): void {
+  const rehearseOnly = [Input.Stamp, Input.SourcesRoot];
+  const notForRehearse = [Input.FromImage, Input.Seed, Input.Drills, Input.Offhost, Input.AtocoreValidator];
+  const refused = mode === 'rehearse' ? notForRehearse : rehearseOnly;
+  for (const name of refused) {
+    if (optional(name) !== null) throw new UsageError(`input ${name} is ${mode === 'rehearse' ? 'not for mode rehearse' : 'for mode rehearse'}; this run is mode ${mode}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { failureCarriedByChecks } from './steps.js';
 import type { CheckResult, DrillReport, Verdict } from '../report/model.js';
 import { renderMarkdownSummary } from './markdown.js';
 import { checkOutcome, runOutcome, stepOutcome, type AnnotationLevel, type FailOn } from '../report/outcome.js';
-import { boundedJson, cutText, firstLine, printable } from './text.js';
+import { boundedJson, cutText, firstLine, printable, reportTitle } from './text.js';
 
 /** GitHub's documented limits for a check run (REST "Update a check run"). */
 export const CHECK_RUN_LIMITS = {
@@ -60,9 +60,6 @@ function allChecks(report: DrillReport): Array<{ check: CheckResult; stamp: stri
   return [...report.checks.map((check) => ({ check, stamp: null })), ...report.snapshots.flatMap((s) => s.checks.map((check) => ({ check, stamp: s.stamp })))];
 }
 
-function kindTitle(report: DrillReport): string {
-  return report.kind === 'drill' ? 'AtoCore restore drill' : report.kind === 'validate' ? 'AtoCore snapshot validation' : 'AtoCore restore rehearsal';
-}
 
 /** How many characters of a headline there are at most (it is also the failed step's message). */
 const HEADLINE_CHARS = 1_000;
@@ -168,7 +165,7 @@ export function annotationBatches<T>(annotations: readonly T[], size: number = C
 export function checkRunSummary(report: DrillReport, target: Pick<PublishTarget, 'checksDocUrl' | 'detailsUrl'> & Partial<Pick<PublishTarget, 'failOn'>>): string {
   const lines: string[] = [];
   const m = report.metrics;
-  lines.push(`**${kindTitle(report)}: ${runOutcome(report.verdict, target.failOn ?? 'fail').banner}**`, '');
+  lines.push(`**${reportTitle(report)}: ${runOutcome(report.verdict, target.failOn ?? 'fail').banner}**`, '');
   if (report.error) lines.push(`> ${cutText(firstLine(cutText(report.error, 2_000)), 1_000)}`, '');
   lines.push(
     `RTO ${m.rto_ms === null ? '—' : formatDuration(m.rto_ms)} · restore ${m.restore_ms === null ? '—' : formatDuration(m.restore_ms)} · RPO ${m.rpo_s === null ? '—' : formatDuration(m.rpo_s * 1000)} · backup \`${report.target.backup_stamp ?? '—'}\` · ${formatDuration(report.duration_ms)} in all`,

@@ -2,7 +2,7 @@ import { formatDuration } from '../common/duration.js';
 import type { CheckResult, DrillReport } from '../report/model.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
 import { rtoTrendChart, stepsGantt, type RtoPoint } from './mermaid.js';
-import { boundedJson, cutText, firstLine, printable } from './text.js';
+import { boundedJson, cutText, firstLine, printable, reportTitle } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️', error: '🛑' };
 
@@ -83,9 +83,6 @@ class BoundedText {
   }
 }
 
-function kindTitle(report: DrillReport): string {
-  return report.kind === 'drill' ? 'AtoCore restore drill' : report.kind === 'validate' ? 'AtoCore snapshot validation' : 'AtoCore restore rehearsal';
-}
 
 /** What the summary shows beside the report itself: the trend of earlier runs (`--history`). */
 export interface SummaryExtras {
@@ -101,7 +98,7 @@ export interface SummaryExtras {
  */
 export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fail', extras: SummaryExtras = {}): string {
   const out = new BoundedText(SUMMARY_LIMIT_BYTES);
-  out.add(`## ${kindTitle(report)}: ${runOutcome(report.verdict, failOn).banner}`);
+  out.add(`## ${reportTitle(report)}: ${runOutcome(report.verdict, failOn).banner}`);
   out.add('');
   const target = report.target;
   const targets = target.targets ?? [];

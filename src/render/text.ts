@@ -1,3 +1,4 @@
+import type { DrillReport } from '../report/model.js';
 import { cutText } from '../common/cut-text.js';
 
 /** Text as the report's outputs carry it: printable, bounded. A report's strings come from the target (HTTP bodies, file names, remote output). */
@@ -26,3 +27,10 @@ export function boundedJson(value: unknown, max: number): string {
   return pretty.length <= max ? pretty : compact;
 }
 
+
+/** What a report is about, as titles say it: "AtoCore restore drill", "jellycore snapshot validation". */
+export function reportTitle(report: DrillReport): string {
+  const profile = report.target.profile;
+  const service = typeof profile === 'string' && profile !== 'atocore' ? profile : 'AtoCore';
+  return report.kind === 'drill' ? `${service} restore drill` : report.kind === 'validate' ? `${service} snapshot validation` : `${service} restore rehearsal`;
+}

@@ -18,14 +18,14 @@ export function actionMetadata(root = PROJECT_ROOT): ActionMetadata {
 /**
  * The action as a runner gets it: the repository's files at the action's ref, without
  * node_modules (nothing installed). Only what the action needs at run time is copied —
- * action.yml, dist/, fixtures/, schema/ (mode merge checks reports against it) and
+ * action.yml, dist/, fixtures/, schema/ (reports to merge and profiles are checked against it), profiles/ and
  * package.json — so a bundle that reached into
  * node_modules or src/ fails here as it would on a runner.
  */
 export function actionCheckout(parent: string): string {
   const dir = join(parent, 'atocore-drill-action');
   mkdirSync(dir, { recursive: true });
-  for (const item of ['action.yml', 'package.json', 'dist', 'fixtures', 'schema']) {
+  for (const item of ['action.yml', 'package.json', 'dist', 'fixtures', 'schema', 'profiles']) {
     cpSync(join(PROJECT_ROOT, item), join(dir, item), { recursive: true, filter: (source) => !/__pycache__|\.pyc$/.test(source) });
   }
   return dir;
