@@ -16,6 +16,12 @@ import { mermaidLabel, rtoTrendChart, stepsGantt } from '../src/render/mermaid.j
 import { renderMarkdownSummary } from '../src/render/markdown.js';
 import { PROJECT_ROOT } from './support/cli.js';
 
+/** What the tests read of the parsed SVG (xmlbuilder2's DOM). */
+interface XmlElement {
+  getAttribute(name: string): string | null;
+  getElementsByTagName(name: string): ArrayLike<XmlElement> & Iterable<XmlElement>;
+}
+
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-history-store-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let files = 0;
@@ -161,8 +167,8 @@ describe('pictures', () => {
     ];
     const svg = renderHistoryChart(runs, { title: `drill · ${hostile}`, rtoBudgetMs: 5_000, rpoBudgetMs: 3_600_000 });
     // a strict XML parser: a stray '<' or '&' from a hostile value would throw here
-    const root = create(svg).root().node as unknown as Element;
-    const panel = (id: string): Element => [...root.getElementsByTagName('g')].find((g) => g.getAttribute('id') === id)!;
+    const root = create(svg).root().node as unknown as XmlElement;
+    const panel = (id: string): XmlElement => [...root.getElementsByTagName('g')].find((g) => g.getAttribute('id') === id)!;
     const count = (id: string, tag: string, cls?: string): number => [...panel(id).getElementsByTagName(tag)].filter((e) => cls === undefined || e.getAttribute('class') === cls).length;
     expect(count('rto', 'circle')).toBe(3);
     expect(count('duration', 'circle')).toBe(3);
@@ -183,7 +189,7 @@ describe('pictures', () => {
 
   it('Mermaid blocks carry no character that could end a label, a line or the fence', () => {
     expect(mermaidLabel('a"b`c\nd:e#f;g```')).toBe('a b c d e f g');
-    const gantt = stepsGantt([{ id: 'x', title: 'Restore: ```\n"now"; #1', status: 'fail', duration_ms: 1_500 }, { id: 'y', title: 'Verify', status: 'pass', duration_ms: 200 }], 'Steps')!;
+    const gantt = stepsGantt([{ id: 'x', title: 'Restore: ```\n"now"; #1', status: 'fail', duration_ms: 1_500, detail: '' }, { id: 'y', title: 'Verify', status: 'pass', duration_ms: 200, detail: '' }], 'Steps')!;
     expect(gantt.split('\n').filter((line) => line.startsWith('```'))).toEqual(['```mermaid', '```']);
     expect(gantt).toContain('Restore now 1 (fail) :crit, s0, 0, 1500');
     expect(gantt).toContain('Verify (pass) :done, s1, 1500, 1700');

@@ -22,6 +22,8 @@ import { drillInLogGroups } from '../github/log-groups.js';
 import { emitWorkflowAnnotations } from '../github/workflow-annotations.js';
 import { describeValidation, runValidation } from './validate.js';
 import { describeMerge, runMergeJob } from '../merge/job.js';
+import { actionHistory, historyFailsStep, keepActionHistory, restoreHistory } from './history.js';
+import type { SummaryExtras } from '../render/markdown.js';
 
 /** A report for a run that could not even start its job (the check run still gets a verdict). */
 function couldNotRunReport(kind: DrillReport['kind'], startedAt: Date, why: string): DrillReport {
@@ -89,9 +91,9 @@ function footer(inputs: ActionInputs, context: RunContext, outcome: PublishOutco
 }
 
 /** Every report file attempted whatever became of the others; each one not written is a warning naming it. */
-async function writeReports(report: DrillReport, reportDir: string, failOn: FailOn): Promise<string[]> {
+async function writeReports(report: DrillReport, reportDir: string, failOn: FailOn, summaryExtras?: SummaryExtras): Promise<string[]> {
   const paths = { reportJson: join(reportDir, ReportFile.Json), junit: join(reportDir, ReportFile.Junit), summary: join(reportDir, ReportFile.Summary) };
-  const unwritten = await writeReportFiles(report, paths, { failOn });
+  const unwritten = await writeReportFiles(report, paths, { failOn, ...(summaryExtras ? { summaryExtras } : {}) });
   for (const file of unwritten) core.warning(`${basename(file.path)} not written (the verdict stands): input ${Input.ReportDir}: ${file.reason}`);
   return Object.values(paths).filter((path) => !unwritten.some((file) => file.path === path));
 }
@@ -131,12 +133,15 @@ async function main(): Promise<string | null> {
   const workDir = await mkdtemp(join(inputs.drill?.workDir ?? context.tempBase, 'atocore-drill-'));
   core.saveState(State.WorkDir, workDir);
   const publishing = publisherFor(inputs, context);
+  const history = actionHistory(inputs);
   try {
     await publishing?.publisher.start(what, startedAt);
     let report: DrillReport;
     try {
       // a merge reads JSON only
       if (inputs.mode !== 'merge') useBundledSqliteAddon();
+      // before the run: its rto.regression reads the earlier runs
+      if (history) await restoreHistory(history);
       report = await runJob(inputs, workDir, interrupt.signal);
     } catch (error) {
       // the job could not start (a bad seed, no Docker, an unsupported runner, …): still a verdict for the commit
@@ -144,12 +149,13 @@ async function main(): Promise<string | null> {
     }
     report = maskSecrets(report, pieces);
 
-    const written = await writeReports(report, inputs.reportDir, inputs.failOn);
+    const kept = await keepActionHistory(report, history);
+    const written = await writeReports(report, inputs.reportDir, inputs.failOn, kept.summaryExtras);
     const outcome = publishing ? await publishing.publisher.finish(report) : null;
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
     try {
       if (process.env.GITHUB_STEP_SUMMARY) {
-        await core.summary.addRaw(renderMarkdownSummary(report, inputs.failOn)).addRaw(footer(inputs, context, outcome, written.map((f) => relative(workspace, f)))).write();
+        await core.summary.addRaw(renderMarkdownSummary(report, inputs.failOn, kept.summaryExtras)).addRaw(footer(inputs, context, outcome, written.map((f) => relative(workspace, f)))).write();
       } else {
         core.info('GITHUB_STEP_SUMMARY is not set (not a GitHub runner?): no job summary; summary.md has it');
       }
@@ -170,7 +176,10 @@ async function main(): Promise<string | null> {
     // where check runs cannot be written (fork pull requests, Gitea, publish: none) these are the annotations a reader sees
     emitWorkflowAnnotations(report, inputs.failOn);
     core.info(`${inputs.checkName}: ${reportHeadline(report)}`);
-    return runOutcome(report.verdict, inputs.failOn).failsJob ? `${inputs.checkName}: ${reportHeadline(report)}` : null;
+    const failsJob = runOutcome(report.verdict, inputs.failOn).failsJob;
+    if (failsJob) return `${inputs.checkName}: ${reportHeadline(report)}`;
+    // a run that passed but left no record fails the step as the CLI's exit 3 does (docs/history.md)
+    return historyFailsStep(failsJob, kept.problems) ? `${inputs.checkName}: ${reportHeadline(report)}, but the run history was not kept: ${kept.problems[0]}` : null;
   } finally {
     interrupt.dispose();
     await publishing?.api.close();

@@ -92,20 +92,23 @@ function checkFileShape(path: string, name: string, use: 'write' | 'read'): 'mis
   // a link is refused, never followed: the history is written, and a link could aim the writes anywhere
   if (stats?.isSymbolicLink()) throw new UsageError(`${name}: ${path} is a symlink; give the history file itself`);
   if (stats && !stats.isFile()) throw new UsageError(`${name}: ${path} is ${describeFileKind(stats)}, not an atocore-drill history file`);
+  if (stats) {
+    try {
+      accessSync(path, use === 'write' ? constants.R_OK | constants.W_OK : constants.R_OK);
+    } catch (error) {
+      throw new UsageError(`${name}: cannot ${use} ${path}: ${errorMessage(error)}`);
+    }
+  }
   if (use === 'write') {
     try {
       // the folder must take a new file and SQLite's -wal/-shm beside it (missing folders are created)
       checkOutputPlace(path, name, { writeThrough: false });
     } catch (error) {
-      throw error instanceof UsageError ? error : new UsageError(`${name}: ${errorMessage(error)}`);
+      const message = errorMessage(error);
+      throw new UsageError(message.includes(path) ? message : `${message} (for ${path})`);
     }
   }
   if (!stats) return 'missing';
-  try {
-    accessSync(path, use === 'write' ? constants.R_OK | constants.W_OK : constants.R_OK);
-  } catch (error) {
-    throw new UsageError(`${name}: cannot ${use} ${path}: ${errorMessage(error)}`);
-  }
   if (stats.size === 0) return 'missing';
   let header: Buffer;
   try {

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create } from 'xmlbuilder2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordRun } from '../src/history/keep.js';
+import { readReport, runCli, startCli, statusOf } from './support/cli.js';
+import { buildSnapshotTree, FIXTURE_NOW, goodTreePlan } from './support/snapshot-tree.js';
+import type { DrillReport } from '../src/report/model.js';
+
+/** What the tests read of the parsed SVG (xmlbuilder2's DOM). */
+interface XmlElement {
+  getAttribute(name: string): string | null;
+  getElementsByTagName(name: string): ArrayLike<XmlElement> & Iterable<XmlElement>;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'atocore-drill-history-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let names = 0;
+const place = (suffix: string): string => join(work, `${++names}-${suffix}`);
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+async function drill(args: readonly string[]): Promise<{ code: number | null; report: DrillReport | null; stdout: string; stderr: string; reportFile: string }> {
+  const reportFile = place('report.json');
+  const run = await runCli(['drill', '--report-json', reportFile, ...args], { timeoutMs: 120_000 });
+  return { code: run.code, report: existsSync(reportFile) ? readReport(reportFile) : null, stdout: run.stdout, stderr: run.stderr, reportFile };
+}
+
+/** The circles of one panel of a chart, read by a strict XML parser. */
+function pointsIn(svg: string, panel: string): number {
+  const root = create(svg).root().node as unknown as XmlElement;
+  const group = [...root.getElementsByTagName('g')].find((g) => g.getAttribute('id') === panel);
+  return group ? group.getElementsByTagName('circle').length : 0;
+}
+
+describe('drill --history', () => {
+  const history = join(work, 'drills', 'history.sqlite');
+  const runs: DrillReport[] = [];
+  const summary = place('summary.md');
+  let secondReport = '';
+
+  beforeAll(async () => {
+    // two runs of the stand-in: the second with budgets, one met and one not
+    const first = await drill(['--history', history]);
+    expect(first.code, first.stderr).toBe(0);
+    runs.push(first.report!);
+    const second = await drill(['--history', history, '--rto-budget', '1ms', '--rpo', '24h', '--summary', summary]);
+    expect(second.code, second.stdout).toBe(1);
+    runs.push(second.report!);
+    secondReport = second.reportFile;
+  }, 240_000);
+
+  it('two runs give a history of two and a chart with two points, beside the JSON report', () => {
+    const chart = secondReport.replace(/\.json$/, '.history.svg');
+    expect(existsSync(chart)).toBe(true);
+    const svg = readFileSync(chart, 'utf8');
+    expect(pointsIn(svg, 'rto')).toBe(2);
+    expect(pointsIn(svg, 'duration')).toBe(2);
+    // the run over budget is marked failed in each of the four panels
+    expect(svg.match(/class="point failed"/g)?.length).toBe(4);
+  });
+
+  it('budgets: rto.budget fails when exceeded and makes the verdict fail; rpo.budget passes within its budget; neither belongs to a step', () => {
+    const second = runs[1]!;
+    expect(second.verdict).toBe('fail');
+    expect(statusOf(second)).toMatchObject({ 'rto.budget': 'fail', 'rpo.budget': 'pass', 'rto.regression': 'skip' });
+    const budget = second.checks.find((c) => c.id === 'rto.budget')!;
+    expect(budget.message).toMatch(/^RTO \d.* is over the budget of 1ms$/);
+    expect(budget.step).toBeUndefined();
+    expect(statusOf(runs[0]!)['rto.budget']).toBeUndefined();
+  });
+
+  it('history FILE prints what was stored, as a table and as JSON, and draws it', async () => {
+    const table = await runCli(['history', history]);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^#\s+started \(UTC\)\s+kind\s+target\s+verdict\s+backup\s+RTO\s+restore\s+RPO\s+duration\s+failed$/);
+    expect(lines[1]).toMatch(new RegExp(`^1\\s+\\S+ \\S+\\s+drill\\s+process\\s+pass\\s+${runs[0]!.target.backup_stamp}\\s`));
+    expect(lines[2]).toMatch(/^2\s.*\sfail\s.*rto\.budget$/);
+    const json = await runCli(['history', history, '--json']);
+    const stored = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+    expect(stored.map((r) => [r.verdict, r.rto_ms, r.backup_stamp])).toEqual(runs.map((r) => [r.verdict, r.metrics.rto_ms, r.target.backup_stamp]));
+    expect(stored[1]!.failing_checks).toEqual(['rto.budget']);
+    expect((stored[0]!.steps as unknown[]).length).toBe(runs[0]!.steps.length);
+    const chart = place('all.svg');
+    const drawn = await runCli(['history', history, '--chart', chart, '--rto-budget', '15m']);
+    expect(drawn.code, drawn.stderr).toBe(0);
+    expect(pointsIn(readFileSync(chart, 'utf8'), 'rto')).toBe(2);
+    expect(readFileSync(chart, 'utf8')).toContain('class="budget"');
+  });
+
+  it('the summary draws the RTO trend and the step timeline as Mermaid', () => {
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toContain('```mermaid\nxychart-beta');
+    expect(text).toMatch(/line \[[\d.]+, [\d.]+\]/);
+    expect(text).toContain('```mermaid\ngantt');
+  });
+});
+
+describe('rto.regression against the history', () => {
+  it('a drill much slower than the recorded runs of the same target warns (exit 0), and passes against slower ones', async () => {
+    const fast = place('fast.sqlite');
+    const slow = place('slow.sqlite');
+    const recorded = (rto: number): DrillReport => ({
+      schema: 'atocore-drill/report@1',
+      kind: 'drill',
+      verdict: 'pass',
+      started_at: '2026-11-01T10:00:00.000Z',
+      finished_at: '2026-11-01T10:00:05.000Z',
+      duration_ms: 5_000,
+      target: { runtime: 'process', image: null, backup_stamp: null },
+      steps: [],
+      checks: [],
+      metrics: { rto_ms: rto, restore_ms: 100, rpo_s: 1 },
+      snapshots: [],
+    });
+    for (let i = 0; i < 3; i++) recordRun(fast, recorded(5));
+    for (let i = 0; i < 3; i++) recordRun(slow, recorded(600_000));
+    const warned = await drill(['--history', fast]);
+    expect(warned.code, warned.stdout).toBe(0);
+    expect(warned.report!.verdict).toBe('warn');
+    expect(warned.report!.checks.find((c) => c.id === 'rto.regression')).toMatchObject({ status: 'warn', evidence: { median_ms: 5, runs_compared: 3 } });
+    const passed = await drill(['--history', slow]);
+    expect(passed.code).toBe(0);
+    expect(statusOf(passed.report!)['rto.regression']).toBe('pass');
+  }, 240_000);
+});
+
+describe('validate --history', () => {
+  it('two validations appending to one history at once both land', async () => {
+    const tree = join(work, 'tree');
+    buildSnapshotTree(tree, goodTreePlan());
+    const history = place('validate.sqlite');
+    const run = (): ReturnType<typeof runCli> => runCli(['validate', '--dir', tree, '--now', FIXTURE_NOW, '--history', history], { timeoutMs: 120_000 });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const shown = JSON.parse((await runCli(['history', history, '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(shown).toHaveLength(2);
+    expect(shown.map((r) => [r.kind, r.target, r.verdict, r.rpo_s])).toEqual([
+      ['validate', tree, 'pass', 3600],
+      ['validate', tree, 'pass', 3600],
+    ]);
+    expect((shown[0]!.sizes as Record<string, number>).db_bytes).toBeGreaterThan(0);
+  }, 240_000);
+});
+
+describe('hostile history files: exit 2 naming the file before anything runs, nothing changed', () => {
+  const refused = async (history: string, words: RegExp, wrap?: readonly string[]): Promise<void> => {
+    const reportFile = place('report.json');
+    const run = await runCli(['drill', '--history', history, '--report-json', reportFile], { timeoutMs: 60_000, ...(wrap ? { wrap } : {}) });
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain(history);
+    expect(run.stderr).toMatch(words);
+    // refused before the run: no drill started, no report, no chart
+    expect(run.stdout).not.toContain('Start AtoCore');
+    expect(existsSync(reportFile)).toBe(false);
+  };
+
+  it('a file that is not SQLite', async () => {
+    const path = place('notes.txt');
+    writeFileSync(path, 'my notes\n');
+    await refused(path, /--history: .* is not an SQLite file/);
+    expect(readFileSync(path, 'utf8')).toBe('my notes\n');
+  });
+
+  it('an SQLite database that is not a history (e.g. AtoCore\'s own)', async () => {
+    const path = place('atocore.db');
+    execFileSync('python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(path)}); c.execute('CREATE TABLE memories (id TEXT)'); c.commit()`]);
+    const before = sha(path);
+    await refused(path, /not an atocore-drill history/);
+    expect(sha(path)).toBe(before);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('a history of a newer schema version', async () => {
+    const path = place('newer.sqlite');
+    recordRun(path, { schema: 'atocore-drill/report@1', kind: 'drill', verdict: 'pass', started_at: '2026-11-01T10:00:00.000Z', finished_at: '2026-11-01T10:00:01.000Z', duration_ms: 1, target: { runtime: 'process', image: null, backup_stamp: null }, steps: [], checks: [], metrics: { rto_ms: 1, restore_ms: 1, rpo_s: 1 }, snapshots: [] });
+    execFileSync('python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(path)}); c.execute('UPDATE history_schema SET version = 99'); c.commit()`]);
+    const before = sha(path);
+    await refused(path, /schema version 99/);
+    expect(sha(path)).toBe(before);
+  });
+
+  it('a symlink (to a good history or anywhere): refused, never followed', async () => {
+    const target = place('real.sqlite');
+    writeFileSync(target, '');
+    const link = place('link.sqlite');
+    symlinkSync(target, link);
+    await refused(link, /is a symlink/);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect(readFileSync(target).length).toBe(0);
+  });
+
+  it('a FIFO: refused without opening it (no hang)', async () => {
+    const path = place('fifo');
+    execFileSync('mkfifo', [path]);
+    await refused(path, /is a FIFO/);
+    expect(lstatSync(path).isFIFO()).toBe(true);
+  });
+
+  it('a directory', async () => {
+    const path = place('dir');
+    mkdirSync(path);
+    await refused(path, /is a directory/);
+  });
+
+  it('a history this user cannot write', async () => {
+    const dir = place('ro');
+    mkdirSync(dir);
+    const path = join(dir, 'history.sqlite');
+    recordRun(path, { schema: 'atocore-drill/report@1', kind: 'drill', verdict: 'pass', started_at: '2026-11-01T10:00:00.000Z', finished_at: '2026-11-01T10:00:01.000Z', duration_ms: 1, target: { runtime: 'process', image: null, backup_stamp: null }, steps: [], checks: [], metrics: { rto_ms: 1, restore_ms: 1, rpo_s: 1 }, snapshots: [] });
+    chmodSync(work, 0o755);
+    chmodSync(dir, 0o755);
+    chmodSync(path, 0o644);
+    const before = sha(path);
+    // as nobody: the file is root's and read-only to others
+    await refused(path, /cannot write/, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+    expect(sha(path)).toBe(before);
+  });
+
+  it('--chart without --history, and a chart that names the same file as the history', async () => {
+    const chartOnly = await runCli(['drill', '--chart', place('c.svg')]);
+    expect(chartOnly.code).toBe(2);
+    expect(chartOnly.stderr).toContain('--chart draws the run history: it needs --history FILE');
+    const same = place('same.sqlite');
+    const clash = await runCli(['drill', '--history', same, '--chart', same]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/--history and --chart name the same file/);
+  });
+});
+
+describe('a history that cannot be written after the run', () => {
+  it('a passing run exits 3 with an error line naming the file; its report keeps the verdict pass', async () => {
+    const history = place('gone.sqlite');
+    const reportFile = place('report.json');
+    let planted = false;
+    // while the drill runs, something takes the history's place: a directory
+    const result = await startCli(['drill', '--history', history, '--report-json', reportFile], (output) => {
+      if (!planted && output.includes('Start AtoCore on the restored data')) {
+        planted = true;
+        mkdirSync(history);
+      }
+    });
+    expect(planted).toBe(true);
+    expect(result.code, result.output).toBe(3);
+    expect(result.output).toContain(`--history: ${history} is a directory`);
+    expect(result.output).toContain('the run was not recorded; its verdict stands');
+    expect(readReport(reportFile).verdict).toBe('pass');
+  }, 120_000);
+});
