@@ -1,8 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readActionInputs } from '../src/action/inputs.js';
+import { parseRehearseFlags } from '../src/cli/rehearse.js';
 import type { DrillReport } from '../src/report/model.js';
 import { planRehearsal, plannedCheckIds } from '../src/rehearsal/plan.js';
 import { deploymentCheck, placeOfSourcePath, tallySourcePaths } from '../src/rehearsal/checks.js';
@@ -206,5 +208,60 @@ describe('rehearse: a root this user cannot read', () => {
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(run.stderr).toContain(`--dir: ${locked} is not a directory this user can read`);
     expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe('rehearse: the action and the CLI, one set of rules', () => {
+  const saved = { ...process.env };
+  const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+  let knownHosts: string;
+  let keyFile: string;
+  beforeAll(() => {
+    knownHosts = join(work, 'known_hosts');
+    keyFile = join(work, 'id_test');
+    writeFileSync(knownHosts, '');
+    writeFileSync(keyFile, KEY);
+  });
+  function withInputs<T>(values: Record<string, string>, read: () => T): T {
+    for (const name of Object.keys(process.env)) if (name.startsWith('INPUT_')) delete process.env[name];
+    process.env.GITHUB_WORKSPACE = work;
+    for (const [name, value] of Object.entries(values)) process.env[`INPUT_${name.toUpperCase()}`] = value;
+    try {
+      return read();
+    } finally {
+      process.env = { ...saved };
+    }
+  }
+
+  it('the same rehearsal, asked for by flags and by inputs, is the same typed object but for the key and the report files', () => {
+    const action = withInputs(
+      { mode: 'rehearse', 'ssh-host': 'dalidou', 'ssh-user': 'backup', 'ssh-port': '2222', 'ssh-key': KEY, 'ssh-known-hosts': 'known_hosts', root: '/srv/atocore', stamp: '20260407T060000Z', image: 'atocore:2', 'sources-root': '/srv/atocore/sources', timeout: '20m' },
+      () => readActionInputs(),
+    );
+    expect(action.mode).toBe('rehearse');
+    const cli = parseRehearseFlags({ ssh: 'backup@dalidou:2222:/srv/atocore', knownHosts, identity: keyFile, stamp: '20260407T060000Z', image: 'atocore:2', sourcesRoot: '/srv/atocore/sources/', timeout: '20m' });
+    const { identity: actionKey, reportJson, junit, summary, ...fromInputs } = action.rehearse!;
+    const { identity: cliKey, reportJson: noJson, ...fromFlags } = cli;
+    expect(actionKey?.kind).toBe('text');
+    expect(cliKey).toEqual({ kind: 'file', path: keyFile });
+    expect(reportJson).toBe(join(work, 'atocore-drill-report', 'report.json'));
+    expect({ ...fromInputs, junit: null, summary: null }).toEqual({ ...fromFlags, junit: null, summary: null });
+    expect(cli.runtime).toBe('container');
+    expect(cli.source).toEqual({ kind: 'ssh', address: { user: 'backup', host: 'dalidou', port: 2222 }, root: '/srv/atocore' });
+    expect(noJson).toBeNull();
+    expect(junit).toBeTruthy();
+    expect(summary).toBeTruthy();
+  });
+
+  it('each entry refuses what a rehearsal cannot take, naming it its own way', () => {
+    expect(() => parseRehearseFlags({ ssh: 'me@dalidou:/srv/a', root: '/srv/b', knownHosts, identity: keyFile })).toThrow(/the AtoCore root is given twice: in --ssh \(HOST:\/PATH\) and in --root/);
+    expect(() => parseRehearseFlags({ dir: work, sourcesRoot: 'relative/sources' })).toThrow(/--sources-root: "relative\/sources" is not an absolute path/);
+    expect(() => parseRehearseFlags({ dir: work, stamp: 'yesterday' })).toThrow(/--stamp/);
+    expect(() => parseRehearseFlags({ dir: work, fault: ['stats-lie'], command: 'x', backupCli: 'y' })).toThrow(/--fault/);
+    expect(() => parseRehearseFlags({ dir: work, knownHosts, sshKnownHosts: knownHosts })).toThrow(/same flag/);
+    expect(() => withInputs({ mode: 'rehearse', 'ssh-host': 'dalidou', 'ssh-key': KEY, 'ssh-known-hosts': 'known_hosts', seed: 'x' }, () => readActionInputs())).toThrow(/input seed is not for mode rehearse/);
+    expect(() => withInputs({ mode: 'rehearse', 'ssh-key': KEY, 'ssh-known-hosts': 'known_hosts' }, () => readActionInputs())).toThrow(/input ssh-host is required in mode rehearse/);
+    expect(() => withInputs({ mode: 'drill', stamp: '20260407T060000Z' }, () => readActionInputs())).toThrow(/input stamp is for mode rehearse; this run is mode drill/);
+    expect(() => withInputs({ mode: 'rehearse', 'ssh-host': 'dalidou', 'ssh-key': KEY, 'ssh-known-hosts': 'known_hosts', 'sources-root': 'x' }, () => readActionInputs())).toThrow(/input sources-root: "x" is not an absolute path/);
   });
 });

@@ -22,6 +22,7 @@ import { drillInLogGroups } from '../github/log-groups.js';
 import { emitWorkflowAnnotations } from '../github/workflow-annotations.js';
 import { describeValidation, runValidation } from './validate.js';
 import { describeMerge, runMergeJob } from '../merge/job.js';
+import { describeRehearsal, runRehearseJob } from '../jobs/rehearse-job.js';
 import { actionHistory, historyFailsStep, keepActionHistory, restoreHistory } from './history.js';
 import type { SummaryExtras } from '../render/markdown.js';
 
@@ -106,6 +107,11 @@ async function runJob(inputs: ActionInputs, workDir: string, signal: AbortSignal
 
 async function startJob(inputs: ActionInputs, workDir: string, signal: AbortSignal): Promise<DrillReport> {
   if (inputs.merge) return runMergeJob(inputs.merge);
+  if (inputs.rehearse) {
+    core.saveState(State.Runtime, inputs.rehearse.runtime);
+    const observer = { ...drillInLogGroups(consoleProgress(process.stdout)), progress: (line: string) => core.info(line) };
+    return runRehearseJob(inputs.rehearse, { signal, observer, tmpDir: workDir, env: {} });
+  }
   if (inputs.drill) {
     core.saveState(State.Runtime, inputs.drill.runtime);
     return runDrillJob(inputs.drill, { signal, observer: drillInLogGroups(consoleProgress(process.stdout)), tmpDir: workDir });
@@ -120,7 +126,7 @@ async function main(): Promise<string | null> {
   const inputs = readActionInputs();
   const context = readRunContext();
   const pieces = inputs.secrets.flatMap(secretPieces);
-  const what = inputs.merge ? describeMerge(inputs.merge) : inputs.drill ? describeDrill(inputs.drill) : describeValidation(inputs.validate!);
+  const what = inputs.merge ? describeMerge(inputs.merge) : inputs.rehearse ? describeRehearsal(inputs.rehearse) : inputs.drill ? describeDrill(inputs.drill) : describeValidation(inputs.validate!);
   core.info(`atocore-drill: ${what}`);
 
   // before anything is created: a signal from here on tears down what the run started
@@ -130,7 +136,7 @@ async function main(): Promise<string | null> {
     onSecond: (signal) => core.warning(`${signal} again: killing everything the run started, then exiting`),
   });
   // under work-dir when given: the drill's bind mounts come from here, and post removes it whole
-  const workDir = await mkdtemp(join(inputs.drill?.workDir ?? context.tempBase, 'atocore-drill-'));
+  const workDir = await mkdtemp(join(inputs.drill?.workDir ?? inputs.rehearse?.workDir ?? context.tempBase, 'atocore-drill-'));
   core.saveState(State.WorkDir, workDir);
   const publishing = publisherFor(inputs, context);
   const history = actionHistory(inputs);
