@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessResult } from '../src/common/child-process.js';
 import { judgeOffsite } from '../src/engine/offsite.js';
-import { judgeRotation, retentionPromise, ROTATION_CHECK_IDS, type AgedBackup, type RotationObservation } from '../src/engine/rotation.js';
+import { judgeDryRun, judgeRotation, retentionPromise, ROTATION_CHECK_IDS, type AgedBackup, type RotationObservation } from '../src/engine/rotation.js';
 import { CORRUPTION_KINDS, judgeVerification, verificationNotEvidence, verifierAnswer, type VerifierAnswer } from '../src/engine/verification.js';
 import { planRetention } from '../src/validation/retention.js';
 import { isSnapshotStamp, stampOf, stampTime } from '../src/atocore/stamp.js';
+import { ATOCORE_CORRUPTIONS, ATOCORE_RETENTION, readValidateAnswer, rotationStamps } from '../src/atocore/drill/beyond-restore.js';
+import { planDrill, plannedCheckIds } from '../src/atocore/drill/plan.js';
+import { drillNames } from '../src/inputs/rules.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -71,6 +74,16 @@ function rotation(overrides: Partial<RotationObservation> = {}): RotationObserva
   };
   return { ...base, ...overrides };
 }
+
+describe('judgeDryRun', () => {
+  it('passes an untouched root, fails naming the backups a dry run deleted or changed, or a root it deleted', () => {
+    expect(judgeDryRun({ added: [], removed: [], changed: [] }, true).status).toBe('pass');
+    const deleted = judgeDryRun({ added: [], removed: ['20260101T060000Z/db/atocore.db', '20260101T060000Z/backup-metadata.json'], changed: [] }, true);
+    expect(deleted.status).toBe('fail');
+    expect(deleted.message).toContain('2 file(s) deleted (20260101T060000Z)');
+    expect(judgeDryRun({ added: [], removed: [], changed: [] }, false).status).toBe('fail');
+  });
+});
 
 describe('judgeRotation', () => {
   it('passes a rotation that keeps the promised, the newest, the root and the foreign, and removes the expired', () => {
@@ -227,5 +240,59 @@ describe('judgeOffsite', () => {
 
   it('skips an empty newest backup: nothing to see arrive', () => {
     expect(judgeOffsite({ backup: 'b', expected: {}, arrived: {}, remote: 'r' }).status).toBe('skip');
+  });
+});
+
+describe('AtoCore: what its drills beyond restore know of it', () => {
+  it('rotationStamps: old stamps only, two on some days, Sundays and 1sts back far enough that each rule keeps some and lets some go', () => {
+    const stamps = rotationStamps(NOW);
+    expect(stamps.every(isSnapshotStamp)).toBe(true);
+    expect(new Set(stamps).size).toBe(stamps.length);
+    expect(stamps.every((stamp) => stampTime(stamp) < NOW - 12 * 3_600_000)).toBe(true);
+    const real = stampOf(new Date(NOW));
+    const promise = retentionPromise(ATOCORE_RETENTION, [...stamps, real].map((name) => ({ name, time: stampTime(name) })), NOW);
+    const sundays: string[] = stamps.filter((stamp) => new Date(stampTime(stamp)).getUTCDay() === 0);
+    const firsts: string[] = stamps.filter((stamp) => stamp.slice(6, 8) === '01');
+    expect(sundays.length).toBeGreaterThan(4);
+    expect(firsts.length).toBeGreaterThan(6);
+    expect(promise.expired.some((stamp) => sundays.includes(stamp))).toBe(true);
+    expect(promise.expired.some((stamp) => firsts.includes(stamp))).toBe(true);
+    // a day with two: the earlier goes
+    expect(promise.expired.filter((stamp) => stamp.endsWith('T060000Z') && stamps.includes(`${stamp.slice(0, 8)}T180000Z` as never)).length).toBe(2);
+    expect(promise.newest).toBe(real);
+  });
+
+  it('readValidateAnswer: valid with no errors accepts; an error, valid false or a non-zero exit rejects; anything else has no verdict', () => {
+    const call = (json: Record<string, unknown> | undefined, exitCode = 0) => ({ args: ['validate', 'x'], json, result: processResult({ exitCode, stderr: 'Traceback\nValueError: boom' }) });
+    expect(readValidateAnswer(call({ valid: true, errors: [] })).said).toBe('accepted');
+    expect(readValidateAnswer(call({ valid: false, errors: [] })).said).toBe('rejected');
+    // after the early errors AtoCore leaves "valid" out
+    expect(readValidateAnswer(call({ errors: ['metadata_missing: x'] }))).toEqual({ said: 'rejected', detail: 'metadata_missing: x' });
+    expect(readValidateAnswer(call({ valid: true, errors: ['registry_invalid_json: y'] })).said).toBe('rejected');
+    expect(readValidateAnswer(call(undefined, 1)).detail).toContain('ValueError: boom');
+    expect(readValidateAnswer(call(undefined)).said).toBe('could_not_tell');
+    expect(readValidateAnswer(call({ errors: [] })).said).toBe('could_not_tell');
+  });
+
+  it('planDrill: without drills the restore drill unchanged; others come before teardown, verification before rotation; alone they back up first', () => {
+    expect(planDrill({ includeChroma: true, drills: ['restore'] })).toEqual(planDrill({ includeChroma: true }));
+    const all = planDrill({ includeChroma: false, drills: ['restore', 'rotation', 'verification'] }).map((s) => s.id);
+    expect(all.slice(0, -3)).toEqual(planDrill({ includeChroma: false }).map((s) => s.id).slice(0, -1));
+    expect(all.slice(-3)).toEqual(['verification', 'rotation', 'teardown']);
+    expect(planDrill({ includeChroma: false, drills: ['rotation'] }).map((s) => s.id)).toEqual(['start', 'seed', 'backup', 'rotation', 'teardown']);
+    expect(plannedCheckIds(planDrill({ includeChroma: false, drills: ['verification'] }))).toEqual([
+      'backup.created',
+      'backup.valid',
+      'backup.independent_integrity',
+      'verification.accepts_good',
+      ...ATOCORE_CORRUPTIONS.map((c) => `verification.catches_${c.kind}`),
+    ]);
+  });
+
+  it('drillNames: commas or spaces, known names in a fixed order without repeats, the fallback when absent', () => {
+    expect(drillNames('drills', undefined, ['restore'])).toEqual(['restore']);
+    expect(drillNames('drills', 'verification, rotation restore,rotation', [])).toEqual(['restore', 'rotation', 'verification']);
+    expect(() => drillNames('drills', 'restore,Rotation', [])).toThrow(/"Rotation" is not a drill \(known: restore, rotation, offsite, verification\)/);
+    expect(() => drillNames('drills', '', [])).toThrow(/names no drill/);
   });
 });

@@ -19,6 +19,17 @@ export const STANDIN_FAULTS = [
   'never-healthy',
   'migration-destructive',
   'restore-wrong-owner',
+  // the backup's own verification: validate rejects every snapshot, or never runs integrity_check
+  'validate-always-invalid',
+  'validate-skips-integrity',
+  // rotation: cleanup deletes without --confirm, the newest, the snapshots directory itself,
+  // directories not named like a stamp, keeps no Sundays, or deletes nothing
+  'cleanup-ignores-dry-run',
+  'cleanup-deletes-newest',
+  'cleanup-deletes-root',
+  'cleanup-deletes-foreign',
+  'cleanup-ignores-weekly',
+  'cleanup-deletes-nothing',
   // /stats counts one document and one memory more than the database holds (the rehearsal's rehearsal.stats)
   'stats-lie',
   // slowness, for tests that interrupt or cut the budget while an operation is in flight

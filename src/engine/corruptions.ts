@@ -9,6 +9,7 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, readlink, realpath, rm
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { ownWriteAsync } from './own-writes.js';
+import type { CorruptionKind } from './verification.js';
 
 export interface CopyLimits {
   readonly maxEntries: number;
@@ -42,8 +43,36 @@ export class CorruptionScratch {
     const destination = join(this.root, name);
     await this.assertInside(destination, { mayBeMissing: true });
     if ((await kindAt(destination)) !== null) throw new InfrastructureError(`copying ${source}: ${destination} already exists in the drill's scratch directory`);
-    await copyTree(source, destination, limits);
+    try {
+      await copyTree(source, destination, limits);
+    } catch (error) {
+      // half a copy is the drill's own: it goes (what was there before was refused above)
+      await rm(destination, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
     return destination;
+  }
+
+  /** Makes one corruption of `kind` at `path` (a file, or the directory for emptied_directory); says what it did. */
+  async corrupt(kind: CorruptionKind, path: string): Promise<string> {
+    switch (kind) {
+      case 'corrupt_database': {
+        const { offset, bytes } = await this.corruptDatabase(path);
+        return `overwrote ${bytes} bytes from offset ${offset}`;
+      }
+      case 'truncated_archive': {
+        const { from, to } = await this.truncateHalf(path);
+        return `cut from ${from} to ${to} bytes`;
+      }
+      case 'emptied_directory':
+        return `removed ${(await this.emptyDirectory(path)).removed} entries`;
+      case 'missing_file':
+        await this.removeFile(path);
+        return 'removed';
+      case 'corrupt_json':
+        await this.corruptJson(path);
+        return 'replaced by JSON that does not parse';
+    }
   }
 
   /** Overwrites up to MAX_CORRUPT_PAGES pages from the middle of a SQLite file (never the header page when there are others). */

@@ -77,6 +77,30 @@ export interface RotationObservation {
   readonly survivors: readonly string[];
 }
 
+/**
+ * `rotation.dry_run_changes_nothing`: a rotation run as a dry run (AtoCore's `cleanup` without
+ * `--confirm`) left the backup root exactly as it was. `differences` compares the root's tree
+ * (paths and hashes) before and after.
+ */
+export function judgeDryRun(differences: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] }, rootSurvived: boolean): CheckResult {
+  const id = 'rotation.dry_run_changes_nothing';
+  if (!rootSurvived) return check(id, 'fail', 'the dry run deleted the backup root itself', { root_survived: false });
+  const { added, removed, changed } = differences;
+  if (added.length + removed.length + changed.length === 0) return check(id, 'pass', 'the dry run left every file of the backup root as it was');
+  const parts = [
+    ...(removed.length > 0 ? [`${removed.length} file(s) deleted (${topLevel(removed)})`] : []),
+    ...(changed.length > 0 ? [`${changed.length} changed (${topLevel(changed)})`] : []),
+    ...(added.length > 0 ? [`${added.length} added (${topLevel(added)})`] : []),
+  ];
+  return check(id, 'fail', `the dry run changed the backup root: ${parts.join(', ')}`, { removed: [...removed], changed: [...changed], added: [...added] });
+}
+
+/** The backups (first path segments) a list of file paths touches, for a message. */
+function topLevel(paths: readonly string[]): string {
+  const names = [...new Set(paths.map((path) => path.split('/')[0]!))];
+  return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
+}
+
 /** The rotation checks, in report order. */
 export const ROTATION_CHECK_IDS = ['rotation.keeps_root', 'rotation.keeps_newest', 'rotation.keeps_promised', 'rotation.keeps_foreign', 'rotation.removes_expired'] as const;
 

@@ -27,7 +27,9 @@ export type VerifierAnswer =
   /** it answered, but neither yes nor no (no readable verdict) */
   | { readonly said: 'could_not_tell'; readonly detail: string }
   /** the call is not evidence (interrupted, cut at the bound, killed from outside, not started) */
-  | { readonly said: 'not_evidence'; readonly detail: string };
+  | { readonly said: 'not_evidence'; readonly detail: string }
+  /** the copy was never made or shown: the backup lacks what this corruption changes (no error, nothing judged) */
+  | { readonly said: 'not_asked'; readonly detail: string };
 
 /**
  * A verifier's answer from its process: not evidence when the harness or the machine ended it,
@@ -78,6 +80,7 @@ function acceptsGood(answer: VerifierAnswer): CheckResult {
     case 'could_not_tell':
       return check(id, 'fail', `the verifier gives no verdict on a good backup: ${answer.detail}`, evidence);
     case 'not_evidence':
+    case 'not_asked':
       return check(id, 'skip', `not judged: ${answer.detail}`, evidence);
   }
 }
@@ -94,6 +97,7 @@ function catches(copy: CorruptedCopyAnswer): CheckResult {
     case 'could_not_tell':
       return check(id, 'warn', `the verifier neither accepts nor rejects a copy with ${what}: ${copy.answer.detail}`, evidence);
     case 'not_evidence':
+    case 'not_asked':
       return check(id, 'skip', `not judged: ${copy.answer.detail}`, evidence);
   }
 }

@@ -22,7 +22,8 @@ export type DrillField =
   | 'summary'
   | 'failOn'
   | 'profile'
-  | 'profileVars';
+  | 'profileVars'
+  | 'drills';
 
 export type ValidateField =
   | 'dir'

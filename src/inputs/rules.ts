@@ -4,6 +4,7 @@ import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
 import { checkDistinctOutputs, checkReportPath, type ReportPaths } from '../output/report-files.js';
 import { BUILTIN_PROFILES, isBuiltinProfile, type BuiltinProfile } from '../profiles/builtin.js';
+import { DRILL_NAMES, isDrillName, type DrillName } from '../engine/drill-names.js';
 import type { FailOn } from '../report/verdict.js';
 import { FieldError, forField, token, type FieldId } from './fields.js';
 
@@ -80,4 +81,17 @@ export function reportPaths(raw: { reportJson?: string | undefined; junit?: stri
   const all: ReadonlyArray<readonly [FieldId, string | null]> = [...others, ['reportJson', paths.reportJson], ['junit', paths.junit], ['summary', paths.summary]];
   forField('reportJson', () => checkDistinctOutputs(all.map(([field, path]) => [token(field), path] as const)));
   return paths;
+}
+
+/**
+ * Which drills to run: names separated by commas (or spaces), each one of DRILL_NAMES, in
+ * that order without repeats; absent: `fallback` (a profile's default).
+ */
+export function drillNames(field: FieldId, value: string | undefined, fallback: readonly DrillName[]): DrillName[] {
+  if (value === undefined) return [...fallback];
+  const names = value.split(/[\s,]+/).filter((name) => name !== '');
+  if (names.length === 0) throw new FieldError(field, `names no drill (known: ${DRILL_NAMES.join(', ')})`);
+  const unknown = names.filter((name) => !isDrillName(name));
+  if (unknown.length > 0) throw new FieldError(field, `${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is not a drill' : 'are not drills'} (known: ${DRILL_NAMES.join(', ')})`);
+  return DRILL_NAMES.filter((name) => names.includes(name));
 }

@@ -1,4 +1,4 @@
-import { stat, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BackupMetadata, RestoreAnswer } from '../backup-cli.js';
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../stamp.js';
@@ -17,6 +17,12 @@ import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } fr
 import { planDrill, type DrillStepId, type PlannedStep } from './plan.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
 import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../../engine/step-loop.js';
+import { CorruptionScratch } from '../../engine/corruptions.js';
+import { ownWriteAsync } from '../../engine/own-writes.js';
+import type { DrillName } from '../../engine/drill-names.js';
+import { judgeDryRun, judgeRotation, retentionPromise } from '../../engine/rotation.js';
+import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../../engine/verification.js';
+import { ATOCORE_CORRUPTIONS, ATOCORE_RETENTION, FOREIGN_DIRECTORY, readValidateAnswer, rotationStamps, type AtoCoreCorruption } from './beyond-restore.js';
 
 export type { DrillObserver };
 import { DrillTarget } from './target.js';
@@ -39,6 +45,8 @@ export interface DrillOptions {
   readonly migration?: { readonly fromImage: string; readonly toImage: string };
   /** the run's budget, when it is shared with more than this drill; default: a new one of timeoutMs */
   readonly deadline?: Deadline;
+  /** which drills (default: restore): rotation and verification run after the restore drill, or after a backup of their own */
+  readonly drills?: readonly DrillName[];
 }
 
 export { StepFinding };
@@ -111,13 +119,15 @@ class DrillRun {
     restore: () => this.restore(),
     restart: () => this.restart(),
     verify_service: () => this.verifyService(),
+    verification: () => this.verifyBackups(),
+    rotation: () => this.rotate(),
     teardown: () => this.tearDown(),
   };
 
   constructor(options: DrillOptions) {
     this.options = options;
     if (options.migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
-    this.plan = planDrill({ includeChroma: options.includeChroma, migration: options.migration !== undefined });
+    this.plan = planDrill({ includeChroma: options.includeChroma, migration: options.migration !== undefined, ...(options.drills ? { drills: options.drills } : {}) });
     this.deadline = options.deadline ?? new Deadline(options.timeoutMs);
     this.runtime = options.runtime;
     this.target = new DrillTarget(options.runtime, this.deadline, options.timeoutMs, options.signal);
@@ -341,6 +351,100 @@ class DrillRun {
     return 'answered /stats, /projects and /context/build';
   }
 
+  /** AtoCore's validate on the snapshot and on copies of it with one corruption each (placed as stamps of their own, removed after). */
+  private async verifyBackups(): Promise<string> {
+    const stamp = requireStamp(this.backupFacts.stamp);
+    const good = await this.askValidate(stamp);
+    const corrupted: CorruptedCopyAnswer[] = [];
+    if (good.said !== 'not_evidence') {
+      const scratch = await CorruptionScratch.at(this.runtime.layout.snapshotsDir);
+      for (const corruption of ATOCORE_CORRUPTIONS) {
+        const answer = await this.validateCorruptedCopy(scratch, stamp, corruption);
+        corrupted.push({ kind: corruption.kind, target: corruption.target, answer });
+        // an interrupt or the budget ends every later call the same way
+        if (answer.said === 'not_evidence') break;
+      }
+    }
+    const observation = { good, corrupted };
+    for (const result of judgeVerification(observation)) this.record(result);
+    const why = verificationNotEvidence(observation);
+    if (why) throw new InfrastructureError(why);
+    const caught = corrupted.filter((copy) => copy.answer.said === 'rejected').length;
+    return `validate ${good.said} the snapshot and rejected ${caught} of ${corrupted.length} corrupted copies`;
+  }
+
+  private async validateCorruptedCopy(scratch: CorruptionScratch, stamp: SnapshotStamp, corruption: AtoCoreCorruption): Promise<VerifierAnswer> {
+    if (!(await pathExists(join(this.target.snapshotDir(stamp), corruption.target)))) {
+      return { said: 'not_asked', detail: `the snapshot ${stamp} holds no ${corruption.target} to corrupt` };
+    }
+    const copy = await scratch.copyOf(this.target.snapshotDir(stamp), corruption.stamp);
+    try {
+      const did = await scratch.corrupt(corruption.kind, join(copy, corruption.target));
+      await handOverTree(this.runtime, copy);
+      const answer = await this.askValidate(corruption.stamp);
+      return { ...answer, detail: `${answer.detail} (copy ${corruption.stamp}: ${corruption.target} ${did})` };
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }
+
+  /** What `validate STAMP` said, or why its call is no answer. */
+  private async askValidate(stamp: SnapshotStamp): Promise<VerifierAnswer> {
+    const { call, boundName } = await this.target.backupCliCall(['validate', stamp]);
+    return verifierAnswer(call.result, `validate ${stamp}`, () => readValidateAnswer(call), boundName);
+  }
+
+  /**
+   * Rotation: copies of the snapshot stamped across 220 days and a directory that is not a
+   * snapshot; `cleanup` as a dry run (must change nothing), then confirmed; what is left is
+   * judged against what AtoCore's policy promises for the stamps that were there.
+   */
+  private async rotate(): Promise<string> {
+    const stamp = requireStamp(this.backupFacts.stamp);
+    const snapshots = this.runtime.layout.snapshotsDir;
+    const now = Date.now();
+    const made = await this.makeOldSnapshots(stamp, now);
+    const before = await entryNames(snapshots);
+    const backups = before.filter(isSnapshotStamp).map((name) => ({ name, time: stampTime(name) }));
+    const promise = retentionPromise(ATOCORE_RETENTION, backups, now);
+    const treeBefore = await hashTree(snapshots);
+    const dry = await this.target.backupCli(['cleanup']);
+    const rootAfterDryRun = await isDirectory(snapshots);
+    this.record(judgeDryRun(treeDifferences(treeBefore, rootAfterDryRun ? await hashTree(snapshots) : {}), rootAfterDryRun));
+    if (dry.result.exitCode !== 0) throw new StepFinding(`cleanup (dry run) did not complete (${describeProcessResult(dry.result)}): ${lastLine(dry.result.stderr)}`);
+    const confirmed = await this.target.backupCli(['cleanup', '--confirm']);
+    const rootSurvived = await isDirectory(snapshots);
+    const survivors = rootSurvived ? await entryNames(snapshots) : [];
+    const judged = judgeRotation({
+      backups: backups.map((backup) => ({ name: backup.name, ageDays: Math.round(((now - backup.time) / 86_400_000) * 10) / 10 })),
+      promised: promise.promised,
+      expired: promise.expired,
+      newest: promise.newest,
+      foreign: before.filter((name) => !isSnapshotStamp(name)),
+      rootSurvived,
+      survivors,
+    });
+    for (const result of judged) this.record(result);
+    if (confirmed.result.exitCode !== 0) throw new StepFinding(`cleanup --confirm did not complete (${describeProcessResult(confirmed.result)}): ${lastLine(confirmed.result.stderr)}`);
+    const left = survivors.filter(isSnapshotStamp).length;
+    return `made ${made} old snapshots; of ${backups.length} snapshots cleanup kept ${left} (the policy promises ${promise.promised.length})`;
+  }
+
+  /** Copies of the snapshot under old stamps (their metadata's time and paths made to match), and the foreign directory. */
+  private async makeOldSnapshots(stamp: SnapshotStamp, now: number): Promise<number> {
+    const scratch = await CorruptionScratch.at(this.runtime.layout.snapshotsDir);
+    const stamps = rotationStamps(now).filter((old) => old !== stamp);
+    for (const old of stamps) {
+      const copy = await scratch.copyOf(this.target.snapshotDir(stamp), old);
+      await restampMetadata(join(copy, 'backup-metadata.json'), stamp, old);
+      await handOverTree(this.runtime, copy);
+    }
+    const foreign = join(this.runtime.layout.snapshotsDir, FOREIGN_DIRECTORY);
+    await mkdir(foreign);
+    await this.runtime.handOver(foreign);
+    return stamps.length;
+  }
+
   private async tearDown(): Promise<string> {
     await this.runtime.dispose(this.options.keep);
     return this.options.keep ? `kept ${this.runtime.layout.root}` : 'removed everything the drill created';
@@ -502,6 +606,7 @@ class DrillRun {
         backup_stamp: this.backupFacts.stamp,
         include_chroma: options.includeChroma,
         faults: options.faults ?? [],
+        ...(options.drills ? { drills: [...options.drills] } : {}),
         run_id: this.runId,
         ...(options.keep ? { data_root: runtime.layout.root } : {}),
       },
@@ -535,6 +640,48 @@ async function ownedFiles(paths: readonly string[], modesBefore: Map<string, num
     if (info) files.push({ path, uid: info.uid, gid: info.gid, mode: info.mode & 0o7777, modeBefore: modesBefore.get(path) ?? null });
   }
   return files;
+}
+
+/** The names in a directory (empty when it is gone). */
+async function entryNames(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new InfrastructureError(`listing ${dir}: ${errorMessage(error)}`);
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await pathExists(path)) && (await lstat(path)).isDirectory();
+}
+
+/** A tree the harness made, handed to the service user entry by entry (links are never followed). */
+async function handOverTree(runtime: AtoCoreRuntime, path: string): Promise<void> {
+  const info = await lstat(path);
+  if (info.isSymbolicLink()) return;
+  await runtime.handOver(path);
+  if (info.isDirectory()) for (const name of await readdir(path)) await handOverTree(runtime, join(path, name));
+}
+
+/** A copied snapshot's metadata made to say the copy's stamp: its time and the paths that name the original's stamp. */
+async function restampMetadata(path: string, from: SnapshotStamp, to: SnapshotStamp): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null || text.length > 1_000_000) return;
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return;
+  const restamped = Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, typeof value === 'string' ? value.split(from).join(to) : value]));
+  restamped['created_at'] = new Date(stampTime(to)).toISOString().replace('.000Z', '+00:00');
+  await ownWriteAsync(path, 'restamping a copied snapshot', () => writeFile(path, `${JSON.stringify(restamped, null, 2)}\n`));
+}
+
+function lastLine(text: string): string {
+  return (text.trim().split('\n').at(-1) ?? '').slice(0, 300);
 }
 
 function requireStamp(stamp: SnapshotStamp | null): SnapshotStamp {

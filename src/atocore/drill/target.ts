@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AtoCoreClient } from '../client.js';
-import { callBackupCli } from '../backup-cli.js';
+import { callBackupCli, type BackupCliCall } from '../backup-cli.js';
 import type { Deadline } from '../../common/deadline.js';
 import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
@@ -68,8 +68,14 @@ export class DrillTarget {
 
   /** A backup-CLI call whose outcome is evidence; an interrupted, cut or killed call is an error. */
   async backupCli(args: string[]) {
+    const { call, boundName } = await this.backupCliCall(args);
+    return requireEvidence(call, `backup ${args.join(' ')}`, boundName);
+  }
+
+  /** A backup-CLI call as it ended, evidence or not, and the name of the bound it ran under (for classification.ts). */
+  async backupCliCall(args: string[]): Promise<{ readonly call: BackupCliCall; readonly boundName: string }> {
     const boundName = this.deadline.limitedBy(CLI_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(this.deadline.totalMs)}` : `its own bound of ${formatDuration(CLI_TIMEOUT_MS)}`;
-    return requireEvidence(await callBackupCli(this.runtime.backupCli, args, this.deadline.bound(CLI_TIMEOUT_MS)), `backup ${args.join(' ')}`, boundName);
+    return { call: await callBackupCli(this.runtime.backupCli, args, this.deadline.bound(CLI_TIMEOUT_MS)), boundName };
   }
 
   /** The harness's own look at a database, from a private copy bounded by the run's budget and signal. */
