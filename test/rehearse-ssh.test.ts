@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,36 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('rehearse --ssh', (
       expect(readdirSync(tmp)).toEqual([]);
     } finally {
       await proxy.stop();
+    }
+  });
+
+  it('a file whose transfer is cut short on a connection that stands is copied again, that file only', async () => {
+    // the host's side of a cut: the first cat of the database ends early, with exit 0
+    const wrapper = join(sshd.dir, 'log-command.sh');
+    const original = readFileSync(wrapper, 'utf8');
+    const marks = join(work, 'marks');
+    mkdirSync(marks, { mode: 0o777 });
+    chmodSync(marks, 0o777);
+    const mark = join(marks, 'cut-once');
+    writeFileSync(
+      wrapper,
+      original.replace(
+        'exec /bin/sh -c',
+        `case "$SSH_ORIGINAL_COMMAND" in *"cat -- '"*"/db/atocore.db'") if [ ! -e '${mark}' ]; then : > '${mark}'; f=\${SSH_ORIGINAL_COMMAND##*cat -- \\'}; f=\${f%\\'}; head -c 1000 -- "$f"; exit 0; fi;; esac\nexec /bin/sh -c`,
+      ),
+    );
+    try {
+      sshd.clearCommands();
+      const { code, report, stdout, stderr, tmp } = await rehearse(over(good));
+      expect(code, stdout + stderr).toBe(0);
+      expect(report!.verdict).toBe('pass');
+      expect(existsSync(mark)).toBe(true);
+      const cats = sshd.commands().filter((c) => / cat -- /.test(c));
+      expect(cats.filter((c) => c.endsWith("/db/atocore.db'"))).toHaveLength(2);
+      expect(cats.filter((c) => !c.endsWith("/db/atocore.db'"))).toHaveLength(2);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      writeFileSync(wrapper, original);
     }
   });
 
