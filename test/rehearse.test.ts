@@ -123,6 +123,35 @@ describe('rehearse --dir, against the stand-in', () => {
     expect(readdirSync(tmp)).toEqual([]);
   });
 
+  // each check seen to fail, by the stand-in misbehaving exactly one way: the failing set, in both directions
+  const FAULTS: ReadonlyArray<{ fault: string; fails: string[] }> = [
+    { fault: 'context-ignores-project', fails: ['rehearsal.context'] },
+    { fault: 'restore-skips-registry', fails: ['rehearsal.projects'] },
+    // nothing restored: the service serves an empty database
+    { fault: 'restore-skips-db', fails: ['rehearsal.context', 'rehearsal.integrity', 'rehearsal.stats'] },
+  ];
+  for (const { fault, fails } of FAULTS) {
+    it(`fault ${fault} fails exactly ${fails.join(', ')}`, async () => {
+      const { code, report, output } = await rehearse(['--dir', good, '--fault', fault], fault);
+      expect(code, output).toBe(1);
+      expect(failing(report!)).toEqual(fails);
+    });
+  }
+
+  it('a service that exits on the restored data fails rehearsal.health; the checks after it are skipped', async () => {
+    const tmp = freshTmp('exits');
+    const reportFile = join(work, 'report-exits.json');
+    const run = await runCli(['rehearse', '--dir', good, '--command', "python3 -c 'import sys; sys.exit(3)'", '--backup-cli', 'python3 -m atocore.ops.backup', '--report-json', reportFile], {
+      env: { TMPDIR: tmp, PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') },
+      timeoutMs: 120_000,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const report = readReport(reportFile);
+    expect(statusOf(report)).toMatchObject({ 'rehearsal.integrity': 'pass', 'rehearsal.health': 'fail', 'rehearsal.stats': 'skip', 'rehearsal.projects': 'skip', 'rehearsal.context': 'skip' });
+    expect(report.checks.find((c) => c.id === 'rehearsal.health')!.message).toMatch(/exited with code 3/);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('a snapshot from another deployment fails rehearsal.deployment, and only that; --sources-root naming that deployment passes', async () => {
     const other = await rehearse(['--dir', elsewhere], 'elsewhere');
     expect(other.code, other.output).toBe(1);

@@ -32,6 +32,8 @@ export const STANDIN_FAULTS = [
   'cleanup-deletes-nothing',
   // /stats counts one document and one memory more than the database holds (the rehearsal's rehearsal.stats)
   'stats-lie',
+  // /context/build ignores the project asked for (the rehearsal's rehearsal.context, the drill's service.context)
+  'context-ignores-project',
   // slowness, for tests that interrupt or cut the budget while an operation is in flight
   'slow-start',
   'slow-restart',
