@@ -234,6 +234,23 @@ describe('hostile history files: exit 2 naming the file before anything runs, no
   });
 });
 
+describe('history FILE on a history written by someone else', () => {
+  it('odd values in every column are shown escaped, never crash the table or the chart', async () => {
+    const path = place('odd.sqlite');
+    recordRun(path, { schema: 'atocore-drill/report@1', kind: 'drill', verdict: 'pass', started_at: '2026-11-01T10:00:00.000Z', finished_at: '2026-11-01T10:00:01.000Z', duration_ms: 1, target: { runtime: 'process', image: null, backup_stamp: null }, steps: [], checks: [], metrics: { rto_ms: 1, restore_ms: 1, rpo_s: 1 }, snapshots: [] });
+    const sql = "INSERT INTO runs (kind, target, verdict, backup_stamp, rto_ms, restore_ms, rpo_s, started_at, duration_ms, failing_checks, recorded_at) VALUES ('drill', 'evil\x1b]0;pwned\x07<svg>', 'fail', 42, 'fast', x'00ff', -5, 1234, 'long', '{not json', 'now')";
+    execFileSync('python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(path)}); c.execute(${JSON.stringify(sql)}.replace('\\x1b', chr(27)).replace('\\x07', chr(7))); c.commit()`]);
+    const chart = place('odd.svg');
+    const shown = await runCli(['history', path, '--chart', chart]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toContain('\x1b]');
+    expect(shown.stdout).toContain('evil\\x1b]0;pwned\\x07<svg>');
+    expect(pointsIn(readFileSync(chart, 'utf8'), 'rto')).toBe(1);
+    const json = JSON.parse((await runCli(['history', path, '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(json[1]).toMatchObject({ started_at: '1234', rto_ms: null, restore_ms: null, rpo_s: -5, duration_ms: 0, failing_checks: [], backup_stamp: '42' });
+  });
+});
+
 describe('a history that cannot be written after the run', () => {
   it('a passing run exits 3 with an error line naming the file; its report keeps the verdict pass', async () => {
     const history = place('gone.sqlite');

@@ -178,19 +178,12 @@ function writable(path: string): boolean {
   }
 }
 
-/** The row of a run as stored, as read back. */
-interface RunRow {
-  id: number;
-  kind: string;
-  target: string;
-  verdict: string;
-  backup_stamp: string | null;
-  rto_ms: number | null;
-  restore_ms: number | null;
-  rpo_s: number | null;
-  started_at: string;
-  duration_ms: number;
-  failing_checks: string;
+/** A row of `runs` as read back: whatever the file holds (it may have been written by anyone). */
+type RunRow = Readonly<Record<string, unknown>>;
+
+function numberOrNull(value: unknown): number | null {
+  const number = typeof value === 'bigint' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : null;
 }
 
 function parseList(text: string): string[] {
@@ -315,20 +308,21 @@ export class HistoryStore implements Disposable {
     rows.reverse();
     const steps = this.#db.prepare('SELECT step, status, duration_ms FROM run_steps WHERE run_id = ? ORDER BY position');
     const sizes = this.#db.prepare('SELECT name, bytes FROM run_sizes WHERE run_id = ? ORDER BY name');
+    // a history file is input like any other: whatever its columns hold, the runs read back are well-typed
     return rows.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      target: row.target,
-      verdict: row.verdict,
-      backup_stamp: row.backup_stamp,
-      rto_ms: row.rto_ms,
-      restore_ms: row.restore_ms,
-      rpo_s: row.rpo_s,
-      started_at: row.started_at,
-      duration_ms: row.duration_ms,
-      failing_checks: parseList(row.failing_checks),
-      steps: (steps.all(row.id) as Array<{ step: string; status: string; duration_ms: number }>).map((s) => ({ id: s.step, status: s.status, duration_ms: s.duration_ms })),
-      sizes: Object.fromEntries((sizes.all(row.id) as Array<{ name: string; bytes: number }>).map((s) => [s.name, s.bytes])),
+      id: Number(row.id),
+      kind: String(row.kind ?? ''),
+      target: String(row.target ?? ''),
+      verdict: String(row.verdict ?? ''),
+      backup_stamp: typeof row.backup_stamp === 'string' ? row.backup_stamp : null,
+      rto_ms: numberOrNull(row.rto_ms),
+      restore_ms: numberOrNull(row.restore_ms),
+      rpo_s: numberOrNull(row.rpo_s),
+      started_at: String(row.started_at ?? ''),
+      duration_ms: numberOrNull(row.duration_ms) ?? 0,
+      failing_checks: typeof row.failing_checks === 'string' ? parseList(row.failing_checks) : [],
+      steps: (steps.all(row.id) as Array<{ step: unknown; status: unknown; duration_ms: unknown }>).map((s) => ({ id: String(s.step), status: String(s.status), duration_ms: numberOrNull(s.duration_ms) ?? 0 })),
+      sizes: Object.fromEntries((sizes.all(row.id) as Array<{ name: unknown; bytes: unknown }>).flatMap((s) => (numberOrNull(s.bytes) === null ? [] : [[String(s.name), numberOrNull(s.bytes)!]]))),
     }));
   }
 

@@ -36,6 +36,7 @@ export function historyInputs(raw: RawHistoryInputs, base: string): HistoryInput
     if (raw.chart !== undefined) throw new FieldError('chart', (n) => `${n.one('chart')} draws the run history: it needs ${n.one('history')} FILE`);
     return { history: null, chart: null };
   }
+  if (raw.history === STDOUT_PATH) throw new FieldError('history', 'the history is a file (SQLite) the run appends to: name one');
   const history = resolve(base, raw.history);
   forField('history', (name) => checkHistoryFile(history, name));
   const asked = raw.chart ?? (raw.reportJson !== undefined && raw.reportJson !== STDOUT_PATH && raw.reportJson.trim() !== '' ? chartBeside(resolve(base, raw.reportJson)) : undefined);
