@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { planProfileDrill } from '../src/profiles/plan.js';
 import type { ServiceProfile } from '../src/profiles/profile.js';
-import { PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
+import { PROJECT_ROOT, readReport, runCli, startCli, statusOf } from './support/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-profiles-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -95,6 +95,60 @@ describe('the JellyCore profile: the backup plan drilled as written', () => {
     const notes = await runCli(['drill', '--profile', NOTES_PROFILE, '--drills', 'restore,rotation']);
     expect(notes.code).toBe(2);
     expect(notes.stderr).toMatch(/--drills: rotation: not declared by .*notes-service.yaml/);
+  });
+});
+
+describe('a profile drill interrupted or out of time: an error, never a verdict on the service', () => {
+  // the step titles as the console prints them when each starts
+  const STEPS: [string, RegExp][] = [
+    ['backup', /… Back up with jellycore/],
+    ['restore_unconfirmed', /… Restore without confirming/],
+    ['restore', /… Restore the backup, confirmed/],
+    ['verification', /… Show the backup's own verification/],
+    ['offsite', /… Run the off-site sync/],
+  ];
+  it.each(STEPS)('SIGTERM as %s starts: exit 3, the step an error, no check decided by it, nothing left running or on disk', async (step, starts) => {
+    const tmp = mkdtempSync(join(work, 'sigterm-'));
+    const json = join(tmp, '..', `${step}-sigterm.json`);
+    let sent = false;
+    const done = await startCli(['drill', '--profile', 'jellycore', '--profile-var', `scripts=${CORRECTED}`, '--work-dir', tmp, '--report-json', json], (output, child) => {
+      if (!sent && starts.test(output)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    expect(sent, done.output).toBe(true);
+    expect(done.code, done.output).toBe(3);
+    const report = readReport(json);
+    expect(report.verdict).toBe('error');
+    const record = report.steps.find((s) => s.id === step)!;
+    // the signal came while the step ran, or just after it ended: never a pass or fail after it
+    const at = report.steps.findIndex((s) => s.status === 'error');
+    expect(at, JSON.stringify(report.steps)).toBeGreaterThanOrEqual(report.steps.indexOf(record));
+    const interruptedStep = report.steps[at]!;
+    expect(interruptedStep.detail).toMatch(/SIGTERM|interrupt/i);
+    for (const c of report.checks.filter((c) => c.step === interruptedStep.id || report.steps.findIndex((s) => s.id === c.step) > at)) expect(c.status, c.id).toBe('skip');
+    expect(report.steps.at(-1)).toMatchObject({ id: 'teardown', status: 'pass' });
+    expect(processesOfRun(String(report.target.run_id))).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('--timeout running out during the restore: exit 3 naming --timeout, the restore not counted against the service', async () => {
+    const slow = join(work, 'slow-restore.yaml');
+    const profile = parseYaml(readFileSync(NOTES_PROFILE, 'utf8')) as Record<string, any>;
+    profile.restore.command[2] = `sleep 30; ${profile.restore.command[2]}`;
+    writeFileSync(slow, toYaml(profile));
+    const tmp = mkdtempSync(join(work, 'budget-'));
+    const run = await runCli(['drill', '--profile', slow, '--timeout', '6s', '--work-dir', tmp, '--report-json', join(tmp, '..', 'budget.json')], { timeoutMs: 60_000 });
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    const report = readReport(join(tmp, '..', 'budget.json'));
+    expect(report.verdict).toBe('error');
+    const failed = report.steps.find((s) => s.status === 'error')!;
+    expect(failed.id).toBe('restore_unconfirmed');
+    expect(failed.detail, failed.detail).toMatch(/cut at what was left of --timeout 6(\.0)?s after/);
+    expect(statusOf(report)['restore.refuses_without_confirm']).toBe('skip');
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
 
