@@ -4,7 +4,7 @@
  */
 import { posix } from 'node:path';
 import { statCountsOf, servedProjectIds, type ContextProbeResult } from '../atocore/drill/checks.js';
-import type { DbInspection } from '../sqlite/inspect.js';
+import type { RestoredDatabase } from './contents.js';
 import { check, type CheckResult } from '../report/model.js';
 
 /** The counts /stats must report: the snapshot database's own. */
@@ -110,11 +110,11 @@ export function deploymentCheck(tally: SourcePathTally, sourcesRoot: string): Ch
 }
 
 /** rehearsal.integrity: the restored database is intact and holds every row of every table of the snapshot. */
-export function restoredIntegrityCheck(restored: DbInspection, snapshotRows: Readonly<Record<string, number>>): CheckResult {
-  const restoredRows = restored.fingerprint?.tables ?? {};
+export function restoredIntegrityCheck(restored: RestoredDatabase, snapshotRows: Readonly<Record<string, number>>): CheckResult {
+  const restoredRows = restored.rows ?? {};
   const differing = Object.entries(snapshotRows)
-    .filter(([table, rows]) => restoredRows[table]?.rows !== rows)
-    .map(([table, rows]) => ({ table, snapshot: rows, restored: restoredRows[table]?.rows ?? null }));
+    .filter(([table, rows]) => restoredRows[table] !== rows)
+    .map(([table, rows]) => ({ table, snapshot: rows, restored: restoredRows[table] ?? null }));
   const evidence = {
     path: restored.path,
     integrity_check: restored.integrity.messages.slice(0, 20),

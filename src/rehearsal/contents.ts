@@ -4,7 +4,10 @@
  * chunk to ask /context/build about. Read from the harness's read-only private copy.
  */
 import { projectOfSource, sourceOwnersOf, type SourceOwners } from '../atocore/drill/checks.js';
+import { DrillError, errorMessage } from '../common/errors.js';
+import { foreignKeyCheck, integrityCheck, withDatabaseCopy, type ForeignKeyResult, type IntegrityResult } from '../sqlite/inspect.js';
 import type { SqliteDatabase } from '../sqlite/open.js';
+import type { CopyBounds } from '../sqlite/scratch-copy.js';
 import { tallySourcePaths, type SnapshotCounts, type SourcePathTally } from './checks.js';
 
 /** A project of the snapshot's registry, as far as the rehearsal reads it. */
@@ -74,7 +77,7 @@ function count(db: SqliteDatabase, table: string): number {
   }
 }
 
-function tableRows(db: SqliteDatabase): Record<string, number> {
+export function tableRows(db: SqliteDatabase): Record<string, number> {
   const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
   return Object.fromEntries(tables.map((t) => [t, Number(db.prepare(`SELECT count(*) FROM "${t.replace(/"/g, '""')}"`).pluck().get() ?? 0)]));
 }
@@ -114,4 +117,43 @@ export function readSnapshotContents(db: SqliteDatabase, projects: readonly Regi
     return { project: p.id, prompt: own?.prompt || promptFrom([p.id, ...p.aliases].join(' '), p.description), chunksInSnapshot: own?.chunks ?? 0 };
   });
   return { counts, tableRows: tableRows(db), sourcePaths, probes, owners };
+}
+
+/** The harness's own look at the restored database: integrity, foreign keys, rows per table. */
+export interface RestoredDatabase {
+  readonly path: string;
+  readonly ok: boolean;
+  readonly integrity: IntegrityResult;
+  readonly foreignKeys: ForeignKeyResult;
+  /** null when it could not be read that far */
+  readonly rows: Record<string, number> | null;
+  readonly error: string | null;
+}
+
+/**
+ * Inspects the restored database on a private copy (nothing written beside it before the
+ * service opens it). Only what rehearsal.integrity needs: no content hashes, which would
+ * read every byte once more. A file that will not open is a finding; the harness's own
+ * trouble (its scratch space, --timeout, an interrupt) is thrown.
+ */
+export async function inspectRestoredDatabase(path: string, scratchDir: string, bounds: CopyBounds): Promise<RestoredDatabase> {
+  try {
+    return await withDatabaseCopy(
+      path,
+      (db) => {
+        const integrity = integrityCheck(db);
+        try {
+          const foreignKeys = foreignKeyCheck(db);
+          return { path, ok: integrity.ok && foreignKeys.ok, integrity, foreignKeys, rows: tableRows(db), error: null };
+        } catch (error) {
+          return { path, ok: false, integrity, foreignKeys: { ok: false, violations: [] }, rows: null, error: errorMessage(error) };
+        }
+      },
+      scratchDir,
+      bounds,
+    );
+  } catch (error) {
+    if (error instanceof DrillError) throw error;
+    return { path, ok: false, integrity: { ok: false, messages: [`could not open: ${errorMessage(error)}`] }, foreignKeys: { ok: false, violations: [] }, rows: null, error: errorMessage(error) };
+  }
 }

@@ -19,10 +19,10 @@ import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../
 import { check, decidedBy, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
-import { inspectDatabaseFile, withDatabaseCopy } from '../sqlite/inspect.js';
+import { withDatabaseCopy } from '../sqlite/inspect.js';
 import type { StoreContext } from '../validation/store.js';
 import * as checks from './checks.js';
-import { readSnapshotContents, registryProjects, type SnapshotContents } from './contents.js';
+import { inspectRestoredDatabase, readSnapshotContents, registryProjects, type SnapshotContents } from './contents.js';
 import { planRehearsal, type RehearsalStep, type RehearsalStepId } from './plan.js';
 import { SnapshotSelector, type SelectedSnapshot } from './select.js';
 import type { RehearsalSource } from './source.js';
@@ -210,7 +210,7 @@ class RehearsalRun {
       this.record(check('rehearsal.integrity', 'fail', message, { exit_code: call.result.exitCode }));
       throw new StepFinding(message);
     }
-    const inspection = await this.target.inspect(this.runtime.layout.dbPath, () => {});
+    const inspection = await inspectRestoredDatabase(this.runtime.layout.dbPath, await this.scratchDir(), { deadline: this.deadline, signal: this.options.signal });
     this.record(checks.restoredIntegrityCheck(inspection, contents.tableRows));
     return `restored ${chosen.stamp} in ${formatDuration(call.result.durationMs)}; pre-restore snapshot ${String(answer.pre_restore_snapshot)}`;
   }
