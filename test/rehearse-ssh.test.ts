@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../src/report/model.js';
-import { PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
+import { PROJECT_ROOT, readReport, runCli, startCli, statusOf } from './support/cli.js';
 import { describeNeeding, sshdStatus } from './support/infra.js';
 import { makeReadableByAll, treeManifest } from './support/snapshot-tree.js';
 import { startCuttingProxy, startSshd, type SshFixture } from './support/ssh-server.js';
@@ -127,6 +127,38 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('rehearse --ssh', (
       const cats = sshd.commands().filter((c) => / cat -- /.test(c));
       expect(cats.filter((c) => c.endsWith("/db/atocore.db'"))).toHaveLength(2);
       expect(cats.filter((c) => !c.endsWith("/db/atocore.db'"))).toHaveLength(2);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      writeFileSync(wrapper, original);
+    }
+  });
+
+  it('SIGTERM while the database is being copied: exit 3, the checks skipped, no copy left', async () => {
+    // the host's cat of the database is slow to start: the run is mid-copy when the signal comes
+    const wrapper = join(sshd.dir, 'log-command.sh');
+    const original = readFileSync(wrapper, 'utf8');
+    writeFileSync(wrapper, original.replace('exec /bin/sh -c', `case "$SSH_ORIGINAL_COMMAND" in *"cat -- '"*"/db/atocore.db'") sleep 20;; esac\nexec /bin/sh -c`));
+    const tmp = join(work, 'tmp-sigterm');
+    mkdirSync(tmp);
+    const reportFile = join(work, 'report-sigterm.json');
+    try {
+      let signalled = false;
+      const { code, output } = await startCli(
+        ['rehearse', ...over(good), '--report-json', reportFile],
+        (text, child) => {
+          if (!signalled && /copying \d{8}T\d{6}Z: .*\(db\/atocore\.db\)/.test(text)) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        },
+        { TMPDIR: tmp },
+      );
+      expect(signalled, output).toBe(true);
+      expect(code, output).toBe(3);
+      const report = readReport(reportFile);
+      expect(report.verdict).toBe('error');
+      expect(report.steps.find((s) => s.id === 'select')!.status).toBe('error');
+      expect(report.checks.every((c) => c.status === 'skip')).toBe(true);
       expect(readdirSync(tmp)).toEqual([]);
     } finally {
       writeFileSync(wrapper, original);
