@@ -2,16 +2,35 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { formatDuration } from '../common/duration.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 
-export async function sha256File(path: string): Promise<string> {
+/** What bounds a long read of the harness's own: the run's signal and what is left of its budget. */
+export interface ReadBounds {
+  readonly signal?: AbortSignal | undefined;
+  readonly deadline?: { remainingMs(): number; readonly totalMs: number } | undefined;
+}
+
+function assertWithin(bounds: ReadBounds | undefined, doing: string): void {
+  if (bounds?.signal?.aborted) throw bounds.signal.reason;
+  if (bounds?.deadline && bounds.deadline.remainingMs() <= 0) throw new InfrastructureError(`the run's --timeout of ${formatDuration(bounds.deadline.totalMs)} ran out while ${doing}`);
+}
+
+export async function sha256File(path: string, bounds?: ReadBounds): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path)) {
+    assertWithin(bounds, `hashing ${path}`);
+    hash.update(chunk as Buffer);
+  }
   return hash.digest('hex');
 }
 
-/** sha256 of every regular file under `dir`, by relative path; symlinks are listed, never followed. */
-export async function hashTree(dir: string): Promise<Record<string, string>> {
+/**
+ * sha256 of every regular file under `dir`, by relative path; symlinks are listed, never
+ * followed; `bounds` cut a long walk at an interrupt or the end of the budget. With
+ * `namesOnly`, files are listed without reading them (each value is "file").
+ */
+export async function hashTree(dir: string, bounds?: ReadBounds, namesOnly = false): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   async function walk(current: string): Promise<void> {
     let entries;
@@ -22,11 +41,12 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
       throw error;
     }
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      assertWithin(bounds, `reading ${dir}`);
       const path = join(current, entry.name);
       const key = relative(dir, path).split(sep).join('/');
       if (entry.isDirectory()) await walk(path);
       else if (entry.isSymbolicLink()) out[key] = 'symlink';
-      else if (entry.isFile()) out[key] = await sha256File(path);
+      else if (entry.isFile()) out[key] = namesOnly ? 'file' : await sha256File(path, bounds);
       // a FIFO or socket is never opened (it could block); it still counts as there
       else out[key] = 'special';
     }

@@ -4,7 +4,7 @@
  * healthy again, every store and probe judged, and the drills beyond restore the profile
  * declares. Runs the profile's commands on this machine, in a private drill root.
  */
-import { mkdir, mkdtemp, readdir, realpath, rm, stat, utimes } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, realpath, rm, stat, utimes } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
@@ -16,7 +16,7 @@ import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { isExpectedError, requireEvidence, stepStatusFor, StepFinding } from '../engine/classification.js';
 import { CorruptionScratch } from '../engine/corruptions.js';
-import { hashTree, treeDifferences } from '../engine/files.js';
+import { hashTree, sha256File, treeDifferences, type ReadBounds } from '../engine/files.js';
 import { judgeOffsite } from '../engine/offsite.js';
 import { judgeRotation, retentionPromise, type AgedBackup } from '../engine/rotation.js';
 import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../engine/step-loop.js';
@@ -189,7 +189,7 @@ class ProfileDrill {
     };
     if (result.exitCode !== 0) fail(`the backup command failed (${describeProcessResult(result)})`);
     const path = await this.backupLocation(result).catch((error: unknown) => (error instanceof StepFinding ? fail(error.message) : Promise.reject(error)));
-    const files = Object.keys(await hashTree(path));
+    const files = Object.keys(await hashTree(path, this.bounds, true));
     if (files.length === 0) fail(`the backup ${path} holds no file`);
     this.backupPath = path;
     this.backupMadeAt = Date.now();
@@ -383,7 +383,7 @@ class ProfileDrill {
     const result = await this.command(offsite.command, 'off-site sync', SIDE_COMMAND_MS, { env: offsite.environment ?? {} });
     const remote = this.ctx.text(offsite.remote);
     const arrivedAt = await findDirectoryNamed(remote, basename(backup), 4);
-    const judged = judgeOffsite({ backup: basename(backup), expected: await hashTree(backup), arrived: arrivedAt ? await hashTree(arrivedAt) : null, remote });
+    const judged = judgeOffsite({ backup: basename(backup), expected: await hashTree(backup, this.bounds), arrived: arrivedAt ? await hashTree(arrivedAt, this.bounds) : null, remote });
     this.record(
       result.exitCode === 0 || judged.status !== 'fail'
         ? judged
@@ -479,6 +479,17 @@ class ProfileDrill {
     return this.stores;
   }
 
+  /** What cuts the drill's own long reads: the interrupt and the budget. */
+  private get bounds(): ReadBounds {
+    return { signal: this.options.signal, deadline: this.deadline };
+  }
+
+  /** A store file's hash, or null when it is not a regular file there. */
+  private async fileHash(path: string): Promise<string | null> {
+    const info = await lstat(path).catch(() => null);
+    return info?.isFile() ? sha256File(path, this.bounds) : null;
+  }
+
   private requireBackup(): string {
     if (!this.backupPath) throw new StepFinding('no backup to work with');
     return this.backupPath;
@@ -518,8 +529,8 @@ class ProfileDrill {
     for (const store of this.profile.stores) {
       const path = this.storeMarkers.pathOf(store);
       if (path === null) continue;
-      if (store.kind === 'directory') state[store.id] = await hashTree(path).catch(() => ({}));
-      else state[store.id] = await hashTree(join(path, '..')).then((tree) => pick(tree, basename(path)), () => ({}));
+      if (store.kind === 'directory') state[store.id] = await hashTree(path, this.bounds);
+      else state[store.id] = pick(await hashTree(join(path, '..'), this.bounds, true), basename(path), await this.fileHash(path));
     }
     return state;
   }
@@ -568,9 +579,13 @@ function tail(result: ProcessResult): string {
   return `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-8).join('\n').slice(-1_500);
 }
 
-/** The entries of a hashed tree at or below `name`. */
-function pick(tree: Record<string, string>, name: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(tree).filter(([path]) => path === name || path.startsWith(`${name}/`)));
+/**
+ * A store file and what lies beside it under its name (`app.db`, `app.db-wal`, …) as a tree:
+ * the file by its hash, the others by name (a new `-wal` next to a database is a change).
+ */
+function pick(listing: Record<string, string>, name: string, hash: string | null): Record<string, string> {
+  const beside = Object.fromEntries(Object.entries(listing).filter(([path]) => path !== name && path.startsWith(name) && !path.includes('/')));
+  return hash === null ? beside : { ...beside, [name]: hash };
 }
 
 function stampName(time: number, stamp: 'YYYYMMDD_HHMMSS' | 'YYYYMMDDTHHMMSSZ'): string {
