@@ -22,9 +22,9 @@ import { drillInLogGroups } from '../github/log-groups.js';
 import { emitWorkflowAnnotations } from '../github/workflow-annotations.js';
 import { describeValidation, runValidation } from './validate.js';
 import { describeMerge, runMergeJob } from '../merge/job.js';
-import { describeRehearsal, runRehearseJob } from '../jobs/rehearse-job.js';
 import { actionHistory, historyFailsStep, keepActionHistory, restoreHistory } from './history.js';
 import type { SummaryExtras } from '../render/markdown.js';
+import { describeRehearsal, runRehearseJob } from '../jobs/rehearse-job.js';
 
 /** A report for a run that could not even start its job (the check run still gets a verdict). */
 function couldNotRunReport(kind: DrillReport['kind'], startedAt: Date, why: string): DrillReport {
@@ -110,7 +110,8 @@ async function startJob(inputs: ActionInputs, workDir: string, signal: AbortSign
   if (inputs.rehearse) {
     core.saveState(State.Runtime, inputs.rehearse.runtime);
     const observer = { ...drillInLogGroups(consoleProgress(process.stdout)), progress: (line: string) => core.info(line) };
-    return runRehearseJob(inputs.rehearse, { signal, observer, tmpDir: workDir, env: {} });
+    // the environment only for an encrypted key's passphrase: the key itself came from its input
+    return runRehearseJob(inputs.rehearse, { signal, observer, tmpDir: workDir });
   }
   if (inputs.drill) {
     core.saveState(State.Runtime, inputs.drill.runtime);
