@@ -199,10 +199,13 @@ function parseList(text: string): string[] {
 export class HistoryStore implements Disposable {
   readonly path: string;
   readonly #db: SqliteDatabase;
+  /** how the entry names the file, for messages */
+  readonly #name: string;
 
-  private constructor(path: string, db: SqliteDatabase) {
+  private constructor(path: string, db: SqliteDatabase, name: string) {
     this.path = path;
     this.#db = db;
+    this.#name = name;
   }
 
   /**
@@ -226,7 +229,7 @@ export class HistoryStore implements Disposable {
           db.exec(SCHEMA);
           if (!db.prepare('SELECT 1 FROM history_schema').get()) db.prepare('INSERT INTO history_schema (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
         }).immediate();
-        return new HistoryStore(path, db);
+        return new HistoryStore(path, db, name);
       } catch (error) {
         db.close();
         throw error;
@@ -251,7 +254,7 @@ export class HistoryStore implements Disposable {
           db.close();
           return null;
         }
-        return new HistoryStore(path, db);
+        return new HistoryStore(path, db, name);
       } catch (error) {
         db.close();
         throw error;
@@ -292,6 +295,10 @@ export class HistoryStore implements Disposable {
 
   /** The newest `limit` runs (all kinds and targets unless filtered), oldest first. */
   runs(filter: { kind?: string; target?: string; limit?: number } = {}): StoredRun[] {
+    return opened(this.path, this.#name, () => this.#runs(filter));
+  }
+
+  #runs(filter: { kind?: string; target?: string; limit?: number }): StoredRun[] {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: Math.min(filter.limit ?? HISTORY_READ_LIMIT, HISTORY_READ_LIMIT) };
     if (filter.kind !== undefined) {
