@@ -236,7 +236,9 @@ class RehearsalRun {
     const answers: checks.ProjectContext[] = [];
     for (const probe of contents.probes) {
       const answer = await api.call('POST', '/context/build', { prompt: probe.prompt, project: probe.project }, HTTP_TIMEOUT_MS);
-      answers.push({ result: readContextAnswer(probe, answer, contents.owners), chunksInSnapshot: probe.chunksInSnapshot });
+      const result = readContextAnswer(probe, answer, contents.owners);
+      // a context pack larger than the client reads has no budget worth the name: say so, not "no chunks_used"
+      answers.push({ result: answer.truncated ? { ...result, error: `the answer is larger than the ${answer.text.length} bytes the harness reads` } : result, chunksInSnapshot: probe.chunksInSnapshot });
     }
     this.record(checks.contextCheck(answers));
     return `answered /stats, /projects and /context/build for ${contents.probes.length} project(s)`;
