@@ -159,13 +159,20 @@ function opened<T>(path: string, name: string, work: () => T): T {
 export function checkHistoryFile(path: string, name: string): void {
   if (checkFileShape(path, name, 'write') === 'missing') return;
   opened(path, name, () => {
-    const db = openDatabase(path, { readonly: true, timeoutMs: BUSY_TIMEOUT_MS });
+    const db = openReader(path);
     try {
       refuseNewer(storedVersion(db, path, name), path, name);
     } finally {
       db.close();
     }
   });
+}
+
+/** A connection that only reads: read-write where allowed (only such a connection removes SQLite's -wal and -shm when it closes, leaving the file as it was), read-only otherwise. */
+function openReader(path: string): SqliteDatabase {
+  const db = openDatabase(path, { readonly: !writable(path), timeoutMs: BUSY_TIMEOUT_MS });
+  db.pragma('query_only = ON');
+  return db;
 }
 
 function writable(path: string): boolean {
@@ -244,10 +251,8 @@ export class HistoryStore implements Disposable {
   static openForReading(path: string, name: string): HistoryStore | null {
     if (checkFileShape(path, name, 'read') === 'missing') return null;
     return opened(path, name, () => {
-      const db = openDatabase(path, { readonly: !writable(path), timeoutMs: BUSY_TIMEOUT_MS });
+      const db = openReader(path);
       try {
-        // read-write where allowed, yet never writing: only such a connection removes SQLite's -wal and -shm when it closes
-        db.pragma('query_only = ON');
         const version = storedVersion(db, path, name);
         refuseNewer(version, path, name);
         if (version === null) {
