@@ -272,4 +272,18 @@ describe('a history that cannot be written after the run', () => {
     expect(result.output).toContain('the run was not recorded; its verdict stands');
     expect(readReport(reportFile).verdict).toBe('pass');
   }, 120_000);
+
+  it('a failing run keeps exit 1 (the finding matters more than the record), and still says the history was not kept', async () => {
+    const history = place('gone-too.sqlite');
+    let planted = false;
+    const result = await startCli(['drill', '--fault', 'restore-skips-db', '--history', history], (output) => {
+      if (!planted && output.includes('Start AtoCore on the restored data')) {
+        planted = true;
+        mkdirSync(history);
+      }
+    });
+    expect(planted).toBe(true);
+    expect(result.code, result.output).toBe(1);
+    expect(result.output).toContain(`--history: ${history} is a directory`);
+  }, 120_000);
 });
