@@ -34,15 +34,21 @@ export interface ActionHistory extends RunHistoryOptions {
 /** The label of what the run is about, known before it runs (the report's own target says the same). */
 function targetOfInputs(inputs: ActionInputs): string {
   if (inputs.drill) return targetLabel({ runtime: inputs.drill.runtime, image: inputs.drill.image, from_image: inputs.drill.fromImage });
-  const source = inputs.validate?.source;
+  const source = inputs.validate?.source ?? inputs.rehearse?.source;
   if (source) return source.kind === 'dir' ? source.path : `${formatSshAddress(source.address)}:${source.root}`;
   return inputs.mode;
 }
 
+/** The history and chart of a mode's inputs, for any mode whose rules took them (src/inputs/history.ts). */
+function historyOf(inputs: object | null): { history: string; chart: string | null } | null {
+  if (!inputs || !('history' in inputs) || typeof inputs.history !== 'string') return null;
+  return { history: inputs.history, chart: 'chart' in inputs && typeof inputs.chart === 'string' ? inputs.chart : null };
+}
+
 /** The history this run keeps, from its inputs; null when input history is empty (or the mode keeps none). */
 export function actionHistory(inputs: ActionInputs, env: NodeJS.ProcessEnv = process.env): ActionHistory | null {
-  const own = inputs.drill ?? inputs.validate;
-  if (!own || own.history === null) return null;
+  const own = historyOf(inputs.drill ?? inputs.validate ?? inputs.rehearse);
+  if (!own) return null;
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const inside = relative(workspace, own.history);
   const cachePath = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : own.history;
