@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InfrastructureError } from '../src/common/errors.js';
 import { CorruptionScratch } from '../src/engine/corruptions.js';
 import { hashTree } from '../src/engine/files.js';
+import { restampMetadata } from '../src/atocore/drill/snapshot-copies.js';
+import type { SnapshotStamp } from '../src/atocore/stamp.js';
 
 let base: string;
 let backup: string;
@@ -114,5 +116,27 @@ describe('CorruptionScratch', () => {
     await expect(scratch.copyOf(backup, 'few', { maxEntries: 3, maxBytes: 1e9, maxDepth: 10 })).rejects.toThrow(/more than 3 entries/);
     await expect(scratch.copyOf(backup, 'small', { maxEntries: 1000, maxBytes: 10, maxDepth: 10 })).rejects.toThrow(/more than 10 bytes/);
     await expect(scratch.copyOf(backup, 'shallow', { maxEntries: 1000, maxBytes: 1e9, maxDepth: 1 })).rejects.toThrow(/deeper/);
+  });
+});
+
+describe('restampMetadata (a copy placed under an old stamp)', () => {
+  it('rewrites created_at and the paths naming the original stamp', async () => {
+    const path = join(base, 'backup-metadata.json');
+    writeFileSync(path, JSON.stringify({ created_at: '2026-11-29T11:00:00+00:00', backup_root: '/srv/s/20261129T110000Z', db_size_bytes: 5 }));
+    await restampMetadata(path, '20261129T110000Z' as SnapshotStamp, '20260501T060000Z' as SnapshotStamp);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ created_at: '2026-05-01T06:00:00+00:00', backup_root: '/srv/s/20260501T060000Z', db_size_bytes: 5 });
+  });
+
+  it('never writes through a link, and leaves what is not a JSON object alone', async () => {
+    const outside = join(base, 'outside.json');
+    writeFileSync(outside, JSON.stringify({ created_at: 'x', backup_root: '20261129T110000Z' }));
+    const link = join(base, 'linked-metadata.json');
+    symlinkSync(outside, link);
+    await restampMetadata(link, '20261129T110000Z' as SnapshotStamp, '20260501T060000Z' as SnapshotStamp);
+    expect(JSON.parse(readFileSync(outside, 'utf8'))).toEqual({ created_at: 'x', backup_root: '20261129T110000Z' });
+    const list = join(base, 'list.json');
+    writeFileSync(list, '[1, 2]');
+    await restampMetadata(list, '20261129T110000Z' as SnapshotStamp, '20260501T060000Z' as SnapshotStamp);
+    expect(readFileSync(list, 'utf8')).toBe('[1, 2]');
   });
 });

@@ -75,6 +75,7 @@ describe('atocore-drill drill --drills (the stand-in as a local process)', () =>
   it.each(cases)('$fault', async ({ fault, fails, warns = [] }) => {
     const { run, report } = await drill(['--drills', 'verification,rotation', '--fault', fault]);
     expect(run.code, run.stdout + run.stderr).toBe(fails.length > 0 ? 1 : 0);
+    expect(report, `no report: ${run.stderr}`).toBeDefined();
     const status = statusOf(report!);
     expect(failingChecks(status)).toEqual([...fails].sort());
     expect(Object.entries(status).filter(([, s]) => s === 'warn').map(([id]) => id)).toEqual(warns);

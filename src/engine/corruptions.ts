@@ -5,7 +5,7 @@
  * bounded (files, bytes, depth) and never follow a link; a FIFO or device is not opened.
  */
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readlink, realpath, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { ownWriteAsync } from './own-writes.js';
@@ -125,7 +125,7 @@ export class CorruptionScratch {
   /** Replaces a JSON file by text that does not parse (its first half, unterminated). */
   async corruptJson(path: string): Promise<void> {
     await this.assertRegularFile(path);
-    const head = (await readFile(path, 'utf8')).slice(0, 4096);
+    const head = await readHead(path, 4096);
     const broken = `${head.slice(0, Math.floor(head.length / 2))}{"corrupted by the drill": [`;
     await ownWriteAsync(path, 'corrupting the copy', () => writeFile(path, broken, { flag: constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW }));
   }
@@ -161,6 +161,18 @@ async function kindAt(path: string): Promise<EntryKind | null> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new InfrastructureError(`looking at ${path}: ${errorMessage(error)}`);
+  }
+}
+
+/** At most `bytes` bytes from the start of a file, as text (a JSON file may be large; its head is enough). */
+async function readHead(path: string, bytes: number): Promise<string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

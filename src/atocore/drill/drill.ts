@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BackupMetadata, RestoreAnswer } from '../backup-cli.js';
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../stamp.js';
@@ -17,11 +17,11 @@ import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } fr
 import { planDrill, type DrillStepId, type PlannedStep } from './plan.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
 import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../../engine/step-loop.js';
-import { CorruptionScratch } from '../../engine/corruptions.js';
-import { ownWriteAsync } from '../../engine/own-writes.js';
+import { CorruptionScratch, DEFAULT_COPY_LIMITS } from '../../engine/corruptions.js';
 import type { DrillName } from '../../engine/drill-names.js';
 import { judgeDryRun, judgeRotation, retentionPromise } from '../../engine/rotation.js';
 import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../../engine/verification.js';
+import { handOverTree, restampMetadata } from './snapshot-copies.js';
 import { ATOCORE_CORRUPTIONS, ATOCORE_RETENTION, FOREIGN_DIRECTORY, readValidateAnswer, rotationStamps, type AtoCoreCorruption } from './beyond-restore.js';
 
 export type { DrillObserver };
@@ -377,7 +377,7 @@ class DrillRun {
     if (!(await pathExists(join(this.target.snapshotDir(stamp), corruption.target)))) {
       return { said: 'not_asked', detail: `the snapshot ${stamp} holds no ${corruption.target} to corrupt` };
     }
-    const copy = await scratch.copyOf(this.target.snapshotDir(stamp), corruption.stamp);
+    const copy = await scratch.copyOf(this.target.snapshotDir(stamp), corruption.stamp, VERIFICATION_COPY_LIMITS);
     try {
       const did = await scratch.corrupt(corruption.kind, join(copy, corruption.target));
       await handOverTree(this.runtime, copy);
@@ -435,7 +435,7 @@ class DrillRun {
     const scratch = await CorruptionScratch.at(this.runtime.layout.snapshotsDir);
     const stamps = rotationStamps(now).filter((old) => old !== stamp);
     for (const old of stamps) {
-      const copy = await scratch.copyOf(this.target.snapshotDir(stamp), old);
+      const copy = await scratch.copyOf(this.target.snapshotDir(stamp), old, ROTATION_COPY_LIMITS);
       await restampMetadata(join(copy, 'backup-metadata.json'), stamp, old);
       await handOverTree(this.runtime, copy);
     }
@@ -656,29 +656,9 @@ async function isDirectory(path: string): Promise<boolean> {
   return (await pathExists(path)) && (await lstat(path)).isDirectory();
 }
 
-/** A tree the harness made, handed to the service user entry by entry (links are never followed). */
-async function handOverTree(runtime: AtoCoreRuntime, path: string): Promise<void> {
-  const info = await lstat(path);
-  if (info.isSymbolicLink()) return;
-  await runtime.handOver(path);
-  if (info.isDirectory()) for (const name of await readdir(path)) await handOverTree(runtime, join(path, name));
-}
-
-/** A copied snapshot's metadata made to say the copy's stamp: its time and the paths that name the original's stamp. */
-async function restampMetadata(path: string, from: SnapshotStamp, to: SnapshotStamp): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => null);
-  if (text === null || text.length > 1_000_000) return;
-  let metadata: unknown;
-  try {
-    metadata = JSON.parse(text);
-  } catch {
-    return;
-  }
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return;
-  const restamped = Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, typeof value === 'string' ? value.split(from).join(to) : value]));
-  restamped['created_at'] = new Date(stampTime(to)).toISOString().replace('.000Z', '+00:00');
-  await ownWriteAsync(path, 'restamping a copied snapshot', () => writeFile(path, `${JSON.stringify(restamped, null, 2)}\n`));
-}
+/** Rotation makes ~40 copies of the snapshot, verification 3, one at a time: bounds that keep a drill's disk use sane. */
+const ROTATION_COPY_LIMITS = { ...DEFAULT_COPY_LIMITS, maxBytes: 256 * 1024 ** 2 };
+const VERIFICATION_COPY_LIMITS = { ...DEFAULT_COPY_LIMITS, maxBytes: 2 * 1024 ** 3 };
 
 function lastLine(text: string): string {
   return (text.trim().split('\n').at(-1) ?? '').slice(0, 300);
