@@ -139,7 +139,8 @@ export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fai
       'steps',
     );
     out.add('');
-    const gantt = stepsGantt(report.steps, 'Step timeline');
+    // a merged report's targets ran side by side: laid end to end their steps would tell a false story
+    const gantt = targets.length === 0 ? stepsGantt(report.steps, 'Step timeline') : null;
     if (gantt && out.add(gantt)) out.add('');
   }
   out.add('### Checks');
