@@ -133,6 +133,71 @@ describe('a profile drill interrupted or out of time: an error, never a verdict 
     expect(readdirSync(tmp)).toEqual([]);
   });
 
+  it('a profile drill killed outright (SIGKILL): cleanup removes its drill root and stops the service it daemonized', async () => {
+    const tmp = mkdtempSync(join(work, 'sigkill-'));
+    let killed = false;
+    await startCli(['drill', '--profile', NOTES_PROFILE, '--work-dir', tmp], (output, child) => {
+      if (!killed && /… Write marker B/.test(output)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    const [root] = readdirSync(tmp);
+    expect(root).toMatch(/^atocore-drill-/);
+    const left = (): number[] => {
+      const pids: number[] = [];
+      for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        try {
+          if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(`ATOCORE_DRILL_ROOT=${join(tmp, root!)}`)) pids.push(Number(name));
+        } catch {
+          // gone
+        }
+      }
+      return pids;
+    };
+    expect(left().length).toBeGreaterThan(0);
+    const cleaned = await runCli(['cleanup', '--older-than', '0s', '--under', tmp], { timeoutMs: 60_000 });
+    expect(cleaned.code, cleaned.stdout + cleaned.stderr).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(left()).toEqual([]);
+  });
+
+  it('a second SIGTERM while teardown waits on a stop that hangs: the harness ends promptly and nothing the profile started (a daemon in its own session) is left running', async () => {
+    const hanging = join(work, 'hanging-stop.yaml');
+    const profile = parseYaml(readFileSync(NOTES_PROFILE, 'utf8')) as Record<string, any>;
+    profile.service.stop = ['sleep', '25'];
+    profile.restore.service = 'running';
+    // a daemon in a session of its own, out of reach of the process groups the drill started
+    profile.service.start[2] = profile.service.start[2].replace('${python} -m http.server', 'setsid ${python} -m http.server');
+    writeFileSync(hanging, toYaml(profile));
+    const tmp = mkdtempSync(join(work, 'second-'));
+    let first = false;
+    let second = false;
+    const began = Date.now();
+    const done = await startCli(['drill', '--profile', hanging, '--work-dir', tmp], (output, child) => {
+      if (!first && /… Write marker B/.test(output)) {
+        first = true;
+        child.kill('SIGTERM');
+      } else if (first && !second && /… Tear down/.test(output)) {
+        second = true;
+        setTimeout(() => child.kill('SIGTERM'), 300);
+      }
+    });
+    expect(second, done.output).toBe(true);
+    expect(done.code).toBe(3);
+    expect(Date.now() - began).toBeLessThan(20_000);
+    const carrying = readdirSync('/proc').filter((name) => {
+      try {
+        return /^\d+$/.test(name) && readFileSync(`/proc/${name}/environ`, 'latin1').includes(`ATOCORE_DRILL_ROOT=${tmp}/`);
+      } catch {
+        return false;
+      }
+    });
+    expect(carrying).toEqual([]);
+  });
+
   it('--timeout running out during the restore: exit 3 naming --timeout, the restore not counted against the service', async () => {
     const slow = join(work, 'slow-restore.yaml');
     const profile = parseYaml(readFileSync(NOTES_PROFILE, 'utf8')) as Record<string, any>;

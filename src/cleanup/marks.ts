@@ -16,6 +16,10 @@ const DRILL_ROOT_NAME = /^atocore-drill-[A-Za-z0-9]{6}$/;
 const VALIDATE_SCRATCH_NAME = /^atocore-drill-validate-[A-Za-z0-9]{6}$/;
 /** A file in the drill root (beside data/, config/, backups/) or scratch dir naming the run that owns it. */
 export const ROOT_MARK_FILE = '.atocore-drill-root.json';
+
+/** A profile drill's commands carry these: its run id (teardown finds what daemonized) and its drill root (`cleanup` finds what a killed run left). */
+export const PROFILE_RUN_VARIABLE = 'ATOCORE_DRILL_RUN';
+export const PROFILE_ROOT_VARIABLE = 'ATOCORE_DRILL_ROOT';
 const ROOT_MARK_SCHEMA = 'atocore-drill/root@1';
 const ROOT_MARK_MAX_BYTES = 4_096;
 export { CONTAINER_ROLE_LABEL, CONTAINER_RUN_LABEL };
@@ -96,6 +100,9 @@ export function parseRootMark(text: string): RootMark | null {
  * AtoCore's /srv/storage/atocore, a root of another name) is not the harness's.
  */
 export function drillRootOfEnvironment(env: ReadonlyMap<string, string>): string | null {
+  // a profile drill's commands carry their root and run by name
+  const declared = env.get(PROFILE_ROOT_VARIABLE);
+  if (declared?.startsWith('/') && isDrillRootName(declared) && env.has(PROFILE_RUN_VARIABLE)) return declared;
   const dataDir = env.get('ATOCORE_DATA_DIR');
   if (!dataDir?.startsWith('/')) return null;
   const root = dirname(dataDir);

@@ -3,6 +3,7 @@
  * command gets, and the commands and HTTP calls themselves, each bounded by its own limit and
  * by what is left of the run's budget, and cut by an interrupt.
  */
+import { PROFILE_ROOT_VARIABLE, PROFILE_RUN_VARIABLE } from '../cleanup/marks.js';
 import { runProcess, type ProcessResult } from '../common/child-process.js';
 import type { Deadline } from '../common/deadline.js';
 import { formatDuration, parseDuration } from '../common/duration.js';
@@ -13,8 +14,6 @@ import type { EnvironmentMark } from '../runtimes/port-owner.js';
 import type { LoadedProfile, ProfileRequest, ServiceProfile } from './profile.js';
 import { expand } from './template.js';
 
-/** Processes the drill started carry this in their environment, so teardown finds what daemonized. */
-export const RUN_MARK_VARIABLE = 'ATOCORE_DRILL_RUN';
 
 const HTTP_CALL_MS = 15_000;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -35,9 +34,9 @@ export class ProfileContext {
     // a variable may use the harness's own values, never another variable (no order to get wrong)
     const variables = Object.fromEntries(Object.entries(loaded.variables).map(([name, value]) => [name, expand(value, { ...builtins, backup: '${backup}', marker: '${marker}' })]));
     this.values = { ...builtins, ...variables };
-    this.mark = { name: RUN_MARK_VARIABLE, value: runId };
+    this.mark = { name: PROFILE_RUN_VARIABLE, value: runId };
     const own = Object.fromEntries(Object.entries(loaded.profile.environment ?? {}).map(([name, value]) => [name, this.text(value)]));
-    this.env = { ...process.env, ...own, [RUN_MARK_VARIABLE]: runId };
+    this.env = { ...process.env, ...own, [PROFILE_RUN_VARIABLE]: runId, [PROFILE_ROOT_VARIABLE]: root };
     this.deadline = deadline;
     this.signal = signal;
   }
@@ -53,17 +52,28 @@ export class ProfileContext {
   }
 
   /** Runs one of the profile's commands; what its result means is the caller's to judge (classification.ts). */
-  run(argv: readonly string[], options: { readonly ownLimitMs: number; readonly extra?: Readonly<Record<string, string>>; readonly input?: string; readonly env?: Readonly<Record<string, string>> }): Promise<ProcessResult> {
+  run(
+    argv: readonly string[],
+    options: {
+      readonly ownLimitMs: number;
+      readonly extra?: Readonly<Record<string, string>>;
+      readonly input?: string;
+      readonly env?: Readonly<Record<string, string>>;
+      /** false: teardown's stop, which runs to its own bound even after an interrupt (a second signal still ends it) */
+      readonly interruptible?: boolean;
+    },
+  ): Promise<ProcessResult> {
     const extra = options.extra ?? {};
     const env = options.env ? { ...this.env, ...Object.fromEntries(Object.entries(options.env).map(([k, v]) => [k, this.text(v, extra)])) } : this.env;
     return runProcess(
       argv.map((arg) => this.text(arg, extra)),
       {
         env,
-        timeoutMs: this.deadline.bound(options.ownLimitMs),
+        // teardown runs past the budget, within its own bound
+        timeoutMs: options.interruptible === false ? options.ownLimitMs : this.deadline.bound(options.ownLimitMs),
         maxOutputBytes: COMMAND_OUTPUT_BYTES,
         ...(options.input !== undefined ? { input: options.input } : {}),
-        ...(this.signal ? { signal: this.signal } : {}),
+        ...(this.signal && options.interruptible !== false ? { signal: this.signal } : {}),
       },
     );
   }

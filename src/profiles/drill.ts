@@ -12,7 +12,7 @@ import { markDrillRoot, releaseDrillRoot } from '../cleanup/marks.js';
 import { describeProcessResult, type ProcessResult } from '../common/child-process.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
+import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { isExpectedError, requireEvidence, stepStatusFor, StepFinding } from '../engine/classification.js';
 import { CorruptionScratch } from '../engine/corruptions.js';
@@ -23,7 +23,7 @@ import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../
 import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../engine/verification.js';
 import { check, decidedBy, type CheckResult, type DrillReport } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
-import { processesCarrying } from '../runtimes/port-owner.js';
+import { killCarryingNow, processesCarrying } from '../runtimes/port-owner.js';
 import { freeLoopbackPort } from '../runtimes/free-port.js';
 import { ProfileContext } from './context.js';
 import { planProfileDrill, probeCheckId, storeCheckId, type ProfileStep, type ProfileStepId } from './plan.js';
@@ -73,6 +73,7 @@ class ProfileDrill {
   private context: ProfileContext | null = null;
   private stores: StoreMarkers | null = null;
   private unregisterRoot: (() => void) | null = null;
+  private unregisterKill: (() => void) | null = null;
   private backupPath: string | null = null;
   private backupMadeAt: number | null = null;
   private downSince: number | null = null;
@@ -160,6 +161,9 @@ class ProfileDrill {
     for (const name of this.profile.ports ?? []) ports[name] = await freeLoopbackPort();
     this.context = new ProfileContext(this.options.profile, root, ports, this.options.runId, this.deadline, this.options.signal);
     this.stores = new StoreMarkers(this.context);
+    const mark = this.context.mark;
+    // a second signal ends the harness at once: what the profile's commands left running goes with it
+    this.unregisterKill = registerEmergencyKill(() => killCarryingNow(mark));
     await this.command(this.profile.service.start, 'start', START_MS, { must: 'succeed' });
     const health = await this.ctx.waitHealthy(this.ctx.duration(this.profile.service.start_timeout, START_MS));
     if (!health.healthy) throw new InfrastructureError(`${this.profile.name} did not become healthy after it started: ${health.last}`);
@@ -452,7 +456,7 @@ class ProfileDrill {
   private async tearDown(): Promise<string> {
     const problems: string[] = [];
     if (this.context) {
-      const stopped = await this.ctx.run(this.profile.service.stop, { ownLimitMs: STOP_MS }).catch((error: unknown) => error);
+      const stopped = await this.ctx.run(this.profile.service.stop, { ownLimitMs: STOP_MS, interruptible: false }).catch((error: unknown) => error);
       if (!(stopped && typeof stopped === 'object' && 'exitCode' in stopped && stopped.exitCode === 0)) problems.push(`stop: ${stopped instanceof Error ? stopped.message : describeProcessResult(stopped as ProcessResult)}`);
       // whatever the service's commands left running (a daemon) carries the run's mark
       for (const pid of await processesCarrying(this.ctx.mark)) {
@@ -468,6 +472,7 @@ class ProfileDrill {
       else await rm(this.root, { recursive: true, force: true });
     }
     this.unregisterRoot?.();
+    this.unregisterKill?.();
     if (problems.length > 0 && !this.options.keep) return `removed the drill root; ${problems.join('; ')}`;
     return this.options.keep ? `kept ${this.root}` : 'stopped the service and removed everything the drill created';
   }

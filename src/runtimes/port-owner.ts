@@ -1,3 +1,4 @@
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
 
 /**
@@ -116,6 +117,36 @@ export async function carriesMark(pid: number, mark: EnvironmentMark): Promise<b
     return false;
   } finally {
     await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * SIGKILL to every process (but this one) whose environment holds the mark, at once and
+ * synchronously: what a second signal does before the harness exits.
+ */
+export function killCarryingNow(mark: EnvironmentMark): void {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  const wanted = Buffer.from(`\0${mark.name}=${mark.value}\0`);
+  const buffer = Buffer.alloc(ENVIRON_MAX_BYTES);
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let fd: number | undefined;
+    try {
+      fd = openSync(`/proc/${name}/environ`, 'r');
+      buffer[0] = 0;
+      const length = readSync(fd, buffer, 1, ENVIRON_MAX_BYTES - 2, null);
+      buffer[length + 1] = 0;
+      if (buffer.subarray(0, length + 2).includes(wanted)) process.kill(Number(name), 'SIGKILL');
+    } catch {
+      // gone, or not ours
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 }
 
