@@ -260,7 +260,7 @@ describe('a profile for your own service (SQLite + files, no TypeScript)', () =>
     const broken = structuredClone(profile);
     broken.restore.command[2] = `${broken.restore.command[2]} && touch "$NOTES_DATA/broken"`;
     broken.service.start[2] = `test -f "$NOTES_DATA/broken" && exit 0; ${broken.service.start[2]}`;
-    broken.service.start_timeout = '2s';
+    broken.service.start_timeout = '8s';
     writeFileSync(path, toYaml(broken));
     const report = readReportOf(await drill(['--profile', path]));
     expect(report.verdict).toBe('fail');
