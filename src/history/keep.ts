@@ -27,7 +27,7 @@ export type HistoryName = string;
  */
 export function judgeRun(report: DrillReport, options: RunHistoryOptions): DrillReport {
   const why = report.error ?? null;
-  const added = [];
+  const added: CheckResult[] = [];
   if (options.rtoBudgetMs !== null) added.push(rtoBudgetCheck(report.metrics.rto_ms, options.rtoBudgetMs, why));
   if (options.rpoBudgetMs !== null) added.push(rpoBudgetCheck(report.metrics.rpo_s, options.rpoBudgetMs, why));
   if (options.history !== null) added.push(regressionCheck(report, options.history));
