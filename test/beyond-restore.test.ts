@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readActionInputs } from '../src/action/inputs.js';
+import { parseDrillFlags } from '../src/cli/options.js';
 import type { ProcessResult } from '../src/common/child-process.js';
 import { judgeOffsite } from '../src/engine/offsite.js';
 import { judgeDryRun, judgeRotation, retentionPromise, ROTATION_CHECK_IDS, type AgedBackup, type RotationObservation } from '../src/engine/rotation.js';
@@ -294,5 +296,31 @@ describe('AtoCore: what its drills beyond restore know of it', () => {
     expect(drillNames('drills', 'verification, rotation restore,rotation', [])).toEqual(['restore', 'rotation', 'verification']);
     expect(() => drillNames('drills', 'restore,Rotation', [])).toThrow(/"Rotation" is not a drill \(known: restore, rotation, offsite, verification\)/);
     expect(() => drillNames('drills', '', [])).toThrow(/names no drill/);
+  });
+});
+
+describe('drills as the action and the CLI ask for them', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  function actionInputs(values: Record<string, string>) {
+    for (const name of Object.keys(process.env)) if (name.startsWith('INPUT_')) delete process.env[name];
+    process.env.GITHUB_WORKSPACE = process.cwd();
+    for (const [name, value] of Object.entries(values)) process.env[`INPUT_${name.toUpperCase()}`] = value;
+    return readActionInputs();
+  }
+
+  it('input drills and --drills give the same list; empty or absent: restore', () => {
+    expect(actionInputs({ drills: 'verification,rotation' }).drill!.drills).toEqual(['rotation', 'verification']);
+    expect(parseDrillFlags({ drills: 'verification,rotation' }).drills).toEqual(['rotation', 'verification']);
+    expect(actionInputs({ drills: '' }).drill!.drills).toEqual(['restore']);
+    expect(parseDrillFlags({}).drills).toEqual(['restore']);
+  });
+
+  it('offsite is refused for AtoCore, named for each user; drills is refused in mode merge', () => {
+    expect(() => actionInputs({ drills: 'restore,offsite' })).toThrow(/^input drills: offsite: AtoCore's backup module has no off-site step/);
+    expect(() => parseDrillFlags({ drills: 'restore,offsite' })).toThrow(/^--drills: offsite: AtoCore's backup module has no off-site step/);
+    expect(() => actionInputs({ mode: 'merge', reports: 'a.json', drills: 'rotation' })).toThrow(/input drills is not for mode merge/);
   });
 });
