@@ -58,6 +58,9 @@ describe('rehearse: the plan and the pure checks', () => {
     expect(placeOfSourcePath('/srv/storage/atocore/sources-old/vault/a.md', '/srv/storage/atocore/sources')).toBe('outside');
     expect(placeOfSourcePath('/srv/storage/atocore/sources/../../etc/passwd', '/srv/storage/atocore/sources')).toBe('outside');
     expect(placeOfSourcePath('incoming/projects/p04/a.md', '/srv/storage/atocore/sources')).toBe('relative');
+    expect(placeOfSourcePath('C:\\Users\\me\\vault\\a.md', '/srv/storage/atocore/sources')).toBe('outside');
+    expect(placeOfSourcePath('\\\\nas\\vault\\a.md', '/srv/storage/atocore/sources')).toBe('outside');
+    expect(placeOfSourcePath('C:relative.md', '/srv/storage/atocore/sources')).toBe('relative');
     expect(deploymentCheck(tallySourcePaths([], '/s'), '/s').status).toBe('warn');
     expect(deploymentCheck(tallySourcePaths(['/s/a', 'b'], '/s'), '/s').status).toBe('pass');
     expect(deploymentCheck(tallySourcePaths(['/s/a', '/home/x/s/b'], '/s'), '/s')).toMatchObject({ status: 'fail', evidence: { outside: 1, outside_examples: ['/home/x/s/b'] } });

@@ -62,6 +62,8 @@ export type SourcePathPlace = 'inside' | 'relative' | 'outside';
  * of another deployment), or absolute elsewhere (another deployment's files).
  */
 export function placeOfSourcePath(path: string, sourcesRoot: string): SourcePathPlace {
+  // a Windows path (C:\…, \\server\…) is absolute too, and never under a POSIX root
+  if (/^([A-Za-z]:)?[\\/]/.test(path) && !path.startsWith('/')) return 'outside';
   if (!path.startsWith('/')) return 'relative';
   const root = posix.normalize(sourcesRoot).replace(/\/+$/, '');
   const normalized = posix.normalize(path);
