@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planDrill, plannedCheckIds } from '../src/atocore/drill/plan.js';
-import { PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
+import { CLI, PROJECT_ROOT, readReport, runCli, statusOf } from './support/cli.js';
 import { failingChecks } from './support/faults.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-beyond-'));
@@ -97,6 +98,40 @@ describe('atocore-drill drill --drills (the stand-in as a local process)', () =>
     expect(failingChecks(status)).toEqual([]);
     expect(report!.steps.find((s) => s.id === 'verification')!.status).toBe('error');
     expect(report!.error).toMatch(/validate 20000101T000001Z was killed by SIGKILL/);
+  });
+
+  it('an interrupt while validate looks at a corrupted copy: exit 3, the checks skip, nothing of the drill is left', async () => {
+    const tmp = join(work, 'interrupted');
+    mkdirSync(tmp);
+    const marker = join(work, 'validating');
+    const wrapper = join(work, 'slow-validate.sh');
+    writeFileSync(wrapper, `#!/bin/sh\ncase "$1 $2" in "validate 20000101T000002Z") touch '${marker}'; sleep 30 ;; esac\nexec python3 -m atocore.ops.backup "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const json = join(work, 'interrupted.json');
+    const child = spawn(process.execPath, [CLI, 'drill', '--drills', 'verification', '--command', 'python3 -m atocore', '--backup-cli', wrapper, '--report-json', json], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, TMPDIR: tmp, PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const started = Date.now();
+    while (!existsSync(marker)) {
+      if (Date.now() - started > 60_000) throw new Error(`validate of the corrupted copy never started:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGINT');
+    expect(await closed, output).toBe(3);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    const report = readReport(json);
+    const status = statusOf(report);
+    expect(status['verification.catches_corrupt_database']).toBe('pass');
+    expect(status['verification.catches_corrupt_json']).toBe('skip');
+    expect(failingChecks(status)).toEqual([]);
+    expect(report.steps.find((s) => s.id === 'verification')!.status).toBe('error');
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it.each([

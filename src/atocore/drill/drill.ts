@@ -178,8 +178,13 @@ class DrillRun {
   }
 
   private assertMayStart(step: PlannedStep): void {
-    if (this.options.signal?.aborted) throw this.options.signal.reason;
+    this.assertNotInterrupted();
     this.deadline.assertTimeLeft(`step "${step.title}"`);
+  }
+
+  /** Between the pieces of a long step (copies, calls): an interrupt ends it there. */
+  private assertNotInterrupted(): void {
+    if (this.options.signal?.aborted) throw this.options.signal.reason;
   }
 
   /** A step that threw: a finding fails it, anything else (an interrupt above all) is an error. */
@@ -359,6 +364,7 @@ class DrillRun {
     if (good.said !== 'not_evidence') {
       const scratch = await CorruptionScratch.at(this.runtime.layout.snapshotsDir);
       for (const corruption of ATOCORE_CORRUPTIONS) {
+        this.assertNotInterrupted();
         const answer = await this.validateCorruptedCopy(scratch, stamp, corruption);
         corrupted.push({ kind: corruption.kind, target: corruption.target, answer });
         // an interrupt or the budget ends every later call the same way
@@ -435,6 +441,7 @@ class DrillRun {
     const scratch = await CorruptionScratch.at(this.runtime.layout.snapshotsDir);
     const stamps = rotationStamps(now).filter((old) => old !== stamp);
     for (const old of stamps) {
+      this.assertNotInterrupted();
       const copy = await scratch.copyOf(this.target.snapshotDir(stamp), old, ROTATION_COPY_LIMITS);
       await restampMetadata(join(copy, 'backup-metadata.json'), stamp, old);
       await handOverTree(this.runtime, copy);

@@ -42,6 +42,8 @@ export const ATOCORE_NO_OFFSITE = "AtoCore's backup module has no off-site step 
 
 export function planDrill(input: DrillPlanInput): PlannedStep[] {
   const drills = new Set(input.drills ?? ['restore']);
+  // the inputs refuse it (src/inputs/drill.ts); a plan asked for it anyway is a harness bug
+  if (drills.has('offsite')) throw new Error(`planDrill: ${ATOCORE_NO_OFFSITE}`);
   const beyond = [
     // verification first: rotation may delete the snapshot it validates
     ...(drills.has('verification') ? [step('verification', 'Validate the snapshot and copies of it with one corruption each', ['verification.accepts_good', ...ATOCORE_CORRUPTIONS.map((c) => catchesCheckId(c.kind))])] : []),
