@@ -21,6 +21,7 @@ import { CorruptionScratch, DEFAULT_COPY_LIMITS } from '../../engine/corruptions
 import type { DrillName } from '../../engine/drill-names.js';
 import { judgeDryRun, judgeRotation, retentionPromise } from '../../engine/rotation.js';
 import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../../engine/verification.js';
+import { ownWriteAsync } from '../../engine/own-writes.js';
 import { handOverTree, restampMetadata } from './snapshot-copies.js';
 import { ATOCORE_CORRUPTIONS, ATOCORE_RETENTION, FOREIGN_DIRECTORY, readValidateAnswer, rotationStamps, type AtoCoreCorruption } from './beyond-restore.js';
 
@@ -447,7 +448,7 @@ class DrillRun {
       await handOverTree(this.runtime, copy);
     }
     const foreign = join(this.runtime.layout.snapshotsDir, FOREIGN_DIRECTORY);
-    await mkdir(foreign);
+    await ownWriteAsync(foreign, 'making a directory that is not a snapshot', () => mkdir(foreign));
     await this.runtime.handOver(foreign);
     return stamps.length;
   }
