@@ -60,9 +60,24 @@ function isFailed(run: ChartRun): boolean {
   return run.verdict === 'fail' || run.verdict === 'error';
 }
 
-/** Round numbers: the axis top is 1, 2 or 5 times a power of ten above the largest value. */
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Tops a time axis reads well at (its middle line is half of it): round milliseconds, seconds, minutes, hours, days. */
+const NICE_TOPS_MS: readonly number[] = [
+  ...[1, 2, 5, 10, 20, 50, 100, 200, 500],
+  ...[1, 2, 4, 10, 20, 30].map((n) => n * SECOND),
+  ...[1, 2, 4, 10, 20, 30].map((n) => n * MINUTE),
+  ...[1, 2, 4, 6, 12, 24, 48].map((n) => n * HOUR),
+  ...[4, 8, 14, 30, 60, 120, 240, 480].map((n) => n * DAY),
+];
+
+/** The axis top: the first round duration at or above the largest value (beyond them, a power of ten). */
 export function axisTop(max: number): number {
   if (!(max > 0)) return 1;
+  const nice = NICE_TOPS_MS.find((top) => top >= max);
+  if (nice !== undefined) return nice;
   const power = 10 ** Math.floor(Math.log10(max));
   for (const step of [1, 2, 5, 10]) if (step * power >= max) return step * power;
   return 10 * power;
