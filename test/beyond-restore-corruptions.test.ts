@@ -66,6 +66,8 @@ describe('CorruptionScratch', () => {
     await scratch.removeFile(join(copy, 'registry.json'));
     expect(await hashTree(backup)).toEqual(before);
     await expect(scratch.copyOf(backup, 'copy')).rejects.toThrow(/already exists/);
+    await expect(scratch.copyOf(scratchRoot, 'itself')).rejects.toThrow(/would lie inside it/);
+    expect(existsSync(join(scratchRoot, 'itself'))).toBe(false);
   });
 
   it('a corrupted database copy fails SQLite integrity_check; the original passes', async () => {

@@ -43,6 +43,9 @@ export class CorruptionScratch {
     const destination = join(this.root, name);
     await this.assertInside(destination, { mayBeMissing: true });
     if ((await kindAt(destination)) !== null) throw new InfrastructureError(`copying ${source}: ${destination} already exists in the drill's scratch directory`);
+    // a copy inside what it copies would copy itself until a bound stops it
+    const within = relative(await realpath(source).catch(() => resolve(source)), destination);
+    if (within === '' || (!within.startsWith('..') && !isAbsolute(within))) throw new InfrastructureError(`copying ${source}: the copy ${destination} would lie inside it`);
     try {
       await copyTree(source, destination, limits);
     } catch (error) {
