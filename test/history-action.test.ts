@@ -137,20 +137,20 @@ describe('input history in the action, carried by the cache service', () => {
     expect(one.code, one.stdout + one.stderr).toBe(0);
     expect(one.outputs.verdict).toBe('pass');
     expect(one.stdout).toContain('history: none in the cache yet');
-    expect(cache.entries.filter((e) => e.committed).map((e) => e.key)).toEqual([expect.stringMatching(/^atocore-drill-history-v1-drill-[0-9a-f]{16}-1001-1-drill$/)]);
+    expect(cache.entries.filter((e) => e.committed).map((e) => e.key)).toEqual([expect.stringMatching(/^atocore-drill-history-v1-drill-[0-9a-f]{16}-1001-1-drill-[0-9a-z]+$/)]);
     const firstReport = JSON.parse(readFileSync(join(first.workspace, 'atocore-drill-report', 'report.json'), 'utf8')) as DrillReport;
     expect(firstReport.checks.find((c) => c.id === 'rto.budget')?.status).toBe('pass');
 
     const second = newJob('1002', inputs);
     const two = await second.run('main');
     expect(two.code, two.stdout + two.stderr).toBe(0);
-    expect(two.stdout).toMatch(/history: restored from the cache \(atocore-drill-history-v1-drill-[0-9a-f]{16}-1001-1-drill\)/);
+    expect(two.stdout).toMatch(/history: restored from the cache \(atocore-drill-history-v1-drill-[0-9a-f]{16}-1001-1-drill-[0-9a-z]+\)/);
     const svg = readFileSync(join(second.workspace, 'atocore-drill-report', 'history.svg'), 'utf8');
     expect(circlesIn(svg, 'rto')).toBe(2);
     expect(second.summary).toContain('```mermaid\nxychart-beta');
     expect(second.summary).toMatch(/title "RTO over the last 2 runs/);
     expect(second.summary).toContain('```mermaid\ngantt');
-    expect(cache.entries.filter((e) => e.committed).map((e) => e.key.slice(-12))).toEqual(['1001-1-drill', '1002-1-drill']);
+    expect(cache.entries.filter((e) => e.committed).map((e) => /-(\d+-1-drill)-[0-9a-z]+$/.exec(e.key)?.[1])).toEqual(['1001-1-drill', '1002-1-drill']);
   }, 240_000);
 
   it('without a cache service the run still records its history (one point) and says the history is not carried', async () => {

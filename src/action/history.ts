@@ -55,7 +55,8 @@ export function actionHistory(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   // one lineage per mode, target and file: a matrix of targets keeps one history each
   const lineage = createHash('sha256').update(`${inputs.mode}\n${targetOfInputs(inputs)}\n${cachePath}`).digest('hex').slice(0, 16);
   const keyPrefix = `atocore-drill-history-${KEY_VERSION}-${inputs.mode}-${lineage}-`;
-  const run = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}`;
+  // unique per save (a cache key is written once): two matrix jobs of one target in one run both save
+  const run = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${Date.now().toString(36)}`;
   return {
     history: own.history,
     chart: own.chart,
