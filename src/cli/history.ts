@@ -15,7 +15,7 @@ import type { ReportPaths } from '../output/report-files.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/outcome.js';
 import { renderHistoryChart } from '../render/chart.js';
-import { finishRun } from './finish.js';
+import { consoleStream, finishRun } from './finish.js';
 import { CLI_NAMES } from './options.js';
 
 interface Io {
@@ -43,6 +43,10 @@ export async function finishWithHistory(report: DrillReport, inputs: RunWithHist
   const budgets = { rtoBudgetMs: inputs.rtoBudgetMs ?? null, rpoBudgetMs: inputs.rpoBudgetMs ?? null };
   const kept = await keepRunHistory(report, { history: inputs.history, chart: inputs.chart, ...budgets }, { history: CLI_NAMES.one('history'), chart: CLI_NAMES.one('chart') });
   const code = await finishRun(report, inputs, io, { rtoTrend: rtoTrendPoints(kept.runs), rtoBudgetMs: budgets.rtoBudgetMs });
+  if (kept.problems.length === 0) {
+    const chart = inputs.chart === null ? '' : `; chart: ${terminalText(inputs.chart)}`;
+    consoleStream(inputs, io).write(`atocore-drill: recorded in ${terminalText(inputs.history)} (${kept.runs.length} run(s) of this target${chart})\n`);
+  }
   for (const problem of kept.problems) io.stderr.write(`atocore-drill: ${terminalText(problem)}\n`);
   return exitCodeAfterHistory(code, kept.problems);
 }
