@@ -84,6 +84,18 @@ describe('atocore-drill drill --drills (the stand-in as a local process)', () =>
     for (const id of fails) expect(report!.checks.find((c) => c.id === id)!.step).toBe(id.startsWith('backup.') ? 'backup' : id.split('.')[0]);
   });
 
+  it('a snapshot without the registry it should hold: nothing to corrupt, the check skips and the step fails naming it', async () => {
+    const { run, report } = await drill(['--drills', 'verification', '--fault', 'backup-skips-registry']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const status = statusOf(report!);
+    expect(failingChecks(status)).toEqual([]);
+    expect(status['verification.catches_corrupt_json']).toBe('skip');
+    expect(status['verification.catches_missing_file']).toBe('pass');
+    const step = report!.steps.find((s) => s.id === 'verification')!;
+    expect(step.status).toBe('fail');
+    expect(step.detail).toMatch(/holds no config\/project-registry\.json to corrupt, which the live data root has/);
+  });
+
   it('a validate killed from outside is no answer: the check is skip, the step an error, exit 3', async () => {
     // the backup CLI, wrapped: validating the first corrupted copy kills it (as the OOM killer would)
     const wrapper = join(work, 'killed-validate.sh');

@@ -22,6 +22,8 @@ export const STANDIN_FAULTS = [
   // the backup's own verification: validate rejects every snapshot, or never runs integrity_check
   'validate-always-invalid',
   'validate-skips-integrity',
+  // the project registry is left out of every snapshot (as AtoCore does when the file is missing)
+  'backup-skips-registry',
   // rotation: cleanup deletes without --confirm, the newest, the snapshots directory itself,
   // directories not named like a stamp, keeps no Sundays, or deletes nothing
   'cleanup-ignores-dry-run',

@@ -376,6 +376,9 @@ class DrillRun {
     for (const result of judgeVerification(observation)) this.record(result);
     const why = verificationNotEvidence(observation);
     if (why) throw new InfrastructureError(why);
+    // the seed gives AtoCore a registry and a database: a snapshot without one is a backup that lost it
+    const lacking = corrupted.find((copy) => copy.answer.said === 'not_asked');
+    if (lacking) throw new StepFinding(`${lacking.answer.detail}, which the live data root has: the backup left it out`);
     const caught = corrupted.filter((copy) => copy.answer.said === 'rejected').length;
     return `validate ${good.said} the snapshot and rejected ${caught} of ${corrupted.length} corrupted copies`;
   }
