@@ -243,11 +243,15 @@ describe('a profile for your own service (SQLite + files, no TypeScript)', () =>
     };
     const noConfirm = variant('no-confirm', (p) => (p.restore.command[2] = p.restore.command[2].replace('[ "$1" = --yes ] ||', 'true ||')));
     const skipsAttachments = variant('skips', (p) => (p.restore.command[2] = p.restore.command[2].replace(/ && rm -rf .*$/, '')));
+    const losesARow = variant('loses-a-row', (p) => (p.restore.command[2] = `${p.restore.command[2]} && sqlite3 "$NOTES_DATA/notes.db" "DELETE FROM notes WHERE id = 'todo'"`));
     const empty = variant('empty', (p) => (p.backup.command = ['sh', '-c', 'mkdir "$NOTES_BACKUPS/$(date -u +%Y%m%dT%H%M%SZ)"']));
     const a = readReportOf(await drill(['--profile', noConfirm]));
     expect(statusOf(a)['restore.refuses_without_confirm']).toBe('fail');
     const b = readReportOf(await drill(['--profile', skipsAttachments]));
     expect(statusOf(b)).toMatchObject({ 'store.notes_db.restored': 'pass', 'store.attachments.restored': 'fail' });
+    const lost = readReportOf(await drill(['--profile', losesARow]));
+    expect(statusOf(lost)).toMatchObject({ 'store.notes_db.restored': 'fail', 'store.attachments.restored': 'pass' });
+    expect(lost.checks.find((x) => x.id === 'store.notes_db.restored')!.message).toMatch(/its content differs from the backup \(changed: table notes\)/);
     const c = readReportOf(await drill(['--profile', empty]));
     expect(statusOf(c)['backup.created']).toBe('fail');
     expect(c.checks.find((x) => x.id === 'backup.created')!.message).toMatch(/holds no file/);

@@ -28,7 +28,7 @@ import { freeLoopbackPort } from '../runtimes/free-port.js';
 import { ProfileContext } from './context.js';
 import { planProfileDrill, probeCheckId, storeCheckId, type ProfileStep, type ProfileStepId } from './plan.js';
 import type { ExtraDrill, LoadedProfile, ProfileAnswer, ProfileStore } from './profile.js';
-import { StoreFinding, StoreMarkers } from './stores.js';
+import { storeContent, StoreFinding, StoreMarkers } from './stores.js';
 
 export interface ProfileDrillOptions {
   readonly profile: LoadedProfile;
@@ -76,6 +76,8 @@ class ProfileDrill {
   private unregisterKill: (() => void) | null = null;
   private backupPath: string | null = null;
   private backupMadeAt: number | null = null;
+  /** `compare: content` stores as they were right after the backup */
+  private readonly baselines = new Map<string, Record<string, string>>();
   private downSince: number | null = null;
 
   private readonly actions: Record<ProfileStepId, () => Promise<string>> = {
@@ -197,6 +199,9 @@ class ProfileDrill {
     if (files.length === 0) fail(`the backup ${path} holds no file`);
     this.backupPath = path;
     this.backupMadeAt = Date.now();
+    for (const store of this.comparedStores()) {
+      this.baselines.set(store.id, await storeContent(store, this.ctx, [this.markers.a, this.markers.b], this.bounds));
+    }
     this.record(check('backup.created', 'pass', `backup ${basename(path)}: ${files.length} files`, { path, files: files.length }));
     return `backup ${path}`;
   }
@@ -319,17 +324,35 @@ class ProfileDrill {
     const id = storeCheckId(store.id);
     let a: boolean;
     let b: boolean;
+    let differences: ReturnType<typeof treeDifferences> | null;
     try {
       a = await this.storeMarkers.has(store, this.markers.a);
       b = await this.storeMarkers.has(store, this.markers.b);
+      differences = await this.contentDifferences(store);
     } catch (error) {
       if (error instanceof StoreFinding) return check(id, 'fail', `store ${store.id} after the restore: ${error.message}`, { store: store.id });
       throw error;
     }
-    const evidence = { store: store.id, kind: store.kind, marker_a_present: a, marker_b_present: b };
-    if (a && !b) return check(id, 'pass', `store ${store.id}: marker A is back and marker B is gone`, evidence);
-    const problems = [...(a ? [] : ['marker A (written before the backup) is missing']), ...(b ? ['marker B (written after the backup) is still there'] : [])];
+    const evidence = { store: store.id, kind: store.kind, marker_a_present: a, marker_b_present: b, ...(differences ? { differences } : {}) };
+    const changed = differences ? [...differences.changed, ...differences.removed, ...differences.added] : [];
+    if (a && !b && changed.length === 0) return check(id, 'pass', `store ${store.id}: marker A is back and marker B is gone${differences ? '; its content equals the backup' : ''}`, evidence);
+    const problems = [
+      ...(a ? [] : ['marker A (written before the backup) is missing']),
+      ...(b ? ['marker B (written after the backup) is still there'] : []),
+      ...(changed.length > 0 ? [`its content differs from the backup (${describeDifferences(differences!)})`] : []),
+    ];
     return check(id, 'fail', `store ${store.id} is not restored as backed up: ${problems.join('; ')}`, evidence);
+  }
+
+  private comparedStores(): ProfileStore[] {
+    return this.profile.stores.filter((store) => 'compare' in store && store.compare === 'content');
+  }
+
+  /** For a `compare: content` store: what differs from its state right after the backup (a store the restore broke is thrown as a finding). */
+  private async contentDifferences(store: ProfileStore): Promise<ReturnType<typeof treeDifferences> | null> {
+    const baseline = this.baselines.get(store.id);
+    if (!baseline) return null;
+    return treeDifferences(baseline, await storeContent(store, this.ctx, [this.markers.a, this.markers.b], this.bounds));
   }
 
   private async verification(): Promise<string> {
@@ -630,3 +653,13 @@ async function findDirectoryNamed(root: string, name: string, depth: number): Pr
 }
 
 
+
+/** "changed table notes; removed a.txt" — at most a few of each, for a message. */
+function describeDifferences(differences: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] }): string {
+  const few = (items: readonly string[]): string => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`;
+  return [
+    ...(differences.changed.length ? [`changed: ${few(differences.changed)}`] : []),
+    ...(differences.removed.length ? [`missing: ${few(differences.removed)}`] : []),
+    ...(differences.added.length ? [`not in the backup: ${few(differences.added)}`] : []),
+  ].join('; ');
+}

@@ -20,9 +20,20 @@ export interface ProfileFind extends ProfileRequest {
   readonly contains: string;
 }
 
+/**
+ * How a file-based store's restore is judged beyond its markers: `markers` (the default) only
+ * by them; `content` also by its whole content, equal to what it was right after the backup
+ * (SQLite: every table's rows and the schema; a directory: every file's hash; a file: its hash),
+ * except what `ignore` names (tables, or paths inside the directory).
+ */
+interface Compared {
+  readonly compare?: 'markers' | 'content';
+  readonly ignore?: readonly string[];
+}
+
 export type ProfileStore =
-  | { readonly id: string; readonly kind: 'sqlite'; readonly path: string; readonly marker: { readonly write: string; readonly find: string } }
-  | { readonly id: string; readonly kind: 'directory'; readonly path: string; readonly marker: { readonly file: string } }
+  | ({ readonly id: string; readonly kind: 'sqlite'; readonly path: string; readonly marker: { readonly write: string; readonly find: string } } & Compared)
+  | ({ readonly id: string; readonly kind: 'directory'; readonly path: string; readonly marker: { readonly file: string } } & Compared)
   | { readonly id: string; readonly kind: 'file'; readonly path: string; readonly marker: 'content' }
   | { readonly id: string; readonly kind: 'http'; readonly marker: { readonly write: ProfileRequest; readonly find: ProfileFind } }
   | { readonly id: string; readonly kind: 'command'; readonly marker: { readonly write: readonly string[]; readonly find: readonly string[] } };

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describeProcessResult } from '../common/child-process.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { whyNotEvidence } from '../engine/classification.js';
-import { isHarnessReadError } from '../engine/files.js';
+import { hashTree, isHarnessReadError, type ReadBounds } from '../engine/files.js';
+import { fingerprintOf } from '../sqlite/inspect.js';
 import { ownWriteAsync } from '../engine/own-writes.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { ProfileContext } from './context.js';
@@ -104,6 +105,32 @@ export class StoreMarkers {
       }
     }
   }
+}
+
+/**
+ * A store's content as a tree of digests, for `compare: content`: a database's tables (rows and
+ * content hash) and schema, a directory's files; what `ignore` names and the markers left out.
+ */
+export async function storeContent(store: ProfileStore, context: ProfileContext, markers: readonly string[], bounds: ReadBounds): Promise<Record<string, string>> {
+  const ignored = new Set('ignore' in store ? (store.ignore ?? []) : []);
+  if (store.kind === 'sqlite') {
+    const path = context.text(store.path);
+    if (!(await existsAs(path, 'file', store.id))) throw new StoreFinding(`${path} is not there (or not a regular file)`);
+    return withDatabase(path, true, store.id, (db) => {
+      const print = fingerprintOf(db);
+      const tree: Record<string, string> = {};
+      for (const [table, value] of Object.entries(print.tables)) if (!ignored.has(table)) tree[`table ${table}`] = `${value.rows} rows, ${value.sha256}`;
+      for (const object of print.schema) if (!ignored.has(object.table)) tree[`schema ${object.type} ${object.name}`] = object.sql ?? '';
+      return tree;
+    });
+  }
+  if (store.kind === 'directory') {
+    const dir = context.text(store.path);
+    const markerFiles = new Set(markers.map((marker) => context.text(store.marker.file, { marker })));
+    const tree = await hashTree(dir, bounds);
+    return Object.fromEntries(Object.entries(tree).filter(([path]) => !markerFiles.has(path) && ![...ignored].some((prefix) => path === prefix || path.startsWith(`${prefix}/`))));
+  }
+  throw new Error(`internal: store ${store.id} (${store.kind}) has no content to compare`);
 }
 
 function withDatabase<T>(path: string, readonly: boolean, storeId: string, work: (db: ReturnType<typeof openDatabase>) => T): T {
