@@ -12,7 +12,7 @@ import { historyRunOf, targetLabel } from '../src/history/run.js';
 import { HISTORY_SCHEMA_VERSION, HistoryStore, checkHistoryFile } from '../src/history/store.js';
 import { check, type DrillReport } from '../src/report/model.js';
 import { renderHistoryChart } from '../src/render/chart.js';
-import { mermaidLabel, rtoTrendChart, stepsGantt } from '../src/render/mermaid.js';
+import { mermaidLabel, stepsGantt, trendChart } from '../src/render/mermaid.js';
 import { renderMarkdownSummary } from '../src/render/markdown.js';
 import { PROJECT_ROOT } from './support/cli.js';
 
@@ -193,7 +193,8 @@ describe('pictures', () => {
     expect(gantt.split('\n').filter((line) => line.startsWith('```'))).toEqual(['```mermaid', '```']);
     expect(gantt).toContain('Restore now 1 (fail) :crit, s0, 0, 1500');
     expect(gantt).toContain('Verify (pass) :done, s1, 1500, 1700');
-    const trend = rtoTrendChart([{ label: `#1 ${hostile}`, rto_ms: 2_000 }, { label: 'run 2 11-29 10:00', rto_ms: 2_500 }], 3_000)!;
+    const trend = trendChart({ figure: 'RTO', points: [{ label: `#1 ${hostile}`, ms: 2_000 }, { label: 'run 2 11-29 10:00', ms: 2_500 }], budgetMs: 3_000 })!;
+    expect(trend).toContain('title "RTO over the last 2 runs (seconds)"');
     expect(trend).toContain('x-axis ["1 /text script alert(1)", "run 2 11-29 10:00"]');
     expect(trend).toContain('line [2, 2.5]');
     expect(trend).toContain('line [3, 3]');
@@ -202,7 +203,12 @@ describe('pictures', () => {
   it('the summary shows the step timeline, and the RTO trend when the history is kept', () => {
     expect(renderMarkdownSummary(report())).toContain('```mermaid\ngantt');
     expect(renderMarkdownSummary(report())).not.toContain('xychart-beta');
-    expect(renderMarkdownSummary(report(), 'fail', { rtoTrend: [{ label: '#1', rto_ms: 2_000 }], rtoBudgetMs: null })).toContain('```mermaid\nxychart-beta');
+    expect(renderMarkdownSummary(report(), 'fail', { trend: { figure: 'RTO', points: [{ label: '#1', ms: 2_000 }], budgetMs: null } })).toContain('```mermaid\nxychart-beta');
+    // a validation's trend is its RPO, in the unit that reads best
+    const rpo = trendChart({ figure: 'RPO', points: [{ label: 'a', ms: 3_600_000 }, { label: 'b', ms: 7_200_000 }], budgetMs: 86_400_000 })!;
+    expect(rpo).toContain('title "RPO over the last 2 runs (hours)"');
+    expect(rpo).toContain('line [1, 2]');
+    expect(rpo).toContain('line [24, 24]');
   });
 
   it('the target label groups runs by the report\'s own label, a location, or profile, runtime and images', () => {

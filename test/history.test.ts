@@ -147,6 +147,15 @@ describe('validate --history', () => {
       ['validate', tree, 'pass', 3600],
     ]);
     expect((shown[0]!.sizes as Record<string, number>).db_bytes).toBeGreaterThan(0);
+    // a third: its summary's trend is the RPO, its chart beside the report draws the --rpo line
+    const summary = place('validate-summary.md');
+    const reportFile = place('validate-report.json');
+    const third = await runCli(['validate', '--dir', tree, '--now', FIXTURE_NOW, '--rpo', '2h', '--history', history, '--summary', summary, '--report-json', reportFile], { timeoutMs: 120_000 });
+    expect(third.code, third.stderr).toBe(0);
+    expect(readFileSync(summary, 'utf8')).toContain('title "RPO over the last 3 runs (hours)"');
+    const svg = readFileSync(reportFile.replace(/\.json$/, '.history.svg'), 'utf8');
+    expect(pointsIn(svg, 'rpo')).toBe(3);
+    expect(svg.split('<g id="rpo"')[1]!.split('</g>')[0]).toContain('class="budget"');
   }, 240_000);
 });
 

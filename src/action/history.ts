@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import * as core from '@actions/core';
 import { errorMessage } from '../common/errors.js';
-import { exitCodeAfterHistory, keepRunHistory, rtoTrendPoints, type RunHistoryOptions } from '../history/keep.js';
+import { exitCodeAfterHistory, keepRunHistory, summaryTrend, type RunHistoryOptions } from '../history/keep.js';
 import { targetLabel } from '../history/run.js';
 import type { SummaryExtras } from '../render/markdown.js';
 import type { DrillReport } from '../report/model.js';
@@ -61,7 +61,8 @@ export function actionHistory(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
     history: own.history,
     chart: own.chart,
     rtoBudgetMs: inputs.drill?.rtoBudgetMs ?? null,
-    rpoBudgetMs: inputs.drill?.rpoBudgetMs ?? null,
+    // a drill's rpo.budget; a validation's RPO is drawn as the budget line
+    rpoBudgetMs: inputs.drill?.rpoBudgetMs ?? inputs.validate?.rpoMs ?? null,
     keyPrefix,
     key: `${keyPrefix}${run}`.slice(0, 512),
     cachePath,
@@ -124,7 +125,7 @@ export async function keepActionHistory(report: DrillReport, history: ActionHist
   const kept = await keepRunHistory(report, history, names);
   for (const problem of kept.problems) core.error(problem);
   await saveHistory(history);
-  return { summaryExtras: { rtoTrend: rtoTrendPoints(kept.runs), rtoBudgetMs: history.rtoBudgetMs }, problems: kept.problems };
+  return { summaryExtras: { trend: summaryTrend(report.kind, kept.runs, history) }, problems: kept.problems };
 }
 
 /** Whether the step fails because the history could not be kept (the CLI's rule: exitCodeAfterHistory). */

@@ -3,7 +3,7 @@ import { formatDuration } from '../common/duration.js';
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, InfrastructureError, UsageError, errorMessage } from '../common/errors.js';
-import { exitCodeAfterHistory, keepRunHistory, rtoTrendPoints, CHART_RUNS } from '../history/keep.js';
+import { exitCodeAfterHistory, keepRunHistory, summaryTrend, CHART_RUNS } from '../history/keep.js';
 import type { StoredRun } from '../history/run.js';
 import { HistoryStore, HISTORY_READ_LIMIT } from '../history/store.js';
 import { forField, namedFor, namedForSync } from '../inputs/fields.js';
@@ -29,6 +29,7 @@ export interface RunWithHistory extends ReportPaths {
   readonly history: string | null;
   readonly chart: string | null;
   readonly rtoBudgetMs?: number | null;
+  /** a drill's rpo.budget, or a validation's RPO (drawn only) */
   readonly rpoBudgetMs?: number | null;
 }
 
@@ -42,7 +43,7 @@ export async function finishWithHistory(report: DrillReport, inputs: RunWithHist
   if (inputs.history === null) return finishRun(report, inputs, io);
   const budgets = { rtoBudgetMs: inputs.rtoBudgetMs ?? null, rpoBudgetMs: inputs.rpoBudgetMs ?? null };
   const kept = await keepRunHistory(report, { history: inputs.history, chart: inputs.chart, ...budgets }, { history: CLI_NAMES.one('history'), chart: CLI_NAMES.one('chart') });
-  const code = await finishRun(report, inputs, io, { rtoTrend: rtoTrendPoints(kept.runs), rtoBudgetMs: budgets.rtoBudgetMs });
+  const code = await finishRun(report, inputs, io, { trend: summaryTrend(report.kind, kept.runs, budgets) });
   if (kept.problems.length === 0) {
     const chart = inputs.chart === null ? '' : `; chart: ${terminalText(inputs.chart)}`;
     consoleStream(inputs, io).write(`atocore-drill: recorded in ${terminalText(inputs.history)} (${kept.runs.length} run(s) of this target${chart})\n`);

@@ -120,7 +120,8 @@ export function registerValidateCommand(
           const out = consoleStream(inputs, io);
           out.write(`atocore-drill: ${describeValidation(inputs, CLI_NAMES)}\n`);
           const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(out) });
-          return finishWithHistory(report, inputs, io);
+          // the validation's RPO is drawn as the history's budget line
+          return finishWithHistory(report, { ...inputs, rpoBudgetMs: inputs.rpoMs }, io);
         });
       } finally {
         interrupt.dispose();

@@ -2,6 +2,7 @@ import { InfrastructureError, errorMessage } from '../common/errors.js';
 import { writeOutputFile } from '../output/output-file.js';
 import { check, type CheckResult, type DrillReport } from '../report/model.js';
 import { renderHistoryChart } from '../render/chart.js';
+import type { FigureTrend } from '../render/mermaid.js';
 import { regressionBaseline, rpoBudgetCheck, rtoBudgetCheck, rtoRegressionCheck, withRunChecks, type RunBudgets } from './budgets.js';
 import { historyRunOf, targetLabel, type StoredRun } from './run.js';
 import { HistoryStore } from './store.js';
@@ -123,10 +124,19 @@ export function exitCodeAfterHistory(verdictExitCode: number, problems: readonly
   return verdictExitCode === 0 && problems.length > 0 ? 3 : verdictExitCode;
 }
 
-/** The summary's RTO trend: the newest runs that measured an RTO, labelled by their start (UTC). */
-export function rtoTrendPoints(runs: readonly StoredRun[]): Array<{ label: string; rto_ms: number }> {
-  return runs
-    .filter((run) => run.rto_ms !== null)
-    .slice(-SUMMARY_RUNS)
-    .map((run) => ({ label: `run ${run.id} ${run.started_at.slice(5, 16).replace('T', ' ')}`, rto_ms: run.rto_ms! }));
+/**
+ * The summary's trend: the newest runs that measured the figure that matters for the kind
+ * (RPO for a validation, RTO otherwise), labelled by number and start (UTC), with its budget.
+ */
+export function summaryTrend(kind: string, runs: readonly StoredRun[], budgets: RunBudgets): FigureTrend {
+  const rpo = kind === 'validate';
+  const value = (run: StoredRun): number | null => (rpo ? (run.rpo_s === null ? null : run.rpo_s * 1000) : run.rto_ms);
+  return {
+    figure: rpo ? 'RPO' : 'RTO',
+    points: runs
+      .filter((run) => value(run) !== null)
+      .slice(-SUMMARY_RUNS)
+      .map((run) => ({ label: `run ${run.id} ${run.started_at.slice(5, 16).replace('T', ' ')}`, ms: value(run)! })),
+    budgetMs: rpo ? budgets.rpoBudgetMs : budgets.rtoBudgetMs,
+  };
 }

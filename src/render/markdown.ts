@@ -1,7 +1,7 @@
 import { formatDuration } from '../common/duration.js';
 import type { CheckResult, DrillReport } from '../report/model.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
-import { rtoTrendChart, stepsGantt, type RtoPoint } from './mermaid.js';
+import { stepsGantt, trendChart, type FigureTrend } from './mermaid.js';
 import { boundedJson, cutText, firstLine, printable, reportTitle } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️', error: '🛑' };
@@ -84,11 +84,9 @@ class BoundedText {
 }
 
 
-/** What the summary shows beside the report itself: the trend of earlier runs (`--history`). */
+/** What the summary shows beside the report itself: the trend of this target's runs, this one included (`--history`). */
 export interface SummaryExtras {
-  /** this target's runs, oldest first, this one included */
-  readonly rtoTrend?: readonly RtoPoint[];
-  readonly rtoBudgetMs?: number | null;
+  readonly trend?: FigureTrend;
 }
 
 /**
@@ -127,7 +125,7 @@ export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fai
   out.add('|---|---|---|');
   out.add(`| ${metric(report.metrics.rto_ms, formatDuration)} | ${metric(report.metrics.restore_ms, formatDuration)} | ${metric(report.metrics.rpo_s, (s) => formatDuration(s * 1000))} |`);
   out.add('');
-  const trend = extras.rtoTrend ? rtoTrendChart(extras.rtoTrend, extras.rtoBudgetMs ?? null) : null;
+  const trend = extras.trend ? trendChart(extras.trend) : null;
   if (trend && out.add(trend)) out.add('');
   if (report.steps.length > 0) {
     out.add('### Steps');

@@ -26,26 +26,38 @@ function number(value: number): string {
   return String(Math.round(value * 1000) / 1000);
 }
 
-/** The points of an RTO trend: one per run that measured one, oldest first. */
-export interface RtoPoint {
-  readonly label: string;
-  readonly rto_ms: number;
+/** A figure over the last runs, for the summary: RTO for drills and rehearsals, RPO (snapshot age) for validations. */
+export interface FigureTrend {
+  readonly figure: 'RTO' | 'RPO';
+  /** one per run that measured the figure, oldest first */
+  readonly points: ReadonlyArray<{ readonly label: string; readonly ms: number }>;
+  readonly budgetMs: number | null;
 }
 
-/** An `xychart-beta` of RTO in seconds over the given runs, with the budget as a second line; null without a point. */
-export function rtoTrendChart(points: readonly RtoPoint[], budgetMs: number | null): string | null {
+/** The unit a trend reads best in, by its largest value. */
+function unitFor(maxMs: number): { name: string; ms: number } {
+  if (maxMs >= 2 * 3_600_000) return { name: 'hours', ms: 3_600_000 };
+  if (maxMs >= 2 * 60_000) return { name: 'minutes', ms: 60_000 };
+  return { name: 'seconds', ms: 1_000 };
+}
+
+/** An `xychart-beta` of the figure over the runs, with the budget as a second line; null without a point. */
+export function trendChart(trend: FigureTrend): string | null {
+  const points = trend.points.filter((p) => Number.isFinite(p.ms) && p.ms >= 0);
   if (points.length === 0) return null;
-  const seconds = points.map((p) => p.rto_ms / 1000);
-  const top = Math.max(...seconds, budgetMs === null ? 0 : budgetMs / 1000) * 1.1 || 1;
+  const budget = trend.budgetMs !== null && Number.isFinite(trend.budgetMs) && trend.budgetMs > 0 ? trend.budgetMs : null;
+  const unit = unitFor(Math.max(...points.map((p) => p.ms), budget ?? 0));
+  const values = points.map((p) => p.ms / unit.ms);
+  const top = Math.max(...values, budget === null ? 0 : budget / unit.ms) * 1.1 || 1;
   const lines = [
     '```mermaid',
     'xychart-beta',
-    `    title "RTO over the last ${points.length} run${points.length === 1 ? '' : 's'} (seconds)"`,
+    `    title "${trend.figure} over the last ${points.length} run${points.length === 1 ? '' : 's'} (${unit.name})"`,
     `    x-axis [${points.map((p) => `"${mermaidLabel(p.label, 24, true)}"`).join(', ')}]`,
-    `    y-axis "RTO (s)" 0 --> ${number(top)}`,
-    `    line [${seconds.map(number).join(', ')}]`,
+    `    y-axis "${trend.figure} (${unit.name})" 0 --> ${number(top)}`,
+    `    line [${values.map(number).join(', ')}]`,
   ];
-  if (budgetMs !== null) lines.push(`    line [${points.map(() => number(budgetMs / 1000)).join(', ')}]`);
+  if (budget !== null) lines.push(`    line [${points.map(() => number(budget / unit.ms)).join(', ')}]`);
   lines.push('```');
   return lines.join('\n');
 }
