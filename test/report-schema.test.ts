@@ -71,6 +71,8 @@ describe('the report schema', () => {
       { ...base, checks: [{ id: 'backup.created', status: 'error', message: '', evidence: {} }] },
       { ...base, steps: [{ id: 'start', status: 'pass', duration_ms: 1, detail: '' }] },
       { ...base, target: { ...base.target, backup_stamp: 'yesterday' } },
+      // a profile drill names its backup by its directory, but never by a path
+      { ...base, target: { ...base.target, profile: 'jellycore', backup_stamp: 'x'.repeat(256) } },
       { ...base, metrics: { rto_ms: '1s', restore_ms: 1, rpo_s: 1 } },
       { ...base, extra: true },
       (({ snapshots: _, ...rest }) => rest)(base),
