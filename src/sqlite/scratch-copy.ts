@@ -82,10 +82,25 @@ export async function openRegularFile(path: string | Buffer): Promise<{ handle: 
   return { handle, stats };
 }
 
+/**
+ * The read buffer for a file: a chunk, or less for a small file. Validation hashes some
+ * twenty small files per snapshot; a whole chunk for each is allocator churn that a run over
+ * thousands of snapshots pays for in resident memory.
+ */
+async function chunkBytesFor(handle: FileHandle): Promise<number> {
+  try {
+    const { size } = await handle.stat();
+    // one byte past the size: a file that grew is still read on, chunk by chunk
+    return Math.max(4096, Math.min(CHUNK_BYTES, size + 1));
+  } catch {
+    return CHUNK_BYTES;
+  }
+}
+
 /** Reads a whole open file in chunks, hashing it, bounded in bytes and time; `sink` gets each chunk. */
 export async function streamOpenFile(handle: FileHandle, shown: string, bounds: CopyBounds, sink?: (chunk: Buffer) => Promise<void>): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const buffer = Buffer.allocUnsafe(await chunkBytesFor(handle));
   let position = 0;
   for (;;) {
     assertWithinBounds(bounds, `reading ${shown} (${position} bytes so far)`);
@@ -105,6 +120,38 @@ export async function streamOpenFile(handle: FileHandle, shown: string, bounds: 
     if (sink) await sink(chunk);
   }
   return { bytes: position, sha256: hash.digest('hex') };
+}
+
+/**
+ * Reads at most `limit` bytes of an open file into a buffer sized by what the file holds
+ * (`sizeHint`, its fstat size), not by the limit: a run reads a metadata file and a registry
+ * per snapshot under limits of 1 and 8 MiB, and a limit-sized buffer for a file of a few
+ * kilobytes is memory the run pays for as long as the bytes are kept (zero-filled pages are
+ * resident once the allocator reuses freed memory). A file that grew since its fstat is read
+ * on, the buffer doubling up to the limit. The buffer returned owns exactly its bytes.
+ */
+export async function readOpenFile(handle: FileHandle, shown: string, limit: number, sizeHint: number, bounds: CopyBounds = {}): Promise<Buffer> {
+  // one byte past the hint: a file that grew shows itself without a second read
+  // never from Buffer's shared pool: a kept slice would keep the whole pool slab
+  let buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(limit, sizeHint + 1)));
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      if (buffer.length >= limit) break;
+      const larger = Buffer.allocUnsafeSlow(Math.min(limit, buffer.length * 2));
+      buffer.copy(larger, 0, 0, filled);
+      buffer = larger;
+    }
+    assertWithinBounds(bounds, `reading ${shown}`);
+    const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, CHUNK_BYTES), filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  // a short read leaves the rest unused: hand back a buffer of exactly the bytes read
+  if (filled === buffer.length) return buffer;
+  const exact = Buffer.allocUnsafeSlow(filled);
+  buffer.copy(exact, 0, 0, filled);
+  return exact;
 }
 
 /**

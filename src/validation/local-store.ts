@@ -5,7 +5,7 @@ import type { SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult, runProcess } from '../common/child-process.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 import { FieldError, type FieldId } from '../inputs/fields.js';
-import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
+import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, readOpenFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
 import {
   DB_FILE,
   MAX_TREE_ENTRIES,
@@ -148,16 +148,9 @@ export class LocalSnapshotStore implements SnapshotStore {
     const { handle } = opened;
     try {
       if (whole && opened.size > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
-      const buffer = Buffer.alloc(whole ? maxBytes + 1 : maxBytes);
-      let filled = 0;
-      while (filled < buffer.length) {
-        assertWithinBounds(this.#bounds, `reading ${full}`);
-        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, 1024 * 1024), filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (whole && filled > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
-      return { ok: true, data: buffer.subarray(0, filled) };
+      const data = await readOpenFile(handle, full, whole ? maxBytes + 1 : maxBytes, opened.size, this.#bounds);
+      if (whole && data.length > maxBytes) return { ok: false, reason: `larger than ${maxBytes} bytes; not read` };
+      return { ok: true, data };
     } catch (error) {
       if (error instanceof DrillError) throw error;
       throw new InfrastructureError(`reading ${full}: ${errorMessage(error)}`);

@@ -241,11 +241,13 @@ class ValidationRun {
    * Gathers the snapshots' facts, `concurrency` at a time, and hands them to `consume` in
    * stamp order. A slot is handed back only once its snapshot is consumed, so at most
    * `concurrency` streamed databases exist at once; each is inspected, then disposed.
+   * A consumed snapshot's read is let go at once (its promise leaves `pending`): what the run
+   * holds per snapshot is its judgement, never the bytes read for it.
    */
   async #gatherInOrder(gatherer: SnapshotGatherer, order: readonly SnapshotStamp[], consume: (facts: GatheredSnapshot) => void): Promise<void> {
     const internal = this.#internal;
     const slots = new Slots(Math.max(1, this.#options.concurrency));
-    const pending = order.map(async (stamp) => {
+    const pending: Array<Promise<SnapshotRead> | null> = order.map(async (stamp) => {
       await slots.acquire();
       if (internal.signal.aborted) throw interruption(internal.signal);
       return gatherer.read(stamp);
@@ -253,13 +255,15 @@ class ValidationRun {
     // the first failure is the cause; the others are the abort it triggered
     let firstFailure: unknown;
     for (const work of pending) {
-      work.catch((error: unknown) => {
+      work!.catch((error: unknown) => {
         firstFailure ??= error;
         internal.abort(error);
       });
     }
     try {
-      for (const work of pending) {
+      for (let i = 0; i < pending.length; i++) {
+        const work = pending[i]!;
+        pending[i] = null;
         let read: SnapshotRead;
         try {
           read = await work;
@@ -275,7 +279,7 @@ class ValidationRun {
       // nothing streamed may stay behind, whatever stopped the loop
       await Promise.allSettled(pending.map(async (work) => {
         const read = await work;
-        if (read.selected) await read.fetched?.dispose();
+        if (read?.selected) await read.fetched?.dispose();
       }));
     }
   }
