@@ -118,6 +118,24 @@ describe('rehearse --dir, against the stand-in', () => {
     expect(readdirSync(tmp)).toEqual([]);
   });
 
+  it('--history records each rehearsal and --rto-budget judges its RTO: rto.budget fails when exceeded, passes within it', async () => {
+    const history = join(work, 'rehearsals.sqlite');
+    const tight = await rehearse(['--dir', good, '--history', history, '--rto-budget', '1ms'], 'budget-tight');
+    expect(tight.code, tight.output).toBe(1);
+    expect(statusOf(tight.report!)['rto.budget']).toBe('fail');
+    const loose = await rehearse(['--dir', good, '--history', history, '--rto-budget', '10m'], 'budget-loose');
+    expect(loose.code, loose.output).toBe(0);
+    expect(statusOf(loose.report!)['rto.budget']).toBe('pass');
+    const printed = await runCli(['history', history, '--json']);
+    expect(printed.code, printed.stderr).toBe(0);
+    const runs = JSON.parse(printed.stdout) as { runs?: Array<{ kind: string; verdict: string }> } | Array<{ kind: string; verdict: string }>;
+    const list = Array.isArray(runs) ? runs : (runs.runs ?? []);
+    expect(list.map((r) => [r.kind, r.verdict])).toEqual([
+      ['rehearse', 'fail'],
+      ['rehearse', 'pass'],
+    ]);
+  });
+
   it('/stats that disagree with the snapshot database fail rehearsal.stats, and only that', async () => {
     const { code, report, output, tmp } = await rehearse(['--dir', good, '--fault', 'stats-lie'], 'stats-lie');
     expect(code, output).toBe(1);

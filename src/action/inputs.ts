@@ -203,6 +203,8 @@ function validateInputs(reportDir: string, failOn: string | undefined): Validate
     identity: { text: key },
     // known_hosts lines always hold spaces; a path does not
     knownHosts: /\s/.test(knownHosts) ? { text: knownHosts } : { path: knownHosts },
+    profile: given(Input.Profile),
+    stampTimezone: given(Input.StampTimezone),
     root: given(Input.Root),
     rpo: given(Input.Rpo),
     timeout: given(Input.Timeout),
@@ -236,8 +238,8 @@ export function readActionInputs(): ActionInputs {
     throw new UsageError(`input ${Input.Publish}: ${publish} needs input ${Input.GithubToken} (the default is the job's token; was it set to an empty secret?)`);
   }
   const reportDir = reportDirectory();
-  if (mode !== 'drill' && optional(Input.RtoBudget) !== null) throw new UsageError(`input ${Input.RtoBudget} is for mode drill (only a drill measures an RTO); this run is mode ${mode}`);
-  if (mode === 'merge' && optional(Input.History) !== null) throw new UsageError(`input ${Input.History} is for modes drill and validate: a merge runs nothing to record`);
+  if (mode !== 'drill' && mode !== 'rehearse' && optional(Input.RtoBudget) !== null) throw new UsageError(`input ${Input.RtoBudget} is for modes drill and rehearse (only they measure an RTO); this run is mode ${mode}`);
+  if (mode === 'merge' && optional(Input.History) !== null) throw new UsageError(`input ${Input.History} is for modes drill, validate and rehearse: a merge runs nothing to record`);
   const checkName = text(Input.CheckName) || DEFAULT_CHECK_NAME[mode];
   refuseInputsOfOtherModes(mode);
   const drill = mode === 'drill' ? drillInputs(reportDir, failOnText) : null;
@@ -246,7 +248,7 @@ export function readActionInputs(): ActionInputs {
   const rehearse = mode === 'rehearse' ? rehearseInputs(reportDir, failOnText) : null;
   refuseInputsOfOtherModesThanRehearse(mode);
   if (mode === 'drill') {
-    for (const name of [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator]) {
+    for (const name of [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator, Input.StampTimezone]) {
       if (optional(name) !== null) throw new UsageError(`input ${name} is for mode validate; this run is mode drill`);
     }
   } else if (mode === 'validate') {
@@ -276,7 +278,7 @@ function refuseInputsOfOtherModes(mode: ActionInputs['mode']): void {
     return;
   }
   const drillOnly = [Input.Image, Input.FromImage, Input.Command, Input.BackupCli, Input.Seed, Input.WorkDir, Input.Faults, Input.Drills, Input.Timeout];
-  const validateOnly = [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator];
+  const validateOnly = [Input.SshHost, Input.SshKey, Input.SshKnownHosts, Input.KnownHosts, Input.Offhost, Input.AtocoreValidator, Input.StampTimezone];
   for (const name of [...drillOnly, ...validateOnly]) {
     if (optional(name) !== null) throw new UsageError(`input ${name} is not for mode merge: a merge only reads the reports of runs that are done`);
   }
@@ -307,6 +309,9 @@ function rehearseInputs(reportDir: string, failOn: string | undefined): Rehearse
       timeout: given(Input.Timeout),
       ...reportFiles(reportDir),
       failOn,
+      ...historyFields(reportDir),
+      rtoBudget: given(Input.RtoBudget),
+      rpo: given(Input.Rpo),
     },
     ACTION_NAMES,
     // the key comes from its input only, never from the runner's environment

@@ -5,7 +5,8 @@ import { REHEARSE_DEFAULTS, rehearseInputs } from '../inputs/rehearse.js';
 import { describeRehearsal, runRehearseJob, type RehearseInputs } from '../jobs/rehearse-job.js';
 import { consoleProgress, terminalText } from '../output/console.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
-import { consoleStream, finishRun } from './finish.js';
+import { consoleStream } from './finish.js';
+import { finishWithHistory } from './history.js';
 import { CLI_NAMES } from './options.js';
 
 /** `rehearse` flags as commander hands them over (strings), before validation. */
@@ -32,6 +33,10 @@ export interface RawRehearseFlags {
   reportJson?: string;
   junit?: string;
   summary?: string;
+  history?: string;
+  chart?: string;
+  rtoBudget?: string;
+  rpo?: string;
 }
 
 /** `rehearse`'s flags through the rehearsal rules (src/inputs/rehearse.ts), named as flags. */
@@ -88,6 +93,10 @@ export function registerRehearseCommand(
     .option('--connect-timeout <duration>', `SSH connection and handshake (default ${REHEARSE_DEFAULTS.connectTimeout})`)
     .option('--work-dir <dir>', 'where the throwaway root goes (default: the system temporary directory); it must hold a copy of the snapshot')
     .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
+    .option('--history <file>', 'append this run to a run history (SQLite, created if missing; docs/history.md) and judge rto.regression against it')
+    .option('--chart <file>', 'with --history: write the history chart (SVG) here (default: beside --report-json, as NAME.history.svg)')
+    .option('--rto-budget <duration>', 'rto.budget fails when the rehearsal\'s RTO (restore to healthy) exceeds this')
+    .option('--rpo <duration>', 'rpo.budget fails when the rehearsed snapshot is older than this')
     .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1, kind rehearse); - for standard output')
     .option('--junit <file>', 'write JUnit XML (one test case per check); - for standard output')
     .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
@@ -102,7 +111,7 @@ export function registerRehearseCommand(
           out.write(`atocore-drill: ${describeRehearsal(inputs)}\n`);
           const observer = { ...consoleProgress(out), progress: (line: string) => io.stderr.write(`  ${terminalText(line)}\n`) };
           const report = await runRehearseJob(inputs, { signal: interrupt.signal, observer });
-          return finishRun(report, inputs, io);
+          return finishWithHistory(report, inputs, io);
         });
       } finally {
         interrupt.dispose();

@@ -4,6 +4,7 @@ import type { RehearseInputs } from '../jobs/rehearse-job.js';
 import { checkRemotePath, formatSshAddress, parseOffhostTarget } from '../remote/address.js';
 import { drillInputs } from './drill.js';
 import { FieldError, forField, namedForSync, type FieldNames } from './fields.js';
+import { budgetInputs, historyInputs, historyOutputs } from './history.js';
 import { failOn, reportPaths } from './rules.js';
 import { validateInputs, type ValidateRuleContext } from './validate.js';
 
@@ -38,6 +39,10 @@ export interface RawRehearseInputs {
   readonly junit?: string | undefined;
   readonly summary?: string | undefined;
   readonly failOn?: string | undefined;
+  readonly history?: string | undefined;
+  readonly chart?: string | undefined;
+  readonly rtoBudget?: string | undefined;
+  readonly rpo?: string | undefined;
 }
 
 /** `--ssh user@host:/root` names the root too; then `root` may not be given as well. */
@@ -92,6 +97,7 @@ function rules(raw: RawRehearseInputs, context: ValidateRuleContext, names: Fiel
     context.base,
   );
   if (reached.source.kind === 'dir') readableDirectory(reached.source.path);
+  const kept = historyInputs(raw, context.base);
   return {
     source: reached.source,
     knownHosts: reached.knownHosts,
@@ -107,8 +113,10 @@ function rules(raw: RawRehearseInputs, context: ValidateRuleContext, names: Fiel
     workDir: service.workDir,
     timeoutMs: service.timeoutMs,
     sourcesRoot: sourcesRootOf(raw.sourcesRoot),
-    ...reportPaths(raw),
+    ...reportPaths(raw, historyOutputs(kept)),
     failOn: failOn(raw.failOn),
+    ...kept,
+    ...budgetInputs(raw),
   };
 }
 

@@ -1,3 +1,4 @@
+import { judgeRun } from '../history/keep.js';
 import { newRunId } from '../atocore/drill/markers.js';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import type { FailOn } from '../report/verdict.js';
@@ -33,6 +34,12 @@ export interface RehearseInputs {
   readonly junit: string | null;
   readonly summary: string | null;
   readonly failOn: FailOn;
+  /** absolute; the run history appended to after the run (src/history/); null: none */
+  readonly history: string | null;
+  /** absolute; the history's chart; null: none */
+  readonly chart: string | null;
+  readonly rtoBudgetMs: number | null;
+  readonly rpoBudgetMs: number | null;
 }
 
 /** One line saying what will be rehearsed, for logs. */
@@ -64,7 +71,7 @@ export async function runRehearseJob(inputs: RehearseInputs, context: { signal: 
           signal: context.signal,
           ...(scratchBase ? { tmpDir: scratchBase } : {}),
         });
-  return runRehearsal({
+  const report = await runRehearsal({
     runtime,
     openSource: (storeContext) => openRehearsalSource(inputs, storeContext, context.env ?? process.env),
     stamp: inputs.stamp,
@@ -80,4 +87,6 @@ export async function runRehearseJob(inputs: RehearseInputs, context: { signal: 
       ...(inputs.identity ? { identity: describeIdentity(inputs.identity) } : {}),
     },
   });
+  // the budgets and the history's trend judge the figures the steps measured
+  return judgeRun(report, inputs);
 }
