@@ -32,6 +32,7 @@ export const Input = {
   Drills: 'drills',
   Profile: 'profile',
   ProfileVars: 'profile-vars',
+  StampTimezone: 'stamp-timezone',
   SshHost: 'ssh-host',
   SshUser: 'ssh-user',
   SshPort: 'ssh-port',

@@ -83,10 +83,10 @@ export function registerValidateCommand(
   program
     .command('validate')
     .description('Validate the real snapshots of a backup root, read-only: on this machine (--dir) or over SSH (--ssh). Per snapshot and overall (freshness, retention, size, disk, off-host copy).')
-    .option('--profile <name>', 'whose backups: atocore (its snapshots; the default) or jellycore (its YYYYMMDD_HHMMSS backup directories; docs/validate.md#jellycore)')
+    .option('--profile <name>', 'whose backups: atocore (its snapshots; the default) or jellycore (its YYYYMMDD_HHMMSS backup directories; docs/validate.md, "JellyCore backups")')
     .option('--stamp-timezone <zone>', 'profile jellycore: the zone backup names are read in, UTC (the default, the corrected scripts), an offset such as +07:00 or an IANA name (the plan names them by the backup host\'s local time)')
     .option('--dir <dir>', 'validate snapshots on this machine: an AtoCore root (holding backups/snapshots) or a backups folder (holding snapshots); with --profile jellycore, the backup root holding its backup directories')
-    .option('--ssh <[user@]host[:port]>', 'validate snapshots on a remote host over SSH, read-only (user: the local user; port: 22)')
+    .option('--ssh <[user@]host[:port]>', 'validate snapshots on a remote host over SSH, read-only (user: the local user; port: 22); [user@]host[:port]:/root names the root too')
     .option('--known-hosts <file>', 'OpenSSH known_hosts file the host key must match ([host]:port and hashed entries understood); required with SSH')
     .option('--identity <file>', `SSH private key file (or the key in $${SSH_KEY_ENV})`)
     .option('--root <dir>', `AtoCore root on the remote host (default ${VALIDATE_DEFAULTS.root}); with --profile jellycore its backup root (default ${JELLYCORE_DEFAULT_ROOT})`)

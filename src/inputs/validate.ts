@@ -81,6 +81,14 @@ function sourceOf(raw: RawValidateInputs, base: string, defaultRoot: string): Va
     return { kind: 'dir', path: existingDirectory('dir', raw.dir, base) };
   }
   const ssh = raw.ssh!;
+  // `[USER@]HOST[:PORT]:/ROOT` names the root too
+  if (/:\//.test(ssh)) {
+    const target = forField('ssh', (name) => parseOffhostTarget(ssh, name));
+    if (target.kind === 'ssh') {
+      if (raw.root !== undefined) throw new FieldError('root', (n) => `the root is given twice: in ${n.one('ssh')} (HOST:/PATH) and in ${n.one('root')}`);
+      return { kind: 'ssh', address: target.address, root: remoteRoot(target.path) };
+    }
+  }
   return { kind: 'ssh', address: forField('ssh', (name) => parseSshAddress(ssh, name)), root: remoteRoot(raw.root ?? defaultRoot) };
 }
 

@@ -116,8 +116,3 @@ export function backupTime(name: string, zone: StampZone): BackupTime | null {
   if (candidates.length === 0) return { ok: false, problem: `a time ${zone.name} skipped (its clocks were put forward)` };
   return { ok: true, ms: candidates[0]!, ambiguous: candidates.length > 1 };
 }
-
-/** A UTC instant as AtoCore's stamp form (`YYYYMMDDTHHMMSSZ`): the report's `backup_stamp`. */
-export function utcStampOf(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-}

@@ -8,7 +8,7 @@ import type { SnapshotStore, StoreContext } from '../store.js';
 import type { ValidationObserver } from '../validate.js';
 import { judgeBackup, judgeNotADirectory, unusableReason } from './checks.js';
 import { BackupGatherer } from './gather.js';
-import { describeZone, utcStampOf, type StampZone } from './layout.js';
+import { describeZone, type StampZone } from './layout.js';
 import { checkFreshness, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
 
 export interface JellyCoreValidationOptions {
@@ -218,9 +218,9 @@ class JellyCoreValidationRun {
       target: {
         runtime: null,
         image: null,
-        // the newest backup's time in UTC, in the report's one stamp form; its directory's name beside it
-        backup_stamp: newest ? utcStampOf(newest.timeMs) : null,
-        newest_backup: newest?.name ?? null,
+        // as for a profile's drill: the backup's directory name; when it was made (its name read in the stamp zone) beside it
+        backup_stamp: newest?.name ?? null,
+        backup_time: newest ? new Date(newest.timeMs).toISOString() : null,
         ...options.target,
         ...(store ? { where: store.where, snapshots_dir: store.snapshotsDir } : {}),
         stamp_timezone: describeZone(options.zone),

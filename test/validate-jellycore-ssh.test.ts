@@ -1,0 +1,180 @@
+/**
+ * `validate --profile jellycore --ssh`: real JellyCore backups read over a real OpenSSH sshd
+ * on loopback by a read-only user, with the same verdicts as `--dir`, only the fixed
+ * commands sent, nothing written.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DrillReport } from '../src/report/model.js';
+import { readReport, runCli } from './support/cli.js';
+import { describeNeeding, sshdStatus } from './support/infra.js';
+import { plantBackups, readableByAll, sixHourly, startJellyCoreStack, type JellyCoreStack } from './support/jellycore-backups.js';
+import { startCuttingProxy, startSshd, type SshFixture } from './support/ssh-server.js';
+
+const NEWEST_MS = Date.parse('2026-11-29T06:00:00Z');
+const NOW = '2026-11-29T07:00:00Z';
+
+/** Every command a JellyCore validation may send (src/remote/commands.ts), each under the host's `timeout`. */
+const ALLOWED_COMMANDS: readonly RegExp[] = [
+  /^LC_ALL=C timeout -k \d+(\.\d)? \d+(\.\d)? find -H '[^']+' -maxdepth 0 -printf '%y\\0%p\\0'$/,
+  /^LC_ALL=C timeout -k \d+(\.\d)? \d+(\.\d)? find -H '[^']+' -mindepth 1( -maxdepth 1)? -printf '%y\\0%s\\0%T@\\0%l\\0%b\\0%P\\0'$/,
+  /^LC_ALL=C timeout -k \d+(\.\d)? \d+(\.\d)? head -c \d+ -- '[^']+'$/,
+  /^LC_ALL=C timeout -k \d+(\.\d)? \d+(\.\d)? cat -- '[^']+'$/,
+  /^LC_ALL=C timeout -k \d+(\.\d)? \d+(\.\d)? df -Pk -- '[^']+'$/,
+];
+
+/** Everything a write would change in a tree; FIFOs are lstat'ed, never opened (that would block). */
+function manifest(root: string): Record<string, string> {
+  const seen: Record<string, string> = {};
+  const walk = (relative: string): void => {
+    const full = relative === '' ? root : join(root, relative);
+    const stats = lstatSync(full, { bigint: true });
+    let line = `${stats.mode.toString(8)} ${stats.size} m${stats.mtimeNs} c${stats.ctimeNs}`;
+    if (stats.isSymbolicLink()) line += ` -> ${readlinkSync(full)}`;
+    else if (stats.isFile()) line += ` ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
+    seen[relative === '' ? '.' : relative] = line;
+    if (stats.isDirectory()) for (const name of readdirSync(full).sort()) walk(relative === '' ? name : `${relative}/${name}`);
+  };
+  walk('');
+  return seen;
+}
+
+describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile jellycore --ssh', () => {
+  let work: string;
+  let trees: string;
+  let good: string;
+  let bad: string;
+  let big: string;
+  let stack: JellyCoreStack;
+  let sshd: SshFixture;
+  const names = sixHourly(NEWEST_MS, 7);
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'atocore-drill-validate-jellycore-ssh-'));
+    chmodSync(work, 0o755);
+    stack = await startJellyCoreStack(join(work, 'stack'));
+    const corrected = stack.backup('corrected');
+    stack.stop();
+    trees = join(work, 'trees');
+    good = join(trees, 'good');
+    bad = join(trees, 'bad');
+    big = join(trees, 'big');
+    plantBackups(good, corrected, names);
+    const dirs = plantBackups(bad, corrected, names);
+    const fd = openSync(join(dirs[4]!, 'oracle.db'), 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, 4096);
+    closeSync(fd);
+    const knowledge = join(dirs[8]!, 'knowledge.tar.gz');
+    truncateSync(knowledge, Math.floor(statSync(knowledge).size / 2));
+    rmSync(join(dirs[12]!, 'chromadb'), { recursive: true });
+    symlinkSync('/etc', join(dirs[12]!, 'chromadb'));
+    rmSync(join(dirs[16]!, 'nanoclaw.db'));
+    execFileSync('mkfifo', [join(dirs[16]!, 'nanoclaw.db')]);
+    rmSync(join(dirs[20]!, '.ipc-secret'));
+    // a knowledge tarball of some megabytes, still streaming when a connection is cut
+    const bulky = join(work, 'bulky');
+    mkdirSync(bulky);
+    writeFileSync(join(bulky, 'random.bin'), randomBytes(6 * 1024 * 1024));
+    const [bigDir] = plantBackups(big, corrected, [names.at(-1)!]);
+    execFileSync('tar', ['czf', join(bigDir!, 'knowledge.tar.gz'), '-C', bulky, '.']);
+    readableByAll(trees);
+    mkdirSync(join(work, 'tmp'));
+    sshd = await startSshd(join(work, 'ssh'));
+  }, 180_000);
+
+  afterAll(async () => {
+    stack?.stop();
+    await sshd?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const sshArgs = (root: string, extra: readonly string[] = [], port = sshd.port, knownHosts = sshd.knownHosts): string[] => [
+    'validate', '--profile', 'jellycore', '--ssh', sshd.address(port), '--known-hosts', knownHosts, '--identity', sshd.identityFile, '--root', root, '--now', NOW, ...extra,
+  ];
+
+  async function run(args: readonly string[]): Promise<{ code: number | null; report: DrillReport | null; stdout: string; stderr: string }> {
+    const reportFile = join(work, `report-${Math.random().toString(36).slice(2)}.json`);
+    const result = await runCli([...args, '--report-json', reportFile], { env: { TMPDIR: join(work, 'tmp') }, timeoutMs: 120_000 });
+    return { ...result, report: existsSync(reportFile) ? readReport(reportFile) : null };
+  }
+
+  const verdicts = (report: DrillReport): Record<string, Record<string, string>> =>
+    Object.fromEntries(report.snapshots.map((s) => [s.stamp, { status: s.status, ...Object.fromEntries(s.checks.map((c) => [c.id, c.status])) }]));
+  const overall = (report: DrillReport): Record<string, string> => Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+
+  it('a week of good backups passes over SSH, with the same verdicts as --dir, on one connection', async () => {
+    const before = sshd.connections();
+    const ssh = await run(sshArgs(good));
+    expect(ssh.code, ssh.stdout + ssh.stderr).toBe(0);
+    expect(ssh.report!.verdict).toBe('pass');
+    expect(ssh.report!.snapshots).toHaveLength(names.length);
+    expect(ssh.report!.metrics.deep_checked).toBe(2 * names.length);
+    expect(ssh.report!.target).toMatchObject({ profile: 'jellycore', source: 'ssh', snapshots_dir: good });
+    expect(sshd.connections() - before).toBe(1);
+    const dir = await run(['validate', '--profile', 'jellycore', '--dir', good, '--now', NOW]);
+    expect(verdicts(ssh.report!)).toEqual(verdicts(dir.report!));
+    expect(overall(ssh.report!)).toEqual(overall(dir.report!));
+  }, 120_000);
+
+  it('damaged and hostile backups fail over SSH as they do with --dir; only the fixed commands are sent and nothing is written', async () => {
+    const writable = execFileSync('runuser', ['-u', sshd.user, '--', 'find', trees, '-writable', '-print', '-quit'], { encoding: 'utf8' });
+    expect(writable).toBe('');
+    const before = manifest(bad);
+    sshd.clearCommands();
+    const ssh = await run(sshArgs(bad));
+    expect(ssh.code, ssh.stdout + ssh.stderr).toBe(1);
+    expect(ssh.report!.steps.every((s) => s.status === 'pass')).toBe(true);
+    const failing = (name: string): string[] => ssh.report!.snapshots.find((s) => s.stamp === name)!.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort();
+    expect(failing(names[4]!)).toEqual(['jellycore.backup.oracle_db']);
+    expect(failing(names[8]!)).toEqual(['jellycore.backup.knowledge_tar']);
+    expect(failing(names[12]!)).toEqual(['jellycore.backup.chromadb', 'jellycore.backup.paths']);
+    expect(failing(names[16]!)).toEqual(['jellycore.backup.file_types', 'jellycore.backup.nanoclaw_db']);
+    expect(failing(names[20]!)).toEqual(['jellycore.backup.ipc_secret']);
+    const dir = await run(['validate', '--profile', 'jellycore', '--dir', bad, '--now', NOW]);
+    expect(verdicts(ssh.report!)).toEqual(verdicts(dir.report!));
+    expect(overall(ssh.report!)).toEqual(overall(dir.report!));
+
+    expect(manifest(bad)).toEqual(before);
+    const commands = sshd.commands();
+    for (const command of commands) {
+      expect(ALLOWED_COMMANDS.some((pattern) => pattern.test(command)), command).toBe(true);
+      for (const quoted of command.match(/'[^']*'/g)!.filter((q) => q.startsWith("'/"))) expect(quoted.startsWith(`'${bad}`), command).toBe(true);
+      // the secret is never read, the link and the FIFO never opened
+      for (const never of ['.ipc-secret', '/etc', `${names[12]}/chromadb/`, `${names[16]}/nanoclaw.db'`]) expect(command, command).not.toContain(never);
+    }
+    // each database and tarball streamed once: four a backup, less what was refused or failed its header
+    expect(commands.filter((c) => / cat -- /.test(c)).length).toBe(4 * names.length - 1);
+    expect(readdirSync(join(work, 'tmp')).filter((name) => name.startsWith('atocore-drill-'))).toEqual([]);
+  }, 120_000);
+
+  it('a connection cut while a tarball streams is exit 3 (could not run), never a finding; nothing is left behind', async () => {
+    const proxy = await startCuttingProxy(sshd.port, 2 * 1024 * 1024);
+    try {
+      const cut = await run(sshArgs(big, [], proxy.port, sshd.knownHostsForPort(proxy.port)));
+      expect(cut.code, cut.stdout + cut.stderr).toBe(3);
+      expect(proxy.cuts()).toBe(1);
+      expect(cut.report!.verdict).toBe('error');
+      expect(cut.report!.error).toMatch(/connection|closed|lost|streaming/i);
+      expect(cut.report!.snapshots).toEqual([]);
+      expect(cut.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toMatchObject({ status: 'skip' });
+      expect(readdirSync(join(work, 'tmp')).filter((name) => name.startsWith('atocore-drill-'))).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
+
+  it('the read-only user meets a backup it cannot read: exit 3, not a finding', async () => {
+    const locked = join(trees, 'locked');
+    const [dir] = plantBackups(locked, join(good, names.at(-1)!), [names.at(-1)!]);
+    readableByAll(locked);
+    chmodSync(join(dir!, 'oracle.db'), 0o600);
+    const denied = await run(sshArgs(locked));
+    expect(denied.code, denied.stdout + denied.stderr).toBe(3);
+    expect(denied.report!.error).toMatch(/oracle\.db/);
+    expect(readFileSync(join(dir!, 'oracle.db')).length).toBeGreaterThan(0);
+  }, 60_000);
+});
