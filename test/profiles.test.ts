@@ -306,6 +306,8 @@ describe('bad profiles: exit 2 naming the field, nothing run', () => {
     ['a schema violation, named by its place', () => ['--profile', write('empty-start.yaml', base.replace(/ {2}start: \[ sh.*\n/, '  start: []\n'))], /--profile: .*empty-start\.yaml: not an atocore-drill\/profile@1 profile: service\.start must NOT have fewer than 1 items/],
     ['an unknown field', () => ['--profile', write('extra.yaml', `${base}\nextra: 1\n`)], /must NOT have additional properties/],
     ['an unknown placeholder', () => ['--profile', write('placeholder.yaml', base.replace('${port:http}/"', '${port:web}/"'))], /service\.health\.url: \$\{port:web\} is not a placeholder this profile knows/],
+    ['a store outside the drill root (real data)', () => ['--profile', write('real.yaml', base.replace('path: ${drill_root}/data/notes.db', 'path: /var/lib/notes/notes.db'))], /stores\.0\.path: "\/var\/lib\/notes\/notes\.db" is not under \$\{drill_root\}/],
+    ['a backup root that climbs out of the drill root', () => ['--profile', write('climb.yaml', base.replace('root: ${drill_root}/backups', 'root: ${drill_root}/../backups'))], /backup\.root: .* is not under \$\{drill_root\}/],
     ['a duplicate store id', () => ['--profile', write('dup.yaml', base.replace('id: attachments', 'id: notes_db'))], /stores: the id "notes_db" is used twice/],
     ['an unknown variable', () => ['--profile', NOTES_PROFILE, '--profile-var', 'nope=1'], /--profile-var: nope: not a variable of .*notes-service\.yaml \(its variables: python\)/],
     ['a variable that is not NAME=VALUE', () => ['--profile', NOTES_PROFILE, '--profile-var', 'oops'], /--profile-var: "oops" is not NAME=VALUE/],

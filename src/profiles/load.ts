@@ -5,13 +5,13 @@
  * field error (exit 2) naming where in the file it is; nothing runs before the profile holds.
  */
 import { lstat } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, posix, resolve } from 'node:path';
 import { errorMessage } from '../common/errors.js';
 import { decodeUtf8, describeSchemaErrors, readBounded, schemaValidator } from '../common/schema-file.js';
 import { FieldError } from '../inputs/fields.js';
 import { BUILTIN_PROFILE_DIR, BUILTIN_PROFILES, isBuiltinProfile } from './builtin.js';
 import type { LoadedProfile, ServiceProfile } from './profile.js';
-import { BUILTIN_PLACEHOLDERS, placeholdersIn } from './template.js';
+import { BUILTIN_PLACEHOLDERS, expand, placeholdersIn } from './template.js';
 
 /** A profile file is a page of declarations, not data. */
 const PROFILE_MAX_BYTES = 256 * 1024;
@@ -67,7 +67,34 @@ export async function loadProfileFile(spec: Extract<ProfileSpec, { kind: 'file' 
   if (unknown.length > 0) {
     throw new FieldError('profileVars', `${unknown.join(', ')}: not a variable of ${where} (its variables: ${Object.keys(profile.variables ?? {}).join(', ') || 'none'})`);
   }
-  return { profile, source: where, dir: dirname(spec.path), variables: { ...profile.variables, ...overrides } };
+  const variables = { ...profile.variables, ...overrides };
+  for (const problem of pathsOutsideTheDrillRoot(profile, variables)) fail(problem);
+  return { profile, source: where, dir: dirname(spec.path), variables };
+}
+
+/** Where the drill root stands in when a profile's paths are checked before it exists. */
+const ROOT_STAND_IN = '/atocore-drill-root';
+
+/**
+ * The paths a drill writes to or restores over (stores, the backup root, the off-site remote)
+ * must be the drill's own: under `${drill_root}`, whatever variables say. A profile pointing
+ * at real data would have its markers written and its restore run over that data.
+ */
+function pathsOutsideTheDrillRoot(profile: ServiceProfile, variables: Readonly<Record<string, string>>): string[] {
+  const builtins: Record<string, string> = { drill_root: ROOT_STAND_IN, profile_dir: '/profile-dir', harness_pid: '1', backup: '/backup', marker: 'marker' };
+  for (const port of profile.ports ?? []) builtins[`port:${port}`] = '1';
+  const values = { ...builtins, ...Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, expand(value, builtins)])) };
+  const places: [string, string][] = [
+    ...profile.stores.flatMap((store, i): [string, string][] => ('path' in store ? [[`stores.${i}.path`, store.path]] : [])),
+    ['backup.root', profile.backup.root],
+    ...(profile.offsite ? [['offsite.remote', profile.offsite.remote] as [string, string]] : []),
+  ];
+  return places
+    .filter(([, template]) => !posix.normalize(expand(template, values)).startsWith(`${ROOT_STAND_IN}/`))
+    .map(
+      ([place, template]) =>
+        `${place}: "${template}" is not under \${drill_root}: a drill writes markers into its stores and restores over them, so every store, the backup root and the off-site remote must be the drill's own`,
+    );
 }
 
 /** JSON, or YAML (one document, no aliases: a profile never needs them and they can multiply). */
