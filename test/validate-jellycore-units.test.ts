@@ -1,0 +1,185 @@
+/**
+ * The JellyCore validation's pure parts: backup names read as times in a zone (summer time
+ * included), the tar.gz reader on archives real tar writes and on damaged ones, and the
+ * overall checks' edges (each seen to fail).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupTime, parseStampZone, UTC_ZONE } from '../src/validation/jellycore/layout.js';
+import { checkFreshness, checkHeadroom, checkRetention, checkRootListing, sortRoot, type BackupSummary } from '../src/validation/jellycore/overall.js';
+import { TarGzReader, type TarVerdict } from '../src/validation/jellycore/tar-reader.js';
+import type { StoreEntry } from '../src/validation/store.js';
+
+async function readTarGz(data: Buffer, chunk = 7_919): Promise<TarVerdict> {
+  const reader = new TarGzReader();
+  for (let at = 0; at < data.length; at += chunk) if (!(await reader.write(data.subarray(at, at + chunk)))) break;
+  return reader.end();
+}
+
+describe('backup names as times', () => {
+  it('UTC, offsets and IANA zones, with summer time', () => {
+    expect(backupTime('20261129_060000', UTC_ZONE)).toEqual({ ok: true, ms: Date.parse('2026-11-29T06:00:00Z'), ambiguous: false });
+    expect(backupTime('20261129_130000', parseStampZone('+07:00', 'z'))).toMatchObject({ ok: true, ms: Date.parse('2026-11-29T06:00:00Z') });
+    expect(backupTime('20261129_130000', parseStampZone('Asia/Bangkok', 'z'))).toMatchObject({ ok: true, ms: Date.parse('2026-11-29T06:00:00Z') });
+    // Berlin: UTC+2 in summer, UTC+1 in winter
+    expect(backupTime('20260715_080000', parseStampZone('Europe/Berlin', 'z'))).toMatchObject({ ok: true, ms: Date.parse('2026-07-15T06:00:00Z') });
+    expect(backupTime('20261129_070000', parseStampZone('Europe/Berlin', 'z'))).toMatchObject({ ok: true, ms: Date.parse('2026-11-29T06:00:00Z') });
+    // 02:30 happened twice on 25 October 2026 in Berlin: the earlier is taken, and said so
+    expect(backupTime('20261025_023000', parseStampZone('Europe/Berlin', 'z'))).toEqual({ ok: true, ms: Date.parse('2026-10-25T00:30:00Z'), ambiguous: true });
+    // 02:30 never happened on 29 March 2026 in Berlin
+    expect(backupTime('20260329_023000', parseStampZone('Europe/Berlin', 'z'))).toMatchObject({ ok: false });
+    expect(backupTime('20261399_000000', UTC_ZONE)).toMatchObject({ ok: false, problem: 'not a date and time' });
+    expect(backupTime('20261129T060000Z', UTC_ZONE)).toBeNull();
+    expect(backupTime('20261129_060000\n', UTC_ZONE)).toBeNull();
+  });
+
+  it('zones that are not zones are refused', () => {
+    for (const bad of ['Mars/Olympus', '+15:00', '7', '', '../etc/localtime', 'UTC+7']) expect(() => parseStampZone(bad, '--stamp-timezone'), bad).toThrow(/not a (time zone|UTC offset)/);
+    expect(parseStampZone('utc', 'z')).toEqual(UTC_ZONE);
+    expect(parseStampZone('-0500', 'z')).toEqual({ kind: 'offset', minutes: -300, text: '-05:00' });
+  });
+});
+
+describe('the tar.gz reader', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'atocore-drill-tar-'));
+    const tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'a'.repeat(120), 'b'.repeat(120)), { recursive: true });
+    writeFileSync(join(tree, 'a'.repeat(120), 'b'.repeat(120), `${'c'.repeat(150)}.md`), 'a name longer than ustar holds\n');
+    writeFileSync(join(tree, 'plain.txt'), 'x'.repeat(10_000));
+    execFileSync('ln', ['-s', 'plain.txt', join(tree, 'link')]);
+    execFileSync('tar', ['czf', join(dir, 'gnu.tar.gz'), '-C', tree, '.']);
+    execFileSync('tar', ['czf', join(dir, 'pax.tar.gz'), '--format=pax', '-C', tree, '.']);
+    execFileSync('tar', ['czf', join(dir, 'empty.tar.gz'), '-C', join(tree, 'a'.repeat(120)), '--exclude=*', '.']);
+    execFileSync('tar', ['czf', join(dir, 'escaping.tar.gz'), '-P', join(tree, 'plain.txt')]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads what GNU tar writes, long names and pax headers included, in any chunking', async () => {
+    for (const name of ['gnu.tar.gz', 'pax.tar.gz']) {
+      const data = readFileSync(join(dir, name));
+      for (const chunk of [1, 511, 512, 7_919, 1 << 20]) {
+        const verdict = await readTarGz(data, chunk);
+        expect(verdict, `${name} in chunks of ${chunk}`).toMatchObject({ ok: true, problem: null, files: 2, fileBytes: 10_031, escapingNames: [] });
+        expect(verdict.firstNames.some((n) => n.endsWith(`${'c'.repeat(150)}.md`)), name).toBe(true);
+      }
+    }
+  });
+
+  it('an archive with no file warns-worthy facts; absolute names are named', async () => {
+    expect(await readTarGz(readFileSync(join(dir, 'empty.tar.gz')))).toMatchObject({ ok: true, files: 0 });
+    const escaping = await readTarGz(readFileSync(join(dir, 'escaping.tar.gz')));
+    expect(escaping.ok).toBe(true);
+    expect(escaping.escapingNames[0]).toMatch(/^\/.*plain\.txt$/);
+  });
+
+  it('damage is a problem in words, never a throw', async () => {
+    const good = readFileSync(join(dir, 'gnu.tar.gz'));
+    const tar = execFileSync('gunzip', ['-c', join(dir, 'gnu.tar.gz')]);
+    expect((await readTarGz(good.subarray(0, good.length - 20))).problem).toMatch(/gzip stream ends early.*truncated/);
+    expect((await readTarGz(Buffer.from('plain text, not gzip'))).problem).toMatch(/not gzip/);
+    expect((await readTarGz(Buffer.alloc(0))).problem).toMatch(/ends early|no tar data/);
+    // a tar cut short inside an entry, compressed whole: gzip is fine, tar is not
+    expect((await readTarGz(gzipSync(tar.subarray(0, 512 + 100)))).problem).toMatch(/cut short inside/);
+    // cut exactly between entries: no end-of-archive marker
+    const firstEntryEnd = 512 * 2;
+    expect((await readTarGz(gzipSync(tar.subarray(0, firstEntryEnd)))).problem).toMatch(/no end-of-archive marker|cut short/);
+    // a header's bytes changed: its checksum no longer matches
+    const damaged = Buffer.from(tar);
+    damaged[10] = damaged[10]! ^ 0xff;
+    expect((await readTarGz(gzipSync(damaged))).problem).toMatch(/damaged tar header/);
+    // gzip of something that is not tar at all
+    expect((await readTarGz(gzipSync(Buffer.from('hello world '.repeat(100))))).problem).toMatch(/damaged tar header|cut short/);
+  });
+
+  it('a gzip bomb is read with constant memory and counted, never held', async () => {
+    const bomb = gzipSync(Buffer.concat([tar512('big.bin', 200 * 1024 * 1024), Buffer.alloc(200 * 1024 * 1024), Buffer.alloc(1024)]));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const before = process.memoryUsage().rss;
+    const verdict = await readTarGz(bomb, 64 * 1024);
+    expect(verdict).toMatchObject({ ok: true, files: 1, fileBytes: 200 * 1024 * 1024 });
+    expect(process.memoryUsage().rss - before).toBeLessThan(150 * 1024 * 1024);
+  });
+});
+
+/** A ustar header for one regular file of `size` bytes. */
+function tar512(name: string, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 'utf8');
+  header.write('0000644\0', 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  header.write('00000000000\0', 136);
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\x0000', 257, 'latin1');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return header;
+}
+
+const entry = (path: string, type: StoreEntry['type'] = 'dir', linkTarget: string | null = null): StoreEntry => ({ path, type, size: 0, linkTarget });
+const NOW = Date.parse('2026-11-29T07:00:00Z');
+const summary = (hoursAgo: number, unusable: string | null = null): BackupSummary => {
+  const ms = NOW - hoursAgo * 3_600_000;
+  return { name: new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_'), timeMs: ms, unusable, totalBytes: 1024 * 1024 };
+};
+
+describe('the overall checks', () => {
+  it('listing: no backup fails; latest and lost+found are expected; strays and a stale latest warn', () => {
+    const none = sortRoot([entry('lost+found'), entry('latest', 'symlink', '20261129_060000')], UTC_ZONE);
+    expect(checkRootListing('dir /b', '/b', none, NOW).status).toBe('fail');
+    const fine = sortRoot([entry('20261129_000000'), entry('20261129_060000'), entry('lost+found'), entry('latest', 'symlink', '20261129_060000')], UTC_ZONE);
+    expect(checkRootListing('dir /b', '/b', fine, NOW)).toMatchObject({ status: 'pass' });
+    const absolute = sortRoot([entry('20261129_060000'), entry('latest', 'symlink', '/b/20261129_060000/')], UTC_ZONE);
+    expect(checkRootListing('dir /b', '/b', absolute, NOW).status).toBe('pass');
+    const stale = sortRoot([entry('20261129_000000'), entry('20261129_060000'), entry('latest', 'symlink', '20261129_000000')], UTC_ZONE);
+    expect(checkRootListing('dir /b', '/b', stale, NOW)).toMatchObject({ status: 'warn', message: expect.stringMatching(/not the newest/) });
+    const elsewhere = sortRoot([entry('20261129_060000'), entry('latest', 'symlink', '/srv/other/20261129_060000')], UTC_ZONE);
+    expect(checkRootListing('dir /b', '/b', elsewhere, NOW).message).toMatch(/not a backup of this root/);
+    const strays = sortRoot([entry('20261129_060000'), entry('20261399_000000'), entry('copy-of-backup'), entry('latest')], UTC_ZONE);
+    const result = checkRootListing('dir /b', '/b', strays, NOW);
+    expect(result.status).toBe('warn');
+    expect(result.message).toMatch(/2 entries are not backups.*latest is a directory/);
+    // a backup-named link or file is refused, not listed as a backup
+    expect(sortRoot([entry('20261129_060000', 'symlink', '/etc'), entry('20261128_060000', 'file')], UTC_ZONE).refused).toHaveLength(2);
+  });
+
+  it('freshness counts from the newest usable backup, and says when it passed one over', () => {
+    expect(checkFreshness([summary(1), summary(7)], NOW, 6 * 3_600_000, UTC_ZONE).result.status).toBe('pass');
+    const passedOver = checkFreshness([summary(1, 'jellycore.backup.oracle_db failed'), summary(5)], NOW, 6 * 3_600_000, UTC_ZONE).result;
+    expect(passedOver).toMatchObject({ status: 'warn' });
+    expect(checkFreshness([summary(1, 'x failed'), summary(7)], NOW, 6 * 3_600_000, UTC_ZONE)).toMatchObject({ result: { status: 'fail' }, rpoSeconds: 7 * 3600 });
+    expect(checkFreshness([summary(1, 'x failed')], NOW, 6 * 3_600_000, UTC_ZONE).result.message).toMatch(/no usable backup/);
+    // named in the future: never counts
+    expect(checkFreshness([summary(-3), summary(8)], NOW, 6 * 3_600_000, UTC_ZONE).result.status).toBe('fail');
+  });
+
+  it('retention: a short reach fails, backups past the promise and gaps warn', () => {
+    const week = Array.from({ length: 29 }, (_, i) => summary(1 + 6 * i));
+    expect(checkRetention(week, NOW, 7 * 86_400_000, 6 * 3_600_000).status).toBe('pass');
+    expect(checkRetention(week.slice(0, 20), NOW, 7 * 86_400_000, 6 * 3_600_000).status).toBe('fail');
+    const overdue = [...week, summary(1 + 6 * 29), summary(1 + 6 * 40)];
+    expect(checkRetention(overdue, NOW, 7 * 86_400_000, 6 * 3_600_000)).toMatchObject({ status: 'warn', evidence: { overdue: [overdue[30]!.name, overdue[29]!.name] } });
+    const gap = week.map((s, i) => (i >= 10 && i <= 12 ? { ...s, unusable: 'x failed' } : s));
+    expect(checkRetention(gap, NOW, 7 * 86_400_000, 6 * 3_600_000)).toMatchObject({ status: 'warn', message: expect.stringMatching(/gap/) });
+    // the oldest broken: the reach is the oldest usable one's
+    const brokenOldest = week.map((s, i) => (i >= 26 ? { ...s, unusable: 'x failed' } : s));
+    expect(checkRetention(brokenOldest, NOW, 7 * 86_400_000, 6 * 3_600_000).status).toBe('fail');
+    expect(checkRetention([], NOW, 7 * 86_400_000, 6 * 3_600_000).status).toBe('skip');
+  });
+
+  it('disk headroom fails below room for two backups, warns below ten', () => {
+    const newest = [summary(1)];
+    expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 1.5 * 1024 * 1024 }, newest).status).toBe('fail');
+    expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 5 * 1024 * 1024 }, newest).status).toBe('warn');
+    expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 50 * 1024 * 1024 }, newest).status).toBe('pass');
+  });
+});
