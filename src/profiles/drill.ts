@@ -409,6 +409,7 @@ class ProfileDrill {
     const backup = this.requireBackup();
     const result = await this.command(offsite.command, 'off-site sync', SIDE_COMMAND_MS, { env: offsite.environment ?? {} });
     const remote = this.ctx.text(offsite.remote);
+    await this.ownDirectory(remote, 'the off-site remote', true);
     const arrivedAt = await findDirectoryNamed(remote, basename(backup), 4);
     const judged = judgeOffsite({ backup: basename(backup), expected: await hashTree(backup, this.bounds), arrived: arrivedAt ? await hashTree(arrivedAt, this.bounds) : null, remote });
     this.record(
@@ -425,7 +426,7 @@ class ProfileDrill {
    */
   private async rotation(): Promise<string> {
     const rotation = this.profile.rotation!;
-    const root = this.ctx.text(this.profile.backup.root);
+    const root = await this.ownDirectory(this.ctx.text(this.profile.backup.root), 'the backup root');
     const now = Date.now();
     const steady = await this.rotationRound(root, ROTATION_AGES, now, false);
     await rm(root, { recursive: true, force: true });
@@ -516,6 +517,20 @@ class ProfileDrill {
   private async fileHash(path: string): Promise<string | null> {
     const info = await lstat(path).catch(() => null);
     return info?.isFile() ? sha256File(path, this.bounds) : null;
+  }
+
+  /**
+   * A directory the drill is about to write into or read at length: a real directory inside the
+   * drill root, never through a link the service's commands may have put there.
+   */
+  private async ownDirectory(path: string, what: string, mayBeMissing = false): Promise<string> {
+    const root = await realpath(this.root!);
+    const info = await lstat(path).catch(() => null);
+    if (info === null && mayBeMissing) return path;
+    if (info === null || info.isSymbolicLink() || !info.isDirectory()) throw new StepFinding(`${what} ${path} is not a directory (a link, a file or nothing) after the service's commands ran`);
+    const real = await realpath(path);
+    if (!real.startsWith(root + sep)) throw new StepFinding(`${what} ${path} resolves to ${real}, outside the drill root`);
+    return real;
   }
 
   private requireBackup(): string {
