@@ -146,8 +146,8 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
       // the secret is never read, the link and the FIFO never opened
       for (const never of ['.ipc-secret', '/etc', `${names[12]}/chromadb/`, `${names[16]}/nanoclaw.db'`]) expect(command, command).not.toContain(never);
     }
-    // each database and tarball streamed once: four a backup, less what was refused or failed its header
-    expect(commands.filter((c) => / cat -- /.test(c)).length).toBe(4 * names.length - 1);
+    // each database (Chroma's catalogue too) and tarball streamed once: five a backup, less the FIFO and the linked chromadb
+    expect(commands.filter((c) => / cat -- /.test(c)).length).toBe(5 * names.length - 2);
     expect(readdirSync(join(work, 'tmp')).filter((name) => name.startsWith('atocore-drill-'))).toEqual([]);
   }, 120_000);
 

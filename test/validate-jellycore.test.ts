@@ -259,6 +259,27 @@ describe('validate --profile jellycore --dir', () => {
     expect(readdirSync(fifo).sort()).toEqual(readdirSync(dirs[0]!).sort());
   }, 90_000);
 
+  it("the plan's copy of a running Chroma lacks a collection Chroma held in memory; the corrected backup's does not", async () => {
+    // a collection created through Chroma's API lives in its memory until it next writes its directory
+    stack.markers('write', 'B');
+    const plan = stack.backup('plan');
+    const corrected2 = stack.backup('corrected');
+    const root = join(work, 'running-chroma');
+    const names = sixHourly(NEWEST_MS, 7);
+    plantBackups(root, corrected, names.slice(0, -2));
+    plantBackups(root, plan, [names.at(-2)!], { latest: false });
+    plantBackups(root, corrected2, [names.at(-1)!]);
+    const run = await validate(['--dir', root, '--now', NOW]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(findings(run.report!, names.at(-2)!).fails).toEqual(['jellycore.backup.chromadb']);
+    const chroma = checkOf(run.report!, names.at(-2)!, 'jellycore.backup.chromadb');
+    expect(chroma.message).toMatch(/not in the copy's catalogue: "drill-marker-B"/);
+    expect(chroma.evidence.missing_collections).toEqual(['drill-marker-B']);
+    expect(checkOf(run.report!, names.at(-2)!, 'jellycore.backup.collections').evidence.names).toContain('drill-marker-B');
+    expect(findings(run.report!, names.at(-1)!)).toEqual({ fails: [], warns: [] });
+    expect(checkOf(run.report!, names.at(-1)!, 'jellycore.backup.chromadb').message).toMatch(/the catalogue holds every listed collection/);
+  }, 120_000);
+
   it('bad input is exit 2 naming the field: an unknown profile, a field of AtoCore\'s, an unknown zone', async () => {
     const root = join(work, 'good');
     const unknown = await runCli(['validate', '--profile', 'nextcloud', '--dir', root], { env: { TMPDIR: work } });

@@ -20,6 +20,8 @@ export interface JellyCoreStack {
   /** runs a backup script and returns how it ended (for runs expected to fail) */
   tryBackup(variant: 'plan' | 'corrected', env?: NodeJS.ProcessEnv): { status: number | null; output: string };
   ctl(...args: string[]): void;
+  /** python3 -m jellycore.markers ARGS (write NAME: a marker in every store) */
+  markers(...args: string[]): void;
   stop(): void;
 }
 
@@ -52,15 +54,19 @@ export async function startJellyCoreStack(root: string): Promise<JellyCoreStack>
     if (done.status !== 0) throw new Error(`jellycore-ctl ${args.join(' ')} exited ${done.status}: ${done.output}`);
   };
   ctl('start');
+  const markers = (...args: string[]): void => {
+    const done = run(['python3', '-m', 'jellycore.markers', ...args]);
+    if (done.status !== 0) throw new Error(`markers ${args.join(' ')} exited ${done.status}: ${done.output}`);
+  };
   // a marker in every store: rows in both databases, a Chroma collection, auth and the secret
-  const marked = run(['python3', '-m', 'jellycore.markers', 'write', 'A']);
-  if (marked.status !== 0) throw new Error(`markers write A exited ${marked.status}: ${marked.output}`);
+  markers('write', 'A');
   const tryBackup = (variant: 'plan' | 'corrected', extra: NodeJS.ProcessEnv = {}): { status: number | null; output: string } => run([join(JELLYCORE_FIXTURE, variant, 'backup.sh')], extra);
   return {
     root,
     data,
     backups,
     ctl,
+    markers,
     tryBackup,
     backup(variant, extra = {}) {
       const done = tryBackup(variant, extra);

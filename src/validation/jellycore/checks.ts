@@ -60,6 +60,15 @@ export interface BackupFacts {
   readonly tarballs: Readonly<Record<string, TarFacts>>;
   /** chromadb-collections.json as read (null: not a regular file) */
   readonly collectionsRead: ReadOutcome | null;
+  /** Chroma's catalogue, chromadb/chroma.sqlite3, as inspected (null: not a regular file) */
+  readonly catalogue: CatalogueFacts | null;
+}
+
+/** What was read of Chroma's catalogue in the backup's copy of its directory. */
+export interface CatalogueFacts extends DatabaseFacts {
+  /** the names in its `collections` table (null: not read; `namesProblem` says why) */
+  readonly names: readonly string[] | null;
+  readonly namesProblem: string | null;
 }
 
 const KIND_WORDS: Readonly<Record<string, string>> = {
@@ -188,10 +197,13 @@ export function checkBackupTarball(id: string, path: string, files: readonly Sto
 
 /**
  * jellycore.backup.chromadb: `chromadb/` is a real directory (a link is refused, never
- * followed) holding files, Chroma's `chroma.sqlite3` among them; a `chromadb/chromadb/`
- * inside warns (two runs wrote into one directory: the plan's `mkdir -p` in the same second).
+ * followed) holding files, with Chroma's catalogue `chroma.sqlite3` sound (integrity_check on
+ * a private copy) and naming every collection the backup's collection list names. A copy
+ * taken while Chroma ran lacks what it held only in memory: the list names a collection the
+ * copy does not have. A `chromadb/chromadb/` inside warns (two runs wrote into one
+ * directory: the plan's `mkdir -p` in the same second).
  */
-export function checkBackupChroma(files: readonly StoreEntry[]): CheckResult {
+export function checkBackupChroma(files: readonly StoreEntry[], catalogue: CatalogueFacts | null, listed: readonly string[] | null): CheckResult {
   const id = BACKUP_CHECK.chromadb;
   const start = entryProblem(id, files, CHROMA_DIR, 'dir');
   if ('result' in start) return start.result;
@@ -201,40 +213,65 @@ export function checkBackupChroma(files: readonly StoreEntry[]): CheckResult {
   const evidence: Record<string, unknown> = { entries: inside.length, files: regular.length, bytes };
   if (regular.length === 0) return check(id, 'fail', `${CHROMA_DIR}/ holds no file${inside.length > 0 ? ` (${inside.length} entries, none a regular file)` : ''}: a restore brings back no vectors`, evidence);
   const warnings: string[] = [];
-  const catalogue = entryAt(files, CHROMA_CATALOGUE);
-  if (!catalogue || catalogue.type !== 'file') warnings.push(`no ${CHROMA_CATALOGUE} (Chroma's catalogue of collections, which every Chroma since 0.4 writes)${catalogue ? `: it is ${describe(catalogue)}` : ''}`);
   if (entryAt(files, `${CHROMA_DIR}/${CHROMA_DIR}`)?.type === 'dir') warnings.push(`${CHROMA_DIR}/${CHROMA_DIR}/ inside: two backup runs wrote into one directory (a copy into an existing chromadb/)`);
+  const entry = entryAt(files, CHROMA_CATALOGUE);
+  if (!entry || entry.type !== 'file') {
+    const why = `no ${CHROMA_CATALOGUE} (Chroma's catalogue of collections, which every Chroma since 0.4 writes)${entry ? `: it is ${describe(entry)}` : ''}`;
+    if (listed && listed.length > 0) return check(id, 'fail', `${why}, yet the backup's collection list names ${listed.length}: the copy holds none of them`, { ...evidence, listed: listed.length });
+    warnings.push(why);
+  } else {
+    const catalogueCheck = checkBackupDatabase(id, CHROMA_CATALOGUE, files, catalogue ?? undefined);
+    evidence.catalogue = { status: catalogueCheck.status, ...catalogueCheck.evidence };
+    if (catalogueCheck.status === 'fail') return check(id, 'fail', catalogueCheck.message, evidence);
+    if (catalogueCheck.status === 'skip') return check(id, 'skip', catalogueCheck.message, evidence);
+    if (catalogueCheck.status === 'warn') warnings.push(catalogueCheck.message);
+    if (catalogue?.names) {
+      evidence.catalogue_collections = catalogue.names.length;
+      const there = new Set(catalogue.names);
+      const missing = (listed ?? []).filter((name) => !there.has(name));
+      if (missing.length > 0) {
+        evidence.missing_collections = missing.slice(0, 50).map((n) => clip(n, 120));
+        return check(id, 'fail', `${missing.length} collection(s) the backup's list names are not in the copy's catalogue: ${firstFew(missing.map((n) => JSON.stringify(clip(n, 60))))} (the directory was copied while Chroma held them only in memory?)`, evidence);
+      }
+    } else if (catalogue?.namesProblem) warnings.push(`its collections could not be compared with the list: ${catalogue.namesProblem}`);
+  }
   if (warnings.length > 0) return check(id, 'warn', `${CHROMA_DIR}/: ${warnings.join('; ')}`, evidence);
-  return check(id, 'pass', `${regular.length} file(s), ${bytes} bytes`, evidence);
+  return check(id, 'pass', `${regular.length} file(s), ${bytes} bytes${catalogue?.names ? `; the catalogue holds every listed collection (${catalogue.names.length})` : ''}`, evidence);
 }
 
 /** jellycore.backup.collections: chromadb-collections.json is a regular file, at most 8 MiB, a JSON list of collections with a string `name`. */
 export function checkBackupCollections(files: readonly StoreEntry[], read: ReadOutcome | null): CheckResult {
+  return judgeCollections(files, read).result;
+}
+
+/** The collection list's check, and the names it lists when it passes (what jellycore.backup.chromadb compares the catalogue with). */
+function judgeCollections(files: readonly StoreEntry[], read: ReadOutcome | null): { result: CheckResult; names: string[] | null } {
   const id = BACKUP_CHECK.collections;
+  const fail = (result: CheckResult): { result: CheckResult; names: null } => ({ result, names: null });
   const start = entryProblem(id, files, COLLECTIONS_FILE, 'file');
-  if ('result' in start) return start.result;
-  if (!read) return check(id, 'skip', `${COLLECTIONS_FILE} was not read`, {});
-  if (!read.ok) return check(id, 'fail', `${COLLECTIONS_FILE}: ${read.reason}`, { file: COLLECTIONS_FILE });
+  if ('result' in start) return fail(start.result);
+  if (!read) return fail(check(id, 'skip', `${COLLECTIONS_FILE} was not read`, {}));
+  if (!read.ok) return fail(check(id, 'fail', `${COLLECTIONS_FILE}: ${read.reason}`, { file: COLLECTIONS_FILE }));
   const evidence: Record<string, unknown> = { file: COLLECTIONS_FILE, bytes: read.data.length };
-  if (read.data.length === 0) return check(id, 'fail', `${COLLECTIONS_FILE} is empty: the backup did not get the collection list from Chroma (a failed run's leftover?)`, evidence);
+  if (read.data.length === 0) return fail(check(id, 'fail', `${COLLECTIONS_FILE} is empty: the backup did not get the collection list from Chroma (a failed run's leftover?)`, evidence));
   let value: unknown;
   try {
     // V8's JSON parser is iterative: deep nesting costs memory (bounded by the 8 MiB read), never the stack
     value = JSON.parse(read.data.toString('utf8'));
   } catch (error) {
-    return check(id, 'fail', `${COLLECTIONS_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, evidence);
+    return fail(check(id, 'fail', `${COLLECTIONS_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, evidence));
   }
-  if (!Array.isArray(value)) return check(id, 'fail', `${COLLECTIONS_FILE} is JSON but not a list (it is ${showValue(value)})`, evidence);
+  if (!Array.isArray(value)) return fail(check(id, 'fail', `${COLLECTIONS_FILE} is JSON but not a list (it is ${showValue(value)})`, evidence));
   const bad = value.flatMap((item, index) => (collectionName(item) === null ? [index] : []));
   evidence.collections = value.length;
   if (bad.length > 0) {
-    return check(id, 'fail', `${COLLECTIONS_FILE}: ${bad.length} of ${value.length} entr${value.length === 1 ? 'y is' : 'ies are'} not a collection (an object with a string "name"; first at index ${bad[0]}: ${showValue(value[bad[0]!])})`, {
+    return fail(check(id, 'fail', `${COLLECTIONS_FILE}: ${bad.length} of ${value.length} entr${value.length === 1 ? 'y is' : 'ies are'} not a collection (an object with a string "name"; first at index ${bad[0]}: ${showValue(value[bad[0]!])})`, {
       ...evidence,
       first_bad: bad.slice(0, 10).map((index) => ({ index, entry: boundedValue(value[index], 2) })),
-    });
+    }));
   }
   const names = value.map((item) => collectionName(item)!);
-  return check(id, 'pass', `${names.length} collection(s)${names.length > 0 ? `: ${firstFew(names.map((n) => JSON.stringify(clip(n, 60))))}` : ''}`, { ...evidence, names: names.slice(0, 50).map((n) => clip(n, 120)) });
+  return { result: check(id, 'pass', `${names.length} collection(s)${names.length > 0 ? `: ${firstFew(names.map((n) => JSON.stringify(clip(n, 60))))}` : ''}`, { ...evidence, names: names.slice(0, 50).map((n) => clip(n, 120)) }), names };
 }
 
 function collectionName(item: unknown): string | null {
@@ -271,7 +308,8 @@ export function judgeBackup(facts: BackupFacts): SnapshotReport {
   const checks: CheckResult[] = [checkBackupPaths(files), checkBackupFileTypes(files)];
   for (const db of DATABASES) checks.push(checkBackupDatabase(db.id, db.path, files, facts.databases[db.path]));
   for (const tar of TARBALLS) checks.push(checkBackupTarball(tar.id, tar.path, files, facts.tarballs[tar.path]));
-  checks.push(checkBackupChroma(files), checkBackupCollections(files, facts.collectionsRead), checkBackupIpcSecret(files));
+  const collections = judgeCollections(files, facts.collectionsRead);
+  checks.push(checkBackupChroma(files, facts.catalogue, collections.names), collections.result, checkBackupIpcSecret(files));
   return { stamp: facts.name, status: snapshotStatus(checks), checks };
 }
 

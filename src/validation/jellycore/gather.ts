@@ -6,8 +6,10 @@ import { SIDECAR_HEAD_BYTES, sidecarPathsOf } from '../sidecars.js';
 import { entryAt, isSafeSnapshotPath, isSparse } from '../snapshot-checks.js';
 import { judgeSqliteHeader, SQLITE_HEADER_BYTES } from '../sqlite-header.js';
 import type { ReadOutcome, SnapshotStore, StoreEntry } from '../store.js';
-import { DATABASES, TARBALLS, type BackupFacts, type DatabaseFacts, type TarFacts } from './checks.js';
-import { COLLECTIONS_FILE, MAX_COLLECTIONS_BYTES } from './layout.js';
+import { errorMessage } from '../../common/errors.js';
+import { openDatabase } from '../../sqlite/open.js';
+import { DATABASES, TARBALLS, type BackupFacts, type CatalogueFacts, type DatabaseFacts, type TarFacts } from './checks.js';
+import { CHROMA_CATALOGUE, COLLECTIONS_FILE, MAX_COLLECTIONS_BYTES } from './layout.js';
 import { TarGzReader } from './tar-reader.js';
 
 /**
@@ -46,10 +48,21 @@ export class BackupGatherer {
     for (const { path } of TARBALLS) tarballs[path] = await this.#tarball(name, files, path);
     const collections = regular(files, COLLECTIONS_FILE);
     const collectionsRead = collections ? await this.#store.readSnapshotFile(name, COLLECTIONS_FILE, MAX_COLLECTIONS_BYTES) : null;
-    return { name, files, databases, tarballs, collectionsRead };
+    return { name, files, databases, tarballs, collectionsRead, catalogue: await this.#catalogue(name, files) };
   }
 
-  async #database(name: string, files: readonly StoreEntry[], path: string): Promise<DatabaseFacts> {
+  /** Chroma's catalogue: inspected as the databases are, then the names of its collections read from the same private copy. */
+  async #catalogue(name: string, files: readonly StoreEntry[]): Promise<CatalogueFacts | null> {
+    if (!regular(files, CHROMA_CATALOGUE)) return null;
+    let names: string[] | null = null;
+    let namesProblem: string | null = null;
+    const facts = await this.#database(name, files, CHROMA_CATALOGUE, (copy) => {
+      ({ names, problem: namesProblem } = collectionNamesIn(copy));
+    });
+    return { ...facts, names, namesProblem };
+  }
+
+  async #database(name: string, files: readonly StoreEntry[], path: string, andThen?: (copy: string) => void): Promise<DatabaseFacts> {
     const entry = regular(files, path);
     const sidecarHeads = new Map<string, ReadOutcome>();
     if (!entry) return { head: null, sidecarHeads, inspection: null, harnessError: null };
@@ -60,12 +73,15 @@ export class BackupGatherer {
     }
     const headerOk = head.ok && judgeSqliteHeader(head.data, entry.size).ok;
     if (!headerOk || isSparse(entry)) return { head, sidecarHeads, inspection: null, harnessError: null };
-    const { inspection, harnessError } = await this.#inspect(name, files, path);
+    const { inspection, harnessError } = await this.#inspect(name, files, path, andThen);
     return { head, sidecarHeads, inspection, harnessError };
   }
 
-  /** integrity_check on a private copy; the harness's own trouble (scratch space, budget) is a harness error, never a finding. */
-  async #inspect(name: string, files: readonly StoreEntry[], path: string): Promise<{ inspection: SnapshotDatabaseInspection | null; harnessError: string | null }> {
+  /**
+   * integrity_check on a private copy (then `andThen` on the same copy, when it is sound); the
+   * harness's own trouble (scratch space, budget) is a harness error, never a finding.
+   */
+  async #inspect(name: string, files: readonly StoreEntry[], path: string, andThen?: (copy: string) => void): Promise<{ inspection: SnapshotDatabaseInspection | null; harnessError: string | null }> {
     let fetched;
     try {
       fetched = await this.#store.fetchSnapshotFile(name, path, files, this.#plan.scratchDir);
@@ -74,7 +90,9 @@ export class BackupGatherer {
       return { inspection: null, harnessError: error.message };
     }
     try {
-      return { inspection: await inspectSnapshotDatabase(fetched.path, fetched.bytes, this.#plan.deadline.remainingMs(), { rows: false }), harnessError: null };
+      const inspection = await inspectSnapshotDatabase(fetched.path, fetched.bytes, this.#plan.deadline.remainingMs(), { rows: false });
+      if (inspection.integrity.ok) andThen?.(fetched.path);
+      return { inspection, harnessError: null };
     } catch (error) {
       if (!(error instanceof InfrastructureError) || this.#plan.signal.aborted) throw error;
       return { inspection: null, harnessError: error.message };
@@ -98,5 +116,28 @@ export class BackupGatherer {
       reader.abort();
       throw error;
     }
+  }
+}
+
+/** More collections than this in a catalogue: not compared (a Chroma has tens, not millions). */
+const MAX_CATALOGUE_COLLECTIONS = 100_000;
+
+/**
+ * The collection names in a private copy of Chroma's catalogue (its `collections` table, as
+ * every Chroma since 0.4 and the stand-in keep it), opened read-only as the file alone
+ * (inspectSnapshotDatabase has set its header to rollback mode). A catalogue of another shape
+ * is a problem in words: the comparison is then not made.
+ */
+function collectionNamesIn(copy: string): { names: string[] | null; problem: string | null } {
+  let db;
+  try {
+    db = openDatabase(copy, { readonly: true });
+    const names = db.prepare(`SELECT name FROM collections LIMIT ${MAX_CATALOGUE_COLLECTIONS + 1}`).pluck().all() as unknown[];
+    if (names.length > MAX_CATALOGUE_COLLECTIONS) return { names: null, problem: `more than ${MAX_CATALOGUE_COLLECTIONS} collections` };
+    return { names: names.filter((n): n is string => typeof n === 'string'), problem: null };
+  } catch (error) {
+    return { names: null, problem: `its collections table could not be read (${errorMessage(error)})` };
+  } finally {
+    db?.close();
   }
 }
