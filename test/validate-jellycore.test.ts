@@ -6,10 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../src/report/model.js';
-import { readReport, runCli } from './support/cli.js';
+import { readReport, runCli, startCli } from './support/cli.js';
 import { backupName, plantBackups, sixHourly, startJellyCoreStack, type JellyCoreStack } from './support/jellycore-backups.js';
 
 const NEWEST_MS = Date.parse('2026-11-29T06:00:00Z');
@@ -280,6 +281,38 @@ describe('validate --profile jellycore --dir', () => {
     expect(checkOf(run.report!, names.at(-1)!, 'jellycore.backup.chromadb').message).toMatch(/the catalogue holds every listed collection/);
   }, 120_000);
 
+  it('a tarball that inflates without end is bounded by --timeout and stopped by SIGINT: exit 3, never a verdict on the backup', async () => {
+    // 8 GiB of zeros as one tar entry, from some megabytes of gzip members
+    const root = join(work, 'bomb');
+    const [dir] = plantBackups(root, corrected, [backupName(NEWEST_MS)]);
+    const header = tarHeader('zeros.bin', 8 * 1024 ** 3 - 512);
+    const member = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    writeFileSync(join(dir!, 'knowledge.tar.gz'), Buffer.concat([gzipSync(header), ...Array.from({ length: 128 }, () => member)]));
+    const began = Date.now();
+    const bounded = await validate(['--dir', root, '--now', NOW, '--timeout', '3s']);
+    expect(bounded.code, bounded.stdout + bounded.stderr).toBe(3);
+    expect(Date.now() - began).toBeLessThan(15_000);
+    expect(bounded.report!.verdict).toBe('error');
+    expect(bounded.report!.error).toMatch(/--timeout of 3\.0s ran out/);
+    expect(bounded.report!.snapshots).toEqual([]);
+    expect(bounded.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toMatchObject({ status: 'skip' });
+
+    const reportFile = join(work, 'bomb-sigint.json');
+    let sent = 0;
+    const interrupted = await startCli(['validate', '--profile', 'jellycore', '--dir', root, '--now', NOW, '--report-json', reportFile], (output, child) => {
+      if (sent === 0 && output.includes('check each backup')) {
+        sent = Date.now();
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    }, { TMPDIR: work });
+    expect(interrupted.code, interrupted.output).toBe(3);
+    expect(Date.now() - sent).toBeLessThan(6_000);
+    const report = readReport(reportFile);
+    expect(report.error).toMatch(/interrupted by SIGINT/);
+    expect(report.snapshots).toEqual([]);
+    expect(readdirSync(work).filter((name) => name.startsWith('atocore-drill-validate-'))).toEqual([]);
+  }, 60_000);
+
   it('bad input is exit 2 naming the field: an unknown profile, a field of AtoCore\'s, an unknown zone', async () => {
     const root = join(work, 'good');
     const unknown = await runCli(['validate', '--profile', 'nextcloud', '--dir', root], { env: { TMPDIR: work } });
@@ -304,3 +337,21 @@ describe('validate --profile jellycore --dir', () => {
     expect(atocore.stderr).toMatch(/--stamp-timezone goes with --profile jellycore/);
   }, 60_000);
 });
+
+/** A ustar header for one regular file of `size` bytes (at most 11 octal digits). */
+function tarHeader(name: string, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 'utf8');
+  header.write('0000644\0', 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  header.write('00000000000\0', 136);
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\x0000', 257, 'latin1');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return header;
+}
