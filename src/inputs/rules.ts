@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { splitCommandLine } from '../common/child-process.js';
 import { parseDuration } from '../common/duration.js';
 import { checkDistinctOutputs, checkReportPath, type ReportPaths } from '../output/report-files.js';
-import { BUILTIN_PROFILES, isBuiltinProfile, type BuiltinProfile } from '../profiles/builtin.js';
+import { isBuiltinProfile, type BuiltinProfile } from '../profiles/builtin.js';
 import { DRILL_NAMES, isDrillName, type DrillName } from '../engine/drill-names.js';
 import type { FailOn } from '../report/verdict.js';
 import { FieldError, forField, token, type FieldId } from './fields.js';
@@ -24,11 +24,14 @@ export function failOn(value: string | undefined): FailOn {
   throw new FieldError('failOn', `"${value}" is not one of fail, warn`);
 }
 
-/** A built-in profile by its name (absent: AtoCore, the default); anything else is bad input naming the known ones. */
-export function profileName(field: FieldId, value: string | undefined): BuiltinProfile {
+/**
+ * A built-in profile by its name (absent: AtoCore, the default), one of `known` (those the
+ * command supports, e.g. BUILTIN_PROFILES); anything else is bad input naming them.
+ */
+export function profileName<P extends BuiltinProfile>(field: FieldId, value: string | undefined, known: readonly P[]): P {
   const name = value?.trim() || 'atocore';
-  if (!isBuiltinProfile(name)) throw new FieldError(field, `"${value}" is not a known profile (known: ${BUILTIN_PROFILES.join(', ')})`);
-  return name;
+  if (!isBuiltinProfile(name) || !(known as readonly string[]).includes(name)) throw new FieldError(field, `"${value}" is not a known profile (known: ${known.join(', ')})`);
+  return name as P;
 }
 
 export function wholeNumber(field: FieldId, value: string, min: number, max: number): number {

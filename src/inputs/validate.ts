@@ -147,9 +147,12 @@ const ATOCORE_ONLY: ReadonlyArray<readonly [AtoCoreOnly, string]> = [
   ['offhost', "JellyCore's off-site copy is an rclone remote, not compared here"],
 ];
 
+/** The services whose backups `validate` knows how to read (profile files have no validation). */
+const VALIDATE_PROFILES = ['atocore', 'jellycore'] as const;
+
 /** The profile's own rules: JellyCore refuses AtoCore's fields; AtoCore's stamps are always UTC. */
 function profileRules(raw: RawValidateInputs): { profile: 'atocore' | 'jellycore'; stampZone: StampZone } {
-  const profile = profileName('profile', raw.profile);
+  const profile = profileName('profile', raw.profile, VALIDATE_PROFILES);
   if (profile === 'atocore') {
     if (raw.stampTimezone !== undefined) throw new FieldError('stampTimezone', (n) => `${n.one('stampTimezone')} goes with ${n.one('profile')} jellycore: AtoCore's snapshot stamps are UTC by their own form`);
     return { profile, stampZone: UTC_ZONE };
