@@ -118,7 +118,8 @@ const SPECIAL_KINDS: Readonly<Record<string, string>> = {
   other: 'neither a regular file, a directory nor a symlink',
 };
 
-function describeEntry(entry: StoreEntry): string {
+/** What an entry is, for a message: "a FIFO", "a symlink to \"/etc\""… */
+export function describeEntry(entry: StoreEntry): string {
   if (entry.type === 'symlink') return `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}`;
   if (entry.type === 'dir') return 'a directory';
   if (entry.type === 'file') return 'a regular file';

@@ -2,7 +2,7 @@ import { errorMessage } from '../../common/errors.js';
 import { check, type CheckResult, type SnapshotReport } from '../../report/model.js';
 import type { SnapshotDatabaseInspection } from '../database.js';
 import { checkSidecarsBeside } from '../sidecars.js';
-import { boundedValue, checkFileTypes, clip, entryAt, firstFew, isSafeSnapshotPath, isSparse, linkDestinationInside, showValue, snapshotStatus } from '../snapshot-checks.js';
+import { boundedValue, checkFileTypes, clip, describeEntry, entryAt, firstFew, isSafeSnapshotPath, isSparse, linkDestinationInside, showValue, snapshotStatus } from '../snapshot-checks.js';
 import { judgeSqliteHeader } from '../sqlite-header.js';
 import type { ReadOutcome, StoreEntry } from '../store.js';
 import { AUTH_TAR, CHROMA_CATALOGUE, CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, NANOCLAW_DB, ORACLE_DB } from './layout.js';
@@ -71,26 +71,11 @@ export interface CatalogueFacts extends DatabaseFacts {
   readonly namesProblem: string | null;
 }
 
-const KIND_WORDS: Readonly<Record<string, string>> = {
-  dir: 'a directory',
-  file: 'a regular file',
-  fifo: 'a FIFO',
-  socket: 'a socket',
-  'char-device': 'a character device',
-  'block-device': 'a block device',
-  other: 'neither a regular file, a directory nor a symlink',
-};
-
-function describe(entry: StoreEntry): string {
-  if (entry.type === 'symlink') return `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}`;
-  return KIND_WORDS[entry.type] ?? 'not a regular file';
-}
-
 /** The common start of a check on one named entry: missing, or not of the type it must be (refused, never opened). */
 function entryProblem(id: string, files: readonly StoreEntry[], path: string, want: 'file' | 'dir'): { result: CheckResult } | { entry: StoreEntry } {
   const entry = entryAt(files, path);
   if (!entry) return { result: check(id, 'fail', `${path} is missing`, { file: path }) };
-  if (entry.type !== want) return { result: check(id, 'fail', `${path} is ${describe(entry)}, not ${want === 'file' ? 'a regular file' : 'a directory'}; refused, never opened or followed`, { file: path, type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) }) };
+  if (entry.type !== want) return { result: check(id, 'fail', `${path} is ${describeEntry(entry)}, not ${want === 'file' ? 'a regular file' : 'a directory'}; refused, never opened or followed`, { file: path, type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) }) };
   return { entry };
 }
 
@@ -216,7 +201,7 @@ export function checkBackupChroma(files: readonly StoreEntry[], catalogue: Catal
   if (entryAt(files, `${CHROMA_DIR}/${CHROMA_DIR}`)?.type === 'dir') warnings.push(`${CHROMA_DIR}/${CHROMA_DIR}/ inside: two backup runs wrote into one directory (a copy into an existing chromadb/)`);
   const entry = entryAt(files, CHROMA_CATALOGUE);
   if (!entry || entry.type !== 'file') {
-    const why = `no ${CHROMA_CATALOGUE} (Chroma's catalogue of collections, which every Chroma since 0.4 writes)${entry ? `: it is ${describe(entry)}` : ''}`;
+    const why = `no ${CHROMA_CATALOGUE} (Chroma's catalogue of collections, which every Chroma since 0.4 writes)${entry ? `: it is ${describeEntry(entry)}` : ''}`;
     if (listed && listed.length > 0) return check(id, 'fail', `${why}, yet the backup's collection list names ${listed.length}: the copy holds none of them`, { ...evidence, listed: listed.length });
     warnings.push(why);
   } else {
@@ -315,7 +300,7 @@ export function judgeBackup(facts: BackupFacts): SnapshotReport {
 
 /** A backup-named entry that is not a directory (a link, a file): refused, never opened or followed. */
 export function judgeNotADirectory(entry: StoreEntry): SnapshotReport {
-  const refused = check(BACKUP_CHECK.paths, 'fail', `the backup is ${describe(entry)}, not a directory; refused, never opened or followed`, { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) });
+  const refused = check(BACKUP_CHECK.paths, 'fail', `the backup is ${describeEntry(entry)}, not a directory; refused, never opened or followed`, { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) });
   return { stamp: entry.path, status: 'fail', checks: [refused] };
 }
 
