@@ -75,6 +75,8 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     rmSync(join(dirs[16]!, 'nanoclaw.db'));
     execFileSync('mkfifo', [join(dirs[16]!, 'nanoclaw.db')]);
     rmSync(join(dirs[20]!, '.ipc-secret'));
+    // megabytes that are not gzip: the read stops at the first chunk, the remote cat is ended early
+    writeFileSync(join(dirs[24]!, 'auth.tar.gz'), randomBytes(3 * 1024 * 1024));
     // a knowledge tarball of some megabytes, still streaming when a connection is cut
     const bulky = join(work, 'bulky');
     mkdirSync(bulky);
@@ -134,6 +136,10 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     expect(failing(names[12]!)).toEqual(['jellycore.backup.chromadb', 'jellycore.backup.paths']);
     expect(failing(names[16]!)).toEqual(['jellycore.backup.file_types', 'jellycore.backup.nanoclaw_db']);
     expect(failing(names[20]!)).toEqual(['jellycore.backup.ipc_secret']);
+    expect(failing(names[24]!)).toEqual(['jellycore.backup.auth_tar']);
+    const notGzip = ssh.report!.snapshots.find((s) => s.stamp === names[24])!.checks.find((c) => c.id === 'jellycore.backup.auth_tar')!;
+    expect(notGzip.message).toMatch(/not gzip/);
+    expect(notGzip.evidence.compressed_bytes).toBeLessThan(3 * 1024 * 1024);
     const dir = await run(['validate', '--profile', 'jellycore', '--dir', bad, '--now', NOW]);
     expect(verdicts(ssh.report!)).toEqual(verdicts(dir.report!));
     expect(overall(ssh.report!)).toEqual(overall(dir.report!));
