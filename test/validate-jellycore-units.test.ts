@@ -8,7 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readActionInputs } from '../src/action/inputs.js';
+import { parseValidateFlags } from '../src/cli/validate.js';
+import { FieldError } from '../src/inputs/fields.js';
 import { backupTime, parseStampZone, UTC_ZONE } from '../src/validation/jellycore/layout.js';
 import { checkFreshness, checkHeadroom, checkRetention, checkRootListing, sortRoot, type BackupSummary } from '../src/validation/jellycore/overall.js';
 import { TarGzReader, type TarVerdict } from '../src/validation/jellycore/tar-reader.js';
@@ -181,5 +184,67 @@ describe('the overall checks', () => {
     expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 1.5 * 1024 * 1024 }, newest).status).toBe('fail');
     expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 5 * 1024 * 1024 }, newest).status).toBe('warn');
     expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 50 * 1024 * 1024 }, newest).status).toBe('pass');
+  });
+});
+
+describe('--profile jellycore from the CLI and the action: one set of rules', () => {
+  const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+  let work: string;
+  const saved = { ...process.env };
+  beforeEach(() => {
+    work = mkdtempSync(join(tmpdir(), 'atocore-drill-jellycore-entries-'));
+    writeFileSync(join(work, 'known_hosts'), '');
+    for (const name of Object.keys(process.env)) if (name.startsWith('INPUT_')) delete process.env[name];
+    process.env.GITHUB_WORKSPACE = work;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    rmSync(work, { recursive: true, force: true });
+  });
+  const inputs = (values: Record<string, string>): void => {
+    for (const [name, value] of Object.entries(values)) process.env[`INPUT_${name.toUpperCase()}`] = value;
+  };
+  const refusal = (read: () => unknown): FieldError => {
+    try {
+      read();
+    } catch (error) {
+      expect(error).toBeInstanceOf(FieldError);
+      return error as FieldError;
+    }
+    throw new Error('accepted');
+  };
+  const ssh = { 'ssh-host': 'jelly', 'ssh-user': 'reader', 'ssh-key': KEY, 'ssh-known-hosts': 'known_hosts' };
+
+  it('the same typed inputs; the root and the RPO default to the plan\'s', () => {
+    inputs({ mode: 'validate', profile: 'jellycore', 'stamp-timezone': 'Asia/Bangkok', ...ssh });
+    const action = readActionInputs().validate!;
+    const cli = parseValidateFlags({ profile: 'jellycore', stampTimezone: 'Asia/Bangkok', ssh: 'reader@jelly', knownHosts: join(work, 'known_hosts'), identity: join(work, 'known_hosts') }, {});
+    expect(action).toMatchObject({ profile: 'jellycore', stampZone: { kind: 'iana', name: 'Asia/Bangkok' }, rpoMs: 6 * 3_600_000, validator: null, source: { kind: 'ssh', root: '/backups' } });
+    expect({ ...action, reportJson: null, junit: null, summary: null, identity: cli.identity }).toEqual(cli);
+    // the root after the address, as --ssh HOST:/PATH
+    expect(parseValidateFlags({ profile: 'jellycore', ssh: 'reader@jelly:2222:/srv/jelly/backups', knownHosts: join(work, 'known_hosts'), identity: join(work, 'known_hosts') }, {}).source).toEqual({ kind: 'ssh', address: { user: 'reader', host: 'jelly', port: 2222 }, root: '/srv/jelly/backups' });
+  });
+
+  it.each<[string, Record<string, string>, Parameters<typeof parseValidateFlags>[0], string, string]>([
+    ['an unknown profile', { profile: 'nextcloud' }, { profile: 'nextcloud' }, 'input profile: "nextcloud" is not a known profile (known: atocore, jellycore)', '--profile: "nextcloud" is not a known profile (known: atocore, jellycore)'],
+    ['a profile file', { profile: 'profiles/jellycore.yaml' }, { profile: 'profiles/jellycore.yaml' }, 'input profile: "profiles/jellycore.yaml" is not a known profile', '--profile: "profiles/jellycore.yaml" is not a known profile'],
+    ['AtoCore\'s deep check', { profile: 'jellycore', deep: 'true' }, { profile: 'jellycore', deep: true }, 'input deep is for AtoCore\'s snapshots; with input profile jellycore it does not apply', '--deep is for AtoCore\'s snapshots; with --profile jellycore it does not apply'],
+    ['AtoCore\'s validator', { profile: 'jellycore', 'atocore-validator': 'none' }, { profile: 'jellycore', atocoreValidator: 'none' }, 'input atocore-validator is for AtoCore\'s snapshots', '--atocore-validator is for AtoCore\'s snapshots'],
+    ['a zone that is none', { profile: 'jellycore', 'stamp-timezone': 'Mars/Olympus' }, { profile: 'jellycore', stampTimezone: 'Mars/Olympus' }, 'input stamp-timezone: "Mars/Olympus" is not a time zone', '--stamp-timezone: "Mars/Olympus" is not a time zone'],
+    ['a zone for AtoCore', { 'stamp-timezone': 'UTC' }, { stampTimezone: 'UTC' }, 'input stamp-timezone goes with input profile jellycore', '--stamp-timezone goes with --profile jellycore'],
+    ['the root twice', { profile: 'jellycore' }, { profile: 'jellycore', root: '/backups', ssh: 'reader@jelly:/backups' }, '', 'the root is given twice: in --ssh (HOST:/PATH) and in --root'],
+  ])('%s: refused by both, named by each', (_what, values, flags, actionSays, cliSays) => {
+    const fromCli = refusal(() => parseValidateFlags({ ssh: 'reader@jelly', knownHosts: join(work, 'known_hosts'), identity: join(work, 'known_hosts'), ...flags }, {}));
+    expect(fromCli.message).toContain(cliSays);
+    if (actionSays === '') return;
+    inputs({ mode: 'validate', ...ssh, ...values });
+    const fromAction = refusal(() => readActionInputs());
+    expect(fromAction.message).toContain(actionSays);
+    expect(fromAction.field).toBe(fromCli.field);
+  });
+
+  it('stamp-timezone is for mode validate', () => {
+    inputs({ 'stamp-timezone': 'UTC' });
+    expect(() => readActionInputs()).toThrow(/input stamp-timezone is for mode validate; this run is mode drill/);
   });
 });
