@@ -31,8 +31,8 @@ describe('atocore-drill drill --drills (the stand-in as a local process)', () =>
       expect(report!.checks.map((c) => c.id)).toEqual([...restoreOnly, ...VERIFICATION, ...ROTATION]);
       expect(report!.checks.filter((c) => c.status !== 'pass')).toEqual([]);
       expect(report!.steps.map((s) => s.id).slice(-3)).toEqual(['verification', 'rotation', 'teardown']);
-      expect(report!.target.drills).toEqual(['restore', 'rotation', 'verification']);
-      expect(run.stdout).toContain('then rotation and verification');
+      expect(report!.target.drills).toEqual(['restore', 'verification', 'rotation']);
+      expect(run.stdout).toContain('then verification and rotation');
       // what cleanup left: the foreign directory, no corrupted copy, far fewer snapshots than were made
       const left = readdirSync(join(root, 'backups', 'snapshots'));
       expect(left).toContain('lost+found');
@@ -50,7 +50,7 @@ describe('atocore-drill drill --drills (the stand-in as a local process)', () =>
     expect(report!.steps.map((s) => s.id)).toEqual(['start', 'seed', 'backup', 'verification', 'rotation', 'teardown']);
     expect(report!.checks.map((c) => c.id)).toEqual(['backup.created', 'backup.valid', 'backup.independent_integrity', ...VERIFICATION, ...ROTATION]);
     expect(report!.verdict).toBe('pass');
-    expect(run.stdout).toContain('rotation and verification only: no restore');
+    expect(run.stdout).toContain('verification and rotation only: no restore');
   });
 
   it('without --drills the check list is the restore drill exactly as before', async () => {
@@ -147,8 +147,8 @@ describe('atocore-drill drill --drills (the stand-in as a local process)', () =>
   });
 
   it.each([
-    [['--drills', 'offsite'], /--drills: offsite: AtoCore's backup module has no off-site step.*AtoCore's drills: restore, rotation, verification/],
-    [['--drills', 'restore,rotaton'], /--drills: "rotaton" is not a drill \(known: restore, rotation, offsite, verification\)/],
+    [['--drills', 'offsite'], /--drills: offsite: AtoCore's backup module has no off-site step.*AtoCore's drills: restore, verification, rotation/],
+    [['--drills', 'restore,rotaton'], /--drills: "rotaton" is not a drill \(known: restore, verification, offsite, rotation\)/],
     [['--drills', ' , '], /--drills: names no drill/],
     [['--image', 'b', '--from-image', 'a', '--drills', 'rotation'], /--from-image is a restore drill .*--drills must name restore/],
   ])('refuses %j with exit 2 naming the flag', async (args, message) => {

@@ -293,8 +293,8 @@ describe('AtoCore: what its drills beyond restore know of it', () => {
 
   it('drillNames: commas or spaces, known names in a fixed order without repeats, the fallback when absent', () => {
     expect(drillNames('drills', undefined, ['restore'])).toEqual(['restore']);
-    expect(drillNames('drills', 'verification, rotation restore,rotation', [])).toEqual(['restore', 'rotation', 'verification']);
-    expect(() => drillNames('drills', 'restore,Rotation', [])).toThrow(/"Rotation" is not a drill \(known: restore, rotation, offsite, verification\)/);
+    expect(drillNames('drills', 'verification, rotation restore,rotation', [])).toEqual(['restore', 'verification', 'rotation']);
+    expect(() => drillNames('drills', 'restore,Rotation', [])).toThrow(/"Rotation" is not a drill \(known: restore, verification, offsite, rotation\)/);
     expect(() => drillNames('drills', '', [])).toThrow(/names no drill/);
   });
 });
@@ -312,8 +312,8 @@ describe('drills as the action and the CLI ask for them', () => {
   }
 
   it('input drills and --drills give the same list; empty or absent: restore', () => {
-    expect(actionInputs({ drills: 'verification,rotation' }).drill!.drills).toEqual(['rotation', 'verification']);
-    expect(parseDrillFlags({ drills: 'verification,rotation' }).drills).toEqual(['rotation', 'verification']);
+    expect(actionInputs({ drills: 'verification,rotation' }).drill!.drills).toEqual(['verification', 'rotation']);
+    expect(parseDrillFlags({ drills: 'verification,rotation' }).drills).toEqual(['verification', 'rotation']);
     expect(actionInputs({ drills: '' }).drill!.drills).toEqual(['restore']);
     expect(parseDrillFlags({}).drills).toEqual(['restore']);
   });

@@ -14,20 +14,20 @@ import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
-import { isExpectedError, requireEvidence, stepStatusFor, StepFinding } from '../engine/classification.js';
+import { requireEvidence, StepFinding } from '../engine/classification.js';
+import { PlannedRun } from '../engine/planned-run.js';
 import { CorruptionScratch } from '../engine/corruptions.js';
 import { hashTree, sha256File, treeDifferences, type ReadBounds } from '../engine/files.js';
 import { judgeOffsite } from '../engine/offsite.js';
 import { judgeRotation, retentionPromise, type AgedBackup } from '../engine/rotation.js';
-import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../engine/step-loop.js';
+import type { DrillObserver, PlanRun } from '../engine/step-loop.js';
 import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../engine/verification.js';
-import { check, decidedBy, type CheckResult, type DrillReport } from '../report/model.js';
-import { decideVerdict } from '../report/verdict.js';
+import { check, type CheckResult, type DrillReport } from '../report/model.js';
 import { killCarryingNow, processesCarrying } from '../runtimes/port-owner.js';
 import { freeLoopbackPort } from '../runtimes/free-port.js';
 import { ProfileContext } from './context.js';
 import { planProfileDrill, probeCheckId, storeCheckId, type ProfileStep, type ProfileStepId } from './plan.js';
-import type { ExtraDrill, LoadedProfile, ProfileAnswer, ProfileStore } from './profile.js';
+import type { CorruptionKind, ExtraDrill, LoadedProfile, ProfileAnswer, ProfileStore } from './profile.js';
 import { storeContent, StoreFinding, StoreMarkers } from './stores.js';
 
 export interface ProfileDrillOptions {
@@ -62,12 +62,12 @@ function markersOf(runId: string): { readonly a: string; readonly b: string } {
   return { a: `drill-marker-${runId}-a`, b: `drill-marker-${runId}-b` };
 }
 
-class ProfileDrill {
+class ProfileDrill extends PlannedRun<ProfileStepId> {
   private readonly options: ProfileDrillOptions;
-  private readonly plan: readonly ProfileStep[];
-  private readonly deadline: Deadline;
+  protected readonly plan: readonly ProfileStep[];
+  protected readonly deadline: Deadline;
+  protected readonly signal: AbortSignal | undefined;
   private readonly markers: { readonly a: string; readonly b: string };
-  private readonly found = new Map<string, CheckResult>();
   private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
   private root: string | null = null;
   private context: ProfileContext | null = null;
@@ -80,7 +80,7 @@ class ProfileDrill {
   private readonly baselines = new Map<string, Record<string, string>>();
   private downSince: number | null = null;
 
-  private readonly actions: Record<ProfileStepId, () => Promise<string>> = {
+  protected readonly actions: Record<ProfileStepId, () => Promise<string>> = {
     start: () => this.start(),
     marker_a: () => this.writeMarker('a'),
     backup: () => this.backUp(),
@@ -97,49 +97,17 @@ class ProfileDrill {
   };
 
   constructor(options: ProfileDrillOptions) {
+    super();
     this.options = options;
+    this.signal = options.signal;
     this.plan = planProfileDrill(options.profile.profile, options.drills);
     this.deadline = new Deadline(options.timeoutMs);
     this.markers = markersOf(options.runId);
   }
 
   async run(): Promise<DrillReport> {
-    const startedAt = new Date();
-    const observer = this.options.observer;
-    const outcome = await runPlan(this.plan, (step) => this.perform(step), {
-      started: (step) => observer?.stepStarted?.(step),
-      finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
-    });
-    return this.report(outcome, startedAt);
-  }
-
-  // ---- the loop's view of a step
-
-  private async perform(step: ProfileStep): Promise<StepOutcome> {
-    try {
-      if (!step.always) {
-        if (this.options.signal?.aborted) throw this.options.signal.reason;
-        this.deadline.assertTimeLeft(`step "${step.title}"`);
-      }
-      const detail = await this.actions[step.id]();
-      return this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
-    } catch (error) {
-      if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
-      const interrupted: unknown = this.options.signal?.aborted ? this.options.signal.reason : undefined;
-      // a finding of a step recorded in its checks is dropped when the run was interrupted: not evidence
-      if (interrupted) for (const id of step.checks) this.found.delete(id);
-      const reason = errorMessage(interrupted ?? error);
-      const stack = !isExpectedError(error) && !interrupted && error instanceof Error && error.stack ? `\n${error.stack}` : '';
-      return { status: stepStatusFor(error, interrupted !== undefined), detail: `${reason}${stack}`, reason };
-    }
-  }
-
-  private record(result: CheckResult): void {
-    this.found.set(result.id, result);
-  }
-
-  private checksOf(step: ProfileStep): CheckResult[] {
-    return step.checks.map((id) => this.found.get(id)).filter((c): c is CheckResult => c !== undefined);
+    const { run, startedAt } = await this.runSteps(this.options.observer);
+    return this.report(run, startedAt);
   }
 
   private get ctx(): ProfileContext {
@@ -355,53 +323,60 @@ class ProfileDrill {
     return treeDifferences(baseline, await storeContent(store, this.ctx, [this.markers.a, this.markers.b], this.bounds));
   }
 
+  /** The profile's verifier on the backup and on copies of it with one corruption each (in the drill root, removed after). */
   private async verification(): Promise<string> {
     const verification = this.profile.verification!;
     const backup = this.requireBackup();
     const scratchDir = join(this.root!, '.drill-verification');
     await mkdir(scratchDir, { recursive: true });
     const scratch = await CorruptionScratch.at(scratchDir);
-    const ask = async (path: string, what: string): Promise<VerifierAnswer> => {
-      const ownMs = SIDE_COMMAND_MS;
-      const result = await this.ctx.run(verification.command, { ownLimitMs: ownMs, extra: { backup: path } });
-      return verifierAnswer(result, `verify ${what}`, (r) => (r.exitCode === 0 ? { said: 'accepted', detail: 'exit 0' } : { said: 'rejected', detail: `${describeProcessResult(r)}: ${tail(r).split('\n').at(-1) ?? ''}` }), this.ctx.boundName(ownMs, 'its own bound'));
-    };
-    const good = await ask(backup, 'the good backup');
+    const good = await this.askVerifier(backup, 'the good backup');
     const corrupted: CorruptedCopyAnswer[] = [];
     for (const corruption of verification.corruptions) {
-      await mkdir(join(scratchDir, corruption.kind), { recursive: true });
-      const copy = await scratch.copyOf(backup, join(corruption.kind, basename(backup)));
-      const target = join(copy, corruption.path);
-      await this.corrupt(scratch, corruption.kind, target);
-      corrupted.push({ kind: corruption.kind, target: corruption.path, answer: await ask(copy, `a copy with ${corruption.kind} at ${corruption.path}`) });
-      await rm(join(scratchDir, corruption.kind), { recursive: true, force: true });
+      if (good.said === 'not_evidence') break;
+      if (this.signal?.aborted) throw this.signal.reason;
+      const answer = await this.verifyCorruptedCopy(scratch, scratchDir, backup, corruption);
+      corrupted.push({ kind: corruption.kind, target: corruption.path, answer });
+      // an interrupt or the budget ends every later call the same way
+      if (answer.said === 'not_evidence') break;
     }
     const observation = { good, corrupted };
+    for (const result of judgeVerification(observation)) this.record(result);
     const notEvidence = verificationNotEvidence(observation);
     if (notEvidence) throw new InfrastructureError(notEvidence);
-    for (const result of judgeVerification(observation)) this.record(result);
-    const missed = corrupted.filter((c) => c.answer.said !== 'rejected').map((c) => c.kind);
+    const missed = corrupted.filter((c) => c.answer.said === 'accepted').map((c) => c.kind);
     return missed.length === 0 ? 'the verification rejects every corrupted copy' : `the verification lets through: ${missed.join(', ')}`;
   }
 
-  private async corrupt(scratch: CorruptionScratch, kind: string, target: string): Promise<void> {
-    switch (kind) {
-      case 'corrupt_database':
-        await scratch.corruptDatabase(target);
-        return;
-      case 'truncated_archive':
-        await scratch.truncateHalf(target);
-        return;
-      case 'emptied_directory':
-        await scratch.emptyDirectory(target);
-        return;
-      case 'missing_file':
-        await scratch.removeFile(target);
-        return;
-      case 'corrupt_json':
-        await scratch.corruptJson(target);
-        return;
+  private async verifyCorruptedCopy(
+    scratch: CorruptionScratch,
+    scratchDir: string,
+    backup: string,
+    corruption: { readonly kind: CorruptionKind; readonly path: string },
+  ): Promise<VerifierAnswer> {
+    if ((await lstat(join(backup, corruption.path)).catch(() => null)) === null) {
+      return { said: 'not_asked', detail: `the backup holds no ${corruption.path} to corrupt` };
     }
+    const parent = join(scratchDir, corruption.kind);
+    await mkdir(parent, { recursive: true });
+    try {
+      // the copy keeps the backup's name: a verifier may read it
+      const copy = await scratch.copyOf(backup, join(corruption.kind, basename(backup)));
+      const did = await scratch.corrupt(corruption.kind, join(copy, corruption.path));
+      const answer = await this.askVerifier(copy, `a copy with ${corruption.kind} at ${corruption.path}`);
+      return { ...answer, detail: `${answer.detail} (${corruption.path} ${did})` };
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  }
+
+  /** What the profile's verifier said of a backup (exit 0: accepted), or why its call is no answer. */
+  private async askVerifier(path: string, what: string): Promise<VerifierAnswer> {
+    const ownMs = SIDE_COMMAND_MS;
+    const result = await this.ctx.run(this.profile.verification!.command, { ownLimitMs: ownMs, extra: { backup: path } });
+    const read = (r: ProcessResult): VerifierAnswer =>
+      r.exitCode === 0 ? { said: 'accepted', detail: 'exit 0' } : { said: 'rejected', detail: `${describeProcessResult(r)}: ${tail(r).split('\n').at(-1) ?? ''}` };
+    return verifierAnswer(result, `verify ${what}`, read, this.ctx.boundName(ownMs, `its own bound of ${formatDuration(ownMs)}`));
   }
 
   private async offsite(): Promise<string> {
@@ -581,21 +556,9 @@ class ProfileDrill {
   // ---- the report
 
   private report(run: PlanRun, startedAt: Date): DrillReport {
-    const orderedChecks = this.plan.flatMap((step) =>
-      step.checks.map((id) => decidedBy(this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`), step.id)),
-    );
-    let errorText = run.error;
-    const unobserved = run.halted !== undefined ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
-    if (unobserved.length > 0) errorText ??= `internal: the drill ran every step but never evaluated ${unobserved.join(', ')}`;
-    const finishedAt = new Date();
     const profile = this.options.profile;
-    return {
-      schema: 'atocore-drill/report@1',
+    return this.reportOf(run, startedAt, 'drill', {
       kind: 'drill',
-      verdict: decideVerdict(run.steps, orderedChecks, errorText),
-      started_at: startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      duration_ms: finishedAt.getTime() - startedAt.getTime(),
       target: {
         runtime: 'process',
         image: null,
@@ -606,12 +569,8 @@ class ProfileDrill {
         run_id: this.options.runId,
         ...(this.options.keep && this.root ? { data_root: this.root } : {}),
       },
-      steps: run.steps,
-      checks: orderedChecks,
       metrics: this.metrics,
-      snapshots: [],
-      ...(errorText ? { error: errorText } : {}),
-    };
+    });
   }
 }
 

@@ -2,6 +2,7 @@
  * A profile drill as a plan: the steps and the checks each decides, from the profile alone.
  * Pure, so the order and the check list are tested without running anything.
  */
+import { DRILL_NAMES } from '../engine/drill-names.js';
 import { ROTATION_CHECK_IDS } from '../engine/rotation.js';
 import { catchesCheckId } from '../engine/verification.js';
 import type { PlannedStep } from '../engine/step-loop.js';
@@ -26,7 +27,7 @@ export type ProfileStep = PlannedStep<ProfileStepId>;
 
 /** The drills beyond restore a profile declares, in the order they run. */
 export function declaredDrills(profile: ServiceProfile): ExtraDrill[] {
-  return (['verification', 'offsite', 'rotation'] as const).filter((drill) => profile[drill] !== undefined);
+  return DRILL_NAMES.filter((drill): drill is ExtraDrill => drill !== 'restore' && profile[drill] !== undefined);
 }
 
 export function storeCheckId(storeId: string): string {

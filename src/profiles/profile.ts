@@ -5,6 +5,8 @@
  * placeholders (template.ts). The field names are the file's own (snake_case), so a message
  * can name the field a user wrote.
  */
+import type { DrillName } from '../engine/drill-names.js';
+import type { CorruptionKind } from '../engine/verification.js';
 
 /** An HTTP request the drill makes to the service. */
 export interface ProfileRequest {
@@ -51,7 +53,7 @@ export interface ProfileProbe {
   readonly contains?: string;
 }
 
-export type CorruptionKind = 'corrupt_database' | 'truncated_archive' | 'emptied_directory' | 'missing_file' | 'corrupt_json';
+export type { CorruptionKind };
 
 export interface ServiceProfile {
   readonly schema: 'atocore-drill/profile@1';
@@ -113,7 +115,7 @@ export interface ServiceProfile {
 }
 
 /** The drills beyond restore a profile may declare. */
-export type ExtraDrill = 'verification' | 'rotation' | 'offsite';
+export type ExtraDrill = Exclude<DrillName, 'restore'>;
 
 /** A profile, loaded and checked, and where it came from. */
 export interface LoadedProfile {

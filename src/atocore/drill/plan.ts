@@ -37,7 +37,7 @@ export interface DrillPlanInput {
 }
 
 /** The drills AtoCore has: its backup module has no off-site step. */
-export const ATOCORE_DRILLS: readonly DrillName[] = ['restore', 'rotation', 'verification'];
+export const ATOCORE_DRILLS: readonly DrillName[] = ['restore', 'verification', 'rotation'];
 export const ATOCORE_NO_OFFSITE = "AtoCore's backup module has no off-site step (the off-host copy is an rsync of its own, outside AtoCore)";
 
 export function planDrill(input: DrillPlanInput): PlannedStep[] {

@@ -1,0 +1,108 @@
+/**
+ * What every run of a plan does the same way, whatever the service and whatever the run (the
+ * AtoCore drill, a profile drill, a rehearsal): each step's action run through the step loop,
+ * a step that found a problem in its checks going on as `fail`, a throw classified (a finding
+ * fails the step, anything else — an interrupt above all — is an error), and the report's checks
+ * in plan order, each named by the step that decides it, skipped with the reason when the run
+ * never got to it. A run says what its steps do; this says how they add up.
+ */
+import type { Deadline } from '../common/deadline.js';
+import { errorMessage } from '../common/errors.js';
+import { check, decidedBy, type CheckResult, type DrillReport } from '../report/model.js';
+import { decideVerdict } from '../report/verdict.js';
+import { isExpectedError, stepStatusFor } from './classification.js';
+import { runPlan, type DrillObserver, type PlannedStep, type PlanRun, type StepOutcome } from './step-loop.js';
+
+export abstract class PlannedRun<Id extends string> {
+  protected readonly found = new Map<string, CheckResult>();
+  protected abstract readonly plan: readonly PlannedStep<Id>[];
+  /** each step's action; its detail when it passes */
+  protected abstract readonly actions: Readonly<Record<Id, () => Promise<string>>>;
+  protected abstract readonly deadline: Deadline;
+  protected abstract readonly signal: AbortSignal | undefined;
+
+  /** Runs the plan; the outcome and when it started, for the report. */
+  protected async runSteps(observer: DrillObserver | undefined): Promise<{ run: PlanRun; startedAt: Date }> {
+    const startedAt = new Date();
+    const run = await runPlan(this.plan, (step) => this.perform(step), {
+      started: (step) => observer?.stepStarted?.(step),
+      finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
+    });
+    return { run, startedAt };
+  }
+
+  protected async perform(step: PlannedStep<Id>): Promise<StepOutcome> {
+    try {
+      // a cleanup step runs whatever happened, interrupt and budget included
+      if (!step.always) this.assertMayStart(step);
+      const detail = await this.actions[step.id]();
+      // a step whose checks found a problem found it; the run goes on to see the rest
+      return this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
+    } catch (error) {
+      if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
+      return this.failure(step, error);
+    }
+  }
+
+  protected assertMayStart(step: PlannedStep<Id>): void {
+    if (this.signal?.aborted) throw this.signal.reason;
+    this.deadline.assertTimeLeft(`step "${step.title}"`);
+  }
+
+  /**
+   * A step that threw: a finding fails it, anything else (an interrupt above all) is an error.
+   * Checks it recorded before it threw stand: each was decided on a call that ended by itself.
+   * `serviceOutput`: what the service said lately, shown under an error.
+   */
+  protected failure(step: PlannedStep<Id>, error: unknown, serviceOutput?: string): StepOutcome {
+    const interrupted: unknown = this.signal?.aborted ? this.signal.reason : undefined;
+    const reason = errorMessage(interrupted ?? error);
+    const status = stepStatusFor(error, interrupted !== undefined);
+    let detail = reason;
+    if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
+    if (status === 'error' && serviceOutput !== undefined) detail = `${detail}${serviceOutput}`;
+    return { status, detail, reason };
+  }
+
+  protected record(result: CheckResult): void {
+    this.found.set(result.id, result);
+  }
+
+  protected checksOf(step: PlannedStep<Id>): CheckResult[] {
+    return step.checks.map((id) => this.found.get(id)).filter((c): c is CheckResult => c !== undefined);
+  }
+
+  /**
+   * The report's common part: every planned check in plan order, named by its step, skipped
+   * with the reason when never evaluated; when every step ran yet a check saw nothing, the
+   * harness is wrong, not the service (an error naming them). `noun`: "drill", "rehearsal".
+   */
+  protected reportOf(
+    run: PlanRun,
+    startedAt: Date,
+    noun: string,
+    rest: Pick<DrillReport, 'kind' | 'target' | 'metrics'>,
+  ): DrillReport {
+    const checks = this.plan.flatMap((step) =>
+      step.checks.map((id) => decidedBy(this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`), step.id)),
+    );
+    let errorText = run.error;
+    const unobserved = run.halted !== undefined ? [] : checks.filter((c) => c.status === 'skip').map((c) => c.id);
+    if (unobserved.length > 0) errorText ??= `internal: the ${noun} ran every step but never evaluated ${unobserved.join(', ')}`;
+    const finishedAt = new Date();
+    return {
+      schema: 'atocore-drill/report@1',
+      kind: rest.kind,
+      verdict: decideVerdict(run.steps, checks, errorText),
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      target: rest.target,
+      steps: run.steps,
+      checks,
+      metrics: rest.metrics,
+      snapshots: [],
+      ...(errorText ? { error: errorText } : {}),
+    };
+  }
+}
