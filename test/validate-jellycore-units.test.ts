@@ -151,6 +151,9 @@ describe('the overall checks', () => {
     const result = checkRootListing('dir /b', '/b', strays, NOW);
     expect(result.status).toBe('warn');
     expect(result.message).toMatch(/2 entries are not backups.*latest is a directory/);
+    // read in Berlin, 02:30 on 25 October 2026 happened twice: taken as the earlier, and said so
+    const berlin = parseStampZone('Europe/Berlin', 'z');
+    expect(checkRootListing('dir /b', '/b', sortRoot([entry('20261025_023000'), entry('20261025_060000')], berlin), NOW).evidence.ambiguous_times_read_as_earlier).toEqual(['20261025_023000']);
     // a backup-named link or file is refused, not listed as a backup
     expect(sortRoot([entry('20261129_060000', 'symlink', '/etc'), entry('20261128_060000', 'file')], UTC_ZONE).refused).toHaveLength(2);
   });

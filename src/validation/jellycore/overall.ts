@@ -97,6 +97,9 @@ export function checkRootListing(where: string, root: string, listing: RootListi
     evidence.not_backups = listing.strays.slice(0, MAX_NAMED).map(({ entry, why }) => ({ name: clip(entry.path, 120), type: entry.type, why }));
     if (listing.strays.length > MAX_NAMED) evidence.not_backups_total = listing.strays.length;
   }
+  // a wall-clock time the stamp zone showed twice (summer time's end): read as the earlier, said here
+  const ambiguous = listing.backups.filter((b) => b.ambiguous).map((b) => b.name);
+  if (ambiguous.length > 0) evidence.ambiguous_times_read_as_earlier = ambiguous.slice(0, MAX_NAMED);
   if (listing.backups.length === 0) return check(id, 'fail', `no backup (a YYYYMMDD_HHMMSS directory) in ${where}`, evidence);
   const warnings: string[] = [];
   if (listing.strays.length > 0) {
