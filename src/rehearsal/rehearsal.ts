@@ -12,12 +12,12 @@ import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult } from '../common/child-process.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { errorMessage, UsageError } from '../common/errors.js';
-import { isExpectedError, stepStatusFor, StepFinding } from '../engine/classification.js';
+import { UsageError } from '../common/errors.js';
+import { StepFinding } from '../engine/classification.js';
+import { PlannedRun } from '../engine/planned-run.js';
 import { waitPastSecond } from '../engine/clock.js';
-import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../engine/step-loop.js';
-import { check, decidedBy, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport } from '../report/model.js';
-import { decideVerdict } from '../report/verdict.js';
+import type { DrillObserver, PlanRun, StepOutcome } from '../engine/step-loop.js';
+import { check, SERVICE_OUTPUT_MARK, type DrillReport } from '../report/model.js';
 import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { withDatabaseCopy } from '../sqlite/inspect.js';
 import type { StoreContext } from '../validation/store.js';
@@ -54,13 +54,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<DrillRepo
 
 const HTTP_TIMEOUT_MS = 60_000;
 
-class RehearsalRun {
+class RehearsalRun extends PlannedRun<RehearsalStepId> {
   private readonly options: RehearsalOptions;
-  private readonly plan: readonly RehearsalStep[] = planRehearsal();
-  private readonly deadline: Deadline;
+  protected readonly plan: readonly RehearsalStep[] = planRehearsal();
+  protected readonly deadline: Deadline;
+  protected readonly signal: AbortSignal;
   private readonly runtime: AtoCoreRuntime;
   private readonly target: DrillTarget;
-  private readonly found = new Map<string, CheckResult>();
   private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, copy_ms: null, snapshot_bytes: null };
   private source: RehearsalSource | undefined;
   private selected: SelectedSnapshot | undefined;
@@ -69,7 +69,7 @@ class RehearsalRun {
   private restoreStartedAt: number | null = null;
   private usageError: UsageError | undefined;
 
-  private readonly actions: Record<RehearsalStepId, () => Promise<string>> = {
+  protected readonly actions: Record<RehearsalStepId, () => Promise<string>> = {
     select: () => this.select(),
     inspect: () => this.inspect(),
     restore: () => this.restore(),
@@ -79,61 +79,27 @@ class RehearsalRun {
   };
 
   constructor(options: RehearsalOptions) {
+    super();
     this.options = options;
+    this.signal = options.signal;
     this.deadline = new Deadline(options.timeoutMs);
     this.runtime = options.runtime;
     this.target = new DrillTarget(options.runtime, this.deadline, options.timeoutMs, options.signal);
   }
 
   async run(): Promise<DrillReport> {
-    const startedAt = new Date();
-    const observer = this.options.observer;
-    const outcome = await runPlan(this.plan, (step) => this.perform(step), {
-      started: (step) => observer?.stepStarted?.(step),
-      finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
-    });
+    const { run, startedAt } = await this.runSteps(this.options.observer);
     // bad input found on the way (a root without snapshots, an unknown stamp or host key): exit 2, after the teardown
     if (this.usageError) throw this.usageError;
-    return this.report(outcome, startedAt);
+    return this.report(run, startedAt);
   }
 
   // ---- the loop's view of a step
 
-  private async perform(step: RehearsalStep): Promise<StepOutcome> {
-    try {
-      if (!step.always) this.assertMayStart(step);
-      const detail = await this.actions[step.id]();
-      return this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
-    } catch (error) {
-      if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
-      if (error instanceof UsageError && !this.options.signal.aborted) this.usageError ??= error;
-      return this.failure(step, error);
-    }
-  }
-
-  private assertMayStart(step: RehearsalStep): void {
-    if (this.options.signal.aborted) throw this.options.signal.reason;
-    this.deadline.assertTimeLeft(`step "${step.title}"`);
-  }
-
-  /** A finding fails the step; anything else (an interrupt above all) is an error of the run. */
-  private failure(step: RehearsalStep, error: unknown): StepOutcome {
-    const signal = this.options.signal;
-    const interrupted: unknown = signal.aborted ? signal.reason : undefined;
-    const reason = errorMessage(interrupted ?? error);
-    const status = stepStatusFor(error, interrupted !== undefined);
-    let detail = reason;
-    if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
-    if (status === 'error' && SERVICE_STEPS.has(step.id)) detail = `${detail}${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}`;
-    return { status, detail, reason };
-  }
-
-  private record(result: CheckResult): void {
-    this.found.set(result.id, result);
-  }
-
-  private checksOf(step: RehearsalStep): CheckResult[] {
-    return step.checks.map((id) => this.found.get(id)).filter((c): c is CheckResult => c !== undefined);
+  protected override failure(step: RehearsalStep, error: unknown): StepOutcome {
+    if (error instanceof UsageError && !this.options.signal.aborted) this.usageError ??= error;
+    // the service's log only where the service ran
+    return super.failure(step, error, SERVICE_STEPS.has(step.id) ? `${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}` : undefined);
   }
 
   private get context(): StoreContext {
@@ -280,20 +246,8 @@ class RehearsalRun {
   // ---- the report
 
   private report(run: PlanRun, startedAt: Date): DrillReport {
-    const orderedChecks = this.plan.flatMap((step) =>
-      step.checks.map((id) => decidedBy(this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`), step.id)),
-    );
-    let errorText = run.error;
-    const unobserved = run.halted !== undefined ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
-    if (unobserved.length > 0) errorText ??= `internal: the rehearsal ran every step but never evaluated ${unobserved.join(', ')}`;
-    const finishedAt = new Date();
-    return {
-      schema: 'atocore-drill/report@1',
+    return this.reportOf(run, startedAt, 'rehearsal', {
       kind: 'rehearse',
-      verdict: decideVerdict(run.steps, orderedChecks, errorText),
-      started_at: startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      duration_ms: finishedAt.getTime() - startedAt.getTime(),
       target: {
         runtime: this.runtime.kind,
         image: this.runtime.image,
@@ -303,12 +257,8 @@ class RehearsalRun {
         sources_root: this.options.sourcesRoot,
         time_budget: formatDuration(this.options.timeoutMs),
       },
-      steps: run.steps,
-      checks: orderedChecks,
       metrics: this.metrics,
-      snapshots: [],
-      ...(errorText ? { error: errorText } : {}),
-    };
+    });
   }
 }
 
