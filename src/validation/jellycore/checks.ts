@@ -224,12 +224,11 @@ export function checkBackupChroma(files: readonly StoreEntry[], catalogue: Catal
   return check(id, 'pass', `${regular.length} file(s), ${bytes} bytes${catalogue?.names ? `; the catalogue holds every listed collection (${catalogue.names.length})` : ''}`, evidence);
 }
 
-/** jellycore.backup.collections: chromadb-collections.json is a regular file, at most 8 MiB, a JSON list of collections with a string `name`. */
-export function checkBackupCollections(files: readonly StoreEntry[], read: ReadOutcome | null): CheckResult {
-  return judgeCollections(files, read).result;
-}
-
-/** The collection list's check, and the names it lists when it passes (what jellycore.backup.chromadb compares the catalogue with). */
+/**
+ * jellycore.backup.collections: chromadb-collections.json is a regular file, at most 8 MiB, a
+ * JSON list of collections with a string `name`; and the names it lists when it passes (what
+ * jellycore.backup.chromadb compares Chroma's catalogue with).
+ */
 function judgeCollections(files: readonly StoreEntry[], read: ReadOutcome | null): { result: CheckResult; names: string[] | null } {
   const id = BACKUP_CHECK.collections;
   const fail = (result: CheckResult): { result: CheckResult; names: null } => ({ result, names: null });
