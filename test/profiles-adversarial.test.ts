@@ -227,6 +227,25 @@ describe('hostile profiles', () => {
     expect((outcome as Awaited<ReturnType<typeof drill>>).run.code).toBe(3);
   });
 
+  // DEFECT (high): a sqlite store's find runs synchronously on the main thread against whatever the restore left, unbounded: a restored database whose `notes` is a never-ending view hangs the harness past --timeout, deaf to signals
+  it('a restore that leaves a database whose table is now a never-ending view: the run still ends within --timeout', async () => {
+    const at = runDir();
+    const profile = notes();
+    profile.stores[0].compare = 'markers';
+    profile.restore.command[2] +=
+      ' && rm -f "$NOTES_DATA/notes.db" && sqlite3 "$NOTES_DATA/notes.db" "CREATE VIEW notes AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT CAST(x AS TEXT) AS id, 1 AS body FROM c"';
+    let outcome: Awaited<ReturnType<typeof drill>> | Error;
+    try {
+      outcome = await drill(profile, ['--timeout', '8s'], { at, timeoutMs: 30_000 });
+    } catch (error) {
+      outcome = error as Error;
+    } finally {
+      killAll(processesUnder(at.tmp));
+    }
+    expect(outcome instanceof Error ? outcome.message.slice(0, 300) : '').toBe('');
+    expect((outcome as Awaited<ReturnType<typeof drill>>).run.code).toBe(3);
+  });
+
   // DEFECT (medium): a directory store's marker.file is joined to the store's path unchecked, so `..` writes the drill's markers outside the drill root
   it('a directory store whose marker.file climbs out with ..: refused (exit 2), nothing written outside the drill root', async () => {
     const at = runDir();
