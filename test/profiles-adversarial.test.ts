@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readReport, runCli, statusOf } from './support/cli.js';
+import { readReport, runCli, startCli, statusOf } from './support/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-adversarial-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -204,6 +204,33 @@ describe('a check fails only on what the service did', () => {
     } finally {
       execFileSync('umount', [at.tmp]);
     }
+  });
+});
+
+describe('signals', () => {
+  // DEFECT (medium): a signal is looked at only when a step starts or an abortable call runs: SIGINT during verify_stores of sqlite stores (no probe) is ignored, and the interrupted run ends PASS, exit 0
+  it('SIGINT while the stores are checked: exit 3, verdict error', async () => {
+    const { dir, tmp } = runDir();
+    const profile = notes();
+    // one database store whose find takes a second or two (a find over a large table), no probe
+    profile.stores = [profile.stores[0]];
+    profile.stores[0].compare = 'markers';
+    profile.stores[0].marker.find = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT 1 FROM notes WHERE id = :marker AND (SELECT count(*) FROM c) > 0';
+    profile.probes = [];
+    const file = join(dir, 'profile.json');
+    writeFileSync(file, JSON.stringify(profile));
+    const json = join(dir, 'report.json');
+    let sent = false;
+    const done = await startCli(['drill', '--profile', file, '--timeout', '50s', '--work-dir', tmp, '--report-json', json], (output, child) => {
+      if (!sent && /… Check every store/.test(output)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 100);
+      }
+    });
+    killAll(processesUnder(tmp));
+    expect(sent, done.output).toBe(true);
+    expect(done.code, done.output).toBe(3);
+    expect(readReport(json).verdict).toBe('error');
   });
 });
 
