@@ -285,6 +285,21 @@ describe('hostile profiles', () => {
     expect(run.code, output).toBe(2);
   });
 
+  // DEFECT (medium): the "under ${drill_root}" check normalizes the path with a stand-in root named /atocore-drill-root, so `${drill_root}/../atocore-drill-root/…` passes it and at run time names a directory beside the drill root
+  it('a store path that climbs out of the drill root into a directory named like the stand-in: refused (exit 2), no marker written there', async () => {
+    const at = runDir();
+    const outside = join(at.tmp, 'atocore-drill-root', 'attachments');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'real.txt'), 'real data\n');
+    const profile = notes();
+    profile.stores[1].path = '${drill_root}/../atocore-drill-root/attachments';
+    const { run, output, tmp } = await drill(profile, [], { at });
+    killAll(processesUnder(tmp));
+    expect(readdirSync(outside)).toEqual(['real.txt']);
+    expect(run.code, output).toBe(2);
+    expect(output).toMatch(/stores\.1\.path/);
+  });
+
   // DEFECT (medium): a store path under ${drill_root} is checked only as text: a link the service's start made in it (data/live → real data) is followed, and the markers go into the real database
   it('a store reached through a link the service made: the drill writes no marker outside the drill root', async () => {
     const at = runDir();
