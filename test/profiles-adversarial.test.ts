@@ -148,6 +148,24 @@ describe('a broken backup plan never passes', () => {
     expect(run.code).toBe(1);
   });
 
+  // DEFECT (medium): nothing looks at the backup after the restore: a restore that moves the backup's files into place (mv, not cp) leaves no backup to restore a second time, and the drill passes
+  it('a restore that consumes its backup (mv instead of cp): the run does not pass', async () => {
+    const profile = notes();
+    profile.restore.command[2] = (profile.restore.command[2] as string).replace('cp "$0/notes.db"', 'mv "$0/notes.db"').replace('cp -a "$0/attachments"', 'mv "$0/attachments"');
+    const { run, output, report } = await drill(profile);
+    expect(report().verdict, output).toBe('fail');
+    expect(run.code).toBe(1);
+  });
+
+  // DEFECT (medium-low): when the backup holds no file by the time the off-site drill runs (the restore consumed it), offsite.arrived is a skip and the run ends "internal: the drill ran every step but never evaluated offsite.arrived" (exit 3)
+  it('the off-site drill after a restore that consumed the backup: a finding (exit 1), no "internal:" error', async () => {
+    const profile = { ...notes(), offsite: { command: ['sh', '-c', 'cp -a "$NOTES_BACKUPS"/. "$REMOTE"/'], remote: '${drill_root}/remote' } };
+    profile.restore.command[2] = (profile.restore.command[2] as string).replace('cp "$0/notes.db"', 'mv "$0/notes.db"').replace('cp -a "$0/attachments"', 'mv "$0/attachments"');
+    const { run, output } = await drill(profile);
+    expect(output).not.toMatch(/internal: /);
+    expect(run.code, output).toBe(1);
+  });
+
   // DEFECT (medium): the stop step only runs service.stop; a stop that leaves the service running lets the old process answer the "restart" health, so service.health passes (with a meaningless RTO) on a service that never restarted on the restored data
   it('a stop that does not stop the service: service.health is not a pass', async () => {
     const profile = notes();
