@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,20 @@ function processesUnder(dir: string): number[] {
     }
   }
   return pids;
+}
+
+/** The port the notes service under `dir` listens on (its http.server's argument). */
+function servicePort(dir: string): number | null {
+  for (const pid of processesUnder(dir)) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      const at = args.indexOf('http.server');
+      if (at >= 0) return Number(args[at + 1]);
+    } catch {
+      // gone
+    }
+  }
+  return null;
 }
 
 function killAll(pids: readonly number[]): void {
@@ -196,6 +211,31 @@ describe('a check fails only on what the service did', () => {
     const refuses = report().checks.find((c) => c.id === 'restore.refuses_without_confirm')!;
     // the restore refused (exit 1) and touched nothing: the database changed by the service's own heartbeat
     expect(refuses.status, `${refuses.message}\n${output}`).toBe('pass');
+  });
+
+  // DEFECT (medium-low): the drill's loopback ports are not held between the stop and the restart and nobody asks who holds them: another program on the machine taking the port makes service.health FAIL (the AtoCore process runtime names a foreign port owner as an error)
+  it('another program takes the service\'s port while it is stopped: service.health is not a fail', async () => {
+    const { dir, tmp } = runDir();
+    const profile = notes();
+    profile.service.start_timeout = '4s';
+    const file = join(dir, 'profile.json');
+    writeFileSync(file, JSON.stringify(profile));
+    const json = join(dir, 'report.json');
+    let port: number | null = null;
+    let squatter: Server | null = null;
+    const done = await startCli(['drill', '--profile', file, '--timeout', '50s', '--work-dir', tmp, '--report-json', json], (output) => {
+      if (port === null && /… Back up with/.test(output)) port = servicePort(tmp);
+      if (squatter === null && port !== null && /… Restore the backup, confirmed/.test(output)) {
+        // someone else's program (another job on the runner) answers on that port now
+        squatter = createServer((_req, res) => res.writeHead(503).end('not yours')).listen(port, '127.0.0.1');
+      }
+    });
+    (squatter as Server | null)?.close();
+    killAll(processesUnder(tmp));
+    expect(squatter, done.output).not.toBeNull();
+    const health = readReport(json).checks.find((c) => c.id === 'service.health')!;
+    expect(health.status, `${health.message}\n${done.output}`).not.toBe('fail');
+    expect(done.code).toBe(3);
   });
 
   // DEFECT (medium-low): a probe reads only 1 MiB of the answer and then FAILS "without <contains>" when the text lies past what the harness read: the harness's limit, not the service
