@@ -11,6 +11,7 @@ import { errorMessage } from '../common/errors.js';
 import { check, decidedBy, type CheckResult, type DrillReport } from '../report/model.js';
 import { decideVerdict } from '../report/verdict.js';
 import { isExpectedError, stepStatusFor } from './classification.js';
+import { diskNearlyFull } from './disk.js';
 import { runPlan, type DrillObserver, type PlannedStep, type PlanRun, type StepOutcome } from './step-loop.js';
 
 export abstract class PlannedRun<Id extends string> {
@@ -31,22 +32,50 @@ export abstract class PlannedRun<Id extends string> {
     return { run, startedAt };
   }
 
+  /** Where the run's own files lie (its drill root), once there is one: a full disk there is the machine's doing. */
+  protected abstract diskRoot(): string | null;
+  /** The service, as messages name it ("AtoCore", "jellycore"). */
+  protected abstract readonly serviceName: string;
+
   protected async perform(step: PlannedStep<Id>): Promise<StepOutcome> {
+    let outcome: StepOutcome;
     try {
       // a cleanup step runs whatever happened, interrupt and budget included
       if (!step.always) this.assertMayStart(step);
       const detail = await this.actions[step.id]();
       // a step whose checks found a problem found it; the run goes on to see the rest
-      return this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
+      outcome = this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
     } catch (error) {
       if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
-      return this.failure(step, error);
+      outcome = this.failure(step, error);
     }
+    return this.unlessDiskFull(step, outcome);
+  }
+
+  /**
+   * A step that found a problem while the disk under the drill root is full has found the
+   * machine's problem, not the service's (a backup answering 500 "disk is full"): its failed
+   * checks are not evidence, and the step is an error naming the disk.
+   */
+  private async unlessDiskFull(step: PlannedStep<Id>, outcome: StepOutcome): Promise<StepOutcome> {
+    const failed = this.checksOf(step).filter((c) => c.status === 'fail');
+    if (outcome.status !== 'fail' && failed.length === 0) return outcome;
+    const root = this.diskRoot();
+    const full = root === null ? null : await diskNearlyFull(root);
+    if (full === null) return outcome;
+    for (const c of failed) this.found.delete(c.id);
+    const reason = `the filesystem holding the drill root has ${full}: what failed here says nothing about ${this.serviceName} (it was: ${(outcome.reason ?? outcome.detail).split('\n')[0]})`;
+    return { status: 'error', detail: reason, reason };
   }
 
   protected assertMayStart(step: PlannedStep<Id>): void {
-    if (this.signal?.aborted) throw this.signal.reason;
+    this.assertNotInterrupted();
     this.deadline.assertTimeLeft(`step "${step.title}"`);
+  }
+
+  /** Between the pieces of a long step (copies, calls): an interrupt ends it there. */
+  protected assertNotInterrupted(): void {
+    if (this.signal?.aborted) throw this.signal.reason;
   }
 
   /**

@@ -67,6 +67,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   protected readonly plan: readonly ProfileStep[];
   protected readonly deadline: Deadline;
   protected readonly signal: AbortSignal | undefined;
+  protected readonly serviceName: string;
   private readonly markers: { readonly a: string; readonly b: string };
   private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
   private root: string | null = null;
@@ -100,6 +101,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     super();
     this.options = options;
     this.signal = options.signal;
+    this.serviceName = options.profile.profile.name;
     this.plan = planProfileDrill(options.profile.profile, options.drills);
     this.deadline = new Deadline(options.timeoutMs);
     this.markers = markersOf(options.runId);
@@ -108,6 +110,10 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   async run(): Promise<DrillReport> {
     const { run, startedAt } = await this.runSteps(this.options.observer);
     return this.report(run, startedAt);
+  }
+
+  protected diskRoot(): string | null {
+    return this.root;
   }
 
   private get ctx(): ProfileContext {

@@ -59,6 +59,7 @@ class RehearsalRun extends PlannedRun<RehearsalStepId> {
   protected readonly plan: readonly RehearsalStep[] = planRehearsal();
   protected readonly deadline: Deadline;
   protected readonly signal: AbortSignal;
+  protected readonly serviceName = 'AtoCore';
   private readonly runtime: AtoCoreRuntime;
   private readonly target: DrillTarget;
   private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, copy_ms: null, snapshot_bytes: null };
@@ -95,6 +96,15 @@ class RehearsalRun extends PlannedRun<RehearsalStepId> {
   }
 
   // ---- the loop's view of a step
+
+  protected diskRoot(): string | null {
+    try {
+      return this.runtime.layout.root;
+    } catch {
+      // not prepared yet: nothing of the rehearsal's on disk
+      return null;
+    }
+  }
 
   protected override failure(step: RehearsalStep, error: unknown): StepOutcome {
     if (error instanceof UsageError && !this.options.signal.aborted) this.usageError ??= error;

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BackupMetadata, RestoreAnswer } from '../backup-cli.js';
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../stamp.js';
@@ -10,13 +10,14 @@ import { InfrastructureError, errorMessage } from '../../common/errors.js';
 import type { AtoCoreRuntime } from '../../runtimes/types.js';
 import { fingerprintOf, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../../sqlite/inspect.js';
 import * as checks from './checks.js';
-import { isExpectedError, stepStatusFor, StepFinding } from '../../engine/classification.js';
+import { StepFinding } from '../../engine/classification.js';
+import { PlannedRun } from '../../engine/planned-run.js';
 import { waitPastSecond } from '../../engine/clock.js';
 import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences } from '../../engine/files.js';
 import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } from './markers.js';
 import { planDrill, type DrillStepId, type PlannedStep } from './plan.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
-import { runPlan, type DrillObserver, type PlanRun, type StepOutcome } from '../../engine/step-loop.js';
+import type { DrillObserver, PlanRun, StepOutcome } from '../../engine/step-loop.js';
 import { CorruptionScratch, DEFAULT_COPY_LIMITS } from '../../engine/corruptions.js';
 import type { DrillName } from '../../engine/drill-names.js';
 import { judgeDryRun, judgeRotation, retentionPromise } from '../../engine/rotation.js';
@@ -25,10 +26,8 @@ import { ownWriteAsync } from '../../engine/own-writes.js';
 import { handOverTree, restampMetadata } from './snapshot-copies.js';
 import { ATOCORE_CORRUPTIONS, ATOCORE_RETENTION, FOREIGN_DIRECTORY, readValidateAnswer, rotationStamps, type AtoCoreCorruption } from './beyond-restore.js';
 
-export type { DrillObserver };
 import { DrillTarget } from './target.js';
-import { check, decidedBy, SERVICE_OUTPUT_MARK, type CheckResult, type DrillReport, type StepRecord } from '../../report/model.js';
-import { decideVerdict } from '../../report/verdict.js';
+import { check, SERVICE_OUTPUT_MARK, type DrillReport } from '../../report/model.js';
 
 export interface DrillOptions {
   readonly runtime: AtoCoreRuntime;
@@ -51,6 +50,7 @@ export interface DrillOptions {
 }
 
 export { StepFinding };
+export type { DrillObserver };
 
 const BACKUP_TIMEOUT_MS = 10 * 60_000;
 
@@ -88,15 +88,16 @@ interface BeforeRestore {
 }
 
 /** One drill: the plan's steps as methods over what the run has learnt so far. */
-class DrillRun {
+class DrillRun extends PlannedRun<DrillStepId> {
   private readonly options: DrillOptions;
-  private readonly plan: readonly PlannedStep[];
-  private readonly deadline: Deadline;
+  protected readonly plan: readonly PlannedStep[];
+  protected readonly deadline: Deadline;
+  protected readonly signal: AbortSignal | undefined;
+  protected readonly serviceName = 'AtoCore';
   private readonly runtime: AtoCoreRuntime;
   private readonly target: DrillTarget;
   private readonly runId: string;
   private readonly markers: { readonly a: Marker; readonly b: Marker };
-  private readonly found = new Map<string, CheckResult>();
   private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
   private readonly backupFacts: BackupFacts = { stamp: null, createdAt: null, markerAInSnapshot: false };
   /** the newest moment a snapshot may carry as its stamp: the next one must come a second later */
@@ -107,7 +108,7 @@ class DrillRun {
   private restored: RestoredFacts | undefined;
 
   /** each step's action; its detail when it passes */
-  private readonly actions: Record<DrillStepId, () => Promise<string>> = {
+  protected readonly actions: Record<DrillStepId, () => Promise<string>> = {
     start: () => this.start(),
     seed: () => this.seed(),
     marker_a: () => this.writeMarkerA(),
@@ -126,7 +127,9 @@ class DrillRun {
   };
 
   constructor(options: DrillOptions) {
+    super();
     this.options = options;
+    this.signal = options.signal;
     if (options.migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
     this.plan = planDrill({ includeChroma: options.includeChroma, migration: options.migration !== undefined, ...(options.drills ? { drills: options.drills } : {}) });
     this.deadline = options.deadline ?? new Deadline(options.timeoutMs);
@@ -137,76 +140,24 @@ class DrillRun {
   }
 
   async run(): Promise<DrillReport> {
-    const startedAt = new Date();
-    const observer = this.options.observer;
-    const outcome = await runPlan(this.plan, (step) => this.perform(step), {
-      started: (step) => observer?.stepStarted?.(step),
-      finished: (record, step) => observer?.stepFinished?.(record, record.status === 'skip' ? [] : this.checksOf(step)),
-    });
-    return this.report(outcome, startedAt);
+    const { run, startedAt } = await this.runSteps(this.options.observer);
+    return this.report(run, startedAt);
   }
 
   // ---- the loop's view of a step
 
-  private async perform(step: PlannedStep): Promise<StepOutcome> {
-    let outcome: StepOutcome;
+  protected diskRoot(): string | null {
     try {
-      // a cleanup step runs whatever happened, interrupt and budget included
-      if (!step.always) this.assertMayStart(step);
-      const detail = await this.actions[step.id]();
-      // a step whose checks found a problem found it; the run goes on to see the rest
-      outcome = this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
-    } catch (error) {
-      if (step.always) return { status: 'error', detail: `${step.id} failed: ${errorMessage(error)}` };
-      outcome = this.failure(step, error);
+      return this.runtime.layout.root;
+    } catch {
+      // not prepared yet: nothing of the drill's on disk
+      return null;
     }
-    return this.unlessDiskFull(step, outcome);
   }
 
-  /**
-   * A step that found a problem while the disk under the drill root is full has found the
-   * machine's problem, not the service's (a backup answering 500 "disk is full"): its failed
-   * checks are not evidence, and the step is an error naming the disk.
-   */
-  private async unlessDiskFull(step: PlannedStep, outcome: StepOutcome): Promise<StepOutcome> {
-    const failed = this.checksOf(step).filter((c) => c.status === 'fail');
-    if (outcome.status !== 'fail' && failed.length === 0) return outcome;
-    const full = await diskNearlyFull(this.runtime.layout.root);
-    if (full === null) return outcome;
-    for (const c of failed) this.found.delete(c.id);
-    const reason = `the filesystem holding the drill root has ${full}: what failed here says nothing about AtoCore (it was: ${(outcome.reason ?? outcome.detail).split('\n')[0]})`;
-    return { status: 'error', detail: reason, reason };
-  }
-
-  private assertMayStart(step: PlannedStep): void {
-    this.assertNotInterrupted();
-    this.deadline.assertTimeLeft(`step "${step.title}"`);
-  }
-
-  /** Between the pieces of a long step (copies, calls): an interrupt ends it there. */
-  private assertNotInterrupted(): void {
-    if (this.options.signal?.aborted) throw this.options.signal.reason;
-  }
-
-  /** A step that threw: a finding fails it, anything else (an interrupt above all) is an error. */
-  private failure(step: PlannedStep, error: unknown): StepOutcome {
-    const signal = this.options.signal;
-    const interrupted: unknown = signal?.aborted ? signal.reason : undefined;
-    const reason = errorMessage(interrupted ?? error);
-    const status = stepStatusFor(error, interrupted !== undefined);
-    let detail = reason;
-    if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
-    // the backup CLI's own output is in the finding; the service's log only where the service ran
-    if (status === 'error' && !SERVICE_STOPPED_STEPS.has(step.id)) detail = `${detail}${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}`;
-    return { status, detail, reason };
-  }
-
-  private record(result: CheckResult): void {
-    this.found.set(result.id, result);
-  }
-
-  private checksOf(step: PlannedStep): CheckResult[] {
-    return step.checks.map((id) => this.found.get(id)).filter((c): c is CheckResult => c !== undefined);
+  /** The backup CLI's own output is in the finding; the service's log only where the service ran. */
+  protected override failure(step: PlannedStep, error: unknown): StepOutcome {
+    return super.failure(step, error, SERVICE_STOPPED_STEPS.has(step.id) ? undefined : `${SERVICE_OUTPUT_MARK}${this.runtime.recentLogs().slice(-2_000)}`);
   }
 
   // ---- the steps, in plan order
@@ -595,21 +546,8 @@ class DrillRun {
   private report(run: PlanRun, startedAt: Date): DrillReport {
     const { options, runtime } = this;
     const migration = options.migration;
-    const orderedChecks = this.plan.flatMap((step) =>
-      step.checks.map((id) => decidedBy(this.found.get(id) ?? check(id, 'skip', `not evaluated: ${run.halted ?? 'no observation'}`), step.id)),
-    );
-    let errorText = run.error;
-    // every step ran, yet a planned check saw nothing: the harness is wrong, not the service
-    const unobserved = run.halted !== undefined ? [] : orderedChecks.filter((c) => c.status === 'skip').map((c) => c.id);
-    if (unobserved.length > 0) errorText ??= `internal: the drill ran every step but never evaluated ${unobserved.join(', ')}`;
-    const finishedAt = new Date();
-    return {
-      schema: 'atocore-drill/report@1',
+    return this.reportOf(run, startedAt, 'drill', {
       kind: 'drill',
-      verdict: decideVerdict(run.steps, orderedChecks, errorText),
-      started_at: startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      duration_ms: finishedAt.getTime() - startedAt.getTime(),
       target: {
         runtime: runtime.kind,
         image: migration ? migration.toImage : runtime.image,
@@ -621,12 +559,8 @@ class DrillRun {
         run_id: this.runId,
         ...(options.keep ? { data_root: runtime.layout.root } : {}),
       },
-      steps: run.steps,
-      checks: orderedChecks,
       metrics: this.metrics,
-      snapshots: [],
-      ...(errorText ? { error: errorText } : {}),
-    };
+    });
   }
 }
 
@@ -682,16 +616,3 @@ function requireStamp(stamp: SnapshotStamp | null): SnapshotStamp {
 
 /** Steps during which the service is stopped: its log says nothing about them. */
 const SERVICE_STOPPED_STEPS: ReadonlySet<string> = new Set(['restore_unconfirmed', 'restore']);
-
-/** Below this much free space a write failing under the drill root is the disk's doing. */
-const DISK_FULL_BYTES = 4 * 1024 * 1024;
-
-/** "only 12 KiB free of 460 KiB" when the filesystem holding `path` is (nearly) full; else null. */
-async function diskNearlyFull(path: string): Promise<string | null> {
-  const stats = await statfs(path).catch(() => null);
-  if (!stats) return null;
-  const free = stats.bavail * stats.bsize;
-  const total = stats.blocks * stats.bsize;
-  if (free >= DISK_FULL_BYTES && free >= total * 0.01) return null;
-  return `only ${Math.round(free / 1024)} KiB free of ${Math.round(total / 1024)} KiB`;
-}
