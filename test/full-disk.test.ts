@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { InfrastructureError } from '../src/common/errors.js';
 import { checkpointSeed, insertSeedRows, loadSeed } from '../src/atocore/drill/seed.js';
 import { ownWriteAsync } from '../src/engine/own-writes.js';
@@ -92,6 +93,29 @@ describe.runIf(root)('the disk full under the drill\'s own writes (needs root to
         expect(run.stdout + run.stderr).not.toMatch(/node_modules|\n\s+at /);
       } finally {
         rmSync(work, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('a profile drill whose backup meets a full disk under its root: exit 3 naming the disk, backup.created not failed against the service', async () => {
+    await withTmpfs('4m', async (dir) => {
+      const profile = parseYaml(readFileSync(join(PROJECT_ROOT, 'fixtures/profiles/notes-service.yaml'), 'utf8')) as Record<string, any>;
+      // something else fills the disk just before the backup writes
+      profile.backup.command[2] = `dd if=/dev/zero of="$NOTES_BACKUPS/../filler" bs=4k 2>/dev/null; ${profile.backup.command[2]}`;
+      const path = join(tmpdir(), `full-disk-profile-${process.pid}.yaml`);
+      writeFileSync(path, toYaml(profile));
+      const reportFile = join(tmpdir(), `full-disk-profile-${process.pid}.json`);
+      try {
+        const run = await runCli(['drill', '--profile', path, '--work-dir', dir, '--report-json', reportFile]);
+        expect(run.code, run.stdout + run.stderr).toBe(3);
+        const report = JSON.parse(readFileSync(reportFile, 'utf8')) as DrillReport;
+        const backup = report.steps.find((s) => s.id === 'backup')!;
+        expect(backup.status).toBe('error');
+        expect(backup.detail).toMatch(/the filesystem holding the drill root has only \d+ KiB free .*says nothing about notes/);
+        expect(report.checks.find((c) => c.id === 'backup.created')!.status).toBe('skip');
+      } finally {
+        rmSync(path, { force: true });
+        rmSync(reportFile, { force: true });
       }
     });
   });
