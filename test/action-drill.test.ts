@@ -287,6 +287,7 @@ describe('bad input fails the step with a message naming the input, before anyth
     const finish = bodies().at(-1)!;
     expect(finish.output.title).toMatch(/^FAIL: 7 problems: store\.messages_db\.restored, /);
     expect(runner.summary).toContain('## jellycore restore drill: ❌ FAIL');
+    expect(bodies()[0]).toMatchObject({ name: 'jellycore restore drill' });
     expect(allRequestProblems(api!.requests)).toEqual([]);
     const corrected = await job(null, { inputs: { profile: 'jellycore', drills: 'restore', 'profile-vars': `scripts=${join(PROJECT_ROOT, 'fixtures/jellycore/corrected')}` } });
     const passed = await corrected.run('main', 180_000);

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { UsageError } from '../common/errors.js';
 import type { PublishMode } from '../github/publish.js';
@@ -240,7 +240,7 @@ export function readActionInputs(): ActionInputs {
   const reportDir = reportDirectory();
   if (mode !== 'drill' && mode !== 'rehearse' && optional(Input.RtoBudget) !== null) throw new UsageError(`input ${Input.RtoBudget} is for modes drill and rehearse (only they measure an RTO); this run is mode ${mode}`);
   if (mode === 'merge' && optional(Input.History) !== null) throw new UsageError(`input ${Input.History} is for modes drill, validate and rehearse: a merge runs nothing to record`);
-  const checkName = text(Input.CheckName) || DEFAULT_CHECK_NAME[mode];
+  const checkName = text(Input.CheckName) || defaultCheckName(mode, optional(Input.Profile));
   refuseInputsOfOtherModes(mode);
   const drill = mode === 'drill' ? drillInputs(reportDir, failOnText) : null;
   const validate = mode === 'validate' ? validateInputs(reportDir, failOnText) : null;
@@ -335,3 +335,13 @@ export function readPostInputs(): { githubToken: string | null } {
   if (githubToken) core.setSecret(githubToken);
   return { githubToken };
 }
+
+/** The check run's name unless input check-name says otherwise: what is run, on which service (a profile's file names its own service). */
+function defaultCheckName(mode: ActionInputs['mode'], profile: string | null): string {
+  const name = DEFAULT_CHECK_NAME[mode];
+  if (profile === null || profile === 'atocore' || mode === 'merge') return name;
+  // a file's service is named by the profile itself, known once loaded: its file name stands in
+  const service = /^[a-z][a-z0-9_-]*$/.test(profile) ? profile : (basename(profile).replace(/\.(ya?ml|json)$/i, '') || profile);
+  return name.replace('AtoCore', service);
+}
+
