@@ -181,6 +181,25 @@ describe('a broken backup plan never passes', () => {
     expect(run.code, output).toBe(1);
   });
 
+  // DEFECT (medium-low): a declared corruption whose file the backup lacks is skipped ("not judged"), and the run then ends "internal: the drill ran every step but never evaluated verification.catches_corrupt_json" (exit 3)
+  it('a verification corruption of a file the backup does not hold: no "internal:" error, and the run is not a pass', async () => {
+    const profile = {
+      ...notes(),
+      verification: {
+        command: ['sh', '-c', 'test -s "$0/notes.db" && test -s "$0/attachments/lease.txt"', '${backup}'],
+        corruptions: [
+          { kind: 'missing_file', path: 'attachments/lease.txt' },
+          // the profile says the backup holds a manifest; this backup plan never writes one
+          { kind: 'corrupt_json', path: 'manifest.json' },
+        ],
+      },
+    };
+    const { run, output, report } = await drill(profile);
+    expect(output).not.toMatch(/internal: /);
+    expect(report().verdict, output).not.toBe('pass');
+    expect(run.code).not.toBe(0);
+  });
+
   // DEFECT (medium): the stop step only runs service.stop; a stop that leaves the service running lets the old process answer the "restart" health, so service.health passes (with a meaningless RTO) on a service that never restarted on the restored data
   it('a stop that does not stop the service: service.health is not a pass', async () => {
     const profile = notes();
