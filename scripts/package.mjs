@@ -5,6 +5,7 @@
 //
 //   dist/main/index.mjs   the main step     (src/action/main.ts and everything it imports)
 //   dist/post/index.mjs   the post step     (src/action/post.ts)
+//   dist/integrity-worker/index.mjs  the thread integrity_check runs on (src/sqlite/integrity-worker.ts)
 //   dist/native/*.node    every prebuilt N-API addon better-sqlite3 ships (Linux glibc/musl, macOS, Windows)
 //   dist/licenses.txt     the licenses of everything bundled
 //
@@ -35,7 +36,8 @@ await mkdir(outdir, { recursive: true });
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { 'main/index': 'src/action/main.ts', 'post/index': 'src/action/post.ts' },
+  // the integrity workers' thread (src/sqlite/integrity-workers.ts finds it at dist/integrity-worker/)
+  entryPoints: { 'main/index': 'src/action/main.ts', 'post/index': 'src/action/post.ts', 'integrity-worker/index': 'src/sqlite/integrity-worker.ts' },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -98,7 +100,7 @@ async function licenses() {
 }
 await writeFile(join(outdir, 'licenses.txt'), await licenses());
 
-if (!existsSync(join(outdir, 'main/index.mjs')) || !existsSync(join(outdir, 'post/index.mjs'))) {
+if (!['main/index.mjs', 'post/index.mjs', 'integrity-worker/index.mjs'].every((entry) => existsSync(join(outdir, entry)))) {
   console.error('package: the bundle is incomplete');
   process.exit(1);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DrillError, errorMessage } from '../common/errors.js';
 import { openDatabase, type SqliteDatabase } from './open.js';
-import { copyRegularFile, isScratchSqliteError, NotRegularFileError, scratchError, type CopyBounds } from './scratch-copy.js';
+import { cloneRegularFile, isScratchSqliteError, NotRegularFileError, scratchError, type CopyBounds } from './scratch-copy.js';
 
 type Db = SqliteDatabase;
 
@@ -157,9 +157,10 @@ export async function withDatabaseCopy<T>(path: string, use: (db: Db) => T, scra
   }
   try {
     const copy = join(dir, 'inspected.db');
-    await copyRegularFile(path, copy, bounds);
+    // by the kernel: a reflink where the filesystem has them, so nothing is copied at all
+    await cloneRegularFile(path, copy, bounds);
     try {
-      await copyRegularFile(`${path}-wal`, `${copy}-wal`, bounds);
+      await cloneRegularFile(`${path}-wal`, `${copy}-wal`, bounds);
     } catch (error) {
       // no -wal (or not a regular file: never read) is a database without one
       if (!(error instanceof NotRegularFileError)) throw error;

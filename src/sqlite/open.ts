@@ -13,6 +13,11 @@ export function setSqliteNativeBinding(path: string | undefined): void {
   nativeBinding = path;
 }
 
+/** The addon set for this thread (handed to integrity workers, which load it themselves). */
+export function sqliteNativeBinding(): string | undefined {
+  return nativeBinding;
+}
+
 /** Every database the harness opens goes through here. */
 export function openDatabase(path: string, options: { readonly?: boolean; timeoutMs?: number } = {}): SqliteDatabase {
   return new Database(path, {

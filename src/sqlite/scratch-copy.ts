@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { lstat, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, lstat, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDuration } from '../common/duration.js';
 import { describeFileKind } from '../common/file-kind.js';
@@ -34,7 +34,8 @@ export interface CopyBounds {
 
 const CHUNK_BYTES = 1024 * 1024;
 
-function abortError(signal: AbortSignal, doing: string): Error {
+/** What an interrupt means for work under way: the run's own reason when it is a DrillError. */
+export function abortError(signal: AbortSignal, doing: string): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof DrillError) return reason;
   return new InfrastructureError(`interrupted while ${doing}`);
@@ -180,6 +181,52 @@ export async function copyRegularFile(source: string, destination: string, bound
   } finally {
     await handle.close();
     await out?.close().catch(() => {});
+  }
+}
+
+/**
+ * A private copy made by the kernel: the source opened as openRegularFile opens it (no link
+ * followed, nothing but a regular file), then copied through that descriptor
+ * (`/proc/self/fd/N`, the same file whatever happens to its name) with COPYFILE_FICLONE: a
+ * reflink where the filesystem has them (btrfs, XFS, ZFS: no byte copied, nothing written
+ * beside the snapshot), the kernel's own copy elsewhere. With `hash`, the copy is read once
+ * for its SHA-256. Where there is no /proc (not Linux), the streaming copy does it.
+ *
+ * The kernel's copy cannot be stopped half-way: the run's --timeout and an interrupt are
+ * looked at before and after it. A copy larger than `maxBytes` is refused after the fact.
+ */
+export async function cloneRegularFile(source: string, destination: string, bounds: CopyBounds = {}, options: { readonly hash?: boolean } = {}): Promise<{ bytes: number; sha256: string | null }> {
+  if (process.platform !== 'linux') {
+    const copied = await copyRegularFile(source, destination, bounds);
+    return { bytes: copied.bytes, sha256: options.hash ? copied.sha256 : null };
+  }
+  const { handle, stats } = await openRegularFile(source);
+  try {
+    assertWithinBounds(bounds, `copying ${source}`);
+    if (bounds.maxBytes !== undefined && stats.size > bounds.maxBytes) {
+      throw new InfrastructureError(`reading ${source}: more than the ${bounds.maxBytes} bytes it had when listed; it changed during the run`);
+    }
+    try {
+      await copyFile(`/proc/self/fd/${handle.fd}`, destination, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // reading the source is not the scratch space's fault
+      if (code === 'EIO' || code === 'ENOENT') throw new InfrastructureError(`copying ${source}: ${errorMessage(error)}`);
+      throw scratchError(destination, 'writing', error);
+    }
+    assertWithinBounds(bounds, `copying ${source}`);
+    const copy = await open(destination, 'r');
+    try {
+      const hashed = options.hash ? await streamOpenFile(copy, destination, bounds) : { bytes: (await copy.stat()).size, sha256: null };
+      if (bounds.maxBytes !== undefined && hashed.bytes > bounds.maxBytes) {
+        throw new InfrastructureError(`reading ${source}: more than the ${bounds.maxBytes} bytes it had when listed; it changed during the run`);
+      }
+      return { bytes: hashed.bytes, sha256: hashed.sha256 };
+    } finally {
+      await copy.close();
+    }
+  } finally {
+    await handle.close();
   }
 }
 

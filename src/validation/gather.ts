@@ -2,6 +2,7 @@ import type { SnapshotStamp } from '../atocore/stamp.js';
 import type { Deadline } from '../common/deadline.js';
 import { InfrastructureError } from '../common/errors.js';
 import { validatorArgv } from '../remote/commands.js';
+import type { IntegrityWorkers } from '../sqlite/integrity-workers.js';
 import { ScratchSpaceError } from '../sqlite/scratch-copy.js';
 import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from './database.js';
 import { classifySnapshotEntries } from './overall-checks.js';
@@ -69,6 +70,8 @@ export interface GatherPlan {
   readonly deadline: Deadline;
   /** the run's own signal: an abort means trouble is the run's, never the snapshot's */
   readonly signal: AbortSignal;
+  /** the threads integrity_check runs on (null: this thread) */
+  readonly workers?: IntegrityWorkers | null;
 }
 
 /** Reads snapshots from one store, by one plan. */
@@ -128,7 +131,8 @@ export class SnapshotGatherer {
     let harnessError = read.harnessError;
     if (fetched) {
       try {
-        inspection = await inspectSnapshotDatabase(fetched.path, fetched.bytes, this.plan.deadline.remainingMs());
+        const { workers, signal, deadline } = this.plan;
+        inspection = await inspectSnapshotDatabase(fetched.path, fetched.bytes, deadline.remainingMs(), workers ? { offThread: { workers, bounds: { signal, deadline } } } : {});
       } catch (error) {
         if (!(error instanceof InfrastructureError) || this.plan.signal.aborted) throw error;
         harnessError = error.message;

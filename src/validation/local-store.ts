@@ -5,7 +5,7 @@ import type { SnapshotStamp } from '../atocore/stamp.js';
 import { describeProcessResult, runProcess } from '../common/child-process.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 import { FieldError, type FieldId } from '../inputs/fields.js';
-import { assertWithinBounds, copyRegularFile, NotRegularFileError, openRegularFile, readOpenFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
+import { assertWithinBounds, cloneRegularFile, NotRegularFileError, openRegularFile, readOpenFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
 import {
   DB_FILE,
   MAX_TREE_ENTRIES,
@@ -184,10 +184,11 @@ export class LocalSnapshotStore implements SnapshotStore {
     const { dir, dispose } = await scratchDirectory(scratchDir, `atocore-drill-deep-${stamp}-`);
     const copy = join(dir, basename(path));
     try {
-      // copied, never opened in place: a read-only open would still create -shm/-wal beside it
-      const copied = await copyRegularFile(source, copy, { ...this.#bounds, ...(listed ? { maxBytes: listed.size } : {}) });
+      // copied, never opened in place: a read-only open would still create -shm/-wal beside it.
+      // By the kernel (a reflink where the filesystem has them); hashed from the snapshot only when a hash is wanted
+      const copied = await cloneRegularFile(source, copy, { ...this.#bounds, ...(listed ? { maxBytes: listed.size } : {}) });
       if (listed && copied.bytes !== listed.size) throw new InfrastructureError(`copying ${source}: got ${copied.bytes} bytes, the listing said ${listed.size}; the file changed during the run`);
-      return { path: copy, sha256: { [path]: copied.sha256 }, bytes: copied.bytes, dispose };
+      return { path: copy, sha256: {}, bytes: copied.bytes, dispose };
     } catch (error) {
       await dispose();
       if (error instanceof NotRegularFileError) throw new InfrastructureError(`copying ${source}: ${error.message} (it changed since it was listed)`);

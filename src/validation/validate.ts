@@ -4,8 +4,9 @@ import { formatDuration } from '../common/duration.js';
 import { errorMessage, UsageError } from '../common/errors.js';
 import { FieldError } from '../inputs/fields.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
+import { IntegrityWorkers } from '../sqlite/integrity-workers.js';
 import { decideVerdict } from '../report/verdict.js';
-import { gatherOffhostCopy, Slots, SnapshotGatherer, type GatheredSnapshot, type SnapshotRead } from './gather.js';
+import { gatherOffhostCopy, Slots, SnapshotGatherer, type GatheredSnapshot } from './gather.js';
 import { judgeDisk, judgeListing, judgeNotADirectory, judgeOverall, SnapshotJudge, unfinishedRunSkips, type JudgedSnapshot } from './judge.js';
 import { loadLedger, saveLedger, selectForDeepCheck, type Ledger } from './ledger.js';
 import { checkOffhost, classifySnapshotEntries, fileSetOf, isFutureStamp, summaryOf, type SnapshotFileSet, type SnapshotSummary } from './overall-checks.js';
@@ -95,6 +96,8 @@ class ValidationRun {
   #errorText: string | undefined;
   #store: SnapshotStore | undefined;
   #offhost: SnapshotStore | undefined;
+  /** the threads the harness's own integrity_check runs on (none when no database is inspected) */
+  #workers: IntegrityWorkers | null = null;
   #ledger: Ledger | null = null;
   /** the stamp-named entries of `snapshots/` */
   #stampEntries: StoreEntry[] = [];
@@ -134,7 +137,7 @@ class ValidationRun {
       if (this.#ledger && ledgerPath && this.#noError()) await this.#step('ledger', 'update the ledger', () => this.#updateLedger(this.#ledger!, ledgerPath));
     } finally {
       signal.removeEventListener('abort', this.#onAbort);
-      await Promise.allSettled([this.#store?.close(), this.#offhost?.close()]);
+      await Promise.allSettled([this.#store?.close(), this.#offhost?.close(), this.#workers?.close()]);
     }
     return this.#report();
   }
@@ -207,7 +210,8 @@ class ValidationRun {
 
   async #checkSnapshots(plan: SnapshotPlan): Promise<string> {
     const store = this.#store!;
-    const { openOffhost, validator, scratchDir } = this.#options;
+    const { openOffhost, validator, scratchDir, concurrency } = this.#options;
+    if (plan.deepShare.size > 0) this.#workers = IntegrityWorkers.forConcurrency(concurrency);
     const gatherer = new SnapshotGatherer(store, {
       selected: plan.selected,
       deepShare: plan.deepShare,
@@ -217,6 +221,7 @@ class ValidationRun {
       scratchDir,
       deadline: this.#deadline,
       signal: this.#internal.signal,
+      workers: this.#workers,
     });
     const judge = new SnapshotJudge({ snapshotsDir: store.snapshotsDir, deepShare: plan.deepShare, notInShareReason: plan.notInShareReason, ledger: this.#ledger?.snapshots ?? null, nowIso: this.#nowIso });
     let deepChecked = 0;
@@ -239,18 +244,20 @@ class ValidationRun {
 
   /**
    * Gathers the snapshots' facts, `concurrency` at a time, and hands them to `consume` in
-   * stamp order. A slot is handed back only once its snapshot is consumed, so at most
-   * `concurrency` streamed databases exist at once; each is inspected, then disposed.
-   * A consumed snapshot's read is let go at once (its promise leaves `pending`): what the run
-   * holds per snapshot is its judgement, never the bytes read for it.
+   * stamp order. A snapshot's database is inspected as soon as it is read (on the integrity
+   * workers, while the next snapshots are read); its slot is handed back only once it is
+   * consumed, so at most `concurrency` streamed databases and row indexes exist at once.
+   * A consumed snapshot is let go at once (its promise leaves `pending`): what the run holds
+   * per snapshot is its judgement, never the bytes read for it.
    */
   async #gatherInOrder(gatherer: SnapshotGatherer, order: readonly SnapshotStamp[], consume: (facts: GatheredSnapshot) => void): Promise<void> {
     const internal = this.#internal;
     const slots = new Slots(Math.max(1, this.#options.concurrency));
-    const pending: Array<Promise<SnapshotRead> | null> = order.map(async (stamp) => {
+    const pending: Array<Promise<GatheredSnapshot> | null> = order.map(async (stamp) => {
       await slots.acquire();
       if (internal.signal.aborted) throw interruption(internal.signal);
-      return gatherer.read(stamp);
+      // inspect() disposes the streamed copy, whatever happens to it
+      return gatherer.inspect(await gatherer.read(stamp));
     });
     // the first failure is the cause; the others are the abort it triggered
     let firstFailure: unknown;
@@ -264,23 +271,20 @@ class ValidationRun {
       for (let i = 0; i < pending.length; i++) {
         const work = pending[i]!;
         pending[i] = null;
-        let read: SnapshotRead;
+        let facts: GatheredSnapshot;
         try {
-          read = await work;
+          facts = await work;
         } catch (error) {
           throw firstFailure ?? error;
         } finally {
           slots.release();
         }
-        consume(await gatherer.inspect(read));
+        consume(facts);
       }
     } finally {
       slots.close();
-      // nothing streamed may stay behind, whatever stopped the loop
-      await Promise.allSettled(pending.map(async (work) => {
-        const read = await work;
-        if (read?.selected) await read.fetched?.dispose();
-      }));
+      // nothing streamed may stay behind, whatever stopped the loop: each disposes its own copy
+      await Promise.allSettled(pending);
     }
   }
 
