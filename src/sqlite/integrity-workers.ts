@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { sqliteNativeBinding } from './open.js';
@@ -129,7 +129,7 @@ export class IntegrityWorkers {
     // stdout/stderr of the thread are not the run's: nothing it prints may reach the report streams.
     // No flags of the main thread's (a `node --input-type=module -e …` host would stop the worker from loading);
     // a small young generation: the worker's garbage is one database's row index at a time
-    const options = { workerData, stdout: true, stderr: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4 } } as const;
+    const options: WorkerOptions = { workerData, stdout: true, stderr: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4 } };
     const worker = entry.fromSource ? new Worker(FROM_SOURCE, { ...options, eval: true }) : new Worker(entry.url, options);
     worker.stdout.resume();
     worker.stderr.resume();
