@@ -225,6 +225,7 @@ describe('a profile for your own service (SQLite + files, no TypeScript)', () =>
     expect(statusOf(report)).toEqual({
       'backup.created': 'pass',
       'restore.refuses_without_confirm': 'pass',
+      'restore.backup_kept': 'pass',
       'service.health': 'pass',
       'store.notes_db.restored': 'pass',
       'store.attachments.restored': 'pass',

@@ -98,6 +98,31 @@ export class ProfileContext {
   }
 
   /**
+   * Polls the health request until the service no longer answers it as healthy, for at most
+   * `ownLimitMs` (capped by the budget).
+   */
+  async waitDown(ownLimitMs: number): Promise<{ down: true } | { down: false; budgetLimited: boolean }> {
+    const health = this.profile.service.health;
+    const expected = health.status ?? 200;
+    const budgetLimited = this.deadline.limitedBy(ownLimitMs);
+    const until = Date.now() + this.deadline.bound(ownLimitMs);
+    // each ask gets a fair bound of its own: a call cut short by the end of the wait says nothing
+    while (until - Date.now() >= 500) {
+      try {
+        const answer = await this.http(health, {}, Math.min(2_000, until - Date.now()));
+        if (answer.status !== expected) return { down: true };
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        // no answer: nothing listens any more
+        return { down: true };
+      }
+      await sleep(Math.max(1, Math.min(200, until - Date.now())), this.signal);
+    }
+    if (this.signal?.aborted) throw this.signal.reason;
+    return { down: false, budgetLimited };
+  }
+
+  /**
    * Polls the health request until it answers the expected status, for at most `ownLimitMs`
    * (capped by the budget): 'healthy', or the last thing seen when it never did.
    */

@@ -12,6 +12,7 @@ import { markDrillRoot, releaseDrillRoot } from '../cleanup/marks.js';
 import { describeProcessResult, type ProcessResult } from '../common/child-process.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
+import { lastMatchGroup } from '../common/bounded-match.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { requireEvidence, StepFinding } from '../engine/classification.js';
@@ -23,7 +24,7 @@ import { judgeRotation, retentionPromise, type AgedBackup } from '../engine/rota
 import type { DrillObserver, PlanRun } from '../engine/step-loop.js';
 import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../engine/verification.js';
 import { check, type CheckResult, type DrillReport } from '../report/model.js';
-import { killCarryingNow, processesCarrying } from '../runtimes/port-owner.js';
+import { killCarryingNow, portOwner, processesCarrying, processesReferencing } from '../runtimes/port-owner.js';
 import { freeLoopbackPort } from '../runtimes/free-port.js';
 import { ProfileContext } from './context.js';
 import { planProfileDrill, probeCheckId, storeCheckId, type ProfileStep, type ProfileStepId } from './plan.js';
@@ -48,6 +49,10 @@ const STOP_MS = 30_000;
 const BACKUP_MS = 10 * 60_000;
 const RESTORE_MS = 10 * 60_000;
 const SIDE_COMMAND_MS = 5 * 60_000;
+/** Once service.stop has ended, its service answers no more within this. */
+const STOPPED_WITHIN_MS = 10_000;
+/** How long backup.output may take over the backup's output (at most 2 MiB) */
+const OUTPUT_MATCH_MS = 5_000;
 /** Ages (days) of the backups a rotation drill makes while backups run as they should, and after a pause. */
 const ROTATION_AGES = [1, 3, 6, 8, 10];
 const PAUSED_AGES = [8, 9, 12];
@@ -76,6 +81,8 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   private unregisterRoot: (() => void) | null = null;
   private unregisterKill: (() => void) | null = null;
   private backupPath: string | null = null;
+  /** the loopback ports reserved for the service, by name */
+  private ports: Readonly<Record<string, number>> = {};
   private backupMadeAt: number | null = null;
   /** `compare: content` stores as they were right after the backup */
   private readonly baselines = new Map<string, Record<string, string>>();
@@ -135,11 +142,12 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     for (const dir of this.profile.directories ?? []) await mkdir(join(root, dir), { recursive: true });
     const ports: Record<string, number> = {};
     for (const name of this.profile.ports ?? []) ports[name] = await freeLoopbackPort();
+    this.ports = ports;
     this.context = new ProfileContext(this.options.profile, root, ports, this.options.runId, this.deadline, this.options.signal);
     this.stores = new StoreMarkers(this.context);
     const mark = this.context.mark;
     // a second signal ends the harness at once: what the profile's commands left running goes with it
-    this.unregisterKill = registerEmergencyKill(() => killCarryingNow(mark));
+    this.unregisterKill = registerEmergencyKill(() => killCarryingNow(mark, root));
     await this.command(this.profile.service.start, 'start', START_MS, { must: 'succeed' });
     const health = await this.ctx.waitHealthy(this.ctx.duration(this.profile.service.start_timeout, START_MS));
     if (!health.healthy) throw new InfrastructureError(`${this.profile.name} did not become healthy after it started: ${health.last}`);
@@ -188,9 +196,11 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     });
     let candidate: string | null = null;
     if (backup.output !== undefined) {
-      const pattern = new RegExp(backup.output, 'gm');
-      const matches = [...`${result.stdout}\n${result.stderr}`.matchAll(pattern)];
-      candidate = matches.at(-1)?.groups?.path ?? null;
+      candidate = await lastMatchGroup(backup.output, `${result.stdout}\n${result.stderr}`, 'path', {
+        timeoutMs: Math.min(OUTPUT_MATCH_MS, this.deadline.bound(OUTPUT_MATCH_MS)),
+        signal: this.signal,
+        what: 'finding where the backup went (backup.output)',
+      });
       if (candidate === null) throw new StepFinding(`the backup's output does not say where it went (no match of ${backup.output})`);
     } else {
       const entries = await readdir(root, { withFileTypes: true });
@@ -210,21 +220,30 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     const began = Date.now();
     this.downSince = began;
     this.noteRpo(began);
-    await this.command(this.profile.service.stop, 'stop', this.ctx.duration(this.profile.service.stop_timeout, STOP_MS), { must: 'succeed' });
+    const ownMs = this.ctx.duration(this.profile.service.stop_timeout, STOP_MS);
+    await this.command(this.profile.service.stop, 'stop', ownMs, { must: 'succeed' });
+    // a service still answering after its stop would answer the restart's health for the restored one
+    const downMs = Math.min(ownMs, STOPPED_WITHIN_MS);
+    const down = await this.ctx.waitDown(downMs);
+    if (!down.down) {
+      if (down.budgetLimited) throw new InfrastructureError(`the wait for ${this.serviceName} to stop was cut by what was left of --timeout ${formatDuration(this.deadline.totalMs)}`);
+      throw new StepFinding(`${this.serviceName} still answers its health request ${formatDuration(downMs)} after service.stop ended: the stop does not stop it, so nothing it serves afterwards proves the restore`);
+    }
     return `stopped in ${formatDuration(Date.now() - began)}`;
   }
 
+  /**
+   * The restore answered no must refuse and change nothing. With the service stopped, nothing
+   * else writes: its stores are compared byte for byte. With it running (`restore.service:
+   * running`), it keeps writing its own files (sessions, counters): the stores are compared by
+   * what the restore would change, marker B, which must still be in every one.
+   */
   private async restoreUnconfirmed(): Promise<string> {
     const restore = this.profile.restore;
-    const before = await this.fileStoresState();
+    const stopped = restore.service === 'stopped';
+    const before = stopped ? await this.fileStoresState() : {};
     const result = await this.command(restore.command, 'restore (unconfirmed)', this.ctx.duration(restore.timeout, RESTORE_MS), { answer: restore.refuse });
-    const after = await this.fileStoresState();
-    const changed = Object.entries(before)
-      .filter(([id, tree]) => {
-        const d = treeDifferences(tree, after[id] ?? {});
-        return d.added.length + d.removed.length + d.changed.length > 0;
-      })
-      .map(([id]) => id);
+    const changed = stopped ? changedStores(before, await this.fileStoresState()) : await this.storesWithoutMarkerB();
     const evidence = { exit: result.exitCode, changed_stores: changed, output_tail: tail(result) };
     const id = 'restore.refuses_without_confirm';
     let result_: CheckResult;
@@ -242,10 +261,20 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
       this.downSince = began;
       this.noteRpo(began);
     }
+    const backup = this.requireBackup();
+    const backupBefore = await hashTree(backup, this.bounds);
     const result = await this.command(restore.command, 'restore', this.ctx.duration(restore.timeout, RESTORE_MS), { answer: restore.confirm });
     this.metrics.restore_ms = result.durationMs;
-    if (result.exitCode !== 0) throw new StepFinding(`the confirmed restore of ${basename(this.backupPath!)} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
-    return `restored ${basename(this.backupPath!)} in ${formatDuration(result.durationMs)}`;
+    // a restore that moves or edits its backup leaves nothing to restore from a second time
+    const differences = treeDifferences(backupBefore, await hashTree(backup, this.bounds));
+    const touched = [...differences.removed, ...differences.changed, ...differences.added];
+    this.record(
+      touched.length === 0
+        ? check('restore.backup_kept', 'pass', `the backup ${basename(backup)} is as it was before the restore`, { files: Object.keys(backupBefore).length })
+        : check('restore.backup_kept', 'fail', `the restore changed the backup it restored from (${describeDifferences(differences)}): it cannot be restored again`, { ...differences }),
+    );
+    if (result.exitCode !== 0) throw new StepFinding(`the confirmed restore of ${basename(backup)} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
+    return `restored ${basename(backup)} in ${formatDuration(result.durationMs)}`;
   }
 
   private async restart(): Promise<string> {
@@ -262,6 +291,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     const health = await this.ctx.waitHealthy(ownMs);
     if (!health.healthy) {
       if (health.budgetLimited) throw new InfrastructureError(`the health wait was cut by what was left of --timeout ${formatDuration(this.deadline.totalMs)}; last: ${health.last}`);
+      await this.unlessPortTaken(health.last);
       const failed = check('service.health', 'fail', `${this.profile.name} did not become healthy on the restored data within ${formatDuration(ownMs)}; last: ${health.last}`, { last: health.last });
       this.record(failed);
       throw new StepFinding(failed.message);
@@ -269,6 +299,26 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     if (this.downSince !== null) this.metrics.rto_ms = Date.now() - this.downSince;
     this.record(check('service.health', 'pass', `healthy again; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`, { rto_ms: this.metrics.rto_ms }));
     return `healthy again; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`;
+  }
+
+  /**
+   * A health request that failed on one of the drill's own ports while another program (one
+   * that carries no mark of this run) listens there: the machine's doing, not the service's.
+   * (A listener that is the service's but carries no mark — a container's proxy — cannot be
+   * told from a stranger, so a healthy answer is never questioned this way.)
+   */
+  private async unlessPortTaken(last: string): Promise<void> {
+    let port: number;
+    try {
+      port = Number(new URL(this.ctx.text(this.profile.service.health.url)).port);
+    } catch {
+      return;
+    }
+    if (!Object.values(this.ports).includes(port)) return;
+    const owner = await portOwner(port, undefined, this.ctx.mark);
+    if (owner.kind !== 'foreign') return;
+    const who = owner.pids.length > 0 ? `process ${owner.pids.join(', ')}` : 'a process of another user';
+    throw new InfrastructureError(`${this.serviceName} did not answer its health request (last: ${last}), and port ${port} is held by ${who}, which this drill did not start: another program took the drill's port`);
   }
 
   private async verifyStores(): Promise<string> {
@@ -284,6 +334,9 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
       const contains = probe.contains === undefined ? null : this.ctx.text(probe.contains);
       const evidence = { status: answer.status, answer_head: answer.text.slice(0, 500) };
       const ok = answer.status === expected && (contains === null || answer.text.includes(contains));
+      if (!ok && answer.status === expected && answer.truncated) {
+        throw new InfrastructureError(`probe ${probe.id}: the answer is larger than the drill reads (1 MiB) and the part read does not hold "${contains}": cannot tell`);
+      }
       this.record(
         ok
           ? check(probeCheckId(probe.id), 'pass', `answered HTTP ${answer.status}${contains ? ` with "${contains}"` : ''}`, evidence)
@@ -350,6 +403,9 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     for (const result of judgeVerification(observation)) this.record(result);
     const notEvidence = verificationNotEvidence(observation);
     if (notEvidence) throw new InfrastructureError(notEvidence);
+    // the profile says the backup holds it: a backup without it lost it
+    const lacking = corrupted.find((copy) => copy.answer.said === 'not_asked');
+    if (lacking) throw new StepFinding(`${lacking.answer.detail}, which the profile's verification names: the backup left it out`);
     const missed = corrupted.filter((c) => c.answer.said === 'accepted').map((c) => c.kind);
     return missed.length === 0 ? 'the verification rejects every corrupted copy' : `the verification lets through: ${missed.join(', ')}`;
   }
@@ -388,11 +444,14 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   private async offsite(): Promise<string> {
     const offsite = this.profile.offsite!;
     const backup = this.requireBackup();
+    // what must arrive is the backup as it is before the sync: a sync that damages it sends the damage
+    const expected = await hashTree(backup, this.bounds);
+    if (Object.keys(expected).length === 0) throw new StepFinding(`the backup ${basename(backup)} holds no file any more: there is nothing to send off-site`);
     const result = await this.command(offsite.command, 'off-site sync', SIDE_COMMAND_MS, { env: offsite.environment ?? {} });
     const remote = this.ctx.text(offsite.remote);
     await this.ownDirectory(remote, 'the off-site remote', true);
     const arrivedAt = await findDirectoryNamed(remote, basename(backup), 4);
-    const judged = judgeOffsite({ backup: basename(backup), expected: await hashTree(backup, this.bounds), arrived: arrivedAt ? await hashTree(arrivedAt, this.bounds) : null, remote });
+    const judged = judgeOffsite({ backup: basename(backup), expected, arrived: arrivedAt ? await hashTree(arrivedAt, this.bounds) : null, remote });
     this.record(
       result.exitCode === 0 || judged.status !== 'fail'
         ? judged
@@ -444,9 +503,18 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     const rootTime = rootIsOld ? now - Math.min(...ages) * DAY_MS : now;
     await utimes(root, rootTime / 1000, rootTime / 1000);
     const promise = retentionPromise({ keepDays: rotation.keep_days }, backups, now);
+    const before = new Map<string, Record<string, string>>();
+    for (const backup of backups) before.set(backup.name, await hashTree(join(root, backup.name), this.bounds));
     const result = await this.command(rotation.command, 'rotation', SIDE_COMMAND_MS);
     if (result.exitCode !== 0) throw new StepFinding(`the rotation failed (${describeProcessResult(result)})${tail(result) ? `: ${tail(result)}` : ''}`);
-    const survivors = await readdir(root).catch(() => null);
+    const listed = await readdir(root).catch(() => null);
+    // a backup kept by name but emptied or changed is not kept
+    const survivors: string[] | null = listed === null ? null : [];
+    for (const name of listed ?? []) {
+      const was = before.get(name);
+      if (was === undefined) survivors!.push(name);
+      else if (changedCount(was, await hashTree(join(root, name), this.bounds)) === 0) survivors!.push(name);
+    }
     return judgeRotation({
       backups: backups.map((b) => ({ name: b.name, ageDays: Math.round(((now - b.time) / DAY_MS) * 10) / 10 })),
       promised: promise.promised,
@@ -463,8 +531,9 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     if (this.context) {
       const stopped = await this.ctx.run(this.profile.service.stop, { ownLimitMs: STOP_MS, interruptible: false }).catch((error: unknown) => error);
       if (!(stopped && typeof stopped === 'object' && 'exitCode' in stopped && stopped.exitCode === 0)) problems.push(`stop: ${stopped instanceof Error ? stopped.message : describeProcessResult(stopped as ProcessResult)}`);
-      // whatever the service's commands left running (a daemon) carries the run's mark
-      for (const pid of await processesCarrying(this.ctx.mark)) {
+      // whatever the service's commands left running (a daemon) carries the run's mark, or at least a path under its root
+      const left = new Set([...(await processesCarrying(this.ctx.mark)), ...(this.root ? await processesReferencing(this.root) : [])]);
+      for (const pid of left) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -545,6 +614,19 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     requireEvidence({ result }, `${this.profile.name} ${doing}`, this.ctx.boundName(ownMs, `its own bound of ${formatDuration(ownMs)}`));
     if (options.must === 'succeed' && result.exitCode !== 0) throw new InfrastructureError(`${this.profile.name} ${doing} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
     return result;
+  }
+
+  /** Stores in which marker B is no longer found (a store the restore broke counts as changed). */
+  private async storesWithoutMarkerB(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const store of this.profile.stores) {
+      const still = await this.storeMarkers.has(store, this.markers.b).catch((error: unknown) => {
+        if (error instanceof StoreFinding) return false;
+        throw error;
+      });
+      if (!still) changed.push(store.id);
+    }
+    return changed;
   }
 
   /** The file trees of the stores on disk, by store id (a database: its file and sidecars' directory entry). */
@@ -642,4 +724,17 @@ function describeDifferences(differences: { readonly added: readonly string[]; r
     ...(differences.removed.length ? [`missing: ${few(differences.removed)}`] : []),
     ...(differences.added.length ? [`not in the backup: ${few(differences.added)}`] : []),
   ].join('; ');
+}
+
+/** How many paths differ between two hashed trees. */
+function changedCount(before: Record<string, string>, after: Record<string, string>): number {
+  const d = treeDifferences(before, after);
+  return d.added.length + d.removed.length + d.changed.length;
+}
+
+/** The stores whose state differs between two snapshots of them. */
+function changedStores(before: Record<string, Record<string, string>>, after: Record<string, Record<string, string>>): string[] {
+  return Object.entries(before)
+    .filter(([id, tree]) => changedCount(tree, after[id] ?? {}) > 0)
+    .map(([id]) => id);
 }

@@ -4,6 +4,7 @@
  * (unique ids, known placeholders, a usable output pattern). Every fault is the profile's
  * field error (exit 2) naming where in the file it is; nothing runs before the profile holds.
  */
+import { randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, posix, resolve } from 'node:path';
 import { errorMessage } from '../common/errors.js';
@@ -63,7 +64,7 @@ export async function loadProfileFile(spec: Extract<ProfileSpec, { kind: 'file' 
   if (!validate(value)) fail(`not an atocore-drill/profile@1 profile: ${describeSchemaErrors(validate).replace(/(^|; )\/(\S*)/g, (_m, sep: string, path: string) => `${sep}${path.replace(/\//g, '.') || '(top)'}`)}`);
   const profile = value as ServiceProfile;
   for (const problem of semanticProblems(profile)) fail(problem);
-  const unknown = Object.keys(overrides).filter((name) => !(name in (profile.variables ?? {})));
+  const unknown = Object.keys(overrides).filter((name) => !Object.hasOwn(profile.variables ?? {}, name));
   if (unknown.length > 0) {
     throw new FieldError('profileVars', `${unknown.join(', ')}: not a variable of ${where} (its variables: ${Object.keys(profile.variables ?? {}).join(', ') || 'none'})`);
   }
@@ -72,8 +73,8 @@ export async function loadProfileFile(spec: Extract<ProfileSpec, { kind: 'file' 
   return { profile, source: where, dir: dirname(spec.path), variables };
 }
 
-/** Where the drill root stands in when a profile's paths are checked before it exists. */
-const ROOT_STAND_IN = '/atocore-drill-root';
+/** Where the drill root stands in when a profile's paths are checked before it exists: a name no `..` can guess. */
+const ROOT_STAND_IN = `/atocore-drill-root-${randomBytes(8).toString('hex')}`;
 
 /**
  * The paths a drill writes to or restores over (stores, the backup root, the off-site remote)
@@ -118,6 +119,12 @@ async function parseDeclaration(text: string, json: boolean): Promise<unknown> {
   }
 }
 
+/** Placeholders with a value only in some places: where (the place in the file, e.g. `restore.command.1`). */
+const CONTEXT_PLACEHOLDERS: ReadonlyMap<string, RegExp> = new Map([
+  ['backup', /^(restore|verification)\.command\./],
+  ['marker', /^stores\.\d+\.marker\./],
+]);
+
 /** What the schema cannot say; each problem names its place in the file. */
 function semanticProblems(profile: ServiceProfile): string[] {
   const problems: string[] = [];
@@ -132,9 +139,11 @@ function semanticProblems(profile: ServiceProfile): string[] {
       problems.push(`backup.output: not a regular expression: ${errorMessage(error)}`);
     }
   }
-  const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...Object.keys(profile.variables ?? {}), ...(profile.ports ?? []).map((p) => `port:${p}`)]);
+  const everywhere = [...BUILTIN_PLACEHOLDERS.filter((name) => !CONTEXT_PLACEHOLDERS.has(name)), ...Object.keys(profile.variables ?? {}), ...(profile.ports ?? []).map((p) => `port:${p}`)];
   for (const [path, text] of stringsOf(profile, '')) {
-    for (const name of placeholdersIn(text)) if (!known.has(name)) problems.push(`${path}: \${${name}} is not a placeholder this profile knows (${[...known].join(', ')})`);
+    // ${backup} and ${marker} have a value only where a backup or a marker is in hand
+    const known = new Set([...everywhere, ...[...CONTEXT_PLACEHOLDERS.keys()].filter((name) => CONTEXT_PLACEHOLDERS.get(name)!.test(path))]);
+    for (const name of placeholdersIn(text)) if (!known.has(name)) problems.push(`${path}: \${${name}} is not a placeholder this profile knows here (${[...known].join(', ')})`);
   }
   return problems;
 }

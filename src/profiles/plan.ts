@@ -50,7 +50,7 @@ export function planProfileDrill(profile: ServiceProfile, drills: readonly Extra
     step('marker_b', 'Write marker B in every store: must disappear'),
     ...(stopsFirst ? [step('stop', `Stop ${name}`)] : []),
     step('restore_unconfirmed', 'Restore without confirming: must refuse and change nothing', ['restore.refuses_without_confirm']),
-    step('restore', `Restore the backup, confirmed${stopsFirst ? '' : ` (${name} running: the restore does what it needs)`}`),
+    step('restore', `Restore the backup, confirmed${stopsFirst ? '' : ` (${name} running: the restore does what it needs)`}`, ['restore.backup_kept']),
     step('restart', `${profile.restore.starts_service ? `Wait for ${name}, started by the restore,` : `Start ${name}`} to be healthy (RTO)`, ['service.health']),
     step('verify_stores', 'Check every store and probe', [...profile.stores.map((s) => storeCheckId(s.id)), ...(profile.probes ?? []).map((p) => probeCheckId(p.id))]),
     ...(drills.includes('verification') && verification

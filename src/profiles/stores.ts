@@ -5,8 +5,8 @@
  * (a busy lock, its own permissions, a call cut by the budget) is an InfrastructureError.
  */
 import { constants } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, open, realpath } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { describeProcessResult } from '../common/child-process.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { whyNotEvidence } from '../engine/classification.js';
@@ -32,6 +32,11 @@ export class StoreMarkers {
     this.context = context;
   }
 
+  private async outsideTheRoot(store: ProfileStore): Promise<string | null> {
+    const path = this.pathOf(store);
+    return path === null ? null : outsideOf(this.context.values.drill_root!, path);
+  }
+
   /** Where a file-based store lies (null for stores reached through the service). */
   pathOf(store: ProfileStore): string | null {
     return 'path' in store ? this.context.text(store.path) : null;
@@ -40,6 +45,8 @@ export class StoreMarkers {
   async write(store: ProfileStore, marker: string): Promise<void> {
     const ctx = this.context;
     const values = { marker };
+    const outside = await this.outsideTheRoot(store);
+    if (outside) throw new InfrastructureError(`store ${store.id}: ${outside}: the drill writes markers only into its own files`);
     switch (store.kind) {
       case 'sqlite': {
         const path = ctx.text(store.path);
@@ -50,7 +57,7 @@ export class StoreMarkers {
       case 'directory': {
         const dir = ctx.text(store.path);
         await requireKind(dir, 'directory', store.id);
-        await writeMarkerFile(join(dir, ctx.text(store.marker.file, values)), marker);
+        await writeMarkerFile(join(dir, markerFileName(store.id, ctx.text(store.marker.file, values))), marker);
         return;
       }
       case 'file':
@@ -74,6 +81,8 @@ export class StoreMarkers {
   async has(store: ProfileStore, marker: string): Promise<boolean> {
     const ctx = this.context;
     const values = { marker };
+    const outside = await this.outsideTheRoot(store);
+    if (outside) throw new StoreFinding(outside);
     switch (store.kind) {
       case 'sqlite': {
         const path = ctx.text(store.path);
@@ -83,7 +92,7 @@ export class StoreMarkers {
       case 'directory': {
         const dir = ctx.text(store.path);
         if (!(await existsAs(dir, 'directory', store.id))) return false;
-        return existsAs(join(dir, ctx.text(store.marker.file, values)), 'file', store.id);
+        return existsAs(join(dir, markerFileName(store.id, ctx.text(store.marker.file, values))), 'file', store.id);
       }
       case 'file': {
         const text = await readSmallFile(ctx.text(store.path), store.id);
@@ -92,7 +101,10 @@ export class StoreMarkers {
       case 'http': {
         const answer = await ctx.http(store.marker.find, values);
         if (answer.status < 200 || answer.status >= 300) throw new StoreFinding(`asking for the marker answered HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
-        if (answer.truncated) throw new StoreFinding('the answer is larger than the drill reads (1 MiB)');
+        // what lies past the part read cannot be told: the harness's limit, not the service
+        if (answer.truncated && !answer.text.includes(ctx.text(store.marker.find.contains, values))) {
+          throw new InfrastructureError(`store ${store.id}: the answer is larger than the drill reads (1 MiB) and the part read does not hold the marker: cannot tell`);
+        }
         return answer.text.includes(ctx.text(store.marker.find.contains, values));
       }
       case 'command': {
@@ -113,6 +125,9 @@ export class StoreMarkers {
  */
 export async function storeContent(store: ProfileStore, context: ProfileContext, markers: readonly string[], bounds: ReadBounds): Promise<Record<string, string>> {
   const ignored = new Set('ignore' in store ? (store.ignore ?? []) : []);
+  const path = 'path' in store ? context.text(store.path) : null;
+  const outside = path === null ? null : await outsideOf(context.values.drill_root!, path);
+  if (outside) throw new StoreFinding(outside);
   if (store.kind === 'sqlite') {
     const path = context.text(store.path);
     if (!(await existsAs(path, 'file', store.id))) throw new StoreFinding(`${path} is not there (or not a regular file)`);
@@ -131,6 +146,20 @@ export async function storeContent(store: ProfileStore, context: ProfileContext,
     return Object.fromEntries(Object.entries(tree).filter(([path]) => !markerFiles.has(path) && ![...ignored].some((prefix) => path === prefix || path.startsWith(`${prefix}/`))));
   }
   throw new Error(`internal: store ${store.id} (${store.kind}) has no content to compare`);
+}
+
+/**
+ * Why a file-based store's path leads out of the drill root (a link the service's commands put
+ * in its way), or null when it stays inside: its directory resolved, the store itself never a link.
+ */
+async function outsideOf(root: string, path: string): Promise<string | null> {
+  const realRoot = await realpath(root).catch(() => root);
+  const parent = await realpath(dirname(path)).catch(() => null);
+  if (parent === null) return null;
+  if (parent !== realRoot && !parent.startsWith(realRoot + sep)) return `${path} leads out of the drill root (its directory is ${parent})`;
+  const info = await lstat(path).catch(() => null);
+  if (info?.isSymbolicLink()) return `${path} is a link (to ${await realpath(path).catch(() => 'nowhere')}), not the store itself`;
+  return null;
 }
 
 function withDatabase<T>(path: string, readonly: boolean, storeId: string, work: (db: ReturnType<typeof openDatabase>) => T): T {
@@ -194,4 +223,12 @@ async function readSmallFile(path: string, storeId: string): Promise<string | nu
   } finally {
     await handle.close();
   }
+}
+
+/** A marker file's name: one name in the store's directory, never a path out of it. */
+function markerFileName(storeId: string, name: string): string {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new InfrastructureError(`store ${storeId}: the marker file's name "${name}" is not one name inside the store's directory`);
+  }
+  return name;
 }

@@ -93,13 +93,13 @@ export interface EnvironmentMark {
 /** A process environment is at most a few MiB (the kernel's limit on argv and environment together). */
 const ENVIRON_MAX_BYTES = 4 * 1024 * 1024;
 
-/** Whether `pid`'s environment holds `name=value`; false when it cannot be read (gone, another user's). */
-export async function carriesMark(pid: number, mark: EnvironmentMark): Promise<boolean> {
+/** `pid`'s environment between NULs (bounded), or null when it cannot be read (gone, another user's). */
+async function readEnvironment(pid: number): Promise<Buffer | null> {
   let handle;
   try {
     handle = await open(`/proc/${pid}/environ`, 'r');
   } catch {
-    return false;
+    return null;
   }
   try {
     const chunks: Buffer[] = [Buffer.from([0])];
@@ -111,27 +111,32 @@ export async function carriesMark(pid: number, mark: EnvironmentMark): Promise<b
       length += bytesRead;
     }
     chunks.push(Buffer.from([0]));
-    // entries are NUL-separated: the mark matches one whole entry
-    return Buffer.concat(chunks).includes(Buffer.from(`\0${mark.name}=${mark.value}\0`));
+    return Buffer.concat(chunks);
   } catch {
-    return false;
+    return null;
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+/** Whether `pid`'s environment holds `name=value`; false when it cannot be read (gone, another user's). */
+export async function carriesMark(pid: number, mark: EnvironmentMark): Promise<boolean> {
+  // entries are NUL-separated: the mark matches one whole entry
+  return (await readEnvironment(pid))?.includes(Buffer.from(`\0${mark.name}=${mark.value}\0`)) ?? false;
 }
 
 /**
  * SIGKILL to every process (but this one) whose environment holds the mark, at once and
  * synchronously: what a second signal does before the harness exits.
  */
-export function killCarryingNow(mark: EnvironmentMark): void {
+export function killCarryingNow(mark: EnvironmentMark, under?: string): void {
   let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
     return;
   }
-  const wanted = Buffer.from(`\0${mark.name}=${mark.value}\0`);
+  const wanted = [Buffer.from(`\0${mark.name}=${mark.value}\0`), ...(under === undefined ? [] : environmentNeedlesUnder(under))];
   const buffer = Buffer.alloc(ENVIRON_MAX_BYTES);
   for (const name of names) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
@@ -141,13 +146,35 @@ export function killCarryingNow(mark: EnvironmentMark): void {
       buffer[0] = 0;
       const length = readSync(fd, buffer, 1, ENVIRON_MAX_BYTES - 2, null);
       buffer[length + 1] = 0;
-      if (buffer.subarray(0, length + 2).includes(wanted)) process.kill(Number(name), 'SIGKILL');
+      const environment = buffer.subarray(0, length + 2);
+      if (wanted.some((needle) => environment.includes(needle))) process.kill(Number(name), 'SIGKILL');
     } catch {
       // gone, or not ours
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
   }
+}
+
+/** A variable whose value is `dir` or lies under it, as it reads in /proc/PID/environ. */
+function environmentNeedlesUnder(dir: string): Buffer[] {
+  return [Buffer.from(`=${dir}/`), Buffer.from(`=${dir}\0`)];
+}
+
+/**
+ * Pids (other than this process) with a variable naming `dir` or a path under it: what was
+ * started for a drill root, even when it dropped the run's own mark from its environment.
+ */
+export async function processesReferencing(dir: string): Promise<number[]> {
+  const needles = environmentNeedlesUnder(dir);
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
+  const found: number[] = [];
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    const environment = await readEnvironment(pid);
+    if (environment && needles.some((needle) => environment.includes(needle))) found.push(pid);
+  }
+  return found;
 }
 
 /** Pids (other than this process) whose environment holds the mark; empty without /proc. */
