@@ -72,6 +72,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--backup-cli <cmd>', 'your AtoCore: how to invoke its backup module, e.g. "python -m atocore.ops.backup"')
     .option('--include-chroma', 'back up and restore the Chroma directory too, and check it')
     .option('--seed <dir>', 'seed dataset directory (default: the bundled fixtures/seed)')
+    .option('--seed-size <size>', 'generated documents, chunks and interactions on top of the seed until the database holds about this much, e.g. 100MB, 1GB (deterministic)')
     .option('--drills <names>', 'which drills, comma-separated: restore (default), rotation, verification (AtoCore has no offsite); docs/checks.md')
     .option('--fault <name>', `switch on a stand-in fault (repeatable; tests only): ${STANDIN_FAULTS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
     .option('--profile <name|file>', 'the service to drill: atocore (default), jellycore, or a profile file (JSON/YAML, docs/profiles.md)')

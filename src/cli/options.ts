@@ -21,6 +21,7 @@ export interface RawDrillFlags {
   backupCli?: string;
   includeChroma?: boolean;
   seed?: string;
+  seedSize?: string;
   fault?: string[];
   keep?: boolean;
   timeout?: string;

@@ -4,6 +4,7 @@ import { resolveProfileSpec, parseProfileVars, type ProfileSpec } from '../profi
 import { FieldError, namedForSync, type FieldId, type FieldNames } from './fields.js';
 import { commandLine, drillNames, duration, existingDirectory, failOn, reportPaths, workDirectory } from './rules.js';
 import { ATOCORE_DRILLS, ATOCORE_NO_OFFSITE } from '../atocore/drill/plan.js';
+import { MAX_SEED_BYTES, parseSeedSize } from '../atocore/drill/seed-generator.js';
 import type { DrillName } from '../engine/drill-names.js';
 import { budgetInputs, historyInputs, historyOutputs } from './history.js';
 
@@ -17,6 +18,8 @@ export interface RawDrillInputs {
   readonly backupCli?: string | undefined;
   readonly includeChroma?: boolean | undefined;
   readonly seed?: string | undefined;
+  /** generated rows on top of the seed until the database holds about this much: `10MB`, `1GB` */
+  readonly seedSize?: string | undefined;
   readonly faults?: readonly string[] | undefined;
   readonly keep?: boolean | undefined;
   /** the entry's default applied */
@@ -41,7 +44,7 @@ export interface RawDrillInputs {
 }
 
 /** The fields only the built-in AtoCore drill has: a profile file's service says for itself how it runs. */
-const ATOCORE_ONLY: readonly (keyof RawDrillInputs & FieldId)[] = ['runtime', 'image', 'fromImage', 'command', 'backupCli', 'includeChroma', 'seed', 'faults'];
+const ATOCORE_ONLY: readonly (keyof RawDrillInputs & FieldId)[] = ['runtime', 'image', 'fromImage', 'command', 'backupCli', 'includeChroma', 'seed', 'seedSize', 'faults'];
 
 /** Which profile, and that the fields given go with it. */
 function profileOf(raw: RawDrillInputs, base: string): ProfileSpec {
@@ -91,6 +94,15 @@ function faultsOf(raw: RawDrillInputs): string[] {
   return faults;
 }
 
+/** `--seed-size`: bytes, within what the generator writes (src/atocore/drill/seed-generator.ts). */
+function seedSizeOf(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const bytes = parseSeedSize(value);
+  if (bytes === null) throw new FieldError('seedSize', `"${value}" is not a size (a number and kB, MB, GB, KiB, MiB or GiB, e.g. 100MB, 1GB)`);
+  if (bytes > MAX_SEED_BYTES) throw new FieldError('seedSize', `"${value}" is more than the ${MAX_SEED_BYTES / 1024 ** 3} GiB the generator writes`);
+  return bytes;
+}
+
 /** AtoCore's drills: restore unless others are named; never offsite, which AtoCore's backup has no step for. */
 function atocoreDrillsOf(raw: RawDrillInputs): DrillName[] {
   const drills = drillNames('drills', raw.drills, ['restore']);
@@ -119,6 +131,7 @@ export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string
       backupCli: raw.backupCli === undefined ? null : commandLine('backupCli', raw.backupCli),
       includeChroma: raw.includeChroma === true,
       seedDir: raw.seed === undefined ? null : existingDirectory('seed', raw.seed, base),
+      seedSizeBytes: seedSizeOf(raw.seedSize),
       faults,
       keep: raw.keep === true,
       timeoutMs: duration('timeout', raw.timeout),

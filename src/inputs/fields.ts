@@ -13,6 +13,7 @@ export type DrillField =
   | 'backupCli'
   | 'includeChroma'
   | 'seed'
+  | 'seedSize'
   | 'faults'
   | 'keep'
   | 'timeout'

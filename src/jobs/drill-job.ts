@@ -21,6 +21,8 @@ export interface DrillInputs {
   readonly backupCli: string[] | null;
   readonly includeChroma: boolean;
   readonly seedDir: string | null;
+  /** generated rows on top of the seed up to about this many bytes of database (--seed-size); null: the seed alone */
+  readonly seedSizeBytes: number | null;
   readonly faults: string[];
   readonly keep: boolean;
   readonly timeoutMs: number;
@@ -93,6 +95,7 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
     runId,
     ...(inputs.fromImage ? { migration: { fromImage: inputs.fromImage, toImage: inputs.image! } } : {}),
     seed,
+    ...(inputs.seedSizeBytes !== null ? { seedSizeBytes: inputs.seedSizeBytes } : {}),
     includeChroma: inputs.includeChroma,
     keep: inputs.keep,
     timeoutMs: inputs.timeoutMs,

@@ -17,6 +17,7 @@ import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences }
 import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } from './markers.js';
 import { planDrill, type DrillStepId, type PlannedStep } from './plan.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
+import { generateSeedRows, type GeneratedSeed } from './seed-generator.js';
 import type { DrillObserver, PlanRun, StepOutcome } from '../../engine/step-loop.js';
 import { CorruptionScratch, DEFAULT_COPY_LIMITS } from '../../engine/corruptions.js';
 import type { DrillName } from '../../engine/drill-names.js';
@@ -32,6 +33,8 @@ import { check, SERVICE_OUTPUT_MARK, type DrillReport } from '../../report/model
 export interface DrillOptions {
   readonly runtime: AtoCoreRuntime;
   readonly seed: Seed;
+  /** generated rows on top of the seed until the database holds about this many bytes (seed-generator.ts) */
+  readonly seedSizeBytes?: number;
   readonly includeChroma: boolean;
   /** keep the data root (and the service stopped) for inspection */
   readonly keep: boolean;
@@ -97,6 +100,8 @@ class DrillRun extends PlannedRun<DrillStepId> {
   private readonly runtime: AtoCoreRuntime;
   private readonly target: DrillTarget;
   private readonly runId: string;
+  /** the rows --seed-size added (null: the seed alone) */
+  private generated: GeneratedSeed | null = null;
   private readonly markers: { readonly a: Marker; readonly b: Marker };
   private readonly metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null };
   private readonly backupFacts: BackupFacts = { stamp: null, createdAt: null, markerAInSnapshot: false };
@@ -171,9 +176,12 @@ class DrillRun extends PlannedRun<DrillStepId> {
     const seed = this.options.seed;
     await writeSeedFiles(seed, this.runtime);
     insertSeedRows(seed, this.runtime.layout.dbPath);
+    const size = this.options.seedSizeBytes;
+    if (size !== undefined) this.generated = generateSeedRows(this.runtime.layout.dbPath, size, seed.registry.projects);
     await postSeedMemories(seed, this.target.api());
     checkpointSeed(this.runtime.layout.dbPath);
-    return `${seed.registry.projects.length} projects, ${seed.documents.length} documents, ${seed.chunkCount} chunks, ${seed.memories.length} memories${seed.chromaDir ? ', Chroma files' : ''}`;
+    const generated = this.generated ? `; generated: ${this.generated.documents} documents, ${this.generated.chunks} chunks, ${this.generated.interactions} interactions (${(this.generated.bytes / 1e6).toFixed(0)} MB database)` : '';
+    return `${seed.registry.projects.length} projects, ${seed.documents.length} documents, ${seed.chunkCount} chunks, ${seed.memories.length} memories${seed.chromaDir ? ', Chroma files' : ''}${generated}`;
   }
 
   private async writeMarkerA(): Promise<string> {
@@ -295,7 +303,7 @@ class DrillRun extends PlannedRun<DrillStepId> {
     const api = this.target.api();
     const memories = this.restored?.inspection.fingerprint?.tables.memories?.rows ?? -1;
     const stats = await api.call('GET', '/stats');
-    const expected = { documents: seed.documents.length, chunks: seed.chunkCount, memories };
+    const expected = { documents: seed.documents.length + (this.generated?.documents ?? 0), chunks: seed.chunkCount + (this.generated?.chunks ?? 0), memories };
     this.record(
       stats.status === 200 && stats.body && typeof stats.body === 'object'
         ? checks.serviceStatsCheck(stats.body as Record<string, unknown>, expected)
