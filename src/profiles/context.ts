@@ -83,6 +83,11 @@ export class ProfileContext {
     return this.deadline.limitedBy(ownLimitMs) ? `what was left of --timeout ${formatDuration(this.deadline.totalMs)}` : own;
   }
 
+  /** A call's bound (its own limit, capped by the budget) and how a message names it. */
+  bounded(ownLimitMs: number): { readonly timeoutMs: number; readonly boundName: string; readonly signal: AbortSignal | undefined } {
+    return { timeoutMs: this.deadline.bound(ownLimitMs), boundName: this.boundName(ownLimitMs, `its own bound of ${formatDuration(ownLimitMs)}`), signal: this.signal };
+  }
+
   /** True when a call with this own limit is capped by the run's budget. */
   budgetLimited(ownLimitMs: number): boolean {
     return this.deadline.limitedBy(ownLimitMs);

@@ -14,6 +14,7 @@ import { hashTree, isHarnessReadError, type ReadBounds } from '../engine/files.j
 import { fingerprintOf } from '../sqlite/inspect.js';
 import { ownWriteAsync } from '../engine/own-writes.js';
 import { openDatabase } from '../sqlite/open.js';
+import { BROKEN_DATABASE_CODES, queryInChildProcess } from '../sqlite/query-process.js';
 import type { ProfileContext } from './context.js';
 import type { ProfileStore } from './profile.js';
 
@@ -51,7 +52,8 @@ export class StoreMarkers {
       case 'sqlite': {
         const path = ctx.text(store.path);
         await requireKind(path, 'file', store.id);
-        withDatabase(path, false, store.id, (db) => db.prepare(store.marker.write).run({ marker }));
+        const answer = await queryInChildProcess(path, store.marker.write, { marker }, { write: true, what: `store ${store.id}: writing the marker`, ...ctx.bounded(STORE_CALL_MS) });
+        if (!answer.ok) throw new InfrastructureError(`store ${store.id}: writing the marker into ${path}: ${answer.message}`);
         return;
       }
       case 'directory': {
@@ -87,7 +89,13 @@ export class StoreMarkers {
       case 'sqlite': {
         const path = ctx.text(store.path);
         if (!(await existsAs(path, 'file', store.id))) throw new StoreFinding(`${path} is not there (or not a regular file)`);
-        return withDatabase(path, true, store.id, (db) => db.prepare(store.marker.find).get({ marker }) !== undefined);
+        // in a child process: the query runs over whatever the restore left (a view that never ends included)
+        const answer = await queryInChildProcess(path, store.marker.find, { marker }, { write: false, what: `store ${store.id}: looking for the marker`, ...ctx.bounded(STORE_CALL_MS) });
+        if (answer.ok) return answer.row;
+        if (answer.errcode !== null && BROKEN_DATABASE_CODES.has(answer.errcode) && !/syntax error/i.test(answer.message)) {
+          throw new StoreFinding(`the database ${path} cannot be read: ${answer.message}`);
+        }
+        throw new InfrastructureError(`store ${store.id}: ${path}: ${answer.message}`);
       }
       case 'directory': {
         const dir = ctx.text(store.path);
