@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The drill's steps as an operator would script them by hand: curl + AtoCore's backup CLI,
 # trusting AtoCore's answers (no independent checks). The baseline the embedded drill is
-# timed against (bench/drill-vs-shell.sh). Runs the stand-in from fixtures/atocore.
+# timed against (bench/drill-vs-shell.sh, bench/drill-seed-size.sh). Runs the stand-in from fixtures/atocore.
+# SEED_SIZE adds the generated rows of `drill --seed-size` (needs `npm run build`).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seed=$repo/fixtures/seed
@@ -37,6 +38,13 @@ for d in json.load(open(f"{seed}/documents.json")):
                   (str(uuid.uuid4()), doc, i, ch["content"], ch["heading_path"], len(ch["content"]), json.dumps({"project": d["project"]}), now))
 c.commit()
 PY
+# SEED_SIZE (10MB, 1GB…): the same generated rows as `atocore-drill drill --seed-size`, by the same generator
+if [ -n "${SEED_SIZE:-}" ]; then
+  node --input-type=module -e "
+    import { readFileSync } from 'node:fs';
+    import { generateSeedRows, parseSeedSize } from '$repo/lib/atocore/drill/seed-generator.js';
+    generateSeedRows('$root/data/db/atocore.db', parseSeedSize('$SEED_SIZE'), JSON.parse(readFileSync('$seed/project-registry.json', 'utf8')).projects);"
+fi
 python3 -c 'import json,sys; [print(json.dumps(m)) for m in json.load(open(sys.argv[1]))]' "$seed/memories.json" |
   while read -r memory; do curl -fs -X POST -H 'content-type: application/json' -d "$memory" "$url/memory" >/dev/null; done
 curl -fs -X POST -H 'content-type: application/json' -d '{"memory_type":"episodic","content":"plain marker A","project":"drill","confidence":1}' "$url/memory" >/dev/null
