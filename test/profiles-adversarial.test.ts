@@ -174,7 +174,7 @@ describe('a broken backup plan never passes', () => {
 
   // DEFECT (medium-low): when the backup holds no file by the time the off-site drill runs (the restore consumed it), offsite.arrived is a skip and the run ends "internal: the drill ran every step but never evaluated offsite.arrived" (exit 3)
   it('the off-site drill after a restore that consumed the backup: a finding (exit 1), no "internal:" error', async () => {
-    const profile = { ...notes(), offsite: { command: ['sh', '-c', 'cp -a "$NOTES_BACKUPS"/. "$REMOTE"/'], remote: '${drill_root}/remote' } };
+    const profile: Profile = { ...notes(), offsite: { command: ['sh', '-c', 'cp -a "$NOTES_BACKUPS"/. "$REMOTE"/'], remote: '${drill_root}/remote' } };
     profile.restore.command[2] = (profile.restore.command[2] as string).replace('cp "$0/notes.db"', 'mv "$0/notes.db"').replace('cp -a "$0/attachments"', 'mv "$0/attachments"');
     const { run, output } = await drill(profile);
     expect(output).not.toMatch(/internal: /);
