@@ -1,4 +1,4 @@
-/** The library surface: the drill engine, the runtimes, inspection and reporters. */
+/** The library surface: the drills (AtoCore's and a profile's), the runtimes, inspection, the run history and reporters. */
 export { runDrill, type DrillOptions, type DrillObserver } from './atocore/drill/drill.js';
 export { planDrill, plannedCheckIds, type PlannedStep, type DrillStepId } from './atocore/drill/plan.js';
 export { decideVerdict, exitCodeFor } from './report/verdict.js';
@@ -16,3 +16,8 @@ export { runDrillJob, describeDrill, type DrillInputs } from './jobs/drill-job.j
 export { runValidateJob, describeValidation, type ValidateInputs } from './jobs/validate-job.js';
 export { runValidation, type ValidationOptions } from './validation/validate.js';
 export { ContainerRuntime, type ContainerRuntimeOptions } from './runtimes/container.js';
+export { runProfileDrill, type ProfileDrillOptions } from './profiles/drill.js';
+export { loadProfileFile, resolveProfileSpec, parseProfileVars, type ProfileSpec } from './profiles/load.js';
+export type { ServiceProfile, LoadedProfile, ProfileStore } from './profiles/profile.js';
+export { runRehearseJob, type RehearseInputs } from './jobs/rehearse-job.js';
+export { recordRun, readRuns, judgeRun } from './history/keep.js';
