@@ -133,8 +133,12 @@ export class IntegrityWorkers {
     const worker = entry.fromSource ? new Worker(FROM_SOURCE, { ...options, eval: true }) : new Worker(entry.url, options);
     worker.stdout.resume();
     worker.stderr.resume();
-    // an idle worker's failure is seen when it is next asked; until then it must not crash the run
+    // a worker that fails while idle must not crash the run, nor be asked again
     worker.on('error', () => {});
+    worker.once('exit', () => {
+      const idle = this.#idle.indexOf(worker);
+      if (idle >= 0) this.#idle.splice(idle, 1);
+    });
     return worker;
   }
 
