@@ -288,6 +288,16 @@ describe('a check fails only on what the service did', () => {
     expect(done.code).toBe(3);
   });
 
+  // DEFECT (medium-low): the harness keeps only the first and last 512 KiB of a command's output; a backup whose "Backup complete: PATH" line falls in the part it dropped FAILS backup.created ("the backup's output does not say where it went") — the harness's limit, not the service
+  it('a backup that says where it went in the middle of 1.4 MB of output: backup.created is not a fail', async () => {
+    const profile = notes();
+    profile.backup.output = 'Backup complete: (?<path>\\S+)';
+    profile.backup.command[2] += ' && head -c 700000 /dev/zero | tr "\\000" x && echo && echo "Backup complete: $d" && head -c 700000 /dev/zero | tr "\\000" y && echo';
+    const { output, report } = await drill(profile);
+    const created = report().checks.find((c) => c.id === 'backup.created')!;
+    expect(created.status, `${created.message}\n${output.slice(-2000)}`).not.toBe('fail');
+  });
+
   // DEFECT (medium-low): a probe reads only 1 MiB of the answer and then FAILS "without <contains>" when the text lies past what the harness read: the harness's limit, not the service
   it('a probe whose answer holds its text past 1 MiB is never a fail', async () => {
     const profile = notes();
