@@ -9,7 +9,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readReport, runCli, startCli, statusOf } from './support/cli.js';
+import { parse as parseYaml } from 'yaml';
+import { readActionInputs } from '../src/action/inputs.js';
+import { PROJECT_ROOT, readReport, runCli, startCli, statusOf } from './support/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-adversarial-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -500,3 +502,27 @@ describe('leftovers', () => {
   });
 });
 
+
+describe('the action', () => {
+  // DEFECT (high): action.yml defaults include-chroma to 'true', and a profile refuses every AtoCore-only input that is set, so `with: profile: jellycore` (every other input left at its default) is exit 2 "input include-chroma is for the AtoCore drill"
+  it('profile: jellycore with every other input at its action.yml default is accepted', () => {
+    const action = parseYaml(readFileSync(join(PROJECT_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: unknown }> };
+    const saved = { ...process.env };
+    const reports = mkdtempSync(join(work, 'action-'));
+    try {
+      // as the runner sets them: INPUT_<NAME> for every input, the default where the workflow gives none
+      for (const [name, input] of Object.entries(action.inputs)) process.env[`INPUT_${name.toUpperCase()}`] = String(input.default ?? '').replace(/\$\{\{[^}]*\}\}/g, 'token');
+      Object.assign(process.env, { INPUT_PROFILE: 'jellycore', INPUT_DRILLS: 'restore', 'INPUT_REPORT-DIR': reports, GITHUB_WORKSPACE: reports, RUNNER_TEMP: reports });
+      let problem = '';
+      try {
+        readActionInputs();
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+      expect(problem).toBe('');
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+});
