@@ -203,6 +203,21 @@ describe('a broken backup plan never passes', () => {
     expect(run.code).not.toBe(3);
   });
 
+  // DEFECT (medium): with `restore.service: running`, the refusal is judged by the stores alone: a restore that stops the service before it asks, and leaves it stopped when told no, passes restore.refuses_without_confirm ("must refuse and change nothing") and the drill PASSES
+  it('a restore that takes the running service down before it asks, and leaves it down when told no: restore.refuses_without_confirm fails', async () => {
+    const profile = notes();
+    const start = profile.service.start[2] as string;
+    profile.restore.service = 'running';
+    profile.restore.starts_service = true;
+    profile.restore.command[2] =
+      'kill "$(cat ${drill_root}/run/pid)" 2>/dev/null; sleep 0.3; [ "$1" = --yes ] || { echo "restore: --yes required" >&2; exit 1; }; ' +
+      `cp "$0/notes.db" "$NOTES_DATA/notes.db" && rm -rf "$NOTES_DATA/attachments" && cp -a "$0/attachments" "$NOTES_DATA/" && { ${start}; }`;
+    const { run, output, report } = await drill(profile);
+    const refuses = report().checks.find((c) => c.id === 'restore.refuses_without_confirm')!;
+    expect(refuses.status, `${refuses.message}\n${output}`).toBe('fail');
+    expect(run.code).toBe(1);
+  });
+
   // DEFECT (medium): the stop step only runs service.stop; a stop that leaves the service running lets the old process answer the "restart" health, so service.health passes (with a meaningless RTO) on a service that never restarted on the restored data
   it('a stop that does not stop the service: service.health is not a pass', async () => {
     const profile = notes();
