@@ -151,6 +151,30 @@ describe('a broken backup plan never passes', () => {
     expect(run.code).toBe(1);
   });
 
+  // DEFECT (medium): a kept backup counts as deleted when anything in it changed, additions included: a rotation that keeps exactly what it promises and writes a SHA256SUMS into each kept backup FAILS "the rotation deleted the newest backup"
+  it('a rotation that keeps what it promises and adds a checksum list to each kept backup: no rotation check fails', async () => {
+    const at = runDir();
+    const script = join(at.dir, 'rotate.sh');
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        'B="$NOTES_BACKUPS"; newest=$(ls "$B" | grep -E "^[0-9]{8}_[0-9]{6}$" | sort | tail -1)',
+        "cut=$(date -u -d '7 days ago' +%Y%m%d_%H%M%S)",
+        'for d in $(ls "$B" | grep -E "^[0-9]{8}_[0-9]{6}$"); do',
+        '  if [ "$d" != "$newest" ] && [ "$d" \\< "$cut" ]; then rm -rf "$B/$d"; else (cd "$B/$d" && find . -type f ! -name SHA256SUMS -exec sha256sum {} + > SHA256SUMS); fi',
+        'done',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const profile = { ...notes(), rotation: { command: [script], keep_days: 7, stamp: 'YYYYMMDD_HHMMSS' } };
+    const { run, output, report } = await drill(profile, [], { at });
+    const rotation = report().checks.filter((c) => c.id.startsWith('rotation.') && c.status === 'fail');
+    expect(rotation.map((c) => `${c.id}: ${c.message}`), output).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
   // DEFECT (high): offsite.arrived compares the remote with the local backup as it is after the sync, so a sync that damages the backup and sends the damage passes
   it('an off-site sync that empties the backup\'s database and then copies it fails offsite.arrived', async () => {
     const profile = {
