@@ -189,6 +189,22 @@ describe('a broken backup plan never passes', () => {
     expect(run.code).toBe(1);
   });
 
+  // DEFECT (medium-low): a backup must be a directory: a plan whose backup is one archive (backups/notes-STAMP.tar.gz, as many are) FAILS backup.created "is not a directory" — the harness's limit reported as the service's fault (it restores fine)
+  it('a backup that is one .tar.gz file, restored from it: backup.created is not a fail', async () => {
+    const profile = notes();
+    profile.backup.command = [
+      'sh',
+      '-c',
+      'd="$NOTES_BACKUPS/notes-$(date -u +%Y%m%d_%H%M%S).tar.gz" && sqlite3 "$NOTES_DATA/notes.db" ".backup $NOTES_DATA/../run/snap.db" && tar czf "$d" -C "$NOTES_DATA/.." run/snap.db data/attachments && echo "Backup complete: $d"',
+    ];
+    profile.backup.output = 'Backup complete: (?<path>\\S+)';
+    profile.restore.command[2] =
+      '[ "$1" = --yes ] || { echo "restore: --yes required" >&2; exit 1; }; t=$(mktemp -d) && tar xzf "$0" -C "$t" && cp "$t/run/snap.db" "$NOTES_DATA/notes.db" && rm -rf "$NOTES_DATA/attachments" && cp -a "$t/data/attachments" "$NOTES_DATA/" && rm -rf "$t"';
+    const { output, report } = await drill(profile);
+    const created = report().checks.find((c) => c.id === 'backup.created')!;
+    expect(created.status, `${created.message}\n${output}`).not.toBe('fail');
+  });
+
   // DEFECT (medium): nothing looks at the backup after the restore: a restore that moves the backup's files into place (mv, not cp) leaves no backup to restore a second time, and the drill passes
   it('a restore that consumes its backup (mv instead of cp): the run does not pass', async () => {
     const profile = notes();
