@@ -128,7 +128,8 @@ function drillInputs(reportDir: string, failOn: string | undefined): DrillInputs
     fromImage: given(Input.FromImage),
     command: given(Input.Command),
     backupCli: given(Input.BackupCli),
-    includeChroma: bool(Input.IncludeChroma),
+    // empty: on for the AtoCore drill; a profile file's service declares its own stores
+    includeChroma: optional(Input.IncludeChroma) === null ? (isAtoCoreProfile(given(Input.Profile)) ? true : undefined) : bool(Input.IncludeChroma),
     seed: given(Input.Seed),
     workDir: given(Input.WorkDir),
     faults: list(Input.Faults),
@@ -345,3 +346,7 @@ function defaultCheckName(mode: ActionInputs['mode'], profile: string | null): s
   return name.replace('AtoCore', service);
 }
 
+/** Whether input profile names the built-in AtoCore drill (empty: it does). */
+function isAtoCoreProfile(profile: string | undefined): boolean {
+  return profile === undefined || profile.trim() === '' || profile.trim() === 'atocore';
+}

@@ -1,3 +1,4 @@
+import { timerMs } from './duration.js';
 import { spawn } from 'node:child_process';
 import shellQuote from 'shell-quote';
 import { registerEmergencyKill } from './emergency-cleanup.js';
@@ -77,7 +78,7 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
-    }, options.timeoutMs);
+    }, timerMs(options.timeoutMs));
     const onAbort = (): void => {
       aborted = true;
       kill();

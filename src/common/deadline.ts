@@ -1,5 +1,5 @@
 import { InfrastructureError } from './errors.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, timerMs } from './duration.js';
 
 /**
  * The drill's overall time budget (--timeout). Every external call takes the smaller of
@@ -17,7 +17,7 @@ export class Deadline {
   }
   /** The bound for one call: its own limit, capped by what is left of the drill. */
   bound(ownLimitMs: number): number {
-    return Math.max(1, Math.min(ownLimitMs, this.remainingMs()));
+    return Math.max(1, timerMs(Math.min(ownLimitMs, this.remainingMs())));
   }
   /** True when a call's bound came from the overall budget rather than its own limit. */
   limitedBy(ownLimitMs: number): boolean {

@@ -42,3 +42,11 @@ export function formatDuration(ms: number): string {
 function twoDigits(value: number): string {
   return value.toString().padStart(2, '0');
 }
+
+/** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer wait fires at once. */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** A wait as a timer can hold it: longer ones are cut to the longest (no run lasts 24 days). */
+export function timerMs(ms: number): number {
+  return Math.min(Math.max(0, ms), LONGEST_TIMER_MS);
+}

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { formatDuration } from './duration.js';
+import { formatDuration, timerMs } from './duration.js';
 import { errorMessage, InfrastructureError, InterruptedError } from './errors.js';
 
 export interface HttpAnswer {
@@ -44,7 +44,7 @@ export async function httpCall(call: HttpRequest, options: HttpCallOptions): Pro
   const budget = options.budget;
   const timeoutMs = budget ? budget.bound(options.ownTimeoutMs) : options.ownTimeoutMs;
   const boundName = budget?.limitedBy(options.ownTimeoutMs) ? ` (what was left of --timeout ${formatDuration(budget.totalMs)})` : '';
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const timeout = AbortSignal.timeout(timerMs(timeoutMs));
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
     const response = await request(url, {

@@ -170,5 +170,6 @@ function removesExpired(expired: readonly string[], survived: ReadonlySet<string
 }
 
 function formatAge(days: number): string {
+  if (days === 1) return '1 day old';
   return Number.isInteger(days) ? `${days} days old` : `${days.toFixed(1)} days old`;
 }

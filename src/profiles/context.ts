@@ -61,6 +61,8 @@ export class ProfileContext {
       readonly env?: Readonly<Record<string, string>>;
       /** false: teardown's stop, which runs to its own bound even after an interrupt (a second signal still ends it) */
       readonly interruptible?: boolean;
+      /** output kept per stream (its head and tail); default 1 MiB */
+      readonly maxOutputBytes?: number;
     },
   ): Promise<ProcessResult> {
     const extra = options.extra ?? {};
@@ -71,7 +73,7 @@ export class ProfileContext {
         env,
         // teardown runs past the budget, within its own bound
         timeoutMs: options.interruptible === false ? options.ownLimitMs : this.deadline.bound(options.ownLimitMs),
-        maxOutputBytes: COMMAND_OUTPUT_BYTES,
+        maxOutputBytes: options.maxOutputBytes ?? COMMAND_OUTPUT_BYTES,
         ...(options.input !== undefined ? { input: options.input } : {}),
         ...(this.signal && options.interruptible !== false ? { signal: this.signal } : {}),
       },

@@ -4,7 +4,8 @@
  * healthy again, every store and probe judged, and the drills beyond restore the profile
  * declares. Runs the profile's commands on this machine, in a private drill root.
  */
-import { lstat, mkdir, mkdtemp, readdir, realpath, rm, stat, utimes } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, mkdtemp, open, readdir, realpath, rm, stat, utimes } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
@@ -13,6 +14,7 @@ import { describeProcessResult, type ProcessResult } from '../common/child-proce
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
 import { lastMatchGroup } from '../common/bounded-match.js';
+import { fingerprintOf, withDatabaseCopy } from '../sqlite/inspect.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { requireEvidence, StepFinding } from '../engine/classification.js';
@@ -24,11 +26,11 @@ import { judgeRotation, retentionPromise, type AgedBackup } from '../engine/rota
 import type { DrillObserver, PlanRun } from '../engine/step-loop.js';
 import { judgeVerification, verificationNotEvidence, verifierAnswer, type CorruptedCopyAnswer, type VerifierAnswer } from '../engine/verification.js';
 import { check, type CheckResult, type DrillReport } from '../report/model.js';
-import { killCarryingNow, portOwner, processesCarrying, processesReferencing } from '../runtimes/port-owner.js';
+import { killCarryingNow, portOwner, processesCarrying, processesReferencing, type PortOwner } from '../runtimes/port-owner.js';
 import { freeLoopbackPort } from '../runtimes/free-port.js';
 import { ProfileContext } from './context.js';
-import { planProfileDrill, probeCheckId, storeCheckId, type ProfileStep, type ProfileStepId } from './plan.js';
-import type { CorruptionKind, ExtraDrill, LoadedProfile, ProfileAnswer, ProfileStore } from './profile.js';
+import { planProfileDrill, probeCheckId, storeCheckId, storesJudgedAtRestore, type ProfileStep, type ProfileStepId } from './plan.js';
+import type { CorruptionKind, ExtraDrill, LoadedProfile, ProfileAnswer, ProfileStore, ServiceProfile } from './profile.js';
 import { storeContent, StoreFinding, StoreMarkers } from './stores.js';
 
 export interface ProfileDrillOptions {
@@ -51,8 +53,11 @@ const RESTORE_MS = 10 * 60_000;
 const SIDE_COMMAND_MS = 5 * 60_000;
 /** Once service.stop has ended, its service answers no more within this. */
 const STOPPED_WITHIN_MS = 10_000;
-/** How long backup.output may take over the backup's output (at most 2 MiB) */
+/** After a refused restore, a running service still answers its health request within this. */
+const HEALTH_AFTER_REFUSAL_MS = 10_000;
+/** How long backup.output may take over the backup's output (at most 16 MiB) */
 const OUTPUT_MATCH_MS = 5_000;
+const BACKUP_OUTPUT_BYTES = 8 * 1024 * 1024;
 /** Ages (days) of the backups a rotation drill makes while backups run as they should, and after a pause. */
 const ROTATION_AGES = [1, 3, 6, 8, 10];
 const PAUSED_AGES = [8, 9, 12];
@@ -83,6 +88,8 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   private backupPath: string | null = null;
   /** the loopback ports reserved for the service, by name */
   private ports: Readonly<Record<string, number>> = {};
+  /** the service's listener carried the run's mark when it first answered (plain processes; a container's proxy does not) */
+  private listenerMarked = false;
   private backupMadeAt: number | null = null;
   /** `compare: content` stores as they were right after the backup */
   private readonly baselines = new Map<string, Record<string, string>>();
@@ -141,7 +148,12 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     await markDrillRoot(root);
     for (const dir of this.profile.directories ?? []) await mkdir(join(root, dir), { recursive: true });
     const ports: Record<string, number> = {};
-    for (const name of this.profile.ports ?? []) ports[name] = await freeLoopbackPort();
+    for (const name of this.profile.ports ?? []) {
+      // the system may hand the same free port out twice in a row: each name gets its own
+      let port = await freeLoopbackPort();
+      for (let tries = 0; Object.values(ports).includes(port) && tries < 20; tries += 1) port = await freeLoopbackPort();
+      ports[name] = port;
+    }
     this.ports = ports;
     this.context = new ProfileContext(this.options.profile, root, ports, this.options.runId, this.deadline, this.options.signal);
     this.stores = new StoreMarkers(this.context);
@@ -151,6 +163,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     await this.command(this.profile.service.start, 'start', START_MS, { must: 'succeed' });
     const health = await this.ctx.waitHealthy(this.ctx.duration(this.profile.service.start_timeout, START_MS));
     if (!health.healthy) throw new InfrastructureError(`${this.profile.name} did not become healthy after it started: ${health.last}`);
+    this.listenerMarked = (await this.healthListener())?.kind === 'escaped';
     return `healthy; drill root ${root}`;
   }
 
@@ -169,7 +182,8 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
 
   private async backUp(): Promise<string> {
     const backup = this.profile.backup;
-    const result = await this.command(backup.command, 'backup', this.ctx.duration(backup.timeout, BACKUP_MS));
+    // a backup may be chatty: enough of its output is kept to find where it went
+    const result = await this.command(backup.command, 'backup', this.ctx.duration(backup.timeout, BACKUP_MS), { maxOutputBytes: BACKUP_OUTPUT_BYTES });
     const fail = (message: string): never => {
       const failed = check('backup.created', 'fail', message, { exit: result.exitCode, output_tail: tail(result) });
       this.record(failed);
@@ -177,7 +191,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     };
     if (result.exitCode !== 0) fail(`the backup command failed (${describeProcessResult(result)})`);
     const path = await this.backupLocation(result).catch((error: unknown) => (error instanceof StepFinding ? fail(error.message) : Promise.reject(error)));
-    const files = Object.keys(await hashTree(path, this.bounds, true));
+    const files = Object.keys(await this.backupTree(path, true));
     if (files.length === 0) fail(`the backup ${path} holds no file`);
     this.backupPath = path;
     this.backupMadeAt = Date.now();
@@ -201,7 +215,13 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
         signal: this.signal,
         what: 'finding where the backup went (backup.output)',
       });
-      if (candidate === null) throw new StepFinding(`the backup's output does not say where it went (no match of ${backup.output})`);
+      if (candidate === null) {
+        // what the harness dropped of a long output may hold the line: it cannot tell
+        if (/\n… \d+ bytes dropped …\n/.test(result.stdout + result.stderr) || result.outputIncomplete) {
+          throw new InfrastructureError(`the backup's output is longer than the harness keeps (the middle was dropped) and what is kept does not say where it went (no match of ${backup.output})`);
+        }
+        throw new StepFinding(`the backup's output does not say where it went (no match of ${backup.output})`);
+      }
     } else {
       const entries = await readdir(root, { withFileTypes: true });
       const dirs = await Promise.all(entries.filter((e) => e.isDirectory()).map(async (e) => ({ path: join(root, e.name), mtime: (await stat(join(root, e.name))).mtimeMs })));
@@ -212,7 +232,9 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
       throw new StepFinding(`the backup says it went to ${candidate}, which does not exist`);
     });
     if (!real.startsWith(root + sep)) throw new StepFinding(`the backup says it went to ${candidate}, outside the backup root ${root}`);
-    if (!(await stat(real)).isDirectory()) throw new StepFinding(`the backup ${candidate} is not a directory`);
+    // a directory, or one file (an archive)
+    const info = await stat(real);
+    if (!info.isDirectory() && !info.isFile()) throw new StepFinding(`the backup ${candidate} is neither a directory nor a file`);
     return real;
   }
 
@@ -244,6 +266,8 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     const before = stopped ? await this.fileStoresState() : {};
     const result = await this.command(restore.command, 'restore (unconfirmed)', this.ctx.duration(restore.timeout, RESTORE_MS), { answer: restore.refuse });
     const changed = stopped ? changedStores(before, await this.fileStoresState()) : await this.storesWithoutMarkerB();
+    // a refusal that takes the running service down has changed what matters most
+    if (!stopped && !(await this.ctx.waitHealthy(HEALTH_AFTER_REFUSAL_MS)).healthy) changed.push(`the service (it no longer answers its health request)`);
     const evidence = { exit: result.exitCode, changed_stores: changed, output_tail: tail(result) };
     const id = 'restore.refuses_without_confirm';
     let result_: CheckResult;
@@ -262,19 +286,17 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
       this.noteRpo(began);
     }
     const backup = this.requireBackup();
-    const backupBefore = await hashTree(backup, this.bounds);
+    const backupBefore = await this.backupTree(backup);
+    const databasesBefore = await this.backupDatabases(backup, backupBefore);
     const result = await this.command(restore.command, 'restore', this.ctx.duration(restore.timeout, RESTORE_MS), { answer: restore.confirm });
     this.metrics.restore_ms = result.durationMs;
     // a restore that moves or edits its backup leaves nothing to restore from a second time
-    const differences = treeDifferences(backupBefore, await hashTree(backup, this.bounds));
-    const touched = [...differences.removed, ...differences.changed, ...differences.added];
-    this.record(
-      touched.length === 0
-        ? check('restore.backup_kept', 'pass', `the backup ${basename(backup)} is as it was before the restore`, { files: Object.keys(backupBefore).length })
-        : check('restore.backup_kept', 'fail', `the restore changed the backup it restored from (${describeDifferences(differences)}): it cannot be restored again`, { ...differences }),
-    );
+    const backupAfter = await this.backupTree(backup);
+    const differences = await this.sameDataAside(withoutOpenedSidecars(treeDifferences(backupBefore, backupAfter), backupAfter), backup, databasesBefore);
+    this.record(backupKeptCheck(basename(backup), Object.keys(backupBefore).length, differences));
     if (result.exitCode !== 0) throw new StepFinding(`the confirmed restore of ${basename(backup)} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
-    return `restored ${basename(backup)} in ${formatDuration(result.durationMs)}`;
+    const wrong = await this.judgeStores(storesJudgedAtRestore(this.profile));
+    return `restored ${basename(backup)} in ${formatDuration(result.durationMs)}${wrong.length ? `; not restored as backed up: ${wrong.join(', ')}` : ''}`;
   }
 
   private async restart(): Promise<string> {
@@ -296,38 +318,56 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
       this.record(failed);
       throw new StepFinding(failed.message);
     }
+    // the service's own processes answered at the start: now something without the run's mark does
+    if (this.listenerMarked) await this.unlessPortTaken('a healthy answer');
     if (this.downSince !== null) this.metrics.rto_ms = Date.now() - this.downSince;
     this.record(check('service.health', 'pass', `healthy again; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`, { rto_ms: this.metrics.rto_ms }));
     return `healthy again; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`;
   }
 
   /**
-   * A health request that failed on one of the drill's own ports while another program (one
-   * that carries no mark of this run) listens there: the machine's doing, not the service's.
-   * (A listener that is the service's but carries no mark — a container's proxy — cannot be
-   * told from a stranger, so a healthy answer is never questioned this way.)
+   * The drill's own port held by another program (one that carries no mark of this run): what
+   * the health request got (`last`) is the machine's doing, not the service's. A healthy
+   * answer is questioned this way only when the service's listener carried the mark at the
+   * start: a container's proxy carries none and cannot be told from a stranger.
    */
   private async unlessPortTaken(last: string): Promise<void> {
-    let port: number;
-    try {
-      port = Number(new URL(this.ctx.text(this.profile.service.health.url)).port);
-    } catch {
-      return;
-    }
-    if (!Object.values(this.ports).includes(port)) return;
-    const owner = await portOwner(port, undefined, this.ctx.mark);
-    if (owner.kind !== 'foreign') return;
+    const owner = await this.healthListener();
+    if (owner?.kind !== 'foreign') return;
     const who = owner.pids.length > 0 ? `process ${owner.pids.join(', ')}` : 'a process of another user';
-    throw new InfrastructureError(`${this.serviceName} did not answer its health request (last: ${last}), and port ${port} is held by ${who}, which this drill did not start: another program took the drill's port`);
+    throw new InfrastructureError(`the health request got ${last}, but port ${this.healthPort()} is held by ${who}, which this drill did not start: another program took the drill's port`);
   }
 
-  private async verifyStores(): Promise<string> {
+  /** The drill's own port the health request goes to, or null (another host or port: not the drill's to judge). */
+  private healthPort(): number | null {
+    try {
+      const port = Number(new URL(this.ctx.text(this.profile.service.health.url)).port);
+      return Object.values(this.ports).includes(port) ? port : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Who listens on the health port: the run's own processes ('escaped': they carry its mark), another program, nobody. */
+  private async healthListener(): Promise<PortOwner | null> {
+    const port = this.healthPort();
+    return port === null ? null : portOwner(port, undefined, this.ctx.mark);
+  }
+
+  /** store.<id>.restored for each of `stores`; the ids not restored as backed up. */
+  private async judgeStores(stores: ServiceProfile['stores']): Promise<string[]> {
     const wrong: string[] = [];
-    for (const store of this.profile.stores) {
+    for (const store of stores) {
       const result = await this.judgeStore(store);
       if (result.status !== 'pass') wrong.push(store.id);
       this.record(result);
     }
+    return wrong;
+  }
+
+  private async verifyStores(): Promise<string> {
+    const judged = storesJudgedAtRestore(this.profile);
+    const wrong = await this.judgeStores(this.profile.stores.filter((store) => !judged.includes(store)));
     for (const probe of this.profile.probes ?? []) {
       const answer = await this.ctx.http(probe.request);
       const expected = probe.status ?? 200;
@@ -416,7 +456,9 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     backup: string,
     corruption: { readonly kind: CorruptionKind; readonly path: string },
   ): Promise<VerifierAnswer> {
-    if ((await lstat(join(backup, corruption.path)).catch(() => null)) === null) {
+    // a backup that is one file (an archive) is itself what is corrupted
+    const oneFile = (await lstat(backup)).isFile();
+    if (!oneFile && (await lstat(join(backup, corruption.path)).catch(() => null)) === null) {
       return { said: 'not_asked', detail: `the backup holds no ${corruption.path} to corrupt` };
     }
     const parent = join(scratchDir, corruption.kind);
@@ -424,7 +466,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     try {
       // the copy keeps the backup's name: a verifier may read it
       const copy = await scratch.copyOf(backup, join(corruption.kind, basename(backup)));
-      const did = await scratch.corrupt(corruption.kind, join(copy, corruption.path));
+      const did = await scratch.corrupt(corruption.kind, oneFile ? copy : join(copy, corruption.path));
       const answer = await this.askVerifier(copy, `a copy with ${corruption.kind} at ${corruption.path}`);
       return { ...answer, detail: `${answer.detail} (${corruption.path} ${did})` };
     } finally {
@@ -445,13 +487,13 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     const offsite = this.profile.offsite!;
     const backup = this.requireBackup();
     // what must arrive is the backup as it is before the sync: a sync that damages it sends the damage
-    const expected = await hashTree(backup, this.bounds);
+    const expected = await this.backupTree(backup);
     if (Object.keys(expected).length === 0) throw new StepFinding(`the backup ${basename(backup)} holds no file any more: there is nothing to send off-site`);
     const result = await this.command(offsite.command, 'off-site sync', SIDE_COMMAND_MS, { env: offsite.environment ?? {} });
     const remote = this.ctx.text(offsite.remote);
     await this.ownDirectory(remote, 'the off-site remote', true);
-    const arrivedAt = await findDirectoryNamed(remote, basename(backup), 4);
-    const judged = judgeOffsite({ backup: basename(backup), expected, arrived: arrivedAt ? await hashTree(arrivedAt, this.bounds) : null, remote });
+    const arrivedAt = await findEntryNamed(remote, basename(backup), 4);
+    const judged = judgeOffsite({ backup: basename(backup), expected, arrived: arrivedAt ? await this.backupTree(arrivedAt) : null, remote });
     this.record(
       result.exitCode === 0 || judged.status !== 'fail'
         ? judged
@@ -513,7 +555,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     for (const name of listed ?? []) {
       const was = before.get(name);
       if (was === undefined) survivors!.push(name);
-      else if (changedCount(was, await hashTree(join(root, name), this.bounds)) === 0) survivors!.push(name);
+      else if (lostOrChanged(was, await hashTree(join(root, name), this.bounds)) === 0) survivors!.push(name);
     }
     return judgeRotation({
       backups: backups.map((b) => ({ name: b.name, ageDays: Math.round(((now - b.time) / DAY_MS) * 10) / 10 })),
@@ -529,10 +571,11 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   private async tearDown(): Promise<string> {
     const problems: string[] = [];
     if (this.context) {
-      const stopped = await this.ctx.run(this.profile.service.stop, { ownLimitMs: STOP_MS, interruptible: false }).catch((error: unknown) => error);
+      const stopped = await this.ctx.run(this.profile.service.stop, { ownLimitMs: this.ctx.duration(this.profile.service.stop_timeout, STOP_MS), interruptible: false }).catch((error: unknown) => error);
       if (!(stopped && typeof stopped === 'object' && 'exitCode' in stopped && stopped.exitCode === 0)) problems.push(`stop: ${stopped instanceof Error ? stopped.message : describeProcessResult(stopped as ProcessResult)}`);
       // whatever the service's commands left running (a daemon) carries the run's mark, or at least a path under its root
-      const left = new Set([...(await processesCarrying(this.ctx.mark)), ...(this.root ? await processesReferencing(this.root) : [])]);
+      const roots = this.root ? [...new Set([this.root, await realpath(this.root).catch(() => this.root!)])] : [];
+      const left = new Set([...(await processesCarrying(this.ctx.mark)), ...(await Promise.all(roots.map((root) => processesReferencing(root)))).flat()]);
       for (const pid of left) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -556,6 +599,52 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
   private get storeMarkers(): StoreMarkers {
     if (!this.stores) throw new Error('internal: the stores are not ready');
     return this.stores;
+  }
+
+  /** The backup's files by path and hash: a directory's tree, or one file (an archive) under its own name. */
+  private async backupTree(path: string, namesOnly = false): Promise<Record<string, string>> {
+    const info = await lstat(path).catch(() => null);
+    if (info?.isFile()) return { [basename(path)]: namesOnly ? 'file' : await sha256File(path, this.bounds) };
+    return hashTree(path, this.bounds, namesOnly);
+  }
+
+  /** The SQLite databases in a backup, by path, with what they hold (read from private copies: the backup is never opened in place). */
+  private async backupDatabases(backup: string, tree: Record<string, string>): Promise<Map<string, string>> {
+    const databases = new Map<string, string>();
+    if (!(await lstat(backup)).isDirectory()) return databases;
+    for (const path of Object.keys(tree)) {
+      if (/-(wal|shm|journal)$/.test(path) || !(await isSqliteFile(join(backup, path)))) continue;
+      const print = await this.databaseContent(join(backup, path));
+      if (print !== null) databases.set(path, print);
+    }
+    return databases;
+  }
+
+  /** A database's content (schema and every table's rows) as one digest, or null when it cannot be read. */
+  private async databaseContent(path: string): Promise<string | null> {
+    try {
+      return await withDatabaseCopy(path, (db) => { const print = fingerprintOf(db); return `${print.schemaSha256}:${print.contentSha256}`; }, this.root ?? undefined, this.bounds);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The differences that are not about the data: a database of the backup whose bytes changed
+   * (the restore read it through SQLite, which folds its WAL in on close) but whose content is
+   * the same, with its -wal and -shm.
+   */
+  private async sameDataAside(differences: ReturnType<typeof treeDifferences>, backup: string, before: Map<string, string>): Promise<ReturnType<typeof treeDifferences>> {
+    const all = [...differences.added, ...differences.removed, ...differences.changed];
+    const aside = new Set<string>();
+    for (const [db, content] of before) {
+      const own = [db, `${db}-wal`, `${db}-shm`];
+      if (!all.some((path) => own.includes(path))) continue;
+      // the database with its WAL read from a private copy: what a later restore would read
+      if ((await this.databaseContent(join(backup, db))) === content) for (const path of own) aside.add(path);
+    }
+    const keep = (path: string): boolean => !aside.has(path);
+    return { added: differences.added.filter(keep), removed: differences.removed.filter(keep), changed: differences.changed.filter(keep) };
   }
 
   /** What cuts the drill's own long reads: the interrupt and the budget. */
@@ -601,7 +690,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     argv: readonly string[],
     doing: string,
     ownMs: number,
-    options: { readonly must?: 'succeed'; readonly answer?: ProfileAnswer; readonly env?: Readonly<Record<string, string>> } = {},
+    options: { readonly must?: 'succeed'; readonly answer?: ProfileAnswer; readonly env?: Readonly<Record<string, string>>; readonly maxOutputBytes?: number } = {},
   ): Promise<ProcessResult> {
     const answer = options.answer;
     const full = answer?.args ? [...argv, ...answer.args] : argv;
@@ -610,6 +699,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
       ...(this.backupPath ? { extra: { backup: this.backupPath } } : {}),
       ...(answer?.stdin !== undefined ? { input: answer.stdin } : { input: '' }),
       ...(options.env ? { env: options.env } : {}),
+      ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
     });
     requireEvidence({ result }, `${this.profile.name} ${doing}`, this.ctx.boundName(ownMs, `its own bound of ${formatDuration(ownMs)}`));
     if (options.must === 'succeed' && result.exitCode !== 0) throw new InfrastructureError(`${this.profile.name} ${doing} failed (${describeProcessResult(result)})${tail(result) ? `; its output ends:\n${tail(result)}` : ''}`);
@@ -696,8 +786,8 @@ async function writeAgedFile(path: string, time: number): Promise<void> {
   await utimes(path, time / 1000, time / 1000);
 }
 
-/** The first directory named `name` under `root`, at most `depth` levels down, never through a link. */
-async function findDirectoryNamed(root: string, name: string, depth: number): Promise<string | null> {
+/** The first directory or file named `name` under `root`, at most `depth` levels down, never through a link. */
+async function findEntryNamed(root: string, name: string, depth: number): Promise<string | null> {
   const queue: { dir: string; level: number }[] = [{ dir: root, level: 0 }];
   let visited = 0;
   while (queue.length > 0 && visited < 10_000) {
@@ -705,9 +795,9 @@ async function findDirectoryNamed(root: string, name: string, depth: number): Pr
     visited += 1;
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
       const path = join(dir, entry.name);
-      if (entry.name === name) return path;
+      if (entry.name === name && (entry.isDirectory() || entry.isFile())) return path;
+      if (!entry.isDirectory()) continue;
       if (level + 1 < depth) queue.push({ dir: path, level: level + 1 });
     }
   }
@@ -726,6 +816,12 @@ function describeDifferences(differences: { readonly added: readonly string[]; r
   ].join('; ');
 }
 
+/** How many files of `before` are gone or changed in `after` (files added beside them do not count). */
+function lostOrChanged(before: Record<string, string>, after: Record<string, string>): number {
+  const d = treeDifferences(before, after);
+  return d.removed.length + d.changed.length;
+}
+
 /** How many paths differ between two hashed trees. */
 function changedCount(before: Record<string, string>, after: Record<string, string>): number {
   const d = treeDifferences(before, after);
@@ -737,4 +833,38 @@ function changedStores(before: Record<string, Record<string, string>>, after: Re
   return Object.entries(before)
     .filter(([id, tree]) => changedCount(tree, after[id] ?? {}) > 0)
     .map(([id]) => id);
+}
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/**
+ * What opening a backup's database through SQLite leaves beside it and changes nothing of its
+ * data: a new `-shm`, an empty new `-wal` or `-journal`. A WAL with frames is a change.
+ */
+function withoutOpenedSidecars(differences: ReturnType<typeof treeDifferences>, after: Record<string, string>): ReturnType<typeof treeDifferences> {
+  const harmless = (path: string): boolean => path.endsWith('-shm') || ((path.endsWith('-wal') || path.endsWith('-journal')) && after[path] === EMPTY_SHA256);
+  return { ...differences, added: differences.added.filter((path) => !harmless(path)) };
+}
+
+/** restore.backup_kept: nothing of the backup lost or changed; files the restore added beside it only warn. */
+function backupKeptCheck(name: string, files: number, differences: ReturnType<typeof treeDifferences>): CheckResult {
+  const id = 'restore.backup_kept';
+  if (differences.removed.length + differences.changed.length > 0) {
+    return check(id, 'fail', `the restore changed the backup it restored from (${describeDifferences(differences)}): it cannot be restored again as it was`, { ...differences });
+  }
+  if (differences.added.length > 0) return check(id, 'warn', `the restore wrote into its backup (${describeDifferences(differences)}); what was there is intact`, { ...differences });
+  return check(id, 'pass', `the backup ${name} is as it was before the restore`, { files });
+}
+
+/** Whether a file starts as a SQLite database does (read without following a link). */
+async function isSqliteFile(path: string): Promise<boolean> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, 16, 0);
+    return bytesRead === 16 && head.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    await handle.close();
+  }
 }

@@ -131,6 +131,13 @@ function semanticProblems(profile: ServiceProfile): string[] {
   const duplicates = (ids: readonly string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
   for (const id of duplicates(profile.stores.map((s) => s.id))) problems.push(`stores: the id "${id}" is used twice`);
   for (const id of duplicates((profile.probes ?? []).map((p) => p.id))) problems.push(`probes: the id "${id}" is used twice`);
+  const durations: [string, string | undefined][] = [
+    ['service.start_timeout', profile.service.start_timeout],
+    ['service.stop_timeout', profile.service.stop_timeout],
+    ['backup.timeout', profile.backup.timeout],
+    ['restore.timeout', profile.restore.timeout],
+  ];
+  for (const [place, value] of durations) if (value !== undefined && /^0+(ms|s|m|h)$/.test(value)) problems.push(`${place}: "${value}" leaves no time at all`);
   if (profile.backup.output !== undefined) {
     try {
       if (!/\(\?<path>/.test(profile.backup.output)) problems.push('backup.output: the pattern has no group named path, (?<path>…)');

@@ -62,9 +62,12 @@ export class StoreMarkers {
         await writeMarkerFile(join(dir, markerFileName(store.id, ctx.text(store.marker.file, values))), marker);
         return;
       }
-      case 'file':
-        await writeMarkerFile(ctx.text(store.path), marker);
+      case 'file': {
+        const path = ctx.text(store.path);
+        await requireKind(dirname(path), 'directory', store.id);
+        await writeMarkerFile(path, marker);
         return;
+      }
       case 'http': {
         const answer = await ctx.http(store.marker.write, values);
         if (answer.status < 200 || answer.status >= 300) throw new InfrastructureError(`store ${store.id}: writing the marker answered HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);

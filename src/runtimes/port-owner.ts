@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
 
 /**
@@ -147,12 +147,21 @@ export function killCarryingNow(mark: EnvironmentMark, under?: string): void {
       const length = readSync(fd, buffer, 1, ENVIRON_MAX_BYTES - 2, null);
       buffer[length + 1] = 0;
       const environment = buffer.subarray(0, length + 2);
-      if (wanted.some((needle) => environment.includes(needle))) process.kill(Number(name), 'SIGKILL');
+      const cwd = under === undefined ? null : cwdOf(Number(name));
+      if (wanted.some((needle) => environment.includes(needle)) || (cwd !== null && under !== undefined && isUnder(cwd, under))) process.kill(Number(name), 'SIGKILL');
     } catch {
       // gone, or not ours
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+  }
+}
+
+function cwdOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
   }
 }
 
@@ -162,8 +171,9 @@ function environmentNeedlesUnder(dir: string): Buffer[] {
 }
 
 /**
- * Pids (other than this process) with a variable naming `dir` or a path under it: what was
- * started for a drill root, even when it dropped the run's own mark from its environment.
+ * Pids (other than this process) with a variable naming `dir` or a path under it, or working
+ * in it: what was started for a drill root, even when it dropped the run's own mark from its
+ * environment (or its whole environment, as `env -i`, `sudo` and `su -` do).
  */
 export async function processesReferencing(dir: string): Promise<number[]> {
   const needles = environmentNeedlesUnder(dir);
@@ -171,10 +181,15 @@ export async function processesReferencing(dir: string): Promise<number[]> {
   const found: number[] = [];
   for (const pid of pids) {
     if (pid === process.pid) continue;
-    const environment = await readEnvironment(pid);
-    if (environment && needles.some((needle) => environment.includes(needle))) found.push(pid);
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => null);
+    const environment = cwd !== null && isUnder(cwd, dir) ? null : await readEnvironment(pid);
+    if ((cwd !== null && isUnder(cwd, dir)) || (environment && needles.some((needle) => environment.includes(needle)))) found.push(pid);
   }
   return found;
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
 }
 
 /** Pids (other than this process) whose environment holds the mark; empty without /proc. */
