@@ -176,6 +176,6 @@ describe('input history in the action, carried by the cache service', () => {
     const job = newJob('4001', { mode: 'validate', 'ssh-host': 'dalidou', 'ssh-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n', 'ssh-known-hosts': 'dalidou ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE', 'rto-budget': '5m' }, false);
     const run = await job.run('main');
     expect(run.code).not.toBe(0);
-    expect(commands(run.stdout, 'error').join('\n')).toContain('input rto-budget is for mode drill');
+    expect(commands(run.stdout, 'error').join('\n')).toContain('input rto-budget is for modes drill and rehearse');
   }, 60_000);
 });
