@@ -4,13 +4,12 @@ import { loadSeed } from '../atocore/drill/seed.js';
 import { judgeRun } from '../history/keep.js';
 import type { DrillName } from '../engine/drill-names.js';
 import type { DrillReport } from '../report/model.js';
+import { atocoreRuntimeFor } from './atocore-runtime.js';
 import { FieldError } from '../inputs/fields.js';
 import { runProfileDrill } from '../profiles/drill.js';
 import { loadProfileFile, type ProfileSpec } from '../profiles/load.js';
 import { declaredDrills } from '../profiles/plan.js';
 import type { FailOn } from '../report/verdict.js';
-import { ProcessRuntime } from '../runtimes/process.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
 
 /** Every input of a drill, validated once (src/inputs/drill.ts, for the CLI and the action) into one typed object. */
 export interface DrillInputs {
@@ -72,24 +71,10 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
   const runId = newRunId();
   // the entry's own work directory (the action's, itself under work-dir when given) before work-dir
   const scratchBase = context.tmpDir ?? inputs.workDir ?? undefined;
-  const runtime: AtoCoreRuntime =
-    inputs.runtime === 'container'
-      ? // loaded only here: testcontainers is most of the bundle's start-up time
-        new (await import('../runtimes/container.js')).ContainerRuntime({
-          image: inputs.fromImage ?? inputs.image!,
-          otherImages: inputs.fromImage ? [inputs.image!] : [],
-          faults: inputs.faults,
-          signal: context.signal,
-          runId,
-          ...(scratchBase ? { tmpDir: scratchBase } : {}),
-        })
-      : new ProcessRuntime({
-          ...(inputs.command ? { command: inputs.command } : {}),
-          ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
-          faults: inputs.faults,
-          signal: context.signal,
-          ...(scratchBase ? { tmpDir: scratchBase } : {}),
-        });
+  const runtime = await atocoreRuntimeFor(
+    { runtime: inputs.runtime, image: inputs.fromImage ?? inputs.image, otherImages: inputs.fromImage ? [inputs.image!] : [], command: inputs.command, backupCli: inputs.backupCli, faults: inputs.faults },
+    { signal: context.signal, runId, scratchBase },
+  );
   const report = await runDrill({
     runtime,
     runId,

@@ -1,11 +1,10 @@
 import { judgeRun } from '../history/keep.js';
+import { atocoreRuntimeFor } from './atocore-runtime.js';
 import { newRunId } from '../atocore/drill/markers.js';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import type { FailOn } from '../report/verdict.js';
 import type { DrillReport } from '../report/model.js';
 import { describeIdentity, type SshIdentity } from '../remote/identity.js';
-import { ProcessRuntime } from '../runtimes/process.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
 import { runRehearsal, type RehearsalObserver } from '../rehearsal/rehearsal.js';
 import { describeSshSource, openRehearsalSource } from '../rehearsal/source.js';
 import type { KnownHostsSource, ValidateSource } from './validate-job.js';
@@ -54,23 +53,7 @@ export function describeRehearsal(inputs: RehearseInputs): string {
 export async function runRehearseJob(inputs: RehearseInputs, context: { signal: AbortSignal; observer?: RehearsalObserver; tmpDir?: string; env?: NodeJS.ProcessEnv }): Promise<DrillReport> {
   const runId = newRunId();
   const scratchBase = context.tmpDir ?? inputs.workDir ?? undefined;
-  const runtime: AtoCoreRuntime =
-    inputs.runtime === 'container'
-      ? // loaded only here: testcontainers is most of the bundle's start-up time
-        new (await import('../runtimes/container.js')).ContainerRuntime({
-          image: inputs.image!,
-          faults: inputs.faults,
-          signal: context.signal,
-          runId,
-          ...(scratchBase ? { tmpDir: scratchBase } : {}),
-        })
-      : new ProcessRuntime({
-          ...(inputs.command ? { command: inputs.command } : {}),
-          ...(inputs.backupCli ? { backupCli: inputs.backupCli } : {}),
-          faults: inputs.faults,
-          signal: context.signal,
-          ...(scratchBase ? { tmpDir: scratchBase } : {}),
-        });
+  const runtime = await atocoreRuntimeFor(inputs, { signal: context.signal, runId, scratchBase });
   const report = await runRehearsal({
     runtime,
     openSource: (storeContext) => openRehearsalSource(inputs, storeContext, context.env ?? process.env),

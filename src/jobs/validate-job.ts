@@ -6,7 +6,7 @@ import type { SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
 import { markDrillRoot } from '../cleanup/marks.js';
 import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
-import { FIELD_IDS, FieldError, forFieldAsync, type FieldNames } from '../inputs/fields.js';
+import { FIELD_IDS, type FieldNames } from '../inputs/fields.js';
 import type { DrillReport } from '../report/model.js';
 import type { FailOn } from '../report/verdict.js';
 import { formatSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
