@@ -18,7 +18,7 @@ import { PlannedRun } from '../engine/planned-run.js';
 import { waitPastSecond } from '../engine/clock.js';
 import type { DrillObserver, PlanRun, StepOutcome } from '../engine/step-loop.js';
 import { check, SERVICE_OUTPUT_MARK, type DrillReport } from '../report/model.js';
-import type { AtoCoreRuntime } from '../runtimes/types.js';
+import { preparedRoot, type AtoCoreRuntime } from '../runtimes/types.js';
 import { withDatabaseCopy } from '../sqlite/inspect.js';
 import type { StoreContext } from '../validation/store.js';
 import * as checks from './checks.js';
@@ -98,12 +98,7 @@ class RehearsalRun extends PlannedRun<RehearsalStepId> {
   // ---- the loop's view of a step
 
   protected diskRoot(): string | null {
-    try {
-      return this.runtime.layout.root;
-    } catch {
-      // not prepared yet: nothing of the rehearsal's on disk
-      return null;
-    }
+    return preparedRoot(this.runtime);
   }
 
   protected override failure(step: RehearsalStep, error: unknown): StepOutcome {

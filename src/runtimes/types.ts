@@ -68,3 +68,12 @@ export interface AtoCoreRuntime {
   /** Stops everything and removes what the runtime created (the data root too, unless kept). */
   dispose(keepData: boolean): Promise<void>;
 }
+
+/** The runtime's data root once prepare() has made it; null before (nothing of the run's on disk yet). */
+export function preparedRoot(runtime: AtoCoreRuntime): string | null {
+  try {
+    return runtime.layout.root;
+  } catch {
+    return null;
+  }
+}

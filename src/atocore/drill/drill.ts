@@ -7,7 +7,7 @@ import { describeProcessResult } from '../../common/child-process.js';
 import { Deadline } from '../../common/deadline.js';
 import { formatDuration } from '../../common/duration.js';
 import { InfrastructureError, errorMessage } from '../../common/errors.js';
-import type { AtoCoreRuntime } from '../../runtimes/types.js';
+import { preparedRoot, type AtoCoreRuntime } from '../../runtimes/types.js';
 import { fingerprintOf, memoriesWithContent, withLiveDatabase, type DbFingerprint, type DbInspection } from '../../sqlite/inspect.js';
 import * as checks from './checks.js';
 import { StepFinding } from '../../engine/classification.js';
@@ -152,12 +152,7 @@ class DrillRun extends PlannedRun<DrillStepId> {
   // ---- the loop's view of a step
 
   protected diskRoot(): string | null {
-    try {
-      return this.runtime.layout.root;
-    } catch {
-      // not prepared yet: nothing of the drill's on disk
-      return null;
-    }
+    return preparedRoot(this.runtime);
   }
 
   /** The backup CLI's own output is in the finding; the service's log only where the service ran. */
