@@ -1,3 +1,4 @@
+import type { RunBudgets, RunOutputs } from './run-outputs.js';
 import { newRunId } from '../atocore/drill/markers.js';
 import { runDrill, type DrillObserver } from '../atocore/drill/drill.js';
 import { loadSeed } from '../atocore/drill/seed.js';
@@ -9,10 +10,9 @@ import { FieldError } from '../inputs/fields.js';
 import { runProfileDrill } from '../profiles/drill.js';
 import { loadProfileFile, type ProfileSpec } from '../profiles/load.js';
 import { declaredDrills } from '../profiles/plan.js';
-import type { FailOn } from '../report/verdict.js';
 
 /** Every input of a drill, validated once (src/inputs/drill.ts, for the CLI and the action) into one typed object. */
-export interface DrillInputs {
+export interface DrillInputs extends RunOutputs, RunBudgets {
   readonly runtime: 'process' | 'container';
   readonly image: string | null;
   readonly fromImage: string | null;
@@ -27,17 +27,6 @@ export interface DrillInputs {
   readonly timeoutMs: number;
   /** absolute: the directory the drill's scratch root goes under (shared with the Docker host in a containerized job) */
   readonly workDir: string | null;
-  readonly reportJson: string | null;
-  readonly junit: string | null;
-  readonly summary: string | null;
-  readonly failOn: FailOn;
-  /** absolute; the run history appended to after the run (src/history/); null: none */
-  readonly history: string | null;
-  /** absolute; the history's chart; null: none */
-  readonly chart: string | null;
-  /** rto.budget and rpo.budget, judged after the steps; null: not stated */
-  readonly rtoBudgetMs: number | null;
-  readonly rpoBudgetMs: number | null;
   /** which drills (restore, rotation, verification for AtoCore); null: every drill the profile file declares */
   readonly drills: DrillName[] | null;
   /** the built-in AtoCore drill, or a profile file (a built-in one or the user's) */

@@ -1,8 +1,8 @@
+import type { RunBudgets, RunOutputs } from './run-outputs.js';
 import { judgeRun } from '../history/keep.js';
 import { atocoreRuntimeFor } from './atocore-runtime.js';
 import { newRunId } from '../atocore/drill/markers.js';
 import type { SnapshotStamp } from '../atocore/stamp.js';
-import type { FailOn } from '../report/verdict.js';
 import type { DrillReport } from '../report/model.js';
 import { describeIdentity, type SshIdentity } from '../remote/identity.js';
 import { runRehearsal, type RehearsalObserver } from '../rehearsal/rehearsal.js';
@@ -10,7 +10,7 @@ import { describeSshSource, openRehearsalSource } from '../rehearsal/source.js';
 import type { KnownHostsSource, ValidateSource } from './validate-job.js';
 
 /** Every input of a rehearsal, validated once (src/inputs/rehearse.ts, for the CLI and the action) into one typed object. */
-export interface RehearseInputs {
+export interface RehearseInputs extends RunOutputs, RunBudgets {
   /** where the snapshots are: a directory here, or a host over SSH and the AtoCore root there */
   readonly source: ValidateSource;
   readonly knownHosts: KnownHostsSource | null;
@@ -29,16 +29,6 @@ export interface RehearseInputs {
   /** the deployment's sources root, absolute: documents recorded elsewhere came from another deployment */
   readonly sourcesRoot: string;
   readonly timeoutMs: number;
-  readonly reportJson: string | null;
-  readonly junit: string | null;
-  readonly summary: string | null;
-  readonly failOn: FailOn;
-  /** absolute; the run history appended to after the run (src/history/); null: none */
-  readonly history: string | null;
-  /** absolute; the history's chart; null: none */
-  readonly chart: string | null;
-  readonly rtoBudgetMs: number | null;
-  readonly rpoBudgetMs: number | null;
 }
 
 /** One line saying what will be rehearsed, for logs. */

@@ -1,3 +1,4 @@
+import type { RunOutputs } from './run-outputs.js';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,6 @@ import { markDrillRoot } from '../cleanup/marks.js';
 import { registerEmergencyCleanup } from '../common/emergency-cleanup.js';
 import { FIELD_IDS, type FieldNames } from '../inputs/fields.js';
 import type { DrillReport } from '../report/model.js';
-import type { FailOn } from '../report/verdict.js';
 import { formatSshAddress, type OffhostTarget, type SshAddress } from '../remote/address.js';
 import type { SshIdentity } from '../remote/identity.js';
 import { LocalSnapshotStore } from '../validation/local-store.js';
@@ -25,7 +25,7 @@ export type ValidateSource = { readonly kind: 'dir'; readonly path: string } | {
 export type KnownHostsSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'text'; readonly text: string };
 
 /** Every input of a validation, validated once (src/inputs/validate.ts, for the CLI and the action) into one typed object. */
-export interface ValidateInputs {
+export interface ValidateInputs extends RunOutputs {
   /** whose backups: AtoCore's snapshots, or JellyCore's backup directories */
   readonly profile: 'atocore' | 'jellycore';
   /** jellycore: the zone its backup names are read in */
@@ -56,14 +56,6 @@ export interface ValidateInputs {
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly concurrency: number;
-  readonly reportJson: string | null;
-  readonly junit: string | null;
-  readonly summary: string | null;
-  readonly failOn: FailOn;
-  /** absolute; the run history appended to after the run (src/history/); null: none */
-  readonly history: string | null;
-  /** absolute; the history's chart; null: none */
-  readonly chart: string | null;
 }
 
 export function deepModeOf(inputs: Pick<ValidateInputs, 'source' | 'deep' | 'maxDeep'>): DeepMode {
