@@ -7,7 +7,7 @@ import { consoleProgress } from '../output/console.js';
 import { STANDIN_FAULTS } from '../atocore/standin.js';
 import { consoleStream } from './finish.js';
 import { namedFor } from '../inputs/fields.js';
-import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags } from './options.js';
+import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags, addRunOutputOptions } from './options.js';
 import { registerValidateCommand } from './validate.js';
 import { registerCleanupCommand } from './cleanup.js';
 import { registerMergeCommand } from './merge.js';
@@ -59,7 +59,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .showHelpAfterError('(run atocore-drill --help for usage)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nReference: docs/cli.md (flags), docs/checks.md (every check id and what to do when it fails), docs/validate.md.`);
 
-  program
+  const drill = program
     .command('drill')
     .description(
       'Start a throwaway AtoCore, seed it, back up, mutate, stop, restore, start, verify. With no options: the embedded ' +
@@ -73,19 +73,15 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--include-chroma', 'back up and restore the Chroma directory too, and check it')
     .option('--seed <dir>', 'seed dataset directory (default: the bundled fixtures/seed)')
     .option('--seed-size <size>', 'generated documents, chunks and interactions on top of the seed until the database holds about this much, e.g. 100MB, 1GB (deterministic)')
-    .option('--drills <names>', 'which drills, comma-separated: restore (default), rotation, verification (AtoCore has no offsite); docs/checks.md')
+    .option('--drills <names>', 'which drills, comma-separated: restore, verification, offsite, rotation (default: restore for AtoCore, which has no offsite; all a profile file declares); docs/checks.md')
     .option('--fault <name>', `switch on a stand-in fault (repeatable; tests only): ${STANDIN_FAULTS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
     .option('--profile <name|file>', 'the service to drill: atocore (default), jellycore, or a profile file (JSON/YAML, docs/profiles.md)')
     .option('--profile-var <name=value>', "set one of the profile's variables (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option('--keep', 'keep the drill root (data, snapshots) for inspection; its path is printed and in the report')
     .option('--timeout <duration>', `budget for the whole drill, e.g. 90s, 15m (default ${DEFAULT_DRILL_TIMEOUT})`)
-    .option('--work-dir <dir>', 'where the drill root goes (default: the system temporary directory); in a job that runs in a container, a directory the Docker host sees at the same path')
-    .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
-    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1); - for standard output')
-    .option('--junit <file>', 'write JUnit XML (one test case per check); - for standard output')
-    .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
-    .option('--history <file>', 'append this run to a run history (SQLite, created if missing; docs/history.md) and judge rto.regression against it')
-    .option('--chart <file>', 'with --history: write the history chart (SVG) here (default: beside --report-json, as NAME.history.svg)')
+    .option('--work-dir <dir>', 'where the drill root goes (default: the system temporary directory); in a job that runs in a container, a directory the Docker host sees at the same path');
+  addRunOutputOptions(drill, { junit: 'one test case per check', history: ' and judge rto.regression against it' });
+  drill
     .option('--rto-budget <duration>', 'check rto.budget: the measured RTO must not exceed this, e.g. 15m')
     .option('--rpo <duration>', "check rpo.budget: the restored backup's age when the service stopped must not exceed this, e.g. 24h")
     .addHelpText('after', EXIT_CODES_HELP)

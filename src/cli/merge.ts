@@ -3,7 +3,7 @@ import { namedFor } from '../inputs/fields.js';
 import { mergeInputs, reportFileArguments } from '../inputs/merge.js';
 import { describeMerge, runMergeJob } from '../merge/job.js';
 import { consoleStream, finishRun } from './finish.js';
-import { CLI_NAMES } from './options.js';
+import { CLI_NAMES, addRunOutputOptions } from './options.js';
 
 /** `merge-reports` flags as commander hands them over. */
 export interface RawMergeFlags {
@@ -23,14 +23,11 @@ each target with its verdict. Each FILE must be an atocore-drill/report@1 JSON r
 
 /** Registers `merge-reports`; main.ts hands over its exit holder. */
 export function registerMergeCommand(program: Command, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, exit: { code: number }, exitCodesHelp: string): void {
-  program
+  const merge = program
     .command('merge-reports')
     .description('Merge several JSON reports (--report-json of drill, validate, rehearse) into one: the worst verdict wins.')
-    .argument('<file...>', 'JSON reports to merge')
-    .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
-    .option('--report-json <file>', 'write the merged JSON report (schema atocore-drill/report@1); - for standard output')
-    .option('--junit <file>', 'write JUnit XML of the merged report; - for standard output')
-    .option('--summary <file>', 'write a Markdown summary listing every target with its verdict; - for standard output')
+    .argument('<file...>', 'JSON reports to merge');
+  addRunOutputOptions(merge, { junit: 'of the merged report', summary: 'write a Markdown summary listing every target with its verdict', history: false })
     .addHelpText('after', `${MERGE_HELP}\n${exitCodesHelp}`)
     .action(async (files: string[], flags: RawMergeFlags) => {
       exit.code = await namedFor(CLI_NAMES, async () => {

@@ -7,7 +7,7 @@ import { consoleProgress, terminalText } from '../output/console.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
 import { consoleStream } from './finish.js';
 import { finishWithHistory } from './history.js';
-import { CLI_NAMES } from './options.js';
+import { CLI_NAMES, addRunOutputOptions } from './options.js';
 
 /** `rehearse` flags as commander hands them over (strings), before validation. */
 export interface RawRehearseFlags {
@@ -72,7 +72,7 @@ export function registerRehearseCommand(
   interruptOnSignals: () => { signal: AbortSignal; dispose(): void },
   exitCodesHelp: string,
 ): void {
-  program
+  const rehearse = program
     .command('rehearse')
     .description('Restore the newest real snapshot (or --stamp) into a throwaway AtoCore and check that it serves what the snapshot holds.')
     .option('--dir <dir>', 'snapshots on this machine: an AtoCore root (holding backups/snapshots) or a backups folder (holding snapshots)')
@@ -92,14 +92,9 @@ export function registerRehearseCommand(
     .option('--timeout <duration>', `budget for the whole rehearsal (default ${REHEARSE_DEFAULTS.timeout})`)
     .option('--connect-timeout <duration>', `SSH connection and handshake (default ${REHEARSE_DEFAULTS.connectTimeout})`)
     .option('--work-dir <dir>', 'where the throwaway root goes (default: the system temporary directory); it must hold a copy of the snapshot')
-    .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
-    .option('--history <file>', 'append this run to a run history (SQLite, created if missing; docs/history.md) and judge rto.regression against it')
-    .option('--chart <file>', 'with --history: write the history chart (SVG) here (default: beside --report-json, as NAME.history.svg)')
     .option('--rto-budget <duration>', 'rto.budget fails when the rehearsal\'s RTO (restore to healthy) exceeds this')
-    .option('--rpo <duration>', 'rpo.budget fails when the rehearsed snapshot is older than this')
-    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1, kind rehearse); - for standard output')
-    .option('--junit <file>', 'write JUnit XML (one test case per check); - for standard output')
-    .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
+    .option('--rpo <duration>', 'rpo.budget fails when the rehearsed snapshot is older than this');
+  addRunOutputOptions(rehearse, { kind: 'rehearse', junit: 'one test case per check', history: ' and judge rto.regression against it' })
     .addHelpText('after', `${REHEARSE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawRehearseFlags) => {
       // before anything is created (parsing probes the report folders)

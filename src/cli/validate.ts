@@ -8,7 +8,7 @@ import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
 import { validationProgress } from '../jobs/validation-progress.js';
 import { consoleStream } from './finish.js';
 import { finishWithHistory } from './history.js';
-import { CLI_NAMES } from './options.js';
+import { CLI_NAMES, addRunOutputOptions } from './options.js';
 
 /** `validate` flags as commander hands them over (strings), before validation. */
 export interface RawValidateFlags {
@@ -80,7 +80,7 @@ export function registerValidateCommand(
   exitCodesHelp: string,
 ): void {
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-  program
+  const validate = program
     .command('validate')
     .description('Validate the real snapshots of a backup root, read-only: on this machine (--dir) or over SSH (--ssh). Per snapshot and overall (freshness, retention, size, disk, off-host copy).')
     .option('--profile <name>', 'whose backups: atocore (its snapshots; the default) or jellycore (its YYYYMMDD_HHMMSS backup directories; docs/validate.md, "JellyCore backups")')
@@ -103,13 +103,8 @@ export function registerValidateCommand(
     .option('--now <time>', 'the time to judge freshness and retention against, ISO-8601 with a zone (for tests and for replaying a past day; default: the clock)')
     .option('--timeout <duration>', `budget for the whole run (default ${VALIDATE_DEFAULTS.timeout}); every remote command is also bounded on its own`)
     .option('--connect-timeout <duration>', `SSH connection and handshake (default ${VALIDATE_DEFAULTS.connectTimeout})`)
-    .option('--concurrency <n>', `snapshots worked on at once, i.e. SSH channels on the one connection (1-8, default ${VALIDATE_DEFAULTS.concurrency})`)
-    .option('--fail-on <level>', 'verdict that makes the exit code 1: fail (default) or warn')
-    .option('--report-json <file>', 'write the JSON report (schema atocore-drill/report@1, kind validate); - for standard output')
-    .option('--junit <file>', 'write JUnit XML (one test suite per snapshot); - for standard output')
-    .option('--summary <file>', 'write a Markdown summary (the job summary); - for standard output')
-    .option('--history <file>', 'append this run to a run history (SQLite, created if missing; docs/history.md)')
-    .option('--chart <file>', 'with --history: write the history chart (SVG) here (default: beside --report-json, as NAME.history.svg)')
+    .option('--concurrency <n>', `snapshots worked on at once, i.e. SSH channels on the one connection (1-8, default ${VALIDATE_DEFAULTS.concurrency})`);
+  addRunOutputOptions(validate, { kind: 'validate', junit: 'one test suite per snapshot' })
     .addHelpText('after', `${VALIDATE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawValidateFlags) => {
       // before anything is created (parsing probes the report folders)
