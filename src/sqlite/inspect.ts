@@ -9,7 +9,7 @@ import { cloneRegularFile, isScratchSqliteError, NotRegularFileError, scratchErr
 type Db = SqliteDatabase;
 
 /** Maps the whole file so a cold read of a large database is sequential, not page by page. */
-const MMAP_BYTES = 4 * 1024 * 1024 * 1024;
+export const MMAP_BYTES = 4 * 1024 * 1024 * 1024;
 
 export interface IntegrityResult {
   readonly ok: boolean;
