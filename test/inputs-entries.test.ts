@@ -51,7 +51,9 @@ describe('the action and the CLI: one set of rules', () => {
     const cli = parseDrillFlags({ image: 'atocore:2', fromImage: 'atocore:1', seed, timeout: '20m', fault: ['restore-skips-registry'], includeChroma: true, workDir: seed });
     expect(cli.workDir).toBe(seed);
     const reports = { reportJson: null, junit: null, summary: null };
-    expect({ ...action, ...reports }).toEqual(cli);
+    // the budget named for each user, in every message about it
+    expect([action.timeoutName, cli.timeoutName]).toEqual(['input timeout', '--timeout']);
+    expect({ ...action, ...reports, timeoutName: cli.timeoutName }).toEqual(cli);
     expect(action.reportJson).toBe(join(work, 'atocore-drill-report', 'report.json'));
   });
 
@@ -60,7 +62,8 @@ describe('the action and the CLI: one set of rules', () => {
     const action = readActionInputs().validate!;
     const cli = parseValidateFlags({ ssh: 'atocore@dalidou:2222', knownHosts, identity: knownHosts, root: '/srv/atocore', rpo: '6h', deep: true }, {});
     const reports = { reportJson: null, junit: null, summary: null };
-    expect({ ...action, ...reports, identity: cli.identity }).toEqual(cli);
+    expect([action.timeoutName, cli.timeoutName]).toEqual(['input timeout', '--timeout']);
+    expect({ ...action, ...reports, identity: cli.identity, timeoutName: cli.timeoutName }).toEqual(cli);
     expect(action.identity).toMatchObject({ kind: 'text', what: 'input ssh-key' });
   });
 

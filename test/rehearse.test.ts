@@ -295,7 +295,8 @@ describe('rehearse: the action and the CLI, one set of rules', () => {
     expect(actionKey?.kind).toBe('text');
     expect(cliKey).toEqual({ kind: 'file', path: keyFile });
     expect(reportJson).toBe(join(work, 'atocore-drill-report', 'report.json'));
-    expect({ ...fromInputs, junit: null, summary: null }).toEqual({ ...fromFlags, junit: null, summary: null });
+    expect([fromInputs.timeoutName, fromFlags.timeoutName]).toEqual(['input timeout', '--timeout']);
+    expect({ ...fromInputs, junit: null, summary: null, timeoutName: '' }).toEqual({ ...fromFlags, junit: null, summary: null, timeoutName: '' });
     expect(cli.runtime).toBe('container');
     expect(cli.source).toEqual({ kind: 'ssh', address: { user: 'backup', host: 'dalidou', port: 2222 }, root: '/srv/atocore' });
     expect(noJson).toBeNull();

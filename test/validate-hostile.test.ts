@@ -1,3 +1,4 @@
+import { Deadline } from '../src/common/deadline.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -369,7 +370,7 @@ describe('opening and copying untrusted files (src/sqlite/scratch-copy.ts)', () 
     const dir = mkdtempSync(join(work, 'copy-'));
     const source = join(dir, 'source');
     writeFileSync(source, Buffer.alloc(3 * 1024 * 1024, 1));
-    await expect(copyRegularFile(source, join(dir, 'a'), { deadline: { remainingMs: () => 0, totalMs: 5_000 } })).rejects.toThrow(/--timeout of 5\.0s ran out/);
+    await expect(copyRegularFile(source, join(dir, 'a'), { deadline: new Deadline(0, '--timeout') })).rejects.toThrow(/the run's --timeout 0ms ran out/);
     const interrupted = new AbortController();
     interrupted.abort(new InterruptedError('SIGINT'));
     await expect(copyRegularFile(source, join(dir, 'b'), { signal: interrupted.signal })).rejects.toBeInstanceOf(InterruptedError);
@@ -389,6 +390,6 @@ describe('opening and copying untrusted files (src/sqlite/scratch-copy.ts)', () 
     expect(inspection.integrity).toEqual({ ok: true, messages: ['ok'] });
     // a WAL-mode open would have made both: nothing that needs room beyond the copy itself
     expect(readdirSync(dir)).toEqual(['atocore.db']);
-    await expect(inspectSnapshotDatabase(join(dir, 'never-opened.db'), 512 * 1024 * 1024, 5_000)).rejects.toThrow(/not enough of the run's --timeout left for integrity_check on 512\.0 MiB/);
+    await expect(inspectSnapshotDatabase(join(dir, 'never-opened.db'), 512 * 1024 * 1024, 5_000)).rejects.toThrow(/not enough of the run's time budget left for integrity_check on 512\.0 MiB/);
   });
 });

@@ -293,7 +293,7 @@ describe('validate --profile jellycore --dir', () => {
     expect(bounded.code, bounded.stdout + bounded.stderr).toBe(3);
     expect(Date.now() - began).toBeLessThan(15_000);
     expect(bounded.report!.verdict).toBe('error');
-    expect(bounded.report!.error).toMatch(/--timeout of 3\.0s ran out/);
+    expect(bounded.report!.error).toMatch(/--timeout 3\.0s ran out/);
     expect(bounded.report!.snapshots).toEqual([]);
     expect(bounded.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toMatchObject({ status: 'skip' });
 

@@ -7,10 +7,17 @@ import { formatDuration, timerMs } from './duration.js';
  */
 export class Deadline {
   readonly totalMs: number;
+  /** the budget as its user set it: `--timeout` on the command line, `input timeout` in a workflow */
+  readonly name: string;
   readonly #endsAt: number;
-  constructor(totalMs: number) {
+  constructor(totalMs: number, name = '--timeout') {
     this.totalMs = totalMs;
+    this.name = name;
     this.#endsAt = Date.now() + totalMs;
+  }
+  /** "--timeout 10m", for messages about the budget. */
+  describe(): string {
+    return `${this.name} ${formatDuration(this.totalMs)}`;
   }
   remainingMs(): number {
     return Math.max(0, this.#endsAt - Date.now());
@@ -25,7 +32,7 @@ export class Deadline {
   }
   assertTimeLeft(doing: string): void {
     if (this.remainingMs() <= 0) {
-      throw new InfrastructureError(`the drill's --timeout of ${formatDuration(this.totalMs)} ran out before ${doing}`);
+      throw new InfrastructureError(`the run's ${this.describe()} ran out before ${doing}`);
     }
   }
 }

@@ -17,6 +17,8 @@ export interface CallBudget {
   bound(ownLimitMs: number): number;
   limitedBy(ownLimitMs: number): boolean;
   readonly totalMs: number;
+  /** the budget as its user set it, for messages (\"--timeout 10m\") */
+  describe(): string;
 }
 
 export interface HttpRequest {
@@ -43,7 +45,7 @@ export async function httpCall(call: HttpRequest, options: HttpCallOptions): Pro
   const { method, url } = call;
   const budget = options.budget;
   const timeoutMs = budget ? budget.bound(options.ownTimeoutMs) : options.ownTimeoutMs;
-  const boundName = budget?.limitedBy(options.ownTimeoutMs) ? ` (what was left of --timeout ${formatDuration(budget.totalMs)})` : '';
+  const boundName = budget?.limitedBy(options.ownTimeoutMs) ? ` (what was left of ${budget.describe()})` : '';
   const timeout = AbortSignal.timeout(timerMs(timeoutMs));
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {

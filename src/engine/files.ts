@@ -2,18 +2,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { formatDuration } from '../common/duration.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 
 /** What bounds a long read of the harness's own: the run's signal and what is left of its budget. */
 export interface ReadBounds {
   readonly signal?: AbortSignal | undefined;
-  readonly deadline?: { remainingMs(): number; readonly totalMs: number } | undefined;
+  readonly deadline?: { remainingMs(): number; readonly totalMs: number; describe(): string } | undefined;
 }
 
 function assertWithin(bounds: ReadBounds | undefined, doing: string): void {
   if (bounds?.signal?.aborted) throw bounds.signal.reason;
-  if (bounds?.deadline && bounds.deadline.remainingMs() <= 0) throw new InfrastructureError(`the run's --timeout of ${formatDuration(bounds.deadline.totalMs)} ran out while ${doing}`);
+  if (bounds?.deadline && bounds.deadline.remainingMs() <= 0) throw new InfrastructureError(`the run's ${bounds.deadline.describe()} ran out while ${doing}`);
 }
 
 export async function sha256File(path: string, bounds?: ReadBounds): Promise<string> {

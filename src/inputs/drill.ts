@@ -135,6 +135,7 @@ export function drillInputs(raw: RawDrillInputs, names: FieldNames, base: string
       faults,
       keep: raw.keep === true,
       timeoutMs: duration('timeout', raw.timeout),
+      timeoutName: names.one('timeout'),
       workDir: raw.workDir === undefined ? null : workDirectory('workDir', raw.workDir, base),
       ...reportPaths(raw, historyOutputs(kept)),
       failOn: failOn(raw.failOn),

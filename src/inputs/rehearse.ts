@@ -112,6 +112,7 @@ function rules(raw: RawRehearseInputs, context: ValidateRuleContext, names: Fiel
     faults: service.faults,
     workDir: service.workDir,
     timeoutMs: service.timeoutMs,
+    timeoutName: service.timeoutName,
     sourcesRoot: sourcesRootOf(raw.sourcesRoot),
     ...reportPaths(raw, historyOutputs(kept)),
     failOn: failOn(raw.failOn),

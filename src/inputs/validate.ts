@@ -209,6 +209,7 @@ function rules(raw: RawValidateInputs, context: ValidateRuleContext, names: Fiel
     offhost,
     nowMs: parseNow(raw.now),
     timeoutMs: duration('timeout', raw.timeout ?? VALIDATE_DEFAULTS.timeout),
+    timeoutName: names.one('timeout'),
     connectTimeoutMs: duration('connectTimeout', raw.connectTimeout ?? VALIDATE_DEFAULTS.connectTimeout),
     concurrency: wholeNumber('concurrency', raw.concurrency ?? VALIDATE_DEFAULTS.concurrency, 1, 8),
     ...reportPaths(raw, [['ledger', ledger], ...historyOutputs(kept)]),

@@ -1,4 +1,4 @@
-import type { RunBudgets, RunOutputs } from './run-outputs.js';
+import type { RunBudgets, RunOutputs, RunTimeout } from './run-outputs.js';
 import { newRunId } from '../atocore/drill/markers.js';
 import { runDrill, type DrillObserver } from '../atocore/drill/drill.js';
 import { loadSeed } from '../atocore/drill/seed.js';
@@ -12,7 +12,7 @@ import { loadProfileFile, type ProfileSpec } from '../profiles/load.js';
 import { declaredDrills } from '../profiles/plan.js';
 
 /** Every input of a drill, validated once (src/inputs/drill.ts, for the CLI and the action) into one typed object. */
-export interface DrillInputs extends RunOutputs, RunBudgets {
+export interface DrillInputs extends RunOutputs, RunBudgets, RunTimeout {
   readonly runtime: 'process' | 'container';
   readonly image: string | null;
   readonly fromImage: string | null;
@@ -24,7 +24,6 @@ export interface DrillInputs extends RunOutputs, RunBudgets {
   readonly seedSizeBytes: number | null;
   readonly faults: string[];
   readonly keep: boolean;
-  readonly timeoutMs: number;
   /** absolute: the directory the drill's scratch root goes under (shared with the Docker host in a containerized job) */
   readonly workDir: string | null;
   /** which drills (restore, rotation, verification for AtoCore); null: every drill the profile file declares */
@@ -73,6 +72,7 @@ export async function runDrillJob(inputs: DrillInputs, context: { signal: AbortS
     includeChroma: inputs.includeChroma,
     keep: inputs.keep,
     timeoutMs: inputs.timeoutMs,
+    timeoutName: inputs.timeoutName,
     signal: context.signal,
     faults: inputs.faults,
     drills: inputs.drills ?? ['restore'],
@@ -100,6 +100,7 @@ async function runProfileJob(
     drills: declared.filter((name) => asked.includes(name)),
     keep: inputs.keep,
     timeoutMs: inputs.timeoutMs,
+    timeoutName: inputs.timeoutName,
     runId: newRunId(),
     signal: context.signal,
     ...(scratchBase ? { tmpDir: scratchBase } : {}),

@@ -1,4 +1,4 @@
-import type { RunBudgets, RunOutputs } from './run-outputs.js';
+import type { RunBudgets, RunOutputs, RunTimeout } from './run-outputs.js';
 import { judgeRun } from '../history/keep.js';
 import { atocoreRuntimeFor } from './atocore-runtime.js';
 import { newRunId } from '../atocore/drill/markers.js';
@@ -10,7 +10,7 @@ import { describeSshSource, openRehearsalSource } from '../rehearsal/source.js';
 import type { KnownHostsSource, ValidateSource } from './validate-job.js';
 
 /** Every input of a rehearsal, validated once (src/inputs/rehearse.ts, for the CLI and the action) into one typed object. */
-export interface RehearseInputs extends RunOutputs, RunBudgets {
+export interface RehearseInputs extends RunOutputs, RunBudgets, RunTimeout {
   /** where the snapshots are: a directory here, or a host over SSH and the AtoCore root there */
   readonly source: ValidateSource;
   readonly knownHosts: KnownHostsSource | null;
@@ -28,7 +28,6 @@ export interface RehearseInputs extends RunOutputs, RunBudgets {
   readonly workDir: string | null;
   /** the deployment's sources root, absolute: documents recorded elsewhere came from another deployment */
   readonly sourcesRoot: string;
-  readonly timeoutMs: number;
 }
 
 /** One line saying what will be rehearsed, for logs. */
@@ -50,6 +49,7 @@ export async function runRehearseJob(inputs: RehearseInputs, context: { signal: 
     stamp: inputs.stamp,
     sourcesRoot: inputs.sourcesRoot,
     timeoutMs: inputs.timeoutMs,
+    timeoutName: inputs.timeoutName,
     signal: context.signal,
     ...(context.observer ? { observer: context.observer } : {}),
     target: {

@@ -12,3 +12,9 @@ export interface RunOutputs extends ReportPaths {
 
 /** rto.budget and rpo.budget, judged after the steps; null: not stated. */
 export type { RunBudgets } from '../history/budgets.js';
+
+/** The whole run's time budget, and how its user named it (`--timeout`, `input timeout`) for messages. */
+export interface RunTimeout {
+  readonly timeoutMs: number;
+  readonly timeoutName: string;
+}

@@ -1,4 +1,4 @@
-import type { RunOutputs } from './run-outputs.js';
+import type { RunOutputs, RunTimeout } from './run-outputs.js';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ export type ValidateSource = { readonly kind: 'dir'; readonly path: string } | {
 export type KnownHostsSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'text'; readonly text: string };
 
 /** Every input of a validation, validated once (src/inputs/validate.ts, for the CLI and the action) into one typed object. */
-export interface ValidateInputs extends RunOutputs {
+export interface ValidateInputs extends RunOutputs, RunTimeout {
   /** whose backups: AtoCore's snapshots, or JellyCore's backup directories */
   readonly profile: 'atocore' | 'jellycore';
   /** jellycore: the zone its backup names are read in */
@@ -53,7 +53,6 @@ export interface ValidateInputs extends RunOutputs {
   readonly offhost: OffhostTarget | null;
   /** "now" for freshness and retention; null: the clock */
   readonly nowMs: number | null;
-  readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly concurrency: number;
 }
@@ -131,6 +130,7 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
       sizeDropPercent: inputs.sizeDropPercent,
       nowMs: inputs.nowMs ?? Date.now(),
       timeoutMs: inputs.timeoutMs,
+      timeoutName: inputs.timeoutName,
       concurrency: inputs.concurrency,
       signal: context.signal,
       scratchDir,
@@ -168,6 +168,7 @@ function jellyCoreOptions(
     retentionMs: JELLYCORE_RETENTION_MS,
     nowMs: inputs.nowMs ?? Date.now(),
     timeoutMs: inputs.timeoutMs,
+    timeoutName: inputs.timeoutName,
     concurrency: inputs.concurrency,
     signal: context.signal,
     scratchDir,

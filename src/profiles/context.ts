@@ -82,7 +82,7 @@ export class ProfileContext {
 
   /** What a command's bound was, for the message when it was cut. */
   boundName(ownLimitMs: number, own: string): string {
-    return this.deadline.limitedBy(ownLimitMs) ? `what was left of --timeout ${formatDuration(this.deadline.totalMs)}` : own;
+    return this.deadline.limitedBy(ownLimitMs) ? `what was left of ${this.deadline.describe()}` : own;
   }
 
   /** A call's bound (its own limit, capped by the budget) and how a message names it. */

@@ -39,6 +39,8 @@ export interface ProfileDrillOptions {
   readonly drills: readonly ExtraDrill[];
   readonly keep: boolean;
   readonly timeoutMs: number;
+  /** how the run's user named it, for messages (default --timeout) */
+  readonly timeoutName?: string;
   readonly runId: string;
   /** where the drill root goes; default: the system's temporary directory */
   readonly tmpDir?: string;
@@ -117,7 +119,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     this.signal = options.signal;
     this.serviceName = options.profile.profile.name;
     this.plan = planProfileDrill(options.profile.profile, options.drills);
-    this.deadline = new Deadline(options.timeoutMs);
+    this.deadline = new Deadline(options.timeoutMs, options.timeoutName);
     this.markers = markersOf(options.runId);
   }
 
@@ -248,7 +250,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     const downMs = Math.min(ownMs, STOPPED_WITHIN_MS);
     const down = await this.ctx.waitDown(downMs);
     if (!down.down) {
-      if (down.budgetLimited) throw new InfrastructureError(`the wait for ${this.serviceName} to stop was cut by what was left of --timeout ${formatDuration(this.deadline.totalMs)}`);
+      if (down.budgetLimited) throw new InfrastructureError(`the wait for ${this.serviceName} to stop was cut by what was left of ${this.deadline.describe()}`);
       throw new StepFinding(`${this.serviceName} still answers its health request ${formatDuration(downMs)} after service.stop ended: the stop does not stop it, so nothing it serves afterwards proves the restore`);
     }
     return `stopped in ${formatDuration(Date.now() - began)}`;
@@ -312,7 +314,7 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     }
     const health = await this.ctx.waitHealthy(ownMs);
     if (!health.healthy) {
-      if (health.budgetLimited) throw new InfrastructureError(`the health wait was cut by what was left of --timeout ${formatDuration(this.deadline.totalMs)}; last: ${health.last}`);
+      if (health.budgetLimited) throw new InfrastructureError(`the health wait was cut by what was left of ${this.deadline.describe()}; last: ${health.last}`);
       await this.unlessPortTaken(health.last);
       const failed = check('service.health', 'fail', `${this.profile.name} did not become healthy on the restored data within ${formatDuration(ownMs)}; last: ${health.last}`, { last: health.last });
       this.record(failed);

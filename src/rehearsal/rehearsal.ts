@@ -41,6 +41,8 @@ export interface RehearsalOptions {
   /** the deployment's sources root: documents recorded elsewhere came from another deployment */
   readonly sourcesRoot: string;
   readonly timeoutMs: number;
+  /** how the run's user named it, for messages (default --timeout) */
+  readonly timeoutName?: string;
   readonly signal: AbortSignal;
   readonly observer?: RehearsalObserver;
   /** more of the report's target (source, location, faults, …) */
@@ -83,9 +85,9 @@ class RehearsalRun extends PlannedRun<RehearsalStepId> {
     super();
     this.options = options;
     this.signal = options.signal;
-    this.deadline = new Deadline(options.timeoutMs);
+    this.deadline = new Deadline(options.timeoutMs, options.timeoutName);
     this.runtime = options.runtime;
-    this.target = new DrillTarget(options.runtime, this.deadline, options.timeoutMs, options.signal);
+    this.target = new DrillTarget(options.runtime, this.deadline, options.signal);
   }
 
   async run(): Promise<DrillReport> {

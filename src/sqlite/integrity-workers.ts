@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { formatDuration } from '../common/duration.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { sqliteNativeBinding } from './open.js';
 import { abortError, ScratchSpaceError, type CopyBounds } from './scratch-copy.js';
@@ -164,7 +163,7 @@ export class IntegrityWorkers {
       const onError = (error: unknown): void => fail(new InfrastructureError(`${what}: the integrity worker failed: ${errorMessage(error)}`));
       const onExit = (code: number): void => fail(new InfrastructureError(`${what}: the integrity worker ended (exit code ${code}) before it answered`));
       const onAbort = (): void => fail(abortError(signal, what));
-      const timer = setTimeout(() => fail(new InfrastructureError(`${what}: the run's --timeout of ${formatDuration(deadline.totalMs)} ran out`)), Math.max(1, deadline.remainingMs()));
+      const timer = setTimeout(() => fail(new InfrastructureError(`${what}: the run's ${deadline.describe()} ran out`)), Math.max(1, deadline.remainingMs()));
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatDuration } from '../common/duration.js';
 import { describeFileKind } from '../common/file-kind.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 
@@ -27,7 +26,7 @@ export class NotRegularFileError extends Error {
 /** The run's budget and interruption, as far as a copy needs them. */
 export interface CopyBounds {
   readonly signal?: AbortSignal;
-  readonly deadline?: { remainingMs(): number; readonly totalMs: number };
+  readonly deadline?: { remainingMs(): number; readonly totalMs: number; describe(): string };
   /** more than this many bytes: the file changed since it was listed (or is not what it claims) */
   readonly maxBytes?: number;
 }
@@ -45,7 +44,7 @@ export function abortError(signal: AbortSignal, doing: string): Error {
 export function assertWithinBounds(bounds: CopyBounds, doing: string): void {
   if (bounds.signal?.aborted) throw abortError(bounds.signal, doing);
   if (bounds.deadline && bounds.deadline.remainingMs() <= 0) {
-    throw new InfrastructureError(`${doing}: the run's --timeout of ${formatDuration(bounds.deadline.totalMs)} ran out`);
+    throw new InfrastructureError(`${doing}: the run's ${bounds.deadline.describe()} ran out`);
   }
 }
 

@@ -40,6 +40,8 @@ export interface ValidationOptions {
   /** "now" for freshness and retention (injectable so fixed fixture trees give stable verdicts) */
   readonly nowMs: number;
   readonly timeoutMs: number;
+  /** how the run's user named it, for messages (default --timeout) */
+  readonly timeoutName?: string;
   /** snapshots worked on at once (each holds at most one streamed database) */
   readonly concurrency: number;
   readonly signal: AbortSignal;
@@ -123,7 +125,7 @@ class ValidationRun {
 
   constructor(options: ValidationOptions) {
     this.#options = options;
-    this.#deadline = new Deadline(options.timeoutMs);
+    this.#deadline = new Deadline(options.timeoutMs, options.timeoutName);
     this.#context = { deadline: this.#deadline, signal: this.#internal.signal };
     this.#nowIso = new Date(options.nowMs).toISOString();
   }

@@ -40,6 +40,8 @@ export interface DrillOptions {
   readonly keep: boolean;
   /** the whole drill's budget (--timeout) */
   readonly timeoutMs: number;
+  /** how the run's user named it, for messages (default --timeout) */
+  readonly timeoutName?: string;
   readonly signal?: AbortSignal;
   readonly faults?: readonly string[];
   readonly observer?: DrillObserver;
@@ -137,9 +139,9 @@ class DrillRun extends PlannedRun<DrillStepId> {
     this.signal = options.signal;
     if (options.migration && !options.runtime.useImage) throw new Error('the migration drill needs a runtime with images');
     this.plan = planDrill({ includeChroma: options.includeChroma, migration: options.migration !== undefined, ...(options.drills ? { drills: options.drills } : {}) });
-    this.deadline = options.deadline ?? new Deadline(options.timeoutMs);
+    this.deadline = options.deadline ?? new Deadline(options.timeoutMs, options.timeoutName);
     this.runtime = options.runtime;
-    this.target = new DrillTarget(options.runtime, this.deadline, options.timeoutMs, options.signal);
+    this.target = new DrillTarget(options.runtime, this.deadline, options.signal);
     this.runId = options.runId ?? newRunId();
     this.markers = markersFor(this.runId);
   }

@@ -20,15 +20,12 @@ const STOP_TIMEOUT_MS = 30_000;
 export class DrillTarget {
   readonly runtime: AtoCoreRuntime;
   private readonly deadline: Deadline;
-  /** --timeout, as the health wait's bound names it */
-  private readonly timeoutMs: number;
   private readonly signal: AbortSignal | undefined;
   #client: AtoCoreClient | undefined;
 
-  constructor(runtime: AtoCoreRuntime, deadline: Deadline, timeoutMs: number, signal?: AbortSignal) {
+  constructor(runtime: AtoCoreRuntime, deadline: Deadline, signal?: AbortSignal) {
     this.runtime = runtime;
     this.deadline = deadline;
-    this.timeoutMs = timeoutMs;
     this.signal = signal;
   }
 
@@ -41,7 +38,7 @@ export class DrillTarget {
   /** Starts the service on the layout's data, waits for /health (bounded) and points the client at it; its URL. */
   async start(): Promise<string> {
     const ms = this.deadline.bound(HEALTH_TIMEOUT_MS);
-    const name = this.deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(this.timeoutMs)}` : 'the health wait';
+    const name = this.deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of ${this.deadline.describe()}` : 'the health wait';
     const started = await this.runtime.start(ms, name);
     this.#client = new AtoCoreClient(started.baseUrl, { budget: this.deadline, ...(this.signal ? { signal: this.signal } : {}) });
     return started.identityNote ? `${started.baseUrl} (${started.identityNote})` : started.baseUrl;
@@ -74,7 +71,7 @@ export class DrillTarget {
 
   /** A backup-CLI call as it ended, evidence or not, and the name of the bound it ran under (for classification.ts). */
   async backupCliCall(args: string[]): Promise<{ readonly call: BackupCliCall; readonly boundName: string }> {
-    const boundName = this.deadline.limitedBy(CLI_TIMEOUT_MS) ? `what was left of --timeout ${formatDuration(this.deadline.totalMs)}` : `its own bound of ${formatDuration(CLI_TIMEOUT_MS)}`;
+    const boundName = this.deadline.limitedBy(CLI_TIMEOUT_MS) ? `what was left of ${this.deadline.describe()}` : `its own bound of ${formatDuration(CLI_TIMEOUT_MS)}`;
     return { call: await callBackupCli(this.runtime.backupCli, args, this.deadline.bound(CLI_TIMEOUT_MS)), boundName };
   }
 

@@ -21,6 +21,8 @@ export interface JellyCoreValidationOptions {
   readonly retentionMs: number;
   readonly nowMs: number;
   readonly timeoutMs: number;
+  /** how the run's user named it, for messages (default --timeout) */
+  readonly timeoutName?: string;
   /** backups worked on at once */
   readonly concurrency: number;
   readonly signal: AbortSignal;
@@ -62,7 +64,7 @@ class JellyCoreValidationRun {
 
   constructor(options: JellyCoreValidationOptions) {
     this.#options = options;
-    this.#deadline = new Deadline(options.timeoutMs);
+    this.#deadline = new Deadline(options.timeoutMs, options.timeoutName);
     this.#context = { deadline: this.#deadline, signal: this.#internal.signal };
   }
 
