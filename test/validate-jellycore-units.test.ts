@@ -223,7 +223,7 @@ describe('--profile jellycore from the CLI and the action: one set of rules', ()
     const action = readActionInputs().validate!;
     const cli = parseValidateFlags({ profile: 'jellycore', stampTimezone: 'Asia/Bangkok', ssh: 'reader@jelly', knownHosts: join(work, 'known_hosts'), identity: join(work, 'known_hosts') }, {});
     expect(action).toMatchObject({ profile: 'jellycore', stampZone: { kind: 'iana', name: 'Asia/Bangkok' }, rpoMs: 6 * 3_600_000, validator: null, source: { kind: 'ssh', root: '/backups' } });
-    expect({ ...action, reportJson: null, junit: null, summary: null, identity: cli.identity }).toEqual(cli);
+    expect({ ...action, reportJson: null, junit: null, summary: null, identity: cli.identity, timeoutName: cli.timeoutName }).toEqual(cli);
     // the root after the address, as --ssh HOST:/PATH
     expect(parseValidateFlags({ profile: 'jellycore', ssh: 'reader@jelly:2222:/srv/jelly/backups', knownHosts: join(work, 'known_hosts'), identity: join(work, 'known_hosts') }, {}).source).toEqual({ kind: 'ssh', address: { user: 'reader', host: 'jelly', port: 2222 }, root: '/srv/jelly/backups' });
   });

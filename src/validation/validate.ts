@@ -1,8 +1,8 @@
+import { interruption, RunSteps } from './run-steps.js';
 import { setFlagsFromString } from 'node:v8';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
-import { errorMessage, UsageError } from '../common/errors.js';
 import { FieldError } from '../inputs/fields.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
 import { IntegrityWorkers } from '../sqlite/integrity-workers.js';
@@ -60,10 +60,6 @@ interface SnapshotPlan {
   readonly notInShareReason: string;
 }
 
-/** Why a run stops: its signal's reason when that is an error. */
-function interruption(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('interrupted');
-}
 
 /**
  * Validates the snapshots of a backup root: per snapshot (metadata, paths, integrity,
@@ -98,10 +94,9 @@ class ValidationRun {
   readonly #startedAt = new Date();
   readonly #deadline: Deadline;
   /** aborted by the caller's signal, or by the first step in error: whatever is in flight stops */
-  readonly #internal = new AbortController();
+  readonly #run: RunSteps;
   readonly #context: StoreContext;
   readonly #nowIso: string;
-  readonly #steps: StepRecord[] = [];
   readonly #overall: CheckResult[] = [];
   readonly #snapshotReports: SnapshotReport[] = [];
   readonly #summaries: SnapshotSummary[] = [];
@@ -110,7 +105,6 @@ class ValidationRun {
   readonly #harnessErrors: string[] = [];
   /** AtoCore's validator could not run, per snapshot */
   readonly #validatorFailures: string[] = [];
-  #errorText: string | undefined;
   #store: SnapshotStore | undefined;
   #offhost: SnapshotStore | undefined;
   /** the threads the harness's own integrity_check runs on (none when no database is inspected) */
@@ -125,67 +119,42 @@ class ValidationRun {
 
   constructor(options: ValidationOptions) {
     this.#options = options;
+    this.#run = new RunSteps(options.observer);
     this.#deadline = new Deadline(options.timeoutMs, options.timeoutName);
-    this.#context = { deadline: this.#deadline, signal: this.#internal.signal };
+    this.#context = { deadline: this.#deadline, signal: this.#run.internal.signal };
     this.#nowIso = new Date(options.nowMs).toISOString();
   }
 
-  readonly #onAbort = (): void => this.#internal.abort(this.#options.signal.reason);
-
   async run(): Promise<DrillReport> {
     const { signal, ledgerPath, openOffhost } = this.#options;
-    if (signal.aborted) this.#onAbort();
-    else signal.addEventListener('abort', this.#onAbort, { once: true });
-    try {
-      if (ledgerPath) this.#ledger = await loadLedger(ledgerPath);
-      const listed = (await this.#step('open', 'open the backup root', () => this.#open())) && (await this.#step('list', 'list the snapshots', () => this.#list()));
-      if (listed) {
-        this.#refuseNonDirectories();
-        const plan = this.#planSnapshots();
-        await this.#step('snapshots', 'check each snapshot', () => this.#checkSnapshots(plan));
-        this.#recordSnapshotTrouble();
-        if (this.#noError()) {
-          this.#judgeOverall();
-          await this.#step('disk', 'measure free space', () => this.#measureDisk());
-        }
-        const newest = this.#newest;
-        if (openOffhost && this.#noError() && newest) await this.#step('offhost', 'compare the off-host copy', () => this.#compareOffhost(openOffhost, newest));
+    await this.#run.following(signal, async () => {
+      try {
+        await this.#steps(ledgerPath, openOffhost);
+      } finally {
+        await Promise.allSettled([this.#store?.close(), this.#offhost?.close(), this.#workers?.close()]);
       }
-      if (this.#ledger && ledgerPath && this.#noError()) await this.#step('ledger', 'update the ledger', () => this.#updateLedger(this.#ledger!, ledgerPath));
-    } finally {
-      signal.removeEventListener('abort', this.#onAbort);
-      await Promise.allSettled([this.#store?.close(), this.#offhost?.close(), this.#workers?.close()]);
-    }
+    });
     return this.#report();
   }
 
-  /** Runs a step; a usage error ends the run (exit 2), anything else that stops it is `error`. */
-  async #step(id: string, title: string, work: () => Promise<string>): Promise<boolean> {
-    const began = Date.now();
-    this.#options.observer?.stepStarted?.(id, title);
-    let record: StepRecord;
-    try {
-      if (this.#internal.signal.aborted) throw interruption(this.#internal.signal);
-      record = { id, title, status: 'pass', duration_ms: 0, detail: await work() };
-    } catch (error) {
-      if (error instanceof UsageError) {
-        // stop whatever else is in flight before the run ends with exit 2
-        this.#internal.abort(error);
-        throw error;
+  async #steps(ledgerPath: ValidationOptions['ledgerPath'], openOffhost: ValidationOptions['openOffhost']): Promise<void> {
+    if (ledgerPath) this.#ledger = await loadLedger(ledgerPath);
+    const listed = (await this.#run.step('open', 'open the backup root', () => this.#open())) && (await this.#run.step('list', 'list the snapshots', () => this.#list()));
+    if (listed) {
+      this.#refuseNonDirectories();
+      const plan = this.#planSnapshots();
+      await this.#run.step('snapshots', 'check each snapshot', () => this.#checkSnapshots(plan));
+      this.#recordSnapshotTrouble();
+      if (this.#run.noError()) {
+        this.#judgeOverall();
+        await this.#run.step('disk', 'measure free space', () => this.#measureDisk());
       }
-      record = { id, title, status: 'error', duration_ms: 0, detail: errorMessage(error) };
-      this.#errorText ??= `${title}: ${errorMessage(error)}`;
-      this.#internal.abort(error);
+      const newest = this.#newest;
+      if (openOffhost && this.#run.noError() && newest) await this.#run.step('offhost', 'compare the off-host copy', () => this.#compareOffhost(openOffhost, newest));
     }
-    record = { ...record, duration_ms: Date.now() - began };
-    this.#steps.push(record);
-    this.#options.observer?.stepFinished?.(record);
-    return record.status === 'pass';
+    if (this.#ledger && ledgerPath && this.#run.noError()) await this.#run.step('ledger', 'update the ledger', () => this.#updateLedger(this.#ledger!, ledgerPath));
   }
 
-  #noError(): boolean {
-    return this.#steps.every((s) => s.status !== 'error');
-  }
 
   async #open(): Promise<string> {
     this.#store = await this.#options.openStore(this.#context);
@@ -237,7 +206,7 @@ class ValidationRun {
       validator,
       scratchDir,
       deadline: this.#deadline,
-      signal: this.#internal.signal,
+      signal: this.#run.internal.signal,
       workers: this.#workers,
     });
     const judge = new SnapshotJudge({ snapshotsDir: store.snapshotsDir, deepShare: plan.deepShare, notInShareReason: plan.notInShareReason, ledger: this.#ledger?.snapshots ?? null, nowIso: this.#nowIso });
@@ -268,7 +237,7 @@ class ValidationRun {
    * per snapshot is its judgement, never the bytes read for it.
    */
   async #gatherInOrder(gatherer: SnapshotGatherer, order: readonly SnapshotStamp[], consume: (facts: GatheredSnapshot) => void): Promise<void> {
-    const internal = this.#internal;
+    const internal = this.#run.internal;
     const slots = new Slots(Math.max(1, this.#options.concurrency));
     const pending: Array<Promise<GatheredSnapshot> | null> = order.map(async (stamp) => {
       await slots.acquire();
@@ -326,9 +295,8 @@ class ValidationRun {
   #recordError(id: string, title: string, troubles: readonly string[], summary: string): void {
     if (troubles.length === 0) return;
     const record: StepRecord = { id, title, status: 'error', duration_ms: 0, detail: `${summary}: ${troubles.slice(0, 3).join(' | ')}` };
-    this.#steps.push(record);
-    this.#errorText ??= record.detail;
-    this.#options.observer?.stepFinished?.(record);
+    this.#run.errorText ??= record.detail;
+    this.#run.add(record);
   }
 
   #judgeOverall(): void {
@@ -370,7 +338,7 @@ class ValidationRun {
 
   #report(): DrillReport {
     const options = this.#options;
-    if (!this.#noError()) this.#overall.push(...unfinishedRunSkips(this.#overall, options.openOffhost !== null, this.#errorText));
+    if (!this.#run.noError()) this.#overall.push(...unfinishedRunSkips(this.#overall, options.openOffhost !== null, this.#run.errorText));
     this.#snapshotReports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
     const finishedAt = new Date();
     const allChecks = [...this.#overall, ...this.#snapshotReports.flatMap((s) => s.checks)];
@@ -378,7 +346,7 @@ class ValidationRun {
     return {
       schema: 'atocore-drill/report@1',
       kind: 'validate',
-      verdict: decideVerdict(this.#steps, allChecks),
+      verdict: decideVerdict(this.#run.steps, allChecks),
       started_at: this.#startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
       duration_ms: finishedAt.getTime() - this.#startedAt.getTime(),
@@ -392,11 +360,11 @@ class ValidationRun {
         deep: options.deep.mode === 'rotate' ? `rotate ${options.deep.max}` : options.deep.mode,
         time_budget: formatDuration(options.timeoutMs),
       },
-      steps: this.#steps,
+      steps: this.#run.steps,
       checks: this.#overall,
       metrics: this.#metrics,
       snapshots: this.#snapshotReports,
-      ...(this.#errorText ? { error: this.#errorText } : {}),
+      ...(this.#run.errorText ? { error: this.#run.errorText } : {}),
     };
   }
 }

@@ -1,6 +1,6 @@
+import { interruption, RunSteps } from '../run-steps.js';
 import { Deadline } from '../../common/deadline.js';
 import { formatDuration } from '../../common/duration.js';
-import { errorMessage, UsageError } from '../../common/errors.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../../report/model.js';
 import { decideVerdict } from '../../report/verdict.js';
 import { clip } from '../snapshot-checks.js';
@@ -42,81 +42,51 @@ export async function runJellyCoreValidation(options: JellyCoreValidationOptions
   return new JellyCoreValidationRun(options).run();
 }
 
-function interruption(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('interrupted');
-}
 
 class JellyCoreValidationRun {
   readonly #options: JellyCoreValidationOptions;
   readonly #startedAt = new Date();
   readonly #deadline: Deadline;
-  readonly #internal = new AbortController();
+  readonly #run: RunSteps;
   readonly #context: StoreContext;
-  readonly #steps: StepRecord[] = [];
   readonly #overall: CheckResult[] = [];
   readonly #reports: SnapshotReport[] = [];
   readonly #summaries: BackupSummary[] = [];
   readonly #harnessErrors: string[] = [];
   readonly #metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, snapshots: null, inspected: null, deep_checked: null };
-  #errorText: string | undefined;
   #store: SnapshotStore | undefined;
   #backups: readonly BackupDirectory[] = [];
 
   constructor(options: JellyCoreValidationOptions) {
     this.#options = options;
+    this.#run = new RunSteps(options.observer);
     this.#deadline = new Deadline(options.timeoutMs, options.timeoutName);
-    this.#context = { deadline: this.#deadline, signal: this.#internal.signal };
+    this.#context = { deadline: this.#deadline, signal: this.#run.internal.signal };
   }
 
-  readonly #onAbort = (): void => this.#internal.abort(this.#options.signal.reason);
-
   async run(): Promise<DrillReport> {
-    const { signal } = this.#options;
-    if (signal.aborted) this.#onAbort();
-    else signal.addEventListener('abort', this.#onAbort, { once: true });
-    try {
-      const listed = (await this.#step('open', 'open the backup root', () => this.#open())) && (await this.#step('list', 'list the backups', () => this.#list()));
-      if (listed) {
-        await this.#step('snapshots', 'check each backup', () => this.#checkBackups());
-        this.#recordHarnessErrors();
-        if (this.#noError()) {
-          this.#judgeOverall();
-          await this.#step('disk', 'measure free space', () => this.#measureDisk());
-        }
+    await this.#run.following(this.#options.signal, async () => {
+      try {
+        await this.#steps();
+      } finally {
+        await this.#store?.close().catch(() => {});
       }
-    } finally {
-      signal.removeEventListener('abort', this.#onAbort);
-      await this.#store?.close().catch(() => {});
-    }
+    });
     return this.#report();
   }
 
-  /** Runs a step; a usage error ends the run (exit 2), anything else that stops it is `error`. */
-  async #step(id: string, title: string, work: () => Promise<string>): Promise<boolean> {
-    const began = Date.now();
-    this.#options.observer?.stepStarted?.(id, title);
-    let record: StepRecord;
-    try {
-      if (this.#internal.signal.aborted) throw interruption(this.#internal.signal);
-      record = { id, title, status: 'pass', duration_ms: 0, detail: await work() };
-    } catch (error) {
-      if (error instanceof UsageError) {
-        this.#internal.abort(error);
-        throw error;
+  async #steps(): Promise<void> {
+    const listed = (await this.#run.step('open', 'open the backup root', () => this.#open())) && (await this.#run.step('list', 'list the backups', () => this.#list()));
+    if (listed) {
+      await this.#run.step('snapshots', 'check each backup', () => this.#checkBackups());
+      this.#recordHarnessErrors();
+      if (this.#run.noError()) {
+        this.#judgeOverall();
+        await this.#run.step('disk', 'measure free space', () => this.#measureDisk());
       }
-      record = { id, title, status: 'error', duration_ms: 0, detail: errorMessage(error) };
-      this.#errorText ??= `${title}: ${errorMessage(error)}`;
-      this.#internal.abort(error);
     }
-    record = { ...record, duration_ms: Date.now() - began };
-    this.#steps.push(record);
-    this.#options.observer?.stepFinished?.(record);
-    return record.status === 'pass';
   }
 
-  #noError(): boolean {
-    return this.#steps.every((s) => s.status !== 'error');
-  }
 
   async #open(): Promise<string> {
     this.#store = await this.#options.openStore(this.#context);
@@ -136,13 +106,13 @@ class JellyCoreValidationRun {
 
   /** Each backup read and judged, `concurrency` at a time; the first failure stops the others. */
   async #checkBackups(): Promise<string> {
-    const gatherer = new BackupGatherer(this.#store!, { scratchDir: this.#options.scratchDir, deadline: this.#deadline, signal: this.#internal.signal });
+    const gatherer = new BackupGatherer(this.#store!, { scratchDir: this.#options.scratchDir, deadline: this.#deadline, signal: this.#run.internal.signal });
     const queue = [...this.#backups];
     const judged = new Map<string, { report: SnapshotReport; backup: BackupDirectory; bytes: number }>();
     let firstFailure: unknown;
     const worker = async (): Promise<void> => {
       for (let backup = queue.shift(); backup; backup = queue.shift()) {
-        if (this.#internal.signal.aborted) throw interruption(this.#internal.signal);
+        if (this.#run.internal.signal.aborted) throw interruption(this.#run.internal.signal);
         const facts = await gatherer.read(backup.name);
         for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
         const bytes = facts.files.filter((f) => f.type === 'file').reduce((sum, f) => sum + f.size, 0);
@@ -152,7 +122,7 @@ class JellyCoreValidationRun {
     const workers = Array.from({ length: Math.max(1, Math.min(this.#options.concurrency, queue.length)) }, () =>
       worker().catch((error: unknown) => {
         firstFailure ??= error;
-        this.#internal.abort(error);
+        this.#run.internal.abort(error);
       }),
     );
     await Promise.all(workers);
@@ -185,9 +155,8 @@ class JellyCoreValidationRun {
       duration_ms: 0,
       detail: `the harness could not inspect ${troubles.length} backup database(s); their checks are skipped, not judged: ${troubles.slice(0, 3).map((t) => clip(t, 300)).join(' | ')}`,
     };
-    this.#steps.push(record);
-    this.#errorText ??= record.detail;
-    this.#options.observer?.stepFinished?.(record);
+    this.#run.errorText ??= record.detail;
+    this.#run.add(record);
   }
 
   #judgeOverall(): void {
@@ -205,7 +174,7 @@ class JellyCoreValidationRun {
 
   #report(): DrillReport {
     const options = this.#options;
-    if (!this.#noError()) this.#overall.push(...unfinishedSkips(this.#overall, this.#errorText));
+    if (!this.#run.noError()) this.#overall.push(...unfinishedSkips(this.#overall, this.#run.errorText));
     this.#reports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
     const finishedAt = new Date();
     const store = this.#store;
@@ -213,7 +182,7 @@ class JellyCoreValidationRun {
     return {
       schema: 'atocore-drill/report@1',
       kind: 'validate',
-      verdict: decideVerdict(this.#steps, [...this.#overall, ...this.#reports.flatMap((s) => s.checks)]),
+      verdict: decideVerdict(this.#run.steps, [...this.#overall, ...this.#reports.flatMap((s) => s.checks)]),
       started_at: this.#startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
       duration_ms: finishedAt.getTime() - this.#startedAt.getTime(),
@@ -231,11 +200,11 @@ class JellyCoreValidationRun {
         deep: 'all',
         time_budget: formatDuration(options.timeoutMs),
       },
-      steps: this.#steps,
+      steps: this.#run.steps,
       checks: this.#overall,
       metrics: this.#metrics,
       snapshots: this.#reports,
-      ...(this.#errorText ? { error: this.#errorText } : {}),
+      ...(this.#run.errorText ? { error: this.#run.errorText } : {}),
     };
   }
 }
