@@ -6,10 +6,10 @@ import { commandLine, drillNames, duration, existingDirectory, failOn, reportPat
 import { ATOCORE_DRILLS, ATOCORE_NO_OFFSITE } from '../atocore/drill/plan.js';
 import { MAX_SEED_BYTES, parseSeedSize } from '../atocore/drill/seed-generator.js';
 import type { DrillName } from '../engine/drill-names.js';
-import { budgetInputs, historyInputs, historyOutputs } from './history.js';
+import { budgetInputs, historyInputs, historyOutputs, type RawBudgets, type RawRunOutputs } from './history.js';
 
 /** A drill's fields as an entry collected them (strings, lists, switches), before any rule. */
-export interface RawDrillInputs {
+export interface RawDrillInputs extends RawRunOutputs, RawBudgets {
   /** absent: container when an image is given, else process */
   readonly runtime?: string | undefined;
   readonly image?: string | undefined;
@@ -26,15 +26,6 @@ export interface RawDrillInputs {
   readonly timeout: string;
   /** where the drill's scratch root goes; absent: the system's temporary directory (the action: RUNNER_TEMP) */
   readonly workDir?: string | undefined;
-  readonly reportJson?: string | undefined;
-  readonly junit?: string | undefined;
-  readonly summary?: string | undefined;
-  readonly failOn?: string | undefined;
-  /** the run history to append to (src/inputs/history.ts), its chart, the budgets */
-  readonly history?: string | undefined;
-  readonly chart?: string | undefined;
-  readonly rtoBudget?: string | undefined;
-  readonly rpo?: string | undefined;
   /** which drills, comma-separated; absent: restore (AtoCore), every drill the profile declares (a profile file) */
   readonly drills?: string | undefined;
   /** `atocore` (absent), another built-in profile's name, or a profile file */

@@ -6,6 +6,19 @@ import { FieldError, forField, type FieldId } from './fields.js';
 import { duration } from './rules.js';
 
 /** The run history and its chart, as an entry collected them. */
+/** What every run's entry collects for its verdict, before any rule: the report files, fail-on, the history. */
+export interface RawRunOutputs extends RawHistoryInputs {
+  readonly junit?: string | undefined;
+  readonly summary?: string | undefined;
+  readonly failOn?: string | undefined;
+}
+
+/** The budgets a drill or a rehearsal is held to, before any rule. */
+export interface RawBudgets {
+  readonly rtoBudget?: string | undefined;
+  readonly rpo?: string | undefined;
+}
+
 export interface RawHistoryInputs {
   readonly history?: string | undefined;
   readonly chart?: string | undefined;

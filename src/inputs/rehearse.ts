@@ -2,11 +2,11 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { posix } from 'node:path';
 import type { RehearseInputs } from '../jobs/rehearse-job.js';
 import { checkRemotePath, formatSshAddress, parseOffhostTarget } from '../remote/address.js';
-import { drillInputs } from './drill.js';
+import { drillInputs, type RawDrillInputs } from './drill.js';
 import { FieldError, forField, namedForSync, type FieldNames } from './fields.js';
-import { budgetInputs, historyInputs, historyOutputs } from './history.js';
+import { budgetInputs, historyInputs, historyOutputs, type RawBudgets, type RawRunOutputs } from './history.js';
 import { failOn, reportPaths } from './rules.js';
-import { validateInputs, type ValidateRuleContext } from './validate.js';
+import { validateInputs, type RawValidateInputs, type ValidateRuleContext } from './validate.js';
 
 /** The defaults of a rehearsal, the same whichever entry starts it. */
 export const REHEARSE_DEFAULTS = {
@@ -17,32 +17,17 @@ export const REHEARSE_DEFAULTS = {
 } as const;
 
 /** A rehearsal's fields as an entry collected them, before any rule; absent: the default. */
-export interface RawRehearseInputs {
-  readonly dir?: string | undefined;
+export interface RawRehearseInputs
+  extends Pick<RawValidateInputs, 'dir' | 'knownHosts' | 'identity' | 'root' | 'acceptNewHostKey' | 'connectTimeout'>,
+    Pick<RawDrillInputs, 'runtime' | 'image' | 'command' | 'backupCli' | 'faults' | 'workDir'>,
+    RawRunOutputs,
+    RawBudgets {
   /** [USER@]HOST[:PORT], or [USER@]HOST[:PORT]:/ROOT (then without root) */
   readonly ssh?: string | undefined;
-  readonly knownHosts?: { readonly path: string } | { readonly text: string } | undefined;
-  readonly identity?: { readonly file: string } | { readonly text: string } | undefined;
-  readonly root?: string | undefined;
-  readonly acceptNewHostKey?: boolean | undefined;
   readonly stamp?: string | undefined;
-  readonly runtime?: string | undefined;
-  readonly image?: string | undefined;
-  readonly command?: string | undefined;
-  readonly backupCli?: string | undefined;
-  readonly faults?: readonly string[] | undefined;
   readonly sourcesRoot?: string | undefined;
+  /** absent: the rehearsal's default */
   readonly timeout?: string | undefined;
-  readonly connectTimeout?: string | undefined;
-  readonly workDir?: string | undefined;
-  readonly reportJson?: string | undefined;
-  readonly junit?: string | undefined;
-  readonly summary?: string | undefined;
-  readonly failOn?: string | undefined;
-  readonly history?: string | undefined;
-  readonly chart?: string | undefined;
-  readonly rtoBudget?: string | undefined;
-  readonly rpo?: string | undefined;
 }
 
 /** `--ssh user@host:/root` names the root too; then `root` may not be given as well. */

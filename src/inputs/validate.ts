@@ -9,7 +9,7 @@ import { DEFAULT_REMOTE_ROOT } from '../validation/ssh-store.js';
 import { JELLYCORE_DEFAULT_ROOT, JELLYCORE_RPO, parseStampZone, UTC_ZONE, type StampZone } from '../validation/jellycore/layout.js';
 import { FieldError, forField, namedForSync, type FieldNames } from './fields.js';
 import { commandLine, duration, existingDirectory, existingFile, failOn, profileName, reportPaths, wholeNumber } from './rules.js';
-import { historyInputs, historyOutputs } from './history.js';
+import { historyInputs, historyOutputs, type RawRunOutputs } from './history.js';
 
 /** The defaults of a validation, the same whichever entry starts it. */
 export const VALIDATE_DEFAULTS = {
@@ -23,7 +23,7 @@ export const VALIDATE_DEFAULTS = {
 } as const;
 
 /** A validation's fields as an entry collected them, before any rule; absent: the default. */
-export interface RawValidateInputs {
+export interface RawValidateInputs extends RawRunOutputs {
   readonly dir?: string | undefined;
   /** [USER@]HOST[:PORT] */
   readonly ssh?: string | undefined;
@@ -46,13 +46,6 @@ export interface RawValidateInputs {
   readonly timeout?: string | undefined;
   readonly connectTimeout?: string | undefined;
   readonly concurrency?: string | undefined;
-  readonly failOn?: string | undefined;
-  readonly reportJson?: string | undefined;
-  readonly junit?: string | undefined;
-  readonly summary?: string | undefined;
-  /** the run history to append to (src/inputs/history.ts) and its chart */
-  readonly history?: string | undefined;
-  readonly chart?: string | undefined;
   /** whose backups: atocore (absent) or jellycore */
   readonly profile?: string | undefined;
   /** jellycore: the zone backup names are read in (UTC absent) */
