@@ -49,7 +49,7 @@ python3 -c 'import json,sys; [print(json.dumps(m)) for m in json.load(open(sys.a
   while read -r memory; do curl -fs -X POST -H 'content-type: application/json' -d "$memory" "$url/memory" >/dev/null; done
 curl -fs -X POST -H 'content-type: application/json' -d '{"memory_type":"episodic","content":"plain marker A","project":"drill","confidence":1}' "$url/memory" >/dev/null
 stamp=$(curl -fs -X POST -H 'content-type: application/json' -d '{"include_chroma":true}' "$url/admin/backup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["backup_root"].rstrip("/").split("/")[-1])')
-backup validate "$stamp" | grep -q '"valid": true'
+backup validate "$stamp" | grep '"valid": true' >/dev/null
 curl -fs "$url/stats" >/dev/null
 curl -fs -X POST -H 'content-type: application/json' -d '{"memory_type":"episodic","content":"plain marker B","project":"drill","confidence":1}' "$url/memory" >/dev/null
 stop
@@ -60,8 +60,8 @@ start
 curl -fs "$url/health" >/dev/null
 curl -fs "$url/stats" >/dev/null
 curl -fs "$url/projects" >/dev/null
-curl -fs "$url/memory?project=drill" | grep -q "plain marker A"
-if curl -fs "$url/memory?project=drill" | grep -q "plain marker B"; then echo "marker B survived" >&2; exit 1; fi
+curl -fs "$url/memory?project=drill" | grep "plain marker A" >/dev/null
+if curl -fs "$url/memory?project=drill" | grep "plain marker B" >/dev/null; then echo "marker B survived" >&2; exit 1; fi
 curl -fs -X POST -H 'content-type: application/json' -d '{"prompt":"slurry pad","project":"p06-polisher"}' "$url/context/build" >/dev/null
 stop
 echo "plain drill: ok ($stamp)"

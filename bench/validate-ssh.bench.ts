@@ -5,7 +5,8 @@
  *   npx vitest run --config bench/validate.vitest.config.ts
  *
  * Runs as root (it starts sshd and logs in as a read-only user). Sizes by environment:
- * BENCH_SNAPSHOTS (17), BENCH_MB (100, the database of each snapshot), BENCH_REPEAT (3).
+ * BENCH_SNAPSHOTS (17), BENCH_MB (100, the database of each snapshot), BENCH_REPEAT (3),
+ * BENCH_MODES (hash,deep), BENCH_COMPARE_CLI (another build's bin/atocore-drill.js, run side by side).
  * Prints a table and writes the numbers as JSON to BENCH_OUT (default: the temp dir).
  * Speed and memory are measured here, never in the tests.
  */
@@ -23,6 +24,10 @@ const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 17);
 const MB = Number(process.env.BENCH_MB ?? 100);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const OUT = process.env.BENCH_OUT ?? join(tmpdir(), 'atocore-drill-validate-bench.json');
+/** hash, deep or both (`hash,deep`, the default) */
+const MODES = (process.env.BENCH_MODES ?? 'hash,deep').split(',').filter((m): m is 'hash' | 'deep' => m === 'hash' || m === 'deep');
+/** another build's bin/atocore-drill.js, run side by side with this one (e.g. the commit before a change) */
+const COMPARE_CLI = process.env.BENCH_COMPARE_CLI ?? null;
 const PAYLOAD = 4_000;
 
 interface Sample {
@@ -105,8 +110,18 @@ it(`validate: ${SNAPSHOTS} snapshots × ${MB} MB over loopback sshd`, async () =
     }
     return { ms, maxRssKb, bytesOut };
   };
-  for (const mode of ['hash', 'deep'] as const) {
+  for (const mode of MODES) {
     const deep = mode === 'deep';
+    if (COMPARE_CLI) {
+      scenarios.push({
+        name: `previous build --ssh ${deep ? '--deep ' : ''}--ledger (${COMPARE_CLI})`,
+        mode,
+        run: async () => {
+          rmSync(ledger, { force: true });
+          return once([process.execPath, COMPARE_CLI, ...harness([...(deep ? ['--deep'] : []), '--ledger', ledger]).slice(2)], [0, 1])();
+        },
+      });
+    }
     scenarios.push({
       name: `harness --ssh ${deep ? '--deep ' : ''}--ledger`,
       mode,
@@ -118,7 +133,7 @@ it(`validate: ${SNAPSHOTS} snapshots × ${MB} MB over loopback sshd`, async () =
     scenarios.push({ name: 'bare ssh, one session, serial', mode, run: once([...ssh, [prologue, ...stamps.map((stamp) => snapshotScript(stamp, deep))].join('; ')]) });
     scenarios.push({ name: 'bare ssh, one session per snapshot', mode, run: perSnapshot(deep) });
   }
-  scenarios.push({
+  if (MODES.includes('deep')) scenarios.push({
     name: 'harness --dir (local, every database integrity-checked)',
     mode: 'deep',
     run: async () => {
@@ -147,7 +162,7 @@ it(`validate: ${SNAPSHOTS} snapshots × ${MB} MB over loopback sshd`, async () =
   }
   const byName = (mode: string, prefix: string) => results.find((r) => r.mode === mode && r.name.startsWith(prefix))!;
   const ratios = Object.fromEntries(
-    (['hash', 'deep'] as const).map((mode) => {
+    MODES.map((mode) => {
       const h = byName(mode, 'harness --ssh');
       return [mode, { vs_bare_serial: +(h.median_ms / byName(mode, 'bare ssh, one session,').median_ms).toFixed(2), vs_per_snapshot: +(h.median_ms / byName(mode, 'bare ssh, one session per').median_ms).toFixed(2) }];
     }),
