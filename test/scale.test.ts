@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stampOf, type SnapshotStamp } from '../src/atocore/stamp.js';
 import { Deadline } from '../src/common/deadline.js';
-import { readOpenFile } from '../src/sqlite/scratch-copy.js';
+import { cloneRegularFile, NotRegularFileError, readOpenFile, ScratchSpaceError } from '../src/sqlite/scratch-copy.js';
 import { LocalSnapshotStore } from '../src/validation/local-store.js';
 import { MAX_REGISTRY_BYTES, type ReadOutcome, type StoreEntry } from '../src/validation/store.js';
 import { runValidation } from '../src/validation/validate.js';
@@ -107,5 +107,28 @@ describe('validate --ledger over many snapshots', () => {
     // in flight: the two gathered at once, the one being judged and the one kept for snapshot.complete
     expect(store!.liveWhenLastListed).not.toBeNull();
     expect(store!.liveWhenLastListed!).toBeLessThanOrEqual(2 * 5);
+  });
+});
+
+describe('private copies by the kernel', () => {
+  it('copies the bytes (hashing them when asked), writes nothing beside the source, refuses links, growth and an existing copy', async () => {
+    const dir = join(work, 'clone');
+    const { mkdirSync, readFileSync, readdirSync, symlinkSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    mkdirSync(dir);
+    const source = join(dir, 'source.db');
+    const bytes = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    writeFileSync(source, bytes);
+    const before = readdirSync(dir).sort();
+    const scratch = mkdtempSync(join(work, 'clone-scratch-'));
+    const copied = await cloneRegularFile(source, join(scratch, 'a.db'), {}, { hash: true });
+    expect(copied).toEqual({ bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(readFileSync(join(scratch, 'a.db')).equals(bytes)).toBe(true);
+    expect((await cloneRegularFile(source, join(scratch, 'b.db'))).sha256).toBeNull();
+    expect(readdirSync(dir).sort()).toEqual(before);
+    symlinkSync(source, join(dir, 'link.db'));
+    await expect(cloneRegularFile(join(dir, 'link.db'), join(scratch, 'c.db'))).rejects.toBeInstanceOf(NotRegularFileError);
+    await expect(cloneRegularFile(source, join(scratch, 'd.db'), { maxBytes: 1000 })).rejects.toThrow(/more than the 1000 bytes/);
+    await expect(cloneRegularFile(source, join(scratch, 'a.db'))).rejects.toBeInstanceOf(ScratchSpaceError);
   });
 });

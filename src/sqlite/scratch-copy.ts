@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, type Stats } from 'node:fs';
+import { constants as fsConstants, existsSync, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFileKind } from '../common/file-kind.js';
@@ -189,13 +189,14 @@ export async function copyRegularFile(source: string, destination: string, bound
  * (`/proc/self/fd/N`, the same file whatever happens to its name) with COPYFILE_FICLONE: a
  * reflink where the filesystem has them (btrfs, XFS, ZFS: no byte copied, nothing written
  * beside the snapshot), the kernel's own copy elsewhere. With `hash`, the copy is read once
- * for its SHA-256. Where there is no /proc (not Linux), the streaming copy does it.
+ * for its SHA-256. Where there is no /proc (not Linux, or not mounted), the streaming copy does it.
  *
  * The kernel's copy cannot be stopped half-way: the run's --timeout and an interrupt are
  * looked at before and after it. A copy larger than `maxBytes` is refused after the fact.
  */
 export async function cloneRegularFile(source: string, destination: string, bounds: CopyBounds = {}, options: { readonly hash?: boolean } = {}): Promise<{ bytes: number; sha256: string | null }> {
-  if (process.platform !== 'linux') {
+  if (!existsSync('/proc/self/fd')) {
+    // not Linux, or no /proc mounted: the streaming copy, which hashes anyway
     const copied = await copyRegularFile(source, destination, bounds);
     return { bytes: copied.bytes, sha256: options.hash ? copied.sha256 : null };
   }
