@@ -2,7 +2,7 @@
  * Dalidou validation over a real loopback sshd: the harness against a bare, serial ssh pass
  * doing the same reads, and against one ssh session per snapshot.
  *
- *   npx vitest run --config bench/validate.vitest.config.ts
+ *   npx vitest run --config bench/validate.vitest.config.ts bench/validate-ssh.bench.ts
  *
  * Runs as root (it starts sshd and logs in as a read-only user). Sizes by environment:
  * BENCH_SNAPSHOTS (17), BENCH_MB (100, the database of each snapshot), BENCH_REPEAT (3),
