@@ -8,18 +8,27 @@ import {
   GitHubApi,
   State,
   closeAbandoned,
+  readPostInputs,
+  readRunContext
+} from "../chunks/chunk-KQW2VIKA.mjs";
+import "../chunks/chunk-3LITUCXU.mjs";
+import "../chunks/chunk-5DDXJCNI.mjs";
+import "../chunks/chunk-RVHU3ZFC.mjs";
+import "../chunks/chunk-5U54YLIR.mjs";
+import {
   getState,
   info,
-  readPostInputs,
-  readRunContext,
   warning
-} from "../chunks/chunk-MNMZP75D.mjs";
+} from "../chunks/chunk-K4ZNBP2G.mjs";
+import "../chunks/chunk-I7NQJPZR.mjs";
+import "../chunks/chunk-ELUW7WRM.mjs";
+import "../chunks/chunk-WXOIO7VX.mjs";
 import "../chunks/chunk-2ZH3F3DC.mjs";
-import "../chunks/chunk-6OCOJEDI.mjs";
-import "../chunks/chunk-V6RK6TTM.mjs";
+import "../chunks/chunk-2FO3NI5X.mjs";
+import "../chunks/chunk-GIZ3PXLO.mjs";
 import {
   errorMessage
-} from "../chunks/chunk-KJERHEHM.mjs";
+} from "../chunks/chunk-NLENNPWZ.mjs";
 import "../chunks/chunk-DSYZ63NL.mjs";
 
 // src/action/leftovers.ts
