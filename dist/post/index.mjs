@@ -10,7 +10,7 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-KQW2VIKA.mjs";
+} from "../chunks/chunk-PK7LYCKX.mjs";
 import "../chunks/chunk-3LITUCXU.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
 import "../chunks/chunk-RVHU3ZFC.mjs";

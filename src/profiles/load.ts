@@ -108,7 +108,9 @@ async function parseDeclaration(text: string, json: boolean): Promise<unknown> {
       throw new Error(`not JSON${at ? ` (stops at byte ${at})` : ''}`);
     }
   }
-  const { parseDocument } = await import('yaml');
+  // loaded only for a YAML profile; the action's bundle hands the CommonJS build over as its default export
+  const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  const parseDocument = yaml.parseDocument ?? yaml.default!.parseDocument;
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
   if (first) throw new Error(`not YAML: ${first.message.split('\n')[0]!.slice(0, 200)}`);
