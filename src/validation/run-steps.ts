@@ -7,6 +7,20 @@ export interface StepWatcher {
   stepFinished?(record: StepRecord): void;
 }
 
+/** What every validation run is given beside what it validates. */
+export interface ValidationRunOptions {
+  /** "now" for freshness and retention (injectable so fixed fixture trees give stable verdicts) */
+  readonly nowMs: number;
+  readonly timeoutMs: number;
+  /** how the run's user named it, for messages (default --timeout) */
+  readonly timeoutName?: string;
+  /** snapshots (backups) worked on at once */
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  readonly scratchDir: string;
+  readonly target: Record<string, unknown>;
+}
+
 /** Why a run stops: its signal's reason when that is an error. */
 export function interruption(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('interrupted');

@@ -1,4 +1,4 @@
-import { interruption, RunSteps } from './run-steps.js';
+import { interruption, RunSteps, type ValidationRunOptions } from './run-steps.js';
 import { setFlagsFromString } from 'node:v8';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { Deadline } from '../common/deadline.js';
@@ -23,7 +23,7 @@ export interface ValidationObserver {
   snapshotFinished?(snapshot: SnapshotReport): void;
 }
 
-export interface ValidationOptions {
+export interface ValidationOptions extends ValidationRunOptions {
   /** opens where the snapshots are (connects over SSH, or checks a directory) */
   readonly openStore: (context: StoreContext) => Promise<SnapshotStore>;
   /** the off-host copy, when there is one to check */
@@ -37,16 +37,6 @@ export interface ValidationOptions {
   readonly rpoMs: number;
   readonly chromaRpoMs: number | null;
   readonly sizeDropPercent: number;
-  /** "now" for freshness and retention (injectable so fixed fixture trees give stable verdicts) */
-  readonly nowMs: number;
-  readonly timeoutMs: number;
-  /** how the run's user named it, for messages (default --timeout) */
-  readonly timeoutName?: string;
-  /** snapshots worked on at once (each holds at most one streamed database) */
-  readonly concurrency: number;
-  readonly signal: AbortSignal;
-  readonly scratchDir: string;
-  readonly target: Record<string, unknown>;
   readonly observer?: ValidationObserver;
 }
 

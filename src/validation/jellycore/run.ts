@@ -1,4 +1,4 @@
-import { interruption, RunSteps } from '../run-steps.js';
+import { interruption, RunSteps, type ValidationRunOptions } from '../run-steps.js';
 import { Deadline } from '../../common/deadline.js';
 import { formatDuration } from '../../common/duration.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../../report/model.js';
@@ -11,7 +11,7 @@ import { BackupGatherer } from './gather.js';
 import { describeZone, type StampZone } from './layout.js';
 import { checkFreshness, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
 
-export interface JellyCoreValidationOptions {
+export interface JellyCoreValidationOptions extends ValidationRunOptions {
   /** opens the backup root (a directory here, or over SSH) */
   readonly openStore: (context: StoreContext) => Promise<SnapshotStore>;
   /** how backup names are read as times */
@@ -19,15 +19,6 @@ export interface JellyCoreValidationOptions {
   readonly rpoMs: number;
   /** how far back the backups must reach (the plan: 7 days) */
   readonly retentionMs: number;
-  readonly nowMs: number;
-  readonly timeoutMs: number;
-  /** how the run's user named it, for messages (default --timeout) */
-  readonly timeoutName?: string;
-  /** backups worked on at once */
-  readonly concurrency: number;
-  readonly signal: AbortSignal;
-  readonly scratchDir: string;
-  readonly target: Record<string, unknown>;
   readonly observer?: ValidationObserver;
 }
 
