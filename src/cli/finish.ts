@@ -3,7 +3,8 @@ import { renderConsoleSummary } from '../output/console.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
 import { describeUnwritten, writeReportFiles, type ReportPaths } from '../output/report-files.js';
 import type { SummaryExtras } from '../render/markdown.js';
-import { reportsToStdout } from './options.js';
+import { namedFor } from '../inputs/fields.js';
+import { CLI_NAMES, reportsToStdout } from './options.js';
 
 interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -26,4 +27,26 @@ export async function finishRun(report: DrillReport, inputs: ReportPaths & { rea
   const unwritten = await writeReportFiles(report, inputs, { failOn: inputs.failOn, stdout: io.stdout, ...(summaryExtras ? { summaryExtras } : {}) });
   for (const item of unwritten) io.stderr.write(`atocore-drill: ${describeUnwritten(item)}\n`);
   return runOutcome(report.verdict, inputs.failOn).exitCode;
+}
+
+/**
+ * A run's command, the same for drill, validate and rehearse: the interrupt set up before
+ * anything is created (parsing probes the report folders), the inputs named as flags, the
+ * line saying what runs on the console the reports leave free, then the run and its finish.
+ */
+export async function runCommand<I extends ReportPaths>(
+  io: Io,
+  interrupt: { readonly signal: AbortSignal; dispose(): void },
+  steps: { parse(): I; describe(inputs: I): string; run(inputs: I, out: NodeJS.WriteStream, signal: AbortSignal): Promise<number> },
+): Promise<number> {
+  try {
+    return await namedFor(CLI_NAMES, async () => {
+      const inputs = steps.parse();
+      const out = consoleStream(inputs, io);
+      out.write(`atocore-drill: ${steps.describe(inputs)}\n`);
+      return steps.run(inputs, out, interrupt.signal);
+    });
+  } finally {
+    interrupt.dispose();
+  }
 }

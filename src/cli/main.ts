@@ -5,9 +5,8 @@ import { interruptOnSignals } from '../common/interrupt.js';
 import { describeDrill, runDrillJob } from '../jobs/drill-job.js';
 import { consoleProgress } from '../output/console.js';
 import { STANDIN_FAULTS } from '../atocore/standin.js';
-import { consoleStream } from './finish.js';
-import { namedFor } from '../inputs/fields.js';
-import { CLI_NAMES, DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags, addRunOutputOptions } from './options.js';
+import { runCommand } from './finish.js';
+import { DEFAULT_DRILL_TIMEOUT, parseDrillFlags, type RawDrillFlags, addRunOutputOptions } from './options.js';
 import { registerValidateCommand } from './validate.js';
 import { registerCleanupCommand } from './cleanup.js';
 import { registerMergeCommand } from './merge.js';
@@ -34,20 +33,12 @@ function cliInterrupt(io: CliIo): ReturnType<typeof interruptOnSignals> {
   });
 }
 
-async function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
-  // before anything is created (parsing probes the report folders)
-  const interrupt = cliInterrupt(io);
-  try {
-    return await namedFor(CLI_NAMES, async () => {
-      const inputs = parseDrillFlags(flags);
-      const out = consoleStream(inputs, io);
-      out.write(`atocore-drill: ${describeDrill(inputs)}\n`);
-      const report = await runDrillJob(inputs, { signal: interrupt.signal, observer: consoleProgress(out) });
-      return finishWithHistory(report, inputs, io);
-    });
-  } finally {
-    interrupt.dispose();
-  }
+function drillCommand(flags: RawDrillFlags, io: CliIo): Promise<number> {
+  return runCommand(io, cliInterrupt(io), {
+    parse: () => parseDrillFlags(flags),
+    describe: describeDrill,
+    run: async (inputs, out, signal) => finishWithHistory(await runDrillJob(inputs, { signal, observer: consoleProgress(out) }), inputs, io),
+  });
 }
 
 export function buildProgram(io: CliIo, exit: { code: number }): Command {

@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import { STANDIN_FAULTS } from '../atocore/standin.js';
-import { FieldError, namedFor } from '../inputs/fields.js';
+import { FieldError } from '../inputs/fields.js';
 import { REHEARSE_DEFAULTS, rehearseInputs } from '../inputs/rehearse.js';
 import { describeRehearsal, runRehearseJob, type RehearseInputs } from '../jobs/rehearse-job.js';
 import { consoleProgress, terminalText } from '../output/console.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
-import { consoleStream } from './finish.js';
+import { runCommand } from './finish.js';
 import { finishWithHistory } from './history.js';
 import { CLI_NAMES, addRunOutputOptions } from './options.js';
 
@@ -97,19 +97,13 @@ export function registerRehearseCommand(
   addRunOutputOptions(rehearse, { kind: 'rehearse', junit: 'one test case per check', history: ' and judge rto.regression against it' })
     .addHelpText('after', `${REHEARSE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawRehearseFlags) => {
-      // before anything is created (parsing probes the report folders)
-      const interrupt = interruptOnSignals();
-      try {
-        exit.code = await namedFor(CLI_NAMES, async () => {
-          const inputs = parseRehearseFlags(flags);
-          const out = consoleStream(inputs, io);
-          out.write(`atocore-drill: ${describeRehearsal(inputs)}\n`);
+      exit.code = await runCommand(io, interruptOnSignals(), {
+        parse: () => parseRehearseFlags(flags),
+        describe: describeRehearsal,
+        run: async (inputs, out, signal) => {
           const observer = { ...consoleProgress(out), progress: (line: string) => io.stderr.write(`  ${terminalText(line)}\n`) };
-          const report = await runRehearseJob(inputs, { signal: interrupt.signal, observer });
-          return finishWithHistory(report, inputs, io);
-        });
-      } finally {
-        interrupt.dispose();
-      }
+          return finishWithHistory(await runRehearseJob(inputs, { signal, observer }), inputs, io);
+        },
+      });
     });
 }

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { namedFor } from '../inputs/fields.js';
 import { VALIDATE_DEFAULTS, validateInputs } from '../inputs/validate.js';
 import { describeValidation, runValidateJob, type ValidateInputs } from '../jobs/validate-job.js';
 import { DEFAULT_VALIDATOR_COMMAND } from '../remote/commands.js';
 import { JELLYCORE_DEFAULT_ROOT, JELLYCORE_RPO } from '../validation/jellycore/layout.js';
 import { SSH_KEY_ENV, SSH_KEY_PASSPHRASE_ENV } from '../remote/identity.js';
 import { validationProgress } from '../jobs/validation-progress.js';
-import { consoleStream } from './finish.js';
+import { runCommand } from './finish.js';
 import { finishWithHistory } from './history.js';
 import { CLI_NAMES, addRunOutputOptions } from './options.js';
 
@@ -107,19 +106,12 @@ export function registerValidateCommand(
   addRunOutputOptions(validate, { kind: 'validate', junit: 'one test suite per snapshot' })
     .addHelpText('after', `${VALIDATE_HELP}\n${exitCodesHelp}`)
     .action(async (flags: RawValidateFlags) => {
-      // before anything is created (parsing probes the report folders)
-      const interrupt = interruptOnSignals();
-      try {
-        exit.code = await namedFor(CLI_NAMES, async () => {
-          const inputs = parseValidateFlags(flags);
-          const out = consoleStream(inputs, io);
-          out.write(`atocore-drill: ${describeValidation(inputs, CLI_NAMES)}\n`);
-          const report = await runValidateJob(inputs, { signal: interrupt.signal, observer: validationProgress(out) });
+      exit.code = await runCommand(io, interruptOnSignals(), {
+        parse: () => parseValidateFlags(flags),
+        describe: (inputs) => describeValidation(inputs, CLI_NAMES),
+        run: async (inputs, out, signal) =>
           // the validation's RPO is drawn as the history's budget line
-          return finishWithHistory(report, { ...inputs, rpoBudgetMs: inputs.rpoMs }, io);
-        });
-      } finally {
-        interrupt.dispose();
-      }
+          finishWithHistory(await runValidateJob(inputs, { signal, observer: validationProgress(out) }), { ...inputs, rpoBudgetMs: inputs.rpoMs }, io),
+      });
     });
 }
