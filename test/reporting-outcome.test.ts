@@ -279,6 +279,30 @@ describe('JUnit for a failed drill', () => {
   });
 });
 
+describe('titles name the service and the drills that ran', () => {
+  const drill = (target: DrillReport['target']): DrillReport => ({
+    schema: 'atocore-drill/report@1',
+    kind: 'drill',
+    verdict: 'pass',
+    started_at: '2026-04-07T06:00:00.000Z',
+    finished_at: '2026-04-07T06:01:00.000Z',
+    duration_ms: 60_000,
+    target,
+    steps: [],
+    checks: [],
+    metrics: { rto_ms: null, restore_ms: null, rpo_s: null },
+    snapshots: [],
+  });
+  it.each<[DrillReport['target'], string]>([
+    [{ runtime: 'process', image: null, backup_stamp: null }, '## AtoCore restore drill: '],
+    [{ runtime: 'process', image: null, backup_stamp: null, drills: ['restore', 'verification', 'rotation'] }, '## AtoCore drills: restore, verification, rotation: '],
+    [{ runtime: 'process', image: null, backup_stamp: 'b', profile: 'jellycore', drills: ['restore'] }, '## jellycore restore drill: '],
+    [{ runtime: 'process', image: null, backup_stamp: 'b', profile: 'jellycore', drills: ['restore', 'offsite'] }, '## jellycore drills: restore, offsite: '],
+  ])('%j', (target, title) => {
+    expect(renderMarkdownSummary(drill(target)).startsWith(title)).toBe(true);
+  });
+});
+
 describe('the Markdown summary stays under 1 MiB whatever the report holds', () => {
   it('20 000 failing checks with 10 kB messages and evidence: cut cells, counted rows, bounded evidence', () => {
     const big = 'é|\n'.repeat(3_500);

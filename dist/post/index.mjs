@@ -10,8 +10,8 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-PK7LYCKX.mjs";
-import "../chunks/chunk-3LITUCXU.mjs";
+} from "../chunks/chunk-4UTJQBZO.mjs";
+import "../chunks/chunk-QR3QX2CR.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
 import "../chunks/chunk-RVHU3ZFC.mjs";
 import "../chunks/chunk-5U54YLIR.mjs";

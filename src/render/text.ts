@@ -32,5 +32,9 @@ export function boundedJson(value: unknown, max: number): string {
 export function reportTitle(report: DrillReport): string {
   const profile = report.target.profile;
   const service = typeof profile === 'string' && profile !== 'atocore' ? profile : 'AtoCore';
-  return report.kind === 'drill' ? `${service} restore drill` : report.kind === 'validate' ? `${service} snapshot validation` : `${service} restore rehearsal`;
+  if (report.kind === 'validate') return `${service} snapshot validation`;
+  if (report.kind === 'rehearse') return `${service} restore rehearsal`;
+  // a drill that went beyond the restore says which drills ran
+  const drills = Array.isArray(report.target.drills) ? report.target.drills.filter((d): d is string => typeof d === 'string') : [];
+  return drills.some((d) => d !== 'restore') ? `${service} drills: ${drills.join(', ')}` : `${service} restore drill`;
 }
