@@ -54,6 +54,38 @@ export async function hashTree(dir: string, bounds?: ReadBounds, namesOnly = fal
   return out;
 }
 
+/**
+ * Every entry under `dir` by relative path with what any write to it changes: its type, size,
+ * modification and change times (nanoseconds) and inode. Nothing is read: a tree of gigabytes
+ * is compared before and after a call in milliseconds, and a write that puts back the same
+ * bytes still shows (its change time moves, and no process can set that back).
+ */
+export async function statTree(dir: string, bounds?: ReadBounds): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(current: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      assertWithin(bounds, `listing ${dir}`);
+      const path = join(current, entry.name);
+      const key = relative(dir, path).split(sep).join('/');
+      const info = await lstat(path, { bigint: true }).catch(() => null);
+      if (info === null) continue;
+      const kind = info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'link' : info.isFile() ? 'file' : 'special';
+      // a directory's own times move when an entry comes or goes: its entries say that already
+      if (kind === 'dir') await walk(path);
+      else out[key] = `${kind}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.ino}:${info.mode}`;
+    }
+  }
+  await walk(dir);
+  return out;
+}
+
 /** The paths whose hash differs between two trees (added, removed or changed). */
 export function treeDifferences(expected: Record<string, string>, actual: Record<string, string>): { added: string[]; removed: string[]; changed: string[] } {
   const added = Object.keys(actual).filter((key) => !(key in expected)).sort();

@@ -13,7 +13,7 @@ import * as checks from './checks.js';
 import { StepFinding } from '../../engine/classification.js';
 import { PlannedRun } from '../../engine/planned-run.js';
 import { waitPastSecond } from '../../engine/clock.js';
-import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences } from '../../engine/files.js';
+import { hashTree, isHarnessReadError, pathExists, sha256File, treeDifferences, statTree } from '../../engine/files.js';
 import { markersFor, newRunId, registryProjectIds, writeMarker, type Marker } from './markers.js';
 import { planDrill, type DrillStepId, type PlannedStep } from './plan.js';
 import { checkpointSeed, insertSeedRows, postSeedMemories, writeSeedFiles, type Seed } from './seed.js';
@@ -252,11 +252,12 @@ class DrillRun extends PlannedRun<DrillStepId> {
 
   private async restoreUnconfirmed(): Promise<string> {
     const stamp = requireStamp(this.backupFacts.stamp);
-    const before = await hashTree(this.runtime.layout.root);
+    // what any write changes, read in milliseconds whatever the data's size (statTree)
+    const before = await statTree(this.runtime.layout.root);
     await waitPastSecond(this.lastSnapshotMoment, this.options.signal);
     const call = await this.target.backupCli(['restore', stamp]);
     this.lastSnapshotMoment = Math.max(this.lastSnapshotMoment, Date.now());
-    const after = await hashTree(this.runtime.layout.root);
+    const after = await statTree(this.runtime.layout.root);
     const result = checks.refusalCheck(call, treeDifferences(before, after));
     this.record(result);
     return result.message;
