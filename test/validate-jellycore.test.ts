@@ -4,7 +4,7 @@
  * of 6-hourly runs would have, then damaged one part at a time.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -115,6 +115,9 @@ describe('validate --profile jellycore --dir', () => {
     // the NanoClaw database cut short by a page: its header counts more pages than the file holds
     const nanoclaw = join(at(21, 'jellycore.backup.nanoclaw_db'), 'nanoclaw.db');
     truncateSync(nanoclaw, statSync(nanoclaw).size - 4096);
+    // the Oracle's database where NanoClaw's belongs: sound, but not NanoClaw's
+    const swapped = at(24, 'jellycore.backup.nanoclaw_db');
+    copyFileSync(join(swapped, 'oracle.db'), join(swapped, 'nanoclaw.db'));
 
     const run = await validate(['--dir', root, '--now', NOW]);
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -130,6 +133,7 @@ describe('validate --profile jellycore --dir', () => {
     expect(checkOf(report, names[15]!, 'jellycore.backup.collections').message).toMatch(/not valid JSON/);
     expect(checkOf(report, names[18]!, 'jellycore.backup.ipc_secret').message).toMatch(/missing/);
     expect(checkOf(report, names[21]!, 'jellycore.backup.nanoclaw_db').message).toMatch(/truncated/);
+    expect(checkOf(report, names[24]!, 'jellycore.backup.nanoclaw_db').message).toMatch(/not its service's database: it lacks or cannot read chats, messages/);
     // the damaged backups do not count as restore points; the newest is fine, so freshness holds
     expect(overall(report)['jellycore.rpo.fresh']).toBe('pass');
     expect(overall(report)['jellycore.retention.policy']).toBe('pass');

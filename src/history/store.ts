@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFileKind } from '../common/file-kind.js';
-import { errorMessage, UsageError } from '../common/errors.js';
+import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
 import { checkOutputPlace } from '../output/output-file.js';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
 import type { HistoryRun, StoredRun } from './run.js';
@@ -141,12 +141,22 @@ function refuseNewer(version: number | null, path: string, name: string): void {
   }
 }
 
+/**
+ * SQLite's answers that are the machine's, not the file's: a lock another process holds too
+ * long, a full disk, an I/O error. They are errors (exit 3); the file is not bad input.
+ */
+const MACHINE_SQLITE_CODES: ReadonlySet<string> = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_NOMEM', 'SQLITE_PROTOCOL']);
+
 /** SQLite errors while merely looking at the file (a damaged page, a lock held too long) say which file. */
 function opened<T>(path: string, name: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    const sqliteCode = String((error as { code?: unknown }).code ?? '');
+    if ([...MACHINE_SQLITE_CODES].some((c) => sqliteCode === c || sqliteCode.startsWith(`${c}_`))) {
+      throw new InfrastructureError(`${name}: ${path} could not be used just now: ${errorMessage(error)} (another process holds it, or its disk is full or failing)`);
+    }
     throw new UsageError(`${name}: ${path} cannot be read as an atocore-drill history: ${errorMessage(error)}`);
   }
 }

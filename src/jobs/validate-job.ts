@@ -1,3 +1,4 @@
+import { errorMessage, InfrastructureError } from '../common/errors.js';
 import type { RunOutputs, RunTimeout } from './run-outputs.js';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -103,11 +104,18 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
   const needsSsh = inputs.source.kind === 'ssh' || inputs.offhost?.kind === 'ssh';
   // ssh2 is loaded only by runs that reach a host
   const ssh = needsSsh ? await (await import('./ssh-access.js')).SshAccess.load(inputs, context.env ?? process.env) : null;
-  const scratchDir = await mkdtemp(join(context.tmpDir ?? tmpdir(), 'atocore-drill-validate-'));
+  const scratchBase = context.tmpDir ?? tmpdir();
+  const scratchDir = await mkdtemp(join(scratchBase, 'atocore-drill-validate-')).catch((error: unknown) => {
+    throw new InfrastructureError(`the harness's scratch space ${scratchBase}: ${errorMessage(error)}`);
+  });
   // streamed databases live here: gone even if a second signal cuts the orderly end short
   const unregister = registerEmergencyCleanup(() => rmSync(scratchDir, { recursive: true, force: true }));
   // and after a SIGKILL, `atocore-drill cleanup` knows it by its mark
-  await markDrillRoot(scratchDir);
+  await markDrillRoot(scratchDir).catch((error: unknown) => {
+    unregister();
+    rmSync(scratchDir, { recursive: true, force: true });
+    throw new InfrastructureError(`the harness's scratch space ${scratchBase}: marking ${scratchDir}: ${errorMessage(error)}`);
+  });
   const source = inputs.source;
   const openStore = async (storeContext: StoreContext): Promise<SnapshotStore> =>
     source.kind === 'dir' ? LocalSnapshotStore.open(source.path, 'dir', storeContext) : ssh!.store(source.address, source.root, 'root', storeContext);

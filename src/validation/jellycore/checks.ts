@@ -27,9 +27,10 @@ export const BACKUP_CHECK = {
   ipcSecret: 'jellycore.backup.ipc_secret',
 } as const;
 
+/** The two databases, and the tables without which their service cannot use them (NanoClaw's messages, the Oracle's index and learnings). */
 export const DATABASES = [
-  { path: NANOCLAW_DB, id: BACKUP_CHECK.nanoclawDb },
-  { path: ORACLE_DB, id: BACKUP_CHECK.oracleDb },
+  { path: NANOCLAW_DB, id: BACKUP_CHECK.nanoclawDb, tables: ['chats', 'messages'] },
+  { path: ORACLE_DB, id: BACKUP_CHECK.oracleDb, tables: ['documents', 'learnings'] },
 ] as const;
 
 export const TARBALLS = [
@@ -47,6 +48,8 @@ export interface DatabaseFacts {
   readonly inspection: SnapshotDatabaseInspection | null;
   /** why it was not inspected, when that is the harness's trouble (its scratch space, its budget): never a finding */
   readonly harnessError: string | null;
+  /** the service's tables that its private copy lacks or cannot read (null: not looked at) */
+  readonly missingTables?: readonly string[] | null;
 }
 
 /** What reading a tarball to its end found (null: not a regular file, not read). */
@@ -143,6 +146,9 @@ export function checkBackupDatabase(id: string, path: string, files: readonly St
   }
   if (!inspected.foreignKeys.ok) return check(id, 'fail', `${path}: foreign_key_check: ${inspected.foreignKeys.violations.length} violation(s)`, { ...evidence, foreign_key_violations: inspected.foreignKeys.violations });
   if (inspected.error) return check(id, 'fail', `${path}: inspection failed: ${clip(oneLine(inspected.error), 500)}`, evidence);
+  if (facts.missingTables && facts.missingTables.length > 0) {
+    return check(id, 'fail', `${path} is sound but not its service's database: it lacks or cannot read ${facts.missingTables.join(', ')}`, { ...evidence, missing_tables: [...facts.missingTables] });
+  }
   // what unusableReason reads: this database was shown sound
   evidence.integrity_checked = true;
   if (sidecars.status === 'warn') return check(id, 'warn', `integrity_check ok, but ${sidecars.message}`, evidence);

@@ -43,7 +43,13 @@ export class BackupGatherer {
   async read(name: string): Promise<BackupFacts> {
     const files = await this.#store.listSnapshotTree(name);
     const databases: Record<string, DatabaseFacts> = {};
-    for (const { path } of DATABASES) databases[path] = await this.#database(name, files, path);
+    for (const { path, tables } of DATABASES) {
+      let missingTables: string[] | null = null;
+      const facts = await this.#database(name, files, path, (copy) => {
+        missingTables = unreadableTables(copy, tables);
+      });
+      databases[path] = { ...facts, missingTables };
+    }
     const tarballs: Record<string, TarFacts> = {};
     for (const { path } of TARBALLS) tarballs[path] = await this.#tarball(name, files, path);
     const collections = regular(files, COLLECTIONS_FILE);
@@ -128,6 +134,27 @@ const MAX_CATALOGUE_COLLECTIONS = 100_000;
  * (inspectSnapshotDatabase has set its header to rollback mode). A catalogue of another shape
  * is a problem in words: the comparison is then not made.
  */
+/** Which of `tables` a sound private copy lacks or cannot count the rows of. */
+function unreadableTables(copy: string, tables: readonly string[]): string[] {
+  let db;
+  try {
+    db = openDatabase(copy, { readonly: true });
+    const missing: string[] = [];
+    for (const table of tables) {
+      try {
+        db.prepare(`SELECT count(*) FROM "${table.replace(/"/g, '""')}"`).pluck().get();
+      } catch {
+        missing.push(table);
+      }
+    }
+    return missing;
+  } catch {
+    return [...tables];
+  } finally {
+    db?.close();
+  }
+}
+
 function collectionNamesIn(copy: string): { names: string[] | null; problem: string | null } {
   let db;
   try {
