@@ -10,7 +10,7 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-3X3CESSD.mjs";
+} from "../chunks/chunk-4R6ROTKB.mjs";
 import "../chunks/chunk-QR3QX2CR.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
 import "../chunks/chunk-RVHU3ZFC.mjs";

@@ -4,6 +4,7 @@
  * function refuses a path outside that directory or reached through a symlink. Copies are
  * bounded (files, bytes, depth) and never follow a link; a FIFO or device is not opened.
  */
+import { hasSqliteMagic } from '../sqlite/header.js';
 import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, readdir, readlink, realpath, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -185,7 +186,7 @@ async function sqlitePageSize(path: string): Promise<number> {
   try {
     const header = Buffer.alloc(100);
     const { bytesRead } = await handle.read(header, 0, 100, 0);
-    if (bytesRead < 100 || header.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return 4096;
+    if (bytesRead < 100 || !hasSqliteMagic(header)) return 4096;
     const raw = header.readUInt16BE(16);
     const size = raw === 1 ? 65_536 : raw;
     return size >= 512 && (size & (size - 1)) === 0 ? size : 4096;

@@ -1,3 +1,4 @@
+import { SQLITE_MAGIC } from '../sqlite/header.js';
 import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFileKind } from '../common/file-kind.js';
@@ -22,7 +23,6 @@ const BUSY_TIMEOUT_MS = 15_000;
 /** A history read for a table or a chart keeps at most this many runs (the newest). */
 export const HISTORY_READ_LIMIT = 10_000;
 
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);

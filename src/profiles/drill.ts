@@ -15,6 +15,7 @@ import { Deadline } from '../common/deadline.js';
 import { formatDuration } from '../common/duration.js';
 import { lastMatchGroup } from '../common/bounded-match.js';
 import { fingerprintOf, withDatabaseCopy } from '../sqlite/inspect.js';
+import { hasSqliteMagic, SQLITE_MAGIC } from '../sqlite/header.js';
 import { registerEmergencyCleanup, registerEmergencyKill } from '../common/emergency-cleanup.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import { requireEvidence, StepFinding } from '../engine/classification.js';
@@ -863,9 +864,9 @@ async function isSqliteFile(path: string): Promise<boolean> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
   if (!handle) return false;
   try {
-    const head = Buffer.alloc(16);
-    const { bytesRead } = await handle.read(head, 0, 16, 0);
-    return bytesRead === 16 && head.toString('latin1') === 'SQLite format 3\0';
+    const head = Buffer.alloc(SQLITE_MAGIC.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return hasSqliteMagic(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }

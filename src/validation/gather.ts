@@ -8,7 +8,7 @@ import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from './data
 import { classifySnapshotEntries } from './overall-checks.js';
 import { SIDECAR_HEAD_BYTES, SIDECAR_PATHS } from './sidecars.js';
 import { checkMetadata, databaseCopyRefusal, entryAt, isSafeSnapshotPath, regularSafeFiles, validatorRefusal } from './snapshot-checks.js';
-import { SQLITE_HEADER_BYTES } from './sqlite-header.js';
+import { SQLITE_HEADER_BYTES } from '../sqlite/header.js';
 import { DB_FILE, MAX_METADATA_BYTES, MAX_REGISTRY_BYTES, METADATA_FILE, REGISTRY_FILE, type FetchedDatabase, type ReadOutcome, type SnapshotStore, type StoreEntry, type ValidatorRun } from './store.js';
 
 /**

@@ -4,7 +4,7 @@ import { errorMessage } from '../common/errors.js';
 import { lastJsonObject } from '../common/json-output.js';
 import { check, type CheckResult } from '../report/model.js';
 import type { IntegrityResult, ForeignKeyResult } from '../sqlite/inspect.js';
-import { judgeSqliteHeader, type SqliteHeaderFacts } from './sqlite-header.js';
+import { judgeSqliteHeader, type SqliteHeaderFacts } from '../sqlite/header.js';
 import { CHROMA_DIR, DB_FILE, METADATA_FILE, REGISTRY_FILE, type ReadOutcome, type StoreEntry, type ValidatorRun } from './store.js';
 
 /**

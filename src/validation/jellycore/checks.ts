@@ -3,7 +3,7 @@ import { check, type CheckResult, type SnapshotReport } from '../../report/model
 import type { SnapshotDatabaseInspection } from '../database.js';
 import { checkSidecarsBeside } from '../sidecars.js';
 import { boundedValue, checkFileTypes, clip, describeEntry, entryAt, firstFew, isSafeSnapshotPath, isSparse, linkDestinationInside, showValue, snapshotStatus } from '../snapshot-checks.js';
-import { judgeSqliteHeader } from '../sqlite-header.js';
+import { judgeSqliteHeader } from '../../sqlite/header.js';
 import type { ReadOutcome, StoreEntry } from '../store.js';
 import { AUTH_TAR, CHROMA_CATALOGUE, CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, NANOCLAW_DB, ORACLE_DB } from './layout.js';
 import type { TarVerdict } from './tar-reader.js';

@@ -4,7 +4,7 @@ import { ScratchSpaceError } from '../../sqlite/scratch-copy.js';
 import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from '../database.js';
 import { SIDECAR_HEAD_BYTES, sidecarPathsOf } from '../sidecars.js';
 import { entryAt, isSafeSnapshotPath, isSparse } from '../snapshot-checks.js';
-import { judgeSqliteHeader, SQLITE_HEADER_BYTES } from '../sqlite-header.js';
+import { judgeSqliteHeader, SQLITE_HEADER_BYTES } from '../../sqlite/header.js';
 import type { ReadOutcome, SnapshotStore, StoreEntry } from '../store.js';
 import { errorMessage } from '../../common/errors.js';
 import { openDatabase } from '../../sqlite/open.js';

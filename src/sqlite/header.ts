@@ -5,7 +5,13 @@
  */
 
 export const SQLITE_HEADER_BYTES = 100;
-const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+/** The 16 bytes every SQLite database file starts with. */
+export const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Whether `head` (a file's first bytes) starts as an SQLite database does. */
+export function hasSqliteMagic(head: Buffer): boolean {
+  return head.length >= SQLITE_MAGIC.length && head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC);
+}
 
 export interface SqliteHeaderFacts {
   /** bytes per page (512 to 65536, a power of two) */
@@ -31,7 +37,7 @@ export function judgeSqliteHeader(head: Buffer, fileBytes: number): SqliteHeader
   if (head.length < SQLITE_HEADER_BYTES) {
     return { ok: false, problem: fileBytes === 0 ? 'it is empty: not an SQLite database' : `it is ${fileBytes} bytes, too short for an SQLite header (${SQLITE_HEADER_BYTES} bytes)` };
   }
-  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) {
+  if (!hasSqliteMagic(head)) {
     const zeros = head.subarray(0, SQLITE_HEADER_BYTES).every((byte) => byte === 0);
     return { ok: false, problem: zeros ? `its first ${SQLITE_HEADER_BYTES} bytes are all zeros: not an SQLite database (a hole, or never written)` : `it does not start with "SQLite format 3\\0" (first bytes: ${firstBytes(head)}): not an SQLite database` };
   }
