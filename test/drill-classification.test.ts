@@ -259,6 +259,65 @@ describe('who holds the drill port', () => {
       if (outsider && alive(Number(outsider[1]))) process.kill(Number(outsider[1]), 'SIGKILL');
     }
   });
+
+  /** A service command that, before it runs the stand-in, lets another program (no ATOCORE_* marks, a session of its own) listen on the drill's port: at its first start only, or at every one. */
+  function portThief(dir: string, when: 'first start' | 'every start'): { command: string[]; thieves: () => number[] } {
+    const listener = 'import socket,sys,time\ns=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(120)';
+    const script = [
+      'import os,runpy,socket,subprocess,sys,time',
+      `starts = os.path.join(${JSON.stringify(dir)}, "starts")`,
+      'n = len(open(starts).read()) if os.path.exists(starts) else 0',
+      'open(starts, "a").write("x")',
+      `if n == 0 or ${when === 'every start' ? 'True' : 'False'}:`,
+      '    env = {k: v for k, v in os.environ.items() if not k.startswith("ATOCORE_")}',
+      `    p = subprocess.Popen(["setsid", "python3", "-c", ${JSON.stringify(listener)}, os.environ["ATOCORE_PORT"]], env=env)`,
+      `    open(os.path.join(${JSON.stringify(dir)}, "thieves"), "a").write(f"{p.pid}\\n")`,
+      '    for _ in range(200):',
+      '        try:',
+      '            socket.create_connection(("127.0.0.1", int(os.environ["ATOCORE_PORT"])), 1).close(); break',
+      '        except OSError: time.sleep(0.02)',
+      "runpy.run_module('atocore', run_name='__main__')",
+    ].join('\n');
+    const thieves = (): number[] => {
+      try {
+        return readFileSync(join(dir, 'thieves'), 'utf8').split('\n').filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    return { command: ['python3', '-c', script], thieves };
+  }
+
+  it('another program takes the port before AtoCore binds it: AtoCore starts again on a new port and the drill says so; taken at every try, an error naming it', async () => {
+    for (const when of ['first start', 'every start'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-thief-'));
+      const thief = portThief(dir, when);
+      onTestFinished(() => {
+        for (const pid of thief.thieves()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const runtime = new ProcessRuntime({ command: thief.command, env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') } });
+      const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
+      const text = JSON.stringify(report);
+      if (when === 'first start') {
+        expect(report.verdict, text).toBe('pass');
+        expect(thief.thieves()).toHaveLength(1);
+        expect(text).toMatch(/port \d+ was taken by another program before AtoCore bound it; started again on \d+/);
+      } else {
+        expect(report.verdict, text).toBe('error');
+        expect(report.steps[0]).toMatchObject({ id: 'start', status: 'error' });
+        expect(report.error).toMatch(/held by process \d+, not by the AtoCore this drill started: another program took the drill's port/);
+        expect(thief.thieves(), 'three ports tried, then the error').toHaveLength(3);
+        expect(report.checks.every((c) => c.status === 'skip')).toBe(true);
+      }
+    }
+  }, 120_000);
 });
 
 /** A budget that a test can cut short at a chosen moment, as a long run ending would. */

@@ -48,7 +48,8 @@ async function drill(faults: string[], interruptAtStep?: string, timeoutMs = 60_
 describe('the report schema', () => {
   it('accepts real drill reports of every verdict', async () => {
     const reports = await Promise.all([drill([]), drill(['restore-skips-registry']), drill([], 'restore'), drill(['never-healthy'], undefined, 3_000)]);
-    expect(reports.map((r) => r.verdict).slice(0, 3)).toEqual(['pass', 'fail', 'error']);
+    const why = reports.map((r) => r.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.message}`));
+    expect(reports.map((r) => r.verdict).slice(0, 3), JSON.stringify(why, null, 1)).toEqual(['pass', 'fail', 'error']);
     for (const report of reports) expectValid(report);
   }, 120_000);
 

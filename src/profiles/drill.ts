@@ -151,12 +151,8 @@ class ProfileDrill extends PlannedRun<ProfileStepId> {
     await markDrillRoot(root);
     for (const dir of this.profile.directories ?? []) await mkdir(join(root, dir), { recursive: true });
     const ports: Record<string, number> = {};
-    for (const name of this.profile.ports ?? []) {
-      // the system may hand the same free port out twice in a row: each name gets its own
-      let port = await freeLoopbackPort();
-      for (let tries = 0; Object.values(ports).includes(port) && tries < 20; tries += 1) port = await freeLoopbackPort();
-      ports[name] = port;
-    }
+    // each name gets its own: freeLoopbackPort never hands one out twice in a row
+    for (const name of this.profile.ports ?? []) ports[name] = await freeLoopbackPort();
     this.ports = ports;
     this.context = new ProfileContext(this.options.profile, root, ports, this.options.runId, this.deadline, this.options.signal);
     this.stores = new StoreMarkers(this.context);

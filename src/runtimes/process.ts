@@ -30,6 +30,20 @@ function daemonized(pids: readonly number[]): string {
   );
 }
 
+/** How many ports a start tries when other programs keep taking the chosen one. */
+const PORT_ATTEMPTS = 3;
+/** How long the service of a start whose port was taken gets to stop before the next try. */
+const STOP_BEFORE_RETRY_MS = 5_000;
+
+/** Another program listens on the port chosen for the service: the machine's doing. */
+class PortTakenError extends InfrastructureError {
+  readonly port: number;
+  constructor(port: number, message: string) {
+    super(message);
+    this.port = port;
+  }
+}
+
 export interface ProcessRuntimeOptions {
   /** how to start the service; default: the stand-in */
   readonly command?: readonly string[];
@@ -102,8 +116,31 @@ export class ProcessRuntime implements AtoCoreRuntime {
     return env;
   }
 
+  /**
+   * Starts the service on a free loopback port and waits for /health. The port is free when
+   * chosen but not held until the service binds it: when another program takes it in between
+   * (the machine's doing, not AtoCore's), the service is stopped and started again on a new
+   * port, up to PORT_ATTEMPTS times within the same bound; the URL says so.
+   */
   async start(healthTimeoutMs: number, boundName: string): Promise<StartedAtoCore> {
     if (this.#child && this.#exit === undefined) throw new Error('AtoCore is already running');
+    const until = Date.now() + healthTimeoutMs;
+    const taken: number[] = [];
+    for (;;) {
+      try {
+        const started = await this.#startOnce(Math.max(0, until - Date.now()), boundName);
+        if (taken.length === 0) return started;
+        const moved = `port ${taken.join(', then ')} was taken by another program before AtoCore bound it; started again on ${this.#port}`;
+        return { ...started, identityNote: [moved, started.identityNote].filter(Boolean).join('; ') };
+      } catch (error) {
+        if (!(error instanceof PortTakenError) || taken.length + 1 >= PORT_ATTEMPTS || Date.now() >= until) throw error;
+        taken.push(error.port);
+        if ((await this.#halt(STOP_BEFORE_RETRY_MS)) === 'interrupted') throw error;
+      }
+    }
+  }
+
+  async #startOnce(healthTimeoutMs: number, boundName: string): Promise<StartedAtoCore> {
     const [command, ...args] = this.#options.command ?? STANDIN_SERVICE_COMMAND;
     this.#exit = undefined;
     // a port reserved for this start: one kept from an earlier start may have been taken since
@@ -154,7 +191,7 @@ export class ProcessRuntime implements AtoCoreRuntime {
     if (owner.kind === 'escaped') throw new InfrastructureError(`${context}, but port ${port} is held by ${daemonized(owner.pids)}`);
     if (owner.kind === 'foreign') {
       const who = owner.pids.length > 0 ? `process ${owner.pids.join(', ')}` : 'a process of another user';
-      throw new InfrastructureError(`${context}, but port ${port} is held by ${who}, not by the AtoCore this drill started: another program took the drill's port`);
+      throw new PortTakenError(port, `${context}, but port ${port} is held by ${who}, not by the AtoCore this drill started: another program took the drill's port`);
     }
     if (owner.kind === 'free' && pgid !== undefined) {
       // the command ended, but what it forked into the background lives on: a daemon
