@@ -61,13 +61,13 @@ function pidIn(file: string): number {
 }
 
 describe('signals: a run that is told to stop stops, and leaves nothing running', () => {
-  it('SIGHUP (the terminal went away) tears down like SIGTERM: exit 3, nothing left', async () => {
-    const cli = startDrill('hup', ['--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup']);
+  it.each(['SIGHUP', 'SIGQUIT'] as const)('%s (a closed terminal; Ctrl-\\) tears down like SIGTERM: exit 3, nothing left', async (signal) => {
+    const cli = startDrill(signal.toLowerCase(), ['--command', 'python3 -m atocore', '--backup-cli', 'python3 -m atocore.ops.backup']);
     await waitFor('a running service', cli, () => cli.output().includes('Seed the registry') && processesUnder(cli.tmp).length > 0);
-    cli.child.kill('SIGHUP');
+    cli.child.kill(signal);
     const { code } = await cli.closed;
     expect(code, cli.output()).toBe(3);
-    expect(cli.output()).toMatch(/interrupted by SIGHUP/);
+    expect(cli.output()).toMatch(new RegExp(`interrupted by ${signal}`));
     expect(processesUnder(cli.tmp)).toEqual([]);
     expect(readdirSync(cli.tmp)).toEqual([]);
   });

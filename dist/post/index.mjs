@@ -10,10 +10,10 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-4R6ROTKB.mjs";
+} from "../chunks/chunk-3WE4SG6V.mjs";
 import "../chunks/chunk-QR3QX2CR.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
-import "../chunks/chunk-RVHU3ZFC.mjs";
+import "../chunks/chunk-DCZBHMJG.mjs";
 import "../chunks/chunk-5U54YLIR.mjs";
 import {
   getState,

@@ -1,8 +1,11 @@
 import { killEverythingNow, runEmergencyCleanup } from './emergency-cleanup.js';
 import { InterruptedError } from './errors.js';
 
-/** A closed terminal (SIGHUP) stops a run the way Ctrl-C and `kill` do. */
-export const INTERRUPT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT, whose default would leave the service
+ * running) stop a run the way Ctrl-C and `kill` do. SIGUSR1 stays Node's (the inspector).
+ */
+export const INTERRUPT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 /**
  * After a second signal everything the run started is already dead; the orderly path only
@@ -19,7 +22,7 @@ export interface InterruptOptions {
 }
 
 /**
- * Turns SIGINT/SIGTERM/SIGHUP into an abort of the run (which tears down and reports). A
+ * Turns SIGINT/SIGTERM/SIGHUP/SIGQUIT into an abort of the run (which tears down and reports). A
  * second signal kills every process group and container the run started at once, gives the
  * run a moment to write its report, then cleans up and exits with `exitCode`; a third exits
  * at once. One place for the CLI and the action.
