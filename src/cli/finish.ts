@@ -1,5 +1,5 @@
 import type { DrillReport } from '../report/model.js';
-import { renderConsoleSummary } from '../output/console.js';
+import { renderConsoleSummary, type ExitOverride } from '../output/console.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
 import { describeUnwritten, writeReportFiles, type ReportPaths } from '../output/report-files.js';
 import type { SummaryExtras } from '../render/markdown.js';
@@ -20,13 +20,14 @@ export function consoleStream(paths: ReportPaths, io: Io): NodeJS.WriteStream {
  * The end of a CLI run: the console summary, every report file attempted, each one not
  * written named on stderr. The exit code is the verdict's (the outcome table's), whatever
  * became of the files: they were checked before the run, and a write failing after it
- * does not change what the run found.
+ * does not change what the run found. `exit` overrides it (a history not kept), and the
+ * verdict line says so.
  */
-export async function finishRun(report: DrillReport, inputs: ReportPaths & { readonly failOn: FailOn }, io: Io, summaryExtras?: SummaryExtras): Promise<number> {
-  consoleStream(inputs, io).write(renderConsoleSummary(report, inputs.failOn));
+export async function finishRun(report: DrillReport, inputs: ReportPaths & { readonly failOn: FailOn }, io: Io, summaryExtras?: SummaryExtras, exit?: ExitOverride): Promise<number> {
+  consoleStream(inputs, io).write(renderConsoleSummary(report, inputs.failOn, exit));
   const unwritten = await writeReportFiles(report, inputs, { failOn: inputs.failOn, stdout: io.stdout, ...(summaryExtras ? { summaryExtras } : {}) });
   for (const item of unwritten) io.stderr.write(`atocore-drill: ${describeUnwritten(item)}\n`);
-  return runOutcome(report.verdict, inputs.failOn).exitCode;
+  return exit?.exitCode ?? runOutcome(report.verdict, inputs.failOn).exitCode;
 }
 
 /**

@@ -3,7 +3,7 @@ import { formatDuration } from '../common/duration.js';
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, InfrastructureError, UsageError, errorMessage } from '../common/errors.js';
-import { exitCodeAfterHistory, keepRunHistory, summaryTrend, CHART_RUNS } from '../history/keep.js';
+import { historyExitOverride, keepRunHistory, summaryTrend, CHART_RUNS } from '../history/keep.js';
 import type { StoredRun } from '../history/run.js';
 import { HistoryStore, HISTORY_READ_LIMIT } from '../history/store.js';
 import { forField, namedFor, namedForSync } from '../inputs/fields.js';
@@ -13,7 +13,7 @@ import { terminalText } from '../output/console.js';
 import { writeOutputFile } from '../output/output-file.js';
 import type { ReportPaths } from '../output/report-files.js';
 import type { DrillReport } from '../report/model.js';
-import type { FailOn } from '../report/outcome.js';
+import { runOutcome, type FailOn } from '../report/outcome.js';
 import { renderHistoryChart } from '../render/chart.js';
 import { consoleStream, finishRun } from './finish.js';
 import { CLI_NAMES } from './options.js';
@@ -36,20 +36,22 @@ export interface RunWithHistory extends ReportPaths {
 /**
  * The end of a run that keeps a history: the run recorded and its chart drawn first (so the
  * summary's trend holds this run), then the console summary and report files (finish.ts). Each
- * history problem is a line on stderr; the verdict and the report stay as they are, and the
- * exit code is decided by exitCodeAfterHistory (docs/history.md).
+ * history problem is a line on stderr before the summary; the verdict and the report stay as
+ * they are, and the exit code is decided by exitCodeAfterHistory (docs/history.md), which the
+ * verdict line states.
  */
 export async function finishWithHistory(report: DrillReport, inputs: RunWithHistory, io: Io): Promise<number> {
   if (inputs.history === null) return finishRun(report, inputs, io);
   const budgets = { rtoBudgetMs: inputs.rtoBudgetMs ?? null, rpoBudgetMs: inputs.rpoBudgetMs ?? null };
   const kept = await keepRunHistory(report, { history: inputs.history, chart: inputs.chart, ...budgets }, { history: CLI_NAMES.one('history'), chart: CLI_NAMES.one('chart') });
-  const code = await finishRun(report, inputs, io, { trend: summaryTrend(report.kind, kept.runs, budgets) });
+  for (const problem of kept.problems) io.stderr.write(`atocore-drill: ${terminalText(problem)}\n`);
+  const exit = historyExitOverride(runOutcome(report.verdict, inputs.failOn).exitCode, kept.problems);
+  const code = await finishRun(report, inputs, io, { trend: summaryTrend(report.kind, kept.runs, budgets) }, exit ?? undefined);
   if (kept.problems.length === 0) {
     const chart = inputs.chart === null ? '' : `; chart: ${terminalText(inputs.chart)}`;
     consoleStream(inputs, io).write(`atocore-drill: recorded in ${terminalText(inputs.history)} (${kept.runs.length} run(s) of this target${chart})\n`);
   }
-  for (const problem of kept.problems) io.stderr.write(`atocore-drill: ${terminalText(problem)}\n`);
-  return exitCodeAfterHistory(code, kept.problems);
+  return code;
 }
 
 /** `history` flags as commander hands them over. */

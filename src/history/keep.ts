@@ -125,6 +125,15 @@ export function exitCodeAfterHistory(verdictExitCode: number, problems: readonly
 }
 
 /**
+ * When exitCodeAfterHistory changes the verdict's exit code: the code and why, for the verdict
+ * line (every output says the code the process exits with); null when it does not change it.
+ */
+export function historyExitOverride(verdictExitCode: number, problems: readonly string[]): { exitCode: number; why: string } | null {
+  const exitCode = exitCodeAfterHistory(verdictExitCode, problems);
+  return exitCode === verdictExitCode ? null : { exitCode, why: 'the history was not kept' };
+}
+
+/**
  * The summary's trend: the newest runs that measured the figure that matters for the kind
  * (RPO for a validation, RTO otherwise), labelled by number and start (UTC), with its budget.
  */

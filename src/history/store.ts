@@ -2,9 +2,10 @@ import { SQLITE_MAGIC } from '../sqlite/header.js';
 import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFileKind } from '../common/file-kind.js';
-import { errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { DrillError, errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
 import { checkOutputPlace } from '../output/output-file.js';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
+import { privateCopy } from './private-copy.js';
 import type { HistoryRun, StoredRun } from './run.js';
 
 /**
@@ -17,8 +18,11 @@ import type { HistoryRun, StoredRun } from './run.js';
 /** The layout this harness writes; a file with a newer one was written by a newer harness. */
 export const HISTORY_SCHEMA_VERSION = 1;
 
-/** Another run appending waits this long for the lock before the write fails. */
-const BUSY_TIMEOUT_MS = 15_000;
+/**
+ * Another run appending waits this long for the lock before the write fails; a run waits
+ * once (its whole record is one transaction).
+ */
+export const BUSY_TIMEOUT_MS = 15_000;
 
 /** A history read for a table or a chart keeps at most this many runs (the newest). */
 export const HISTORY_READ_LIMIT = 10_000;
@@ -147,17 +151,31 @@ function refuseNewer(version: number | null, path: string, name: string): void {
  */
 const MACHINE_SQLITE_CODES: ReadonlySet<string> = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_NOMEM', 'SQLITE_PROTOCOL']);
 
-/** SQLite errors while merely looking at the file (a damaged page, a lock held too long) say which file. */
-function opened<T>(path: string, name: string, work: () => T): T {
+/** What a machine's SQLite answer means, in words; null when the answer is about the file. */
+function machineTrouble(error: unknown): string | null {
+  const sqliteCode = String((error as { code?: unknown } | null)?.code ?? '');
+  const base = [...MACHINE_SQLITE_CODES].find((c) => sqliteCode === c || sqliteCode.startsWith(`${c}_`));
+  if (base === undefined) return null;
+  if (base === 'SQLITE_BUSY' || base === 'SQLITE_LOCKED') return `another process held its lock longer than the ${BUSY_TIMEOUT_MS / 1000} s a run waits for it`;
+  if (base === 'SQLITE_FULL') return 'its disk is full';
+  return 'its disk or the machine is failing';
+}
+
+/**
+ * SQLite errors while reading or writing the history say which file, and which of the two
+ * failed: the machine's trouble (a lock held too long, a full disk) is an error (exit 3), an
+ * answer about the file (a damaged page, not a database) is bad input (exit 2).
+ */
+function opened<T>(path: string, name: string, doing: 'read' | 'write', work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const sqliteCode = String((error as { code?: unknown }).code ?? '');
-    if ([...MACHINE_SQLITE_CODES].some((c) => sqliteCode === c || sqliteCode.startsWith(`${c}_`))) {
-      throw new InfrastructureError(`${name}: ${path} could not be used just now: ${errorMessage(error)} (another process holds it, or its disk is full or failing)`);
-    }
-    throw new UsageError(`${name}: ${path} cannot be read as an atocore-drill history: ${errorMessage(error)}`);
+    if (error instanceof DrillError) throw error;
+    const trouble = machineTrouble(error);
+    const failed = `${name}: ${path} could not be ${doing === 'write' ? 'written' : 'read'}: ${errorMessage(error)}`;
+    if (trouble !== null) throw new InfrastructureError(`${failed} (${trouble})`, { cause: error });
+    if (doing === 'write') throw new UsageError(failed, { cause: error });
+    throw new UsageError(`${name}: ${path} cannot be read as an atocore-drill history: ${errorMessage(error)}`, { cause: error });
   }
 }
 
@@ -168,21 +186,57 @@ function opened<T>(path: string, name: string, work: () => T): T {
  */
 export function checkHistoryFile(path: string, name: string): void {
   if (checkFileShape(path, name, 'write') === 'missing') return;
-  opened(path, name, () => {
-    const db = openReader(path);
+  opened(path, name, 'read', () => {
+    const reader = openReader(path, name);
     try {
-      refuseNewer(storedVersion(db, path, name), path, name);
+      refuseNewer(storedVersion(reader.db, path, name), path, name);
     } finally {
-      db.close();
+      reader.close();
     }
   });
 }
 
-/** A connection that only reads: read-write where allowed (only such a connection removes SQLite's -wal and -shm when it closes, leaving the file as it was), read-only otherwise. */
-function openReader(path: string): SqliteDatabase {
-  const db = openDatabase(path, { readonly: !writable(path), timeoutMs: BUSY_TIMEOUT_MS });
-  db.pragma('query_only = ON');
-  return db;
+/** A connection that only reads, and how to close it (and remove what it was opened on). */
+interface Reader {
+  readonly db: SqliteDatabase;
+  close(): void;
+}
+
+/**
+ * A connection that only reads. Where this user can write the history and its folder, on the
+ * file itself, read-write (only such a connection removes SQLite's -wal and -shm when it
+ * closes, leaving the file as it was); elsewhere on a private copy (private-copy.ts), since
+ * SQLite would fail to open the file there or leave -wal and -shm beside it.
+ */
+function openReader(path: string, name: string): Reader {
+  if (writable(path)) return queryOnly(openDatabase(path, { timeoutMs: BUSY_TIMEOUT_MS }), () => undefined);
+  const copy = privateCopy(path, name);
+  try {
+    return queryOnly(openDatabase(copy.path, { timeoutMs: BUSY_TIMEOUT_MS }), copy.dispose);
+  } catch (error) {
+    copy.dispose();
+    throw error;
+  }
+}
+
+function queryOnly(db: SqliteDatabase, release: () => void): Reader {
+  try {
+    db.pragma('query_only = ON');
+  } catch (error) {
+    db.close();
+    release();
+    throw error;
+  }
+  return {
+    db,
+    close(): void {
+      try {
+        if (db.open) db.close();
+      } finally {
+        release();
+      }
+    },
+  };
 }
 
 function writable(path: string): boolean {
@@ -218,20 +272,24 @@ export class HistoryStore implements Disposable {
   readonly #db: SqliteDatabase;
   /** how the entry names the file, for messages */
   readonly #name: string;
+  /** after the connection closes: removes what it was opened on when that was a private copy */
+  readonly #release: () => void;
 
-  private constructor(path: string, db: SqliteDatabase, name: string) {
+  private constructor(path: string, db: SqliteDatabase, name: string, release: () => void = () => undefined) {
     this.path = path;
     this.#db = db;
     this.#name = name;
+    this.#release = release;
   }
 
   /**
    * Opens the history for appending, creating it (and its folder) when it does not exist yet.
    * Every refusal of checkHistoryFile applies again here: the file may have changed since.
+   * Nothing is written until append: the layout is made in the run's own transaction.
    */
   static openForWriting(path: string, name: string): HistoryStore {
     const shape = checkFileShape(path, name, 'write');
-    return opened(path, name, () => {
+    return opened(path, name, 'write', () => {
       // O_CREAT through better-sqlite3: fileMustExist would refuse the new history
       const db = shape === 'missing' ? createDatabase(path) : openDatabase(path, { timeoutMs: BUSY_TIMEOUT_MS });
       try {
@@ -240,12 +298,6 @@ export class HistoryStore implements Disposable {
         // WAL: a reader (the chart, `history`) never blocks a writer; two writers queue on the lock
         db.pragma('journal_mode = WAL');
         db.pragma('foreign_keys = ON');
-        db.transaction(() => {
-          // decided under the write lock: a second run creating the same new file waits, then finds the row
-          refuseNewer(storedVersion(db, path, name), path, name);
-          db.exec(SCHEMA);
-          if (!db.prepare('SELECT 1 FROM history_schema').get()) db.prepare('INSERT INTO history_schema (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
-        }).immediate();
         return new HistoryStore(path, db, name);
       } catch (error) {
         db.close();
@@ -260,27 +312,40 @@ export class HistoryStore implements Disposable {
    */
   static openForReading(path: string, name: string): HistoryStore | null {
     if (checkFileShape(path, name, 'read') === 'missing') return null;
-    return opened(path, name, () => {
-      const db = openReader(path);
+    return opened(path, name, 'read', () => {
+      const reader = openReader(path, name);
       try {
-        const version = storedVersion(db, path, name);
+        const version = storedVersion(reader.db, path, name);
         refuseNewer(version, path, name);
         if (version === null) {
-          db.close();
+          reader.close();
           return null;
         }
-        return new HistoryStore(path, db, name);
+        return new HistoryStore(path, reader.db, name, () => reader.close());
       } catch (error) {
-        db.close();
+        reader.close();
         throw error;
       }
     });
   }
 
-  /** Appends one run, whole or not at all. */
+  /**
+   * Appends one run, whole or not at all: one IMMEDIATE transaction, so a run waits for the
+   * write lock once, at most BUSY_TIMEOUT_MS (a new history's layout is made in it too).
+   */
   append(run: HistoryRun): number {
+    return opened(this.path, this.#name, 'write', () => this.#append(run));
+  }
+
+  #append(run: HistoryRun): number {
     const db = this.#db;
+    const { path } = this;
+    const name = this.#name;
     return db.transaction(() => {
+      // decided under the write lock: a second run creating the same new file waits, then finds the row
+      refuseNewer(storedVersion(db, path, name), path, name);
+      db.exec(SCHEMA);
+      if (!db.prepare('SELECT 1 FROM history_schema').get()) db.prepare('INSERT INTO history_schema (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
       const result = db
         .prepare(
           `INSERT INTO runs (kind, target, verdict, backup_stamp, rto_ms, restore_ms, rpo_s, started_at, duration_ms, failing_checks, recorded_at)
@@ -310,7 +375,7 @@ export class HistoryStore implements Disposable {
 
   /** The newest `limit` runs (all kinds and targets unless filtered), oldest first. */
   runs(filter: { kind?: string; target?: string; limit?: number } = {}): StoredRun[] {
-    return opened(this.path, this.#name, () => this.#runs(filter));
+    return opened(this.path, this.#name, 'read', () => this.#runs(filter));
   }
 
   #runs(filter: { kind?: string; target?: string; limit?: number }): StoredRun[] {
@@ -349,7 +414,11 @@ export class HistoryStore implements Disposable {
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    try {
+      if (this.#db.open) this.#db.close();
+    } finally {
+      this.#release();
+    }
   }
 
   [Symbol.dispose](): void {

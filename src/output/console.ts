@@ -100,22 +100,32 @@ function outputBlock(title: string | null, raw: readonly string[]): string {
   return [...header.map((line) => `    ${line}\n`), ...shown.map((line) => `    | ${line}\n`)].join('');
 }
 
-/** The readable end of a run: verdict, failing checks with evidence, RTO. */
+/**
+ * The process exits with another code than its verdict gives, and why (a passing run whose
+ * history was not kept exits 3): the verdict line says the code the process exits with.
+ */
+export interface ExitOverride {
+  readonly exitCode: number;
+  readonly why: string;
+}
+
 /**
  * The verdict line's head: the verdict as the outcome table reads it (with the exit code it
- * gives), and every check counted, the overall ones and each snapshot's, so the line can never
- * say "all passed" while a snapshot check warns or fails.
+ * gives, or the override's and why), and every check counted, the overall ones and each
+ * snapshot's, so the line can never say "all passed" while a snapshot check warns or fails.
  */
-function verdictHead(report: DrillReport, failOn: FailOn): string {
+function verdictHead(report: DrillReport, failOn: FailOn, exit?: ExitOverride): string {
   const outcome = runOutcome(report.verdict, failOn);
+  const exitText = exit === undefined ? `exit ${outcome.exitCode}` : `exit ${exit.exitCode}: ${terminalText(exit.why, 200)}`;
   const checks: CheckResult[] = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)];
   const count = (status: CheckResult['status']): number => checks.filter((c) => c.status === status).length;
   const others = ([['fail', 'failed'], ['warn', 'warned'], ['skip', 'skipped']] as const).filter(([status]) => count(status) > 0).map(([status, word]) => `${count(status)} ${word}`);
   const failing = report.verdict === 'warn' && outcome.failsJob ? 'failing: --fail-on warn, ' : '';
-  return `verdict: ${report.verdict.toUpperCase()} (${failing}exit ${outcome.exitCode}) — ${count('pass')}/${checks.length} checks passed${others.map((o) => `, ${o}`).join('')}`;
+  return `verdict: ${report.verdict.toUpperCase()} (${failing}${exitText}) — ${count('pass')}/${checks.length} checks passed${others.map((o) => `, ${o}`).join('')}`;
 }
 
-export function renderConsoleSummary(report: DrillReport, failOn: FailOn = 'fail'): string {
+/** The readable end of a run: verdict, failing checks with evidence, RTO. */
+export function renderConsoleSummary(report: DrillReport, failOn: FailOn = 'fail', exit?: ExitOverride): string {
   const lines: string[] = [''];
   const failing = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)].filter((c) => c.status === 'fail' || c.status === 'warn');
   for (const c of failing) {
@@ -126,7 +136,7 @@ export function renderConsoleSummary(report: DrillReport, failOn: FailOn = 'fail
   if (typeof report.target.data_root === 'string') lines.push(`kept the drill root for inspection: ${terminalText(report.target.data_root)}`);
   const m = report.metrics;
   lines.push(
-    verdictHead(report, failOn) +
+    verdictHead(report, failOn, exit) +
       (m.rto_ms !== null ? `, RTO ${formatDuration(m.rto_ms)}` : '') +
       (m.restore_ms !== null ? `, restore ${formatDuration(m.restore_ms)}` : '') +
       (report.target.backup_stamp ? `, backup ${terminalText(report.target.backup_stamp, 100)}` : '') +
