@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from 'xmlbuilder2';
@@ -294,5 +294,140 @@ describe('a history that cannot be written after the run', () => {
     expect(planted).toBe(true);
     expect(result.code, result.output).toBe(1);
     expect(result.output).toContain(`--history: ${history} is a directory`);
+  }, 120_000);
+});
+
+/** A run as recordRun takes it: one passing drill of the stand-in, started at `at`. */
+function aRun(at: string): DrillReport {
+  return { schema: 'atocore-drill/report@1', kind: 'drill', verdict: 'pass', started_at: at, finished_at: at, duration_ms: 1, target: { runtime: 'process', image: null, backup_stamp: null }, steps: [], checks: [], metrics: { rto_ms: 1, restore_ms: 1, rpo_s: 1 }, snapshots: [] };
+}
+
+/** Every entry of a folder with its bytes' hash: what "nothing written there" compares. */
+function folderState(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).map((entry) => [entry, sha(join(dir, entry))]));
+}
+
+/** Mounts a small tmpfs at `dir`; false (the test skips, saying why) where this machine does not allow it, except in CI, whose machine does. */
+function mountTmpfs(dir: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'pipe' });
+    return true;
+  } catch (error) {
+    if (process.env.CI === 'true') throw error;
+    return false;
+  }
+}
+
+describe('history FILE where this user cannot write: read from a private copy, nothing written beside the file', () => {
+  const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+  /** `history --json` with a temp folder of its own, which must be empty again afterwards. */
+  const show = async (path: string, wrap?: readonly string[]): Promise<{ code: number | null; runs: Array<Record<string, unknown>>; stderr: string; tempLeft: string[] }> => {
+    const temp = place('tmp');
+    mkdirSync(temp, { mode: 0o1777 });
+    chmodSync(temp, 0o1777);
+    const run = await runCli(['history', path, '--json'], { env: { TMPDIR: temp }, ...(wrap ? { wrap } : {}) });
+    return { code: run.code, runs: run.code === 0 ? (JSON.parse(run.stdout) as Array<Record<string, unknown>>) : [], stderr: run.stderr, tempLeft: readdirSync(temp) };
+  };
+
+  it('on a tmpfs remounted read-only (a restored cache, an archive): the runs are shown', async (context) => {
+    const mount = place('ro-mount');
+    mkdirSync(mount);
+    if (!mountTmpfs(mount)) context.skip('mounting a tmpfs is not permitted here (it needs root; CI runs as root)');
+    try {
+      const path = join(mount, 'history.sqlite');
+      recordRun(path, aRun('2026-11-01T10:00:00.000Z'));
+      recordRun(path, aRun('2026-11-02T10:00:00.000Z'));
+      execFileSync('mount', ['-o', 'remount,ro', mount]);
+      const before = folderState(mount);
+      expect(Object.keys(before)).toEqual(['history.sqlite']);
+      const shown = await show(path);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.runs.map((r) => r.started_at)).toEqual(['2026-11-01T10:00:00.000Z', '2026-11-02T10:00:00.000Z']);
+      expect(folderState(mount)).toEqual(before);
+      // the private copy is gone once the command ends
+      expect(shown.tempLeft).toEqual([]);
+      // writing there is still refused before a run, naming the file
+      const write = await runCli(['drill', '--history', path]);
+      expect(write.code).toBe(2);
+      expect(write.stderr).toContain(path);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
+  });
+
+  it('in a folder this user cannot write, with the -wal of a writer that was killed (and no -shm): its runs too are shown', async () => {
+    const dir = place('ro-dir');
+    mkdirSync(dir);
+    const path = join(dir, 'history.sqlite');
+    recordRun(path, aRun('2026-11-01T10:00:00.000Z'));
+    // a writer appends a run and dies before SQLite folds its -wal back into the file
+    const append = "INSERT INTO runs (kind, target, verdict, started_at, duration_ms, failing_checks, recorded_at) VALUES ('drill', 'process', 'pass', '2026-11-03T10:00:00.000Z', 1, '[]', 'now')";
+    const writer = spawnSync('python3', ['-c', `import os, signal, sqlite3\nc = sqlite3.connect(${JSON.stringify(path)})\nc.execute(${JSON.stringify(append)})\nc.commit()\nos.kill(os.getpid(), signal.SIGKILL)`]);
+    expect(writer.signal, writer.stderr.toString()).toBe('SIGKILL');
+    expect(readFileSync(`${path}-wal`).length).toBeGreaterThan(0);
+    rmSync(`${path}-shm`);
+    chmodSync(work, 0o755);
+    chmodSync(dir, 0o555);
+    const before = folderState(dir);
+    const shown = await show(path, asNobody);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.runs.map((r) => r.started_at)).toEqual(['2026-11-01T10:00:00.000Z', '2026-11-03T10:00:00.000Z']);
+    expect(folderState(dir)).toEqual(before);
+    expect(shown.tempLeft).toEqual([]);
+  });
+
+  it('a read-only history in a folder this user can write: no -wal or -shm is left beside it', async () => {
+    const dir = place('rw-dir');
+    mkdirSync(dir);
+    const path = join(dir, 'history.sqlite');
+    recordRun(path, aRun('2026-11-01T10:00:00.000Z'));
+    chmodSync(work, 0o755);
+    chmodSync(path, 0o444);
+    execFileSync('chown', ['65534:65534', dir]);
+    const before = folderState(dir);
+    const shown = await show(path, asNobody);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.runs).toHaveLength(1);
+    expect(folderState(dir)).toEqual(before);
+  });
+});
+
+describe('a history another process holds locked through the run', () => {
+  it('a passing run waits 15 s once, says the write failed and why, and every output agrees on exit 3', async () => {
+    const tree = join(work, 'locked-tree');
+    buildSnapshotTree(tree, goodTreePlan());
+    const history = place('locked.sqlite');
+    recordRun(history, aRun('2026-11-01T10:00:00.000Z'));
+    // another program holds the history's write lock (a transaction it keeps open)
+    const holder = spawn('python3', ['-c', `import sqlite3, sys, time\nc = sqlite3.connect(${JSON.stringify(history)}, isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('held', flush=True)\ntime.sleep(120)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+        holder.on('exit', () => reject(new Error('the lock holder exited')));
+      });
+      const reportFile = place('locked-report.json');
+      const summary = place('locked-summary.md');
+      const began = Date.now();
+      const run = await runCli(['validate', '--dir', tree, '--now', FIXTURE_NOW, '--history', history, '--report-json', reportFile, '--summary', summary], { timeoutMs: 120_000 });
+      const took = Date.now() - began;
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      // the last line of the console says the code the process exits with, and why
+      expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(/^verdict: PASS \(exit 3: the history was not kept\) — /);
+      expect(run.stdout).not.toMatch(/exit 0/);
+      // the error line says it was the write, and why; not that the file cannot be read
+      expect(run.stderr).toContain(`--history: ${history} could not be written: database is locked (another process held its lock longer than the 15 s a run waits for it) (the run was not recorded; its verdict stands)`);
+      expect(run.stderr).not.toMatch(/cannot be read/);
+      // one wait for the lock, not one per statement
+      expect(took).toBeGreaterThan(14_000);
+      expect(took).toBeLessThan(28_000);
+      // the report keeps its verdict; neither file claims the run exited 0
+      expect(readReport(reportFile).verdict).toBe('pass');
+      expect(readFileSync(summary, 'utf8')).not.toMatch(/exit 0/i);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    // the lock gone, the file is intact and holds the runs recorded before
+    const shown = JSON.parse((await runCli(['history', history, '--json'])).stdout) as unknown[];
+    expect(shown).toHaveLength(1);
   }, 120_000);
 });
