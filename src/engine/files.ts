@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
@@ -25,11 +25,16 @@ export async function sha256File(path: string, bounds?: ReadBounds): Promise<str
 }
 
 /**
- * sha256 of every regular file under `dir`, by relative path; symlinks are listed, never
- * followed; `bounds` cut a long walk at an interrupt or the end of the budget. With
- * `namesOnly`, files are listed without reading them (each value is "file").
+ * Every entry under `dir` in name order, depth first, by its relative '/'-joined key: what
+ * `describe` makes of it (undefined leaves it out). A directory that is gone is empty;
+ * directories are walked, never described; symlinks are never followed.
  */
-export async function hashTree(dir: string, bounds?: ReadBounds, namesOnly = false): Promise<Record<string, string>> {
+async function describeTree(
+  dir: string,
+  bounds: ReadBounds | undefined,
+  doing: string,
+  describe: (path: string, entry: Dirent) => Promise<string | undefined>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   async function walk(current: string): Promise<void> {
     let entries;
@@ -40,14 +45,14 @@ export async function hashTree(dir: string, bounds?: ReadBounds, namesOnly = fal
       throw error;
     }
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      assertWithin(bounds, `reading ${dir}`);
+      assertWithin(bounds, `${doing} ${dir}`);
       const path = join(current, entry.name);
-      const key = relative(dir, path).split(sep).join('/');
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isSymbolicLink()) out[key] = 'symlink';
-      else if (entry.isFile()) out[key] = namesOnly ? 'file' : await sha256File(path, bounds);
-      // a FIFO or socket is never opened (it could block); it still counts as there
-      else out[key] = 'special';
+      if (entry.isDirectory()) {
+        await walk(path);
+        continue;
+      }
+      const value = await describe(path, entry);
+      if (value !== undefined) out[relative(dir, path).split(sep).join('/')] = value;
     }
   }
   await walk(dir);
@@ -55,35 +60,34 @@ export async function hashTree(dir: string, bounds?: ReadBounds, namesOnly = fal
 }
 
 /**
+ * sha256 of every regular file under `dir`, by relative path; symlinks are listed, never
+ * followed; `bounds` cut a long walk at an interrupt or the end of the budget. With
+ * `namesOnly`, files are listed without reading them (each value is "file").
+ */
+export function hashTree(dir: string, bounds?: ReadBounds, namesOnly = false): Promise<Record<string, string>> {
+  return describeTree(dir, bounds, 'reading', async (path, entry) => {
+    if (entry.isSymbolicLink()) return 'symlink';
+    if (entry.isFile()) return namesOnly ? 'file' : sha256File(path, bounds);
+    // a FIFO or socket is never opened (it could block); it still counts as there
+    return 'special';
+  });
+}
+
+/**
  * Every entry under `dir` by relative path with what any write to it changes: its type, size,
  * modification and change times (nanoseconds) and inode. Nothing is read: a tree of gigabytes
  * is compared before and after a call in milliseconds, and a write that puts back the same
- * bytes still shows (its change time moves, and no process can set that back).
+ * bytes still shows (its change time moves, and no process can set that back). A directory's
+ * own times move when an entry comes or goes: its entries say that already.
  */
-export async function statTree(dir: string, bounds?: ReadBounds): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  async function walk(current: string): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(current, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      assertWithin(bounds, `listing ${dir}`);
-      const path = join(current, entry.name);
-      const key = relative(dir, path).split(sep).join('/');
-      const info = await lstat(path, { bigint: true }).catch(() => null);
-      if (info === null) continue;
-      const kind = info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'link' : info.isFile() ? 'file' : 'special';
-      // a directory's own times move when an entry comes or goes: its entries say that already
-      if (kind === 'dir') await walk(path);
-      else out[key] = `${kind}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.ino}:${info.mode}`;
-    }
-  }
-  await walk(dir);
-  return out;
+export function statTree(dir: string, bounds?: ReadBounds): Promise<Record<string, string>> {
+  return describeTree(dir, bounds, 'listing', async (path) => {
+    const info = await lstat(path, { bigint: true }).catch(() => null);
+    if (info === null) return undefined;
+    // an entry that became a directory since the listing: its entries are not walked, its kind shows the change
+    const kind = info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'link' : info.isFile() ? 'file' : 'special';
+    return `${kind}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.ino}:${info.mode}`;
+  });
 }
 
 /** The paths whose hash differs between two trees (added, removed or changed). */
