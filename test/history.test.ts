@@ -376,6 +376,39 @@ describe('history FILE where this user cannot write: read from a private copy, n
     expect(shown.tempLeft).toEqual([]);
   });
 
+  it('refused: a history past the copy\'s bound (before a byte is copied), a -wal that is a symlink; a temp folder this user cannot write is an error naming both', async () => {
+    const dir = place('ro-hostile');
+    mkdirSync(dir);
+    chmodSync(work, 0o755);
+    // sparse: 300 MiB that take no room, an SQLite header first
+    const huge = join(dir, 'huge.sqlite');
+    writeFileSync(huge, 'SQLite format 3\0');
+    execFileSync('truncate', ['-s', '300M', huge]);
+    const linked = join(dir, 'linked.sqlite');
+    recordRun(linked, aRun('2026-11-01T10:00:00.000Z'));
+    symlinkSync('/etc/passwd', `${linked}-wal`);
+    const good = join(dir, 'good.sqlite');
+    recordRun(good, aRun('2026-11-01T10:00:00.000Z'));
+    chmodSync(dir, 0o555);
+    const before = folderState(dir);
+    const tooLarge = await show(huge, asNobody);
+    expect(tooLarge.code).toBe(2);
+    expect(tooLarge.stderr).toContain(`history FILE: ${huge} is larger than the 256 MiB`);
+    expect(tooLarge.tempLeft).toEqual([]);
+    const link = await show(linked, asNobody);
+    expect(link.code).toBe(2);
+    expect(link.stderr).toContain(`${linked}-wal is a symlink; refused, not followed`);
+    expect(link.tempLeft).toEqual([]);
+    // the temp folder is root's: nobody cannot make the copy there, which is the machine's trouble (exit 3), not the file's
+    const closed = place('closed-tmp');
+    mkdirSync(closed, { mode: 0o755 });
+    const run = await runCli(['history', good], { env: { TMPDIR: closed }, wrap: asNobody });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain(`history FILE: ${good} is read from a private copy (this user cannot write it or its folder), which could not be made in ${closed}`);
+    expect(readdirSync(closed)).toEqual([]);
+    expect(folderState(dir)).toEqual(before);
+  });
+
   it('a read-only history in a folder this user can write: no -wal or -shm is left beside it', async () => {
     const dir = place('rw-dir');
     mkdirSync(dir);

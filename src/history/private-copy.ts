@@ -47,16 +47,21 @@ export interface PrivateCopy {
   dispose(): void;
 }
 
-/** The copy's place failed (the temp folder full, not writable): the machine's trouble. */
-function scratchFailure(place: string, error: unknown): InfrastructureError {
-  return new InfrastructureError(`cannot copy the history into ${place} to read it: ${errorMessage(error)} (the temp folder; set TMPDIR to another)`);
+/** The copy's place failed (the temp folder full, not writable): the machine's trouble, not the history's. */
+function scratchFailure(name: string, path: string, place: string, error: unknown): InfrastructureError {
+  return new InfrastructureError(`${name}: ${path} is read from a private copy (this user cannot write it or its folder), which could not be made in ${place}: ${errorMessage(error)} (the temp folder: set TMPDIR to another)`);
+}
+
+function tooLarge(name: string, path: string): UsageError {
+  return new UsageError(`${name}: ${path} is larger than the ${HISTORY_COPY_LIMIT_BYTES / 1024 / 1024} MiB a history this user cannot write is copied up to, to be read; copy it somewhere writable and read that`);
 }
 
 /**
  * Copies `source` into `destination` (created new, 0600), at most `budget` bytes; returns the
  * bytes copied. The source is opened without following a link and must be a regular file.
  */
-function copyFile(source: string, destination: string, budget: number, name: string): number {
+function copyFile(source: string, destination: string, budget: number, history: { name: string; path: string }): number {
+  const { name } = history;
   let input: number;
   try {
     input = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -65,12 +70,15 @@ function copyFile(source: string, destination: string, budget: number, name: str
     throw readFailure(source, name, error);
   }
   try {
-    if (!fstatSync(input).isFile()) throw new UsageError(`${name}: ${source} is not a regular file; refused`);
+    const stats = fstatSync(input);
+    if (!stats.isFile()) throw new UsageError(`${name}: ${source} is not a regular file; refused`);
+    // refused before a byte is copied; one that grows while copied is cut at the same bound
+    if (stats.size > budget) throw tooLarge(name, history.path);
     let output: number;
     try {
       output = openSync(destination, 'wx', 0o600);
     } catch (error) {
-      throw scratchFailure(destination, error);
+      throw scratchFailure(name, history.path, destination, error);
     }
     try {
       const chunk = Buffer.alloc(CHUNK_BYTES);
@@ -84,11 +92,11 @@ function copyFile(source: string, destination: string, budget: number, name: str
         }
         if (read === 0) return copied;
         copied += read;
-        if (copied > budget) throw new UsageError(`${name}: ${source} is larger than the ${HISTORY_COPY_LIMIT_BYTES / 1024 / 1024} MiB a history read from a place this user cannot write is copied up to; copy it somewhere writable and read that`);
+        if (copied > budget) throw tooLarge(name, history.path);
         try {
-          writeSync(output, chunk, 0, read);
+          for (let written = 0; written < read; ) written += writeSync(output, chunk, written, read - written);
         } catch (error) {
-          throw scratchFailure(destination, error);
+          throw scratchFailure(name, history.path, destination, error);
         }
       }
     } finally {
@@ -113,8 +121,8 @@ function copyOnce(path: string, copy: string, name: string): boolean {
   const before = [signature(path), signature(wal)];
   rmSync(copy, { force: true });
   rmSync(`${copy}-wal`, { force: true });
-  const copied = copyFile(path, copy, HISTORY_COPY_LIMIT_BYTES, name);
-  if (before[1] !== 'none') copyFile(wal, `${copy}-wal`, HISTORY_COPY_LIMIT_BYTES - copied, name);
+  const copied = copyFile(path, copy, HISTORY_COPY_LIMIT_BYTES, { name, path });
+  if (before[1] !== 'none') copyFile(wal, `${copy}-wal`, HISTORY_COPY_LIMIT_BYTES - copied, { name, path });
   return signature(path) === before[0] && signature(wal) === before[1];
 }
 
@@ -124,7 +132,7 @@ export function privateCopy(path: string, name: string): PrivateCopy {
   try {
     dir = mkdtempSync(join(tmpdir(), 'atocore-drill-history-copy-'));
   } catch (error) {
-    throw scratchFailure(tmpdir(), error);
+    throw scratchFailure(name, path, tmpdir(), error);
   }
   const dispose = (): void => rmSync(dir, { recursive: true, force: true });
   const copy = join(dir, 'history.sqlite');
