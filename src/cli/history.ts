@@ -93,7 +93,9 @@ export function historyTable(runs: readonly StoredRun[]): string {
 const HISTORY_HELP = `
 Prints the runs recorded by --history (oldest first) and, with --chart, draws them: RTO,
 restore time, snapshot age (RPO) and run duration, one point per run, failed runs in red,
---rto-budget and --rpo as dashed lines. The file is opened read-only. Reference: docs/history.md.`;
+--rto-budget and --rpo as dashed lines. The file is only read; one this user cannot write
+(or in a folder it cannot write) is read from a private copy in the temp folder, and nothing
+is written beside it. Reference: docs/history.md.`;
 
 /** Registers `history FILE`; main.ts hands over its exit holder. */
 export function registerHistoryCommand(program: Command, io: Io, exit: { code: number }): void {
