@@ -1,3 +1,4 @@
+import type { ValidationRunOptions } from '../validation/run-steps.js';
 import { errorMessage, InfrastructureError } from '../common/errors.js';
 import type { RunOutputs, RunTimeout } from './run-outputs.js';
 import { rmSync } from 'node:fs';
@@ -136,12 +137,7 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
       rpoMs: inputs.rpoMs,
       chromaRpoMs: inputs.chromaRpoMs,
       sizeDropPercent: inputs.sizeDropPercent,
-      nowMs: inputs.nowMs ?? Date.now(),
-      timeoutMs: inputs.timeoutMs,
-      timeoutName: inputs.timeoutName,
-      concurrency: inputs.concurrency,
-      signal: context.signal,
-      scratchDir,
+      ...runBounds(inputs, scratchDir, context),
       target: {
         source: inputs.source.kind,
         location: describeSource(inputs.source),
@@ -152,7 +148,6 @@ export async function runValidateJob(inputs: ValidateInputs, context: { signal: 
         chroma_rpo: inputs.chromaRpoMs === null ? null : formatDuration(inputs.chromaRpoMs),
         ...(ssh ? { identity: ssh.identity.description } : {}),
       },
-      ...(context.observer ? { observer: context.observer } : {}),
     });
   } finally {
     ssh?.close();
@@ -174,12 +169,7 @@ function jellyCoreOptions(
     zone: inputs.stampZone,
     rpoMs: inputs.rpoMs,
     retentionMs: JELLYCORE_RETENTION_MS,
-    nowMs: inputs.nowMs ?? Date.now(),
-    timeoutMs: inputs.timeoutMs,
-    timeoutName: inputs.timeoutName,
-    concurrency: inputs.concurrency,
-    signal: context.signal,
-    scratchDir,
+    ...runBounds(inputs, scratchDir, context),
     target: {
       profile: 'jellycore',
       source: source.kind,
@@ -187,6 +177,18 @@ function jellyCoreOptions(
       rpo: formatDuration(inputs.rpoMs),
       ...(ssh ? { identity: ssh.identity.description } : {}),
     },
+  };
+}
+
+/** What bounds and watches either validation, from the inputs and the run's context. */
+function runBounds(inputs: ValidateInputs, scratchDir: string, context: { signal: AbortSignal; observer?: ValidationObserver }): Omit<ValidationRunOptions, 'target'> & { observer?: ValidationObserver } {
+  return {
+    nowMs: inputs.nowMs ?? Date.now(),
+    timeoutMs: inputs.timeoutMs,
+    timeoutName: inputs.timeoutName,
+    concurrency: inputs.concurrency,
+    signal: context.signal,
+    scratchDir,
     ...(context.observer ? { observer: context.observer } : {}),
   };
 }
