@@ -425,19 +425,47 @@ describe('history FILE where this user cannot write: read from a private copy, n
   });
 });
 
-describe('a history another process holds locked through the run', () => {
-  it('a passing run waits 15 s once, says the write failed and why, and every output agrees on exit 3', async () => {
+/**
+ * Another program holding the history's lock until it is killed: its write lock (a transaction
+ * kept open), or with `wholeFile` every lock (SQLite's exclusive locking mode: readers wait too).
+ */
+async function holdLock(history: string, wholeFile = false): Promise<ReturnType<typeof spawn>> {
+  const take = wholeFile ? "c.execute('PRAGMA locking_mode = EXCLUSIVE')\nc.execute('BEGIN EXCLUSIVE')\nc.execute('INSERT INTO history_schema SELECT * FROM history_schema WHERE 0')" : "c.execute('BEGIN IMMEDIATE')";
+  const holder = spawn('python3', ['-c', `import sqlite3, time\nc = sqlite3.connect(${JSON.stringify(history)}, isolation_level=None)\n${take}\nprint('held', flush=True)\ntime.sleep(120)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+    holder.on('exit', () => reject(new Error('the lock holder exited')));
+  });
+  return holder;
+}
+
+describe('a history another process holds locked', () => {
+  it('before the run (every lock): an error (exit 3) after 15 s saying what, nothing run; history FILE likewise', async () => {
+    const history = place('held.sqlite');
+    recordRun(history, aRun('2026-11-01T10:00:00.000Z'));
+    const holder = await holdLock(history, true);
+    try {
+      const reportFile = place('held-report.json');
+      const run = await runCli(['drill', '--history', history, '--report-json', reportFile], { timeoutMs: 60_000 });
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stderr).toContain(`${history} could not be read: database is locked (another process held its lock longer than the 15 s a run waits for it)`);
+      expect(run.stdout).not.toContain('Start AtoCore');
+      expect(existsSync(reportFile)).toBe(false);
+      const shown = await runCli(['history', history], { timeoutMs: 60_000 });
+      expect(shown.code).toBe(3);
+      expect(shown.stderr).toContain(`history FILE: ${history} could not be read: database is locked`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('through the run (the write lock): a passing run waits 15 s once, says the write failed and why, and every output agrees on exit 3', async () => {
     const tree = join(work, 'locked-tree');
     buildSnapshotTree(tree, goodTreePlan());
     const history = place('locked.sqlite');
     recordRun(history, aRun('2026-11-01T10:00:00.000Z'));
-    // another program holds the history's write lock (a transaction it keeps open)
-    const holder = spawn('python3', ['-c', `import sqlite3, sys, time\nc = sqlite3.connect(${JSON.stringify(history)}, isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('held', flush=True)\ntime.sleep(120)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = await holdLock(history);
     try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
-        holder.on('exit', () => reject(new Error('the lock holder exited')));
-      });
       const reportFile = place('locked-report.json');
       const summary = place('locked-summary.md');
       const began = Date.now();
