@@ -14,11 +14,12 @@ import { parseValidateFlags } from '../src/cli/validate.js';
 import { FieldError } from '../src/inputs/fields.js';
 import { backupTime, parseStampZone, UTC_ZONE } from '../src/validation/jellycore/layout.js';
 import { checkFreshness, checkHeadroom, checkRetention, checkRootListing, sortRoot, type BackupSummary } from '../src/validation/jellycore/overall.js';
-import { TarGzReader, type TarVerdict } from '../src/validation/jellycore/tar-reader.js';
+import { TarGzReader, type TarReadOptions, type TarVerdict } from '../src/validation/jellycore/tar-reader.js';
+import { IN_PROGRESS_WINDOW_MS, recentBackups, unwrittenParts } from '../src/validation/jellycore/in-progress.js';
 import type { StoreEntry } from '../src/validation/store.js';
 
-async function readTarGz(data: Buffer, chunk = 7_919): Promise<TarVerdict> {
-  const reader = new TarGzReader();
+async function readTarGz(data: Buffer, chunk = 7_919, options: TarReadOptions = {}): Promise<TarVerdict> {
+  const reader = new TarGzReader(options);
   for (let at = 0; at < data.length; at += chunk) if (!(await reader.write(data.subarray(at, at + chunk)))) break;
   return reader.end();
 }
@@ -79,6 +80,29 @@ describe('the tar.gz reader', () => {
     const escaping = await readTarGz(readFileSync(join(dir, 'escaping.tar.gz')));
     expect(escaping.ok).toBe(true);
     expect(escaping.escapingNames[0]).toMatch(/^\/.*plain\.txt$/);
+  });
+
+  it("counts the regular files in the directory it is asked about, however tar names it (auth/, ./auth/), and nothing else", async () => {
+    const tree = join(dir, 'nanoclaw');
+    mkdirSync(join(tree, 'auth', 'keys'), { recursive: true });
+    writeFileSync(join(tree, 'auth', 'creds.json'), '{}');
+    writeFileSync(join(tree, 'auth', 'keys', 'k1'), 'key');
+    mkdirSync(join(tree, 'empty', 'auth'), { recursive: true });
+    writeFileSync(join(tree, 'authority.txt'), 'not in auth/');
+    const archive = (name: string, ...args: string[]): Buffer => {
+      execFileSync('tar', ['czf', join(dir, name), ...args]);
+      return readFileSync(join(dir, name));
+    };
+    const asked = { filesUnder: 'auth' };
+    expect(await readTarGz(archive('auth.tar.gz', '-C', tree, 'auth'), 7_919, asked)).toMatchObject({ ok: true, files: 2, filesUnder: 2 });
+    expect(await readTarGz(archive('dot-auth.tar.gz', '-C', tree, './auth'), 7_919, asked)).toMatchObject({ ok: true, filesUnder: 2 });
+    // the knowledge tree's archive, an auth/ with no file in it, a name that only starts like it
+    expect(await readTarGz(archive('knowledge.tar.gz', '-C', join(tree, 'auth', 'keys'), '.'), 7_919, asked)).toMatchObject({ ok: true, files: 1, filesUnder: 0 });
+    expect(await readTarGz(archive('dot.tar.gz', '-C', tree, '.'), 7_919, asked)).toMatchObject({ ok: true, filesUnder: 2 });
+    expect(await readTarGz(archive('empty-auth.tar.gz', '-C', join(tree, 'empty'), 'auth'), 7_919, asked)).toMatchObject({ ok: true, files: 0, directories: 1, filesUnder: 0 });
+    expect(await readTarGz(archive('authority.tar.gz', '-C', tree, 'authority.txt'), 7_919, asked)).toMatchObject({ ok: true, files: 1, filesUnder: 0 });
+    // not asked: not counted
+    expect((await readTarGz(readFileSync(join(dir, 'auth.tar.gz')))).filesUnder).toBeNull();
   });
 
   it('damage is a problem in words, never a throw', async () => {
@@ -182,11 +206,51 @@ describe('the overall checks', () => {
     expect(checkRetention([], NOW, 7 * 86_400_000, 6 * 3_600_000).status).toBe('skip');
   });
 
+  it('a backup is in progress only when named within the window, newer than what latest names, and missing a part', () => {
+    const at = (msAgo: number): string => new Date(NOW - msAgo).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_');
+    const fresh = at(60_000);
+    const old = at(IN_PROGRESS_WINDOW_MS + 60_000);
+    const finished = at(6 * 3_600_000);
+    const root = (...names: Array<string | [string, string]>): ReturnType<typeof sortRoot> =>
+      sortRoot(names.map((n) => (Array.isArray(n) ? entry(n[0], 'symlink', n[1]) : entry(n))), UTC_ZONE);
+    expect([...recentBackups(root(finished, fresh, ['latest', finished]), '/b', NOW).keys()]).toEqual([fresh]);
+    // latest names it already (the corrected script moves latest at the end): finished
+    expect([...recentBackups(root(finished, fresh, ['latest', fresh]), '/b', NOW).keys()]).toEqual([]);
+    // older than the window: judged as any backup
+    expect([...recentBackups(root(finished, old, ['latest', finished]), '/b', NOW).keys()]).toEqual([]);
+    // no latest (the plan's scripts): recency alone; latest pointing elsewhere counts as none
+    expect([...recentBackups(root(finished, fresh), '/b', NOW).keys()]).toEqual([fresh]);
+    expect([...recentBackups(root(finished, fresh, ['latest', '/etc']), '/b', NOW).keys()]).toEqual([fresh]);
+    // named in the future beyond the clock skew: not in progress (jellycore.backups.future fails it)
+    expect([...recentBackups(root(finished, at(-10 * 60_000), ['latest', finished]), '/b', NOW).keys()]).toEqual([]);
+    const file = (path: string): StoreEntry => ({ path, type: 'file', size: 1, linkTarget: null });
+    const complete = ['nanoclaw.db', 'oracle.db', 'chromadb-collections.json', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret'].map(file);
+    expect(unwrittenParts([...complete, entry('chromadb')])).toEqual([]);
+    expect(unwrittenParts([file('nanoclaw.db')])).toEqual(['oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
+    // the listing check does not call latest stale for a backup being written
+    const writing = root(finished, fresh, ['latest', finished]);
+    expect(checkRootListing('dir /b', '/b', writing, NOW, recentBackups(writing, '/b', NOW))).toMatchObject({ status: 'pass', evidence: { newer_than_latest_recent: [fresh] } });
+    const stale = root(finished, old, ['latest', finished]);
+    expect(checkRootListing('dir /b', '/b', stale, NOW, recentBackups(stale, '/b', NOW))).toMatchObject({ status: 'warn', message: expect.stringMatching(/never finished/) });
+  });
+
+  it('freshness: a backup being written that started on time turns a just-late RPO into a warning, never a pass; one that started late does not', () => {
+    const previous = summary(6 + 2 / 60);
+    const onTime = { name: 'next', timeMs: previous.timeMs + 6 * 3_600_000 };
+    expect(checkFreshness([previous], NOW, 6 * 3_600_000, UTC_ZONE, [onTime]).result).toMatchObject({ status: 'warn', message: expect.stringMatching(/started on time and is being written/) });
+    expect(checkFreshness([previous], NOW, 6 * 3_600_000, UTC_ZONE).result.status).toBe('fail');
+    const late = { name: 'next', timeMs: previous.timeMs + 6 * 3_600_000 + 60_000 };
+    expect(checkFreshness([previous], NOW, 6 * 3_600_000, UTC_ZONE, [late]).result.status).toBe('fail');
+    expect(checkFreshness([], NOW, 6 * 3_600_000, UTC_ZONE, [onTime]).result).toMatchObject({ status: 'fail', message: expect.stringMatching(/no backup made before now; next being written/) });
+  });
+
   it('disk headroom fails below room for two backups, warns below ten', () => {
     const newest = [summary(1)];
     expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 1.5 * 1024 * 1024 }, newest).status).toBe('fail');
     expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 5 * 1024 * 1024 }, newest).status).toBe('warn');
     expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 50 * 1024 * 1024 }, newest).status).toBe('pass');
+    // sized by the newest backup whose size is known (a refused listing has none)
+    expect(checkHeadroom({ totalBytes: 1e12, availableBytes: 5 * 1024 * 1024 }, [summary(7), { ...summary(1), totalBytes: null }])).toMatchObject({ status: 'warn', evidence: { newest_backup: summary(7).name } });
   });
 });
 

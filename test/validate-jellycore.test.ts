@@ -3,15 +3,15 @@
  * scripts against its stand-ins (started once for the file), copied under the names a week
  * of 6-hourly runs would have, then damaged one part at a time.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, statfsSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../src/report/model.js';
 import { readReport, runCli, startCli } from './support/cli.js';
-import { backupName, plantBackups, sixHourly, startJellyCoreStack, type JellyCoreStack } from './support/jellycore-backups.js';
+import { backupName, JELLYCORE_FIXTURE, plantBackups, sixHourly, startJellyCoreStack, type JellyCoreStack } from './support/jellycore-backups.js';
 
 const NEWEST_MS = Date.parse('2026-11-29T06:00:00Z');
 /** an hour after the newest backup */
@@ -19,6 +19,8 @@ const NOW = '2026-11-29T07:00:00Z';
 
 let work: string;
 let stack: JellyCoreStack;
+/** tmpfs mounted by the tests (root only), unmounted at the end */
+const mounts: string[] = [];
 /** one real backup made by the corrected script */
 let corrected: string;
 
@@ -29,6 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
+  for (const mount of mounts) execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
   stack?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -340,6 +343,217 @@ describe('validate --profile jellycore --dir', () => {
     expect(atocore.code).toBe(2);
     expect(atocore.stderr).toMatch(/--stamp-timezone goes with --profile jellycore/);
   }, 60_000);
+});
+
+const asRoot = process.getuid?.() === 0;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** A tmpfs of `size` mounted in the work directory (root only): a disk that really fills, and fast to fill with inodes. */
+function tmpfs(name: string, size: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  mounts.push(dir);
+  return dir;
+}
+
+/** The corrected plan's own verify.sh on one backup directory: how it ended and what it said. */
+function verifySh(dir: string): { status: number | null; output: string } {
+  const done = spawnSync(join(JELLYCORE_FIXTURE, 'corrected', 'verify.sh'), [dir], { encoding: 'utf8', timeout: 60_000 });
+  return { status: done.status, output: `${done.stdout}${done.stderr}` };
+}
+
+function statuses(report: DrillReport, name: string): string[] {
+  return report.snapshots.find((s) => s.stamp === name)!.checks.map((c) => `${c.id} ${c.status}`);
+}
+
+describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.sh, one hostile backup among good ones, backups being written, sparse files', () => {
+  it("an auth.tar.gz without session keys in auth/ fails, as the corrected verify.sh fails it; auth/ archived as ./auth passes", async () => {
+    const root = join(work, 'auth-keys');
+    const names = sixHourly(NEWEST_MS, 7);
+    const dirs = plantBackups(root, corrected, names);
+    // knowledge's tarball in auth's place: a sound archive holding ./drill-marker-A.md and the knowledge tree
+    const swapped = dirs.at(-2)!;
+    copyFileSync(join(swapped, 'knowledge.tar.gz'), join(swapped, 'auth.tar.gz'));
+    // an auth/ with no file in it
+    const empty = dirs.at(-3)!;
+    mkdirSync(join(work, 'empty-nanoclaw', 'auth'), { recursive: true });
+    execFileSync('tar', ['czf', join(empty, 'auth.tar.gz'), '-C', join(work, 'empty-nanoclaw'), 'auth']);
+    // the same keys archived as ./auth: tar extracts them to the same place
+    const dotted = dirs.at(-4)!;
+    const keys = join(work, 'dotted-nanoclaw');
+    mkdirSync(keys);
+    execFileSync('tar', ['xzf', join(dotted, 'auth.tar.gz'), '-C', keys]);
+    execFileSync('tar', ['czf', join(dotted, 'auth.tar.gz'), '-C', keys, './auth']);
+
+    for (const dir of [swapped, empty]) expect(verifySh(dir)).toMatchObject({ status: 1, output: expect.stringMatching(/auth\.tar\.gz holds no session keys/) });
+    for (const dir of [dotted, dirs.at(-1)!]) expect(verifySh(dir), dir).toMatchObject({ status: 0 });
+
+    const run = await validate(['--dir', root, '--now', NOW]);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const report = run.report!;
+    for (const name of names) {
+      const want = name === names.at(-2) || name === names.at(-3) ? { fails: ['jellycore.backup.auth_tar'], warns: [] } : { fails: [], warns: [] };
+      expect(findings(report, name), name).toEqual(want);
+    }
+    const auth = checkOf(report, names.at(-2)!, 'jellycore.backup.auth_tar');
+    expect(auth.message).toMatch(/auth\.tar\.gz holds no session keys: no file in auth\/ .*drill-marker-A\.md.*paired again/);
+    expect(auth.evidence.files_in_auth).toBe(0);
+    expect(checkOf(report, names.at(-3)!, 'jellycore.backup.auth_tar').message).toMatch(/holds no session keys/);
+    expect(checkOf(report, names.at(-4)!, 'jellycore.backup.auth_tar')).toMatchObject({ status: 'pass', evidence: { files_in_auth: expect.any(Number) } });
+    expect(checkOf(report, names.at(-1)!, 'jellycore.backup.auth_tar').evidence.files_in_auth).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('one backup of more than 200000 entries fails its paths check naming the bound; the other backups and the overall checks are judged', async () => {
+    // on a tmpfs when the test may mount one: 200000 files are made in seconds there, in minutes on a busy disk
+    const root = join(asRoot ? tmpfs('many-disk', '128m') : join(work, 'many-disk'), 'backups');
+    const names = sixHourly(NEWEST_MS, 7);
+    const dirs = plantBackups(root, corrected, names);
+    // the newest backup: 200 directories of 1000 empty files in its Chroma copy (spread out: one huge directory is slow to fill)
+    const many = join(dirs.at(-1)!, 'chromadb', 'm');
+    for (let d = 0; d < 200; d++) {
+      mkdirSync(join(many, String(d)), { recursive: true });
+      for (let f = 0; f < 1000; f++) closeSync(openSync(join(many, String(d), String(f)), 'w'));
+    }
+    const run = await validate(['--dir', root, '--now', NOW], 240_000);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const report = run.report!;
+    expect(report.verdict).toBe('fail');
+    expect(report.steps.every((s) => s.status === 'pass')).toBe(true);
+    expect(statuses(report, names.at(-1)!)).toEqual(['jellycore.backup.paths fail']);
+    const refused = checkOf(report, names.at(-1)!, 'jellycore.backup.paths');
+    expect(refused.message).toMatch(new RegExp(`the backup ${names.at(-1)!} holds more than 200000 entries \\(a JellyCore backup holds tens`));
+    expect(`${run.stdout}${run.stderr}${JSON.stringify(report)}`).not.toMatch(/AtoCore/);
+    for (const name of names.slice(0, -1)) expect(findings(report, name), name).toEqual({ fails: [], warns: [] });
+    expect(overall(report)).toEqual({
+      'jellycore.backups.listing': 'pass',
+      'jellycore.backups.future': 'pass',
+      // the refused backup does not count: the one before it is 7 hours old
+      'jellycore.rpo.fresh': 'fail',
+      'jellycore.retention.policy': 'pass',
+      'jellycore.disk.headroom': 'pass',
+    });
+    const rpo = report.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
+    expect(rpo.evidence.newest_usable).toBe(names.at(-2));
+    expect(rpo.message).toMatch(/does not count \(jellycore\.backup\.paths failed\)/);
+    // the disk is sized by the newest backup whose listing was read
+    expect(report.checks.find((c) => c.id === 'jellycore.disk.headroom')!.evidence.newest_backup).toBe(names.at(-2));
+    expect(report.metrics).toMatchObject({ snapshots: names.length, inspected: names.length - 1 });
+  }, 240_000);
+
+  describe('a backup still being written', () => {
+    const names = sixHourly(NEWEST_MS, 7);
+    /** a good week with latest on the newest, and a directory a backup run has begun to fill, named `minutes` after the newest */
+    function rootWithPartial(name: string, minutes: number, options: { latest?: boolean } = {}): { root: string; partial: string; partialName: string } {
+      const root = join(work, name);
+      plantBackups(root, corrected, names, options);
+      const partialName = backupName(NEWEST_MS + minutes * MINUTE);
+      const partial = join(root, partialName);
+      mkdirSync(partial);
+      copyFileSync(join(corrected, 'nanoclaw.db'), join(partial, 'nanoclaw.db'));
+      return { root, partial, partialName };
+    }
+    const at = (minutes: number): string => new Date(NEWEST_MS + minutes * MINUTE).toISOString();
+
+    it('named minutes ago and newer than latest: its own skip, not counted, the run passes; still unfinished after the window it fails', async () => {
+      const { root, partialName } = rootWithPartial('in-progress', 6);
+      const run = await validate(['--dir', root, '--now', at(7)]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const report = run.report!;
+      expect(report.verdict).toBe('pass');
+      expect(statuses(report, partialName)).toEqual(['jellycore.backup.in_progress skip']);
+      const finding = checkOf(report, partialName, 'jellycore.backup.in_progress');
+      expect(finding.message).toMatch(new RegExp(`being written, not judged: named 1m00s ago \\(newer than ${names.at(-1)!}, which latest names\\)`));
+      expect(finding.evidence.not_yet_written).toEqual(['oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
+      expect(overall(report)).toEqual({
+        'jellycore.backups.listing': 'pass',
+        'jellycore.backups.future': 'pass',
+        'jellycore.rpo.fresh': 'pass',
+        'jellycore.retention.policy': 'pass',
+        'jellycore.disk.headroom': 'pass',
+      });
+      expect(report.checks.find((c) => c.id === 'jellycore.rpo.fresh')!.evidence).toMatchObject({ newest_usable: names.at(-1), being_written: [partialName] });
+      expect(report.target.backup_stamp).toBe(names.at(-1));
+      expect(report.metrics).toMatchObject({ snapshots: names.length + 1, inspected: names.length });
+      expect(run.stdout).toMatch(/1 being written \(not judged\)/);
+
+      // 31 minutes after its name, still unfinished: a backup that never finished fails like any broken one
+      const stale = await validate(['--dir', root, '--now', at(6 + 31)]);
+      expect(stale.code, stale.stdout).toBe(1);
+      expect(findings(stale.report!, partialName).fails).toEqual(['jellycore.backup.auth_tar', 'jellycore.backup.chromadb', 'jellycore.backup.collections', 'jellycore.backup.ipc_secret', 'jellycore.backup.knowledge_tar', 'jellycore.backup.oracle_db']);
+      const listing = stale.report!.checks.find((c) => c.id === 'jellycore.backups.listing')!;
+      expect(listing).toMatchObject({ status: 'warn', message: expect.stringMatching(/latest names .* not the newest backup .*never finished/) });
+      expect(stale.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toMatchObject({ status: 'warn', evidence: { newest_usable: names.at(-1) } });
+    }, 120_000);
+
+    it('overlapping the next 6-hourly run, the previous backup just past the RPO warns (the run started on time), never fails', async () => {
+      const { root, partialName } = rootWithPartial('overlap', 6 * 60);
+      const run = await validate(['--dir', root, '--now', at(6 * 60 + 2)]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.report!.verdict).toBe('warn');
+      expect(statuses(run.report!, partialName)).toEqual(['jellycore.backup.in_progress skip']);
+      const rpo = run.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
+      expect(rpo.status).toBe('warn');
+      expect(rpo.message).toMatch(new RegExp(`${names.at(-1)!}, is 6h02m old \\(RPO 6h00m\\), but the next, ${partialName}, started on time and is being written`));
+      // without the run under way the same age fails
+      rmSync(join(root, partialName), { recursive: true });
+      const late = await validate(['--dir', root, '--now', at(6 * 60 + 2)]);
+      expect(late.code).toBe(1);
+      expect(overall(late.report!)['jellycore.rpo.fresh']).toBe('fail');
+    }, 120_000);
+
+    it('complete but latest not yet moved is judged as any backup; without latest (the plan) recency alone decides', async () => {
+      const { root, partial, partialName } = rootWithPartial('complete-unlinked', 6);
+      rmSync(partial, { recursive: true });
+      plantBackups(root, corrected, [partialName], { latest: false });
+      const run = await validate(['--dir', root, '--now', at(7)]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(findings(run.report!, partialName)).toEqual({ fails: [], warns: [] });
+      expect(statuses(run.report!, partialName)).toHaveLength(9);
+      expect(overall(run.report!)['jellycore.backups.listing']).toBe('pass');
+      expect(run.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!.evidence.newest_usable).toBe(partialName);
+
+      const plan = rootWithPartial('no-latest', 6, { latest: false });
+      const planRun = await validate(['--dir', plan.root, '--now', at(7)]);
+      expect(planRun.code, planRun.stdout + planRun.stderr).toBe(0);
+      expect(statuses(planRun.report!, plan.partialName)).toEqual(['jellycore.backup.in_progress skip']);
+      expect(checkOf(planRun.report!, plan.partialName, 'jellycore.backup.in_progress').message).toMatch(/the root has no latest link to a backup/);
+      // a partial directory named in the future is not in progress: it is named wrong
+      const ahead = await validate(['--dir', plan.root, '--now', at(-4)]);
+      expect(ahead.code).toBe(1);
+      expect(overall(ahead.report!)['jellycore.backups.future']).toBe('fail');
+    }, 120_000);
+  });
+
+  describe.runIf(asRoot)('disk headroom by what backups take on disk (a small tmpfs)', () => {
+    it('a 50 GiB sparse database does not size the next backup; real bytes do, and fill the disk', async () => {
+      const disk = tmpfs('headroom-disk', '32m');
+      const root = join(disk, 'backups');
+      const [dir] = plantBackups(root, corrected, [backupName(NEWEST_MS)]);
+      truncateSync(join(dir!, 'nanoclaw.db'), 50 * 1024 ** 3);
+      const sparse = await validate(['--dir', root, '--now', NOW]);
+      const headroom = (report: DrillReport) => report.checks.find((c) => c.id === 'jellycore.disk.headroom')!;
+      expect(headroom(sparse.report!)).toMatchObject({ status: 'pass', evidence: { sized_by: 'bytes allocated on disk' } });
+      expect(headroom(sparse.report!).evidence.newest_backup_bytes).toBeLessThan(1024 * 1024);
+      expect(checkOf(sparse.report!, backupName(NEWEST_MS), 'jellycore.backup.nanoclaw_db').status).toBe('warn');
+
+      // 8 MiB of real data in the backup, the disk filled to leave room for one more such backup: fails
+      copyFileSync(join(corrected, 'nanoclaw.db'), join(dir!, 'nanoclaw.db'));
+      writeFileSync(join(dir!, 'extra.bin'), Buffer.alloc(8 * 1024 * 1024, 1));
+      const free = (): number => statfsSync(disk).bavail * statfsSync(disk).bsize;
+      writeFileSync(join(disk, 'filler'), Buffer.alloc(free() - 12 * 1024 * 1024, 1));
+      const full = await validate(['--dir', root, '--now', NOW]);
+      expect(headroom(full.report!)).toMatchObject({ status: 'fail', message: expect.stringMatching(/room for fewer than 2 backups/) });
+      expect(headroom(full.report!).evidence.newest_backup_bytes).toBeGreaterThanOrEqual(8 * 1024 * 1024);
+
+      // the same 8 MiB as a hole: nothing on disk, room again
+      truncateSync(join(dir!, 'extra.bin'), 0);
+      truncateSync(join(dir!, 'extra.bin'), 8 * 1024 * 1024);
+      const holes = await validate(['--dir', root, '--now', NOW]);
+      expect(headroom(holes.report!).status).toBe('pass');
+    }, 120_000);
+  });
 });
 
 /** A ustar header for one regular file of `size` bytes (at most 11 octal digits). */

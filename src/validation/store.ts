@@ -1,6 +1,7 @@
 import type { FileKind } from '../common/file-kind.js';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import type { Deadline } from '../common/deadline.js';
+import { InfrastructureError } from '../common/errors.js';
 
 /** What a listing says an entry is; links are reported, never followed; special files never opened. */
 export type EntryType = FileKind;
@@ -126,6 +127,13 @@ export const MAX_REGISTRY_BYTES = 8 * 1024 * 1024;
 export const MAX_VALIDATOR_OUTPUT_BYTES = 4 * 1024 * 1024;
 /** a snapshot with more entries than this is refused as not an AtoCore snapshot */
 export const MAX_TREE_ENTRIES = 200_000;
+
+/**
+ * A snapshot's listing passed its bound (MAX_TREE_ENTRIES; over SSH, the bytes of that many
+ * entries). An InfrastructureError, as for any listing that could not be made; a caller for
+ * whom an over-large snapshot is evidence about that snapshot (JellyCore's) catches this one.
+ */
+export class TreeTooLargeError extends InfrastructureError {}
 
 /** Per-operation time limits, each capped by what is left of the run's --timeout. */
 export const LIST_TIMEOUT_MS = 60_000;

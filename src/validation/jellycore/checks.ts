@@ -4,7 +4,7 @@ import type { SnapshotDatabaseInspection } from '../database.js';
 import { checkSidecarsBeside } from '../sidecars.js';
 import { boundedValue, checkFileTypes, clip, describeEntry, entryAt, firstFew, isSafeSnapshotPath, isSparse, linkDestinationInside, showValue, snapshotStatus } from '../snapshot-checks.js';
 import { judgeSqliteHeader } from '../../sqlite/header.js';
-import type { ReadOutcome, StoreEntry } from '../store.js';
+import { MAX_TREE_ENTRIES, type ReadOutcome, type StoreEntry } from '../store.js';
 import { AUTH_TAR, CHROMA_CATALOGUE, CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, NANOCLAW_DB, ORACLE_DB } from './layout.js';
 import type { TarVerdict } from './tar-reader.js';
 
@@ -33,10 +33,20 @@ export const DATABASES = [
   { path: ORACLE_DB, id: BACKUP_CHECK.oracleDb, tables: ['documents', 'learnings'] },
 ] as const;
 
-export const TARBALLS = [
+/** What a tarball must hold: files in this directory, as the backup script archives it (`tar czf auth.tar.gz -C nanoclaw auth`). */
+export interface TarballHolds {
+  readonly dir: string;
+  /** what those files are, for the message */
+  readonly what: string;
+  /** what a restore lacks without them */
+  readonly without: string;
+}
+
+/** The two tarballs; auth.tar.gz must hold NanoClaw's `auth/` (the plan's own corrected verify.sh extracts it and looks there). */
+export const TARBALLS: ReadonlyArray<{ readonly path: string; readonly id: string; readonly holds?: TarballHolds }> = [
   { path: KNOWLEDGE_TAR, id: BACKUP_CHECK.knowledgeTar },
-  { path: AUTH_TAR, id: BACKUP_CHECK.authTar },
-] as const;
+  { path: AUTH_TAR, id: BACKUP_CHECK.authTar, holds: { dir: 'auth', what: 'session keys', without: 'a restored NanoClaw must be paired again' } },
+];
 
 /** What was read of one database file of a backup. */
 export interface DatabaseFacts {
@@ -157,10 +167,11 @@ export function checkBackupDatabase(id: string, path: string, files: readonly St
 
 /**
  * jellycore.backup.knowledge_tar / auth_tar: a regular file that reads to its end as gzip
- * and tar (every header sound, the end-of-archive marker there), nothing extracted. Entries
- * that would be written outside the directory they are extracted into warn.
+ * and tar (every header sound, the end-of-archive marker there), nothing extracted; with
+ * `holds`, at least one regular file in that directory of the archive. Entries that would be
+ * written outside the directory they are extracted into warn.
  */
-export function checkBackupTarball(id: string, path: string, files: readonly StoreEntry[], facts: TarFacts | undefined): CheckResult {
+export function checkBackupTarball(id: string, path: string, files: readonly StoreEntry[], facts: TarFacts | undefined, holds?: TarballHolds): CheckResult {
   const start = entryProblem(id, files, path, 'file');
   if ('result' in start) return start.result;
   const evidence: Record<string, unknown> = { file: path, size_bytes: start.entry.size };
@@ -178,6 +189,13 @@ export function checkBackupTarball(id: string, path: string, files: readonly Sto
   });
   if (start.entry.size === 0) return check(id, 'fail', `${path} is empty: not a gzip file`, evidence);
   if (!verdict.ok) return check(id, 'fail', `${path}: ${verdict.problem}`, evidence);
+  if (holds) {
+    evidence[`files_in_${holds.dir}`] = verdict.filesUnder;
+    if (!verdict.filesUnder) {
+      const seen = verdict.firstNames.length > 0 ? `; it holds ${firstFew(verdict.firstNames.map((n) => JSON.stringify(clip(n, 80))))}` : '';
+      return check(id, 'fail', `${path} holds no ${holds.what}: no file in ${holds.dir}/ (${verdict.entries} entr${verdict.entries === 1 ? 'y' : 'ies'}${seen}): ${holds.without}`, evidence);
+    }
+  }
   if (verdict.escapingNames.length > 0) {
     evidence.escaping_entries = verdict.escapingNames.map((name) => clip(name, 120));
     return check(id, 'warn', `${path} reads to its end, but ${verdict.escapingNames.length === 10 ? 'at least 10' : verdict.escapingNames.length} entr${verdict.escapingNames.length === 1 ? 'y leaves' : 'ies leave'} the directory it is extracted into (absolute or "..": ${firstFew(verdict.escapingNames.map((n) => JSON.stringify(clip(n, 80))))})`, evidence);
@@ -297,7 +315,7 @@ export function judgeBackup(facts: BackupFacts): SnapshotReport {
   const { files } = facts;
   const checks: CheckResult[] = [checkBackupPaths(files), checkBackupFileTypes(files)];
   for (const db of DATABASES) checks.push(checkBackupDatabase(db.id, db.path, files, facts.databases[db.path]));
-  for (const tar of TARBALLS) checks.push(checkBackupTarball(tar.id, tar.path, files, facts.tarballs[tar.path]));
+  for (const tar of TARBALLS) checks.push(checkBackupTarball(tar.id, tar.path, files, facts.tarballs[tar.path], tar.holds));
   const collections = judgeCollections(files, facts.collectionsRead);
   checks.push(checkBackupChroma(files, facts.catalogue, collections.names), collections.result, checkBackupIpcSecret(files));
   return { stamp: facts.name, status: snapshotStatus(checks), checks };
@@ -307,6 +325,16 @@ export function judgeBackup(facts: BackupFacts): SnapshotReport {
 export function judgeNotADirectory(entry: StoreEntry): SnapshotReport {
   const refused = check(BACKUP_CHECK.paths, 'fail', `the backup is ${describeEntry(entry)}, not a directory; refused, never opened or followed`, { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) });
   return { stamp: entry.path, status: 'fail', checks: [refused] };
+}
+
+/**
+ * A backup whose listing passed the harness's bound (MAX_TREE_ENTRIES entries): a JellyCore
+ * backup holds tens. Evidence about that backup alone: it fails jellycore.backup.paths and is
+ * read no further; the other backups are judged as usual.
+ */
+export function judgeTooLarge(name: string): SnapshotReport {
+  const refused = check(BACKUP_CHECK.paths, 'fail', `the backup ${name} holds more than ${MAX_TREE_ENTRIES} entries (a JellyCore backup holds tens: two databases, two tarballs, Chroma's directory, the collection list and the IPC secret); not listed further, nothing in it read`, { bound_entries: MAX_TREE_ENTRIES });
+  return { stamp: name, status: 'fail', checks: [refused] };
 }
 
 /** Why a judged backup does not count as a restore point (null: it does): a check failed, or a database was not shown sound. */

@@ -1,6 +1,7 @@
 import type { Deadline } from '../../common/deadline.js';
 import { InfrastructureError } from '../../common/errors.js';
 import { ScratchSpaceError } from '../../sqlite/scratch-copy.js';
+import { TreeTooLargeError } from '../store.js';
 import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from '../database.js';
 import { SIDECAR_HEAD_BYTES, sidecarPathsOf } from '../sidecars.js';
 import { entryAt, isSafeSnapshotPath, isSparse } from '../snapshot-checks.js';
@@ -26,6 +27,9 @@ export interface BackupGatherPlan {
   readonly signal: AbortSignal;
 }
 
+/** A backup directory's entries, or why they are not judged: more than the harness lists (evidence about the backup, never the run's trouble). */
+export type BackupListing = { readonly ok: true; readonly files: readonly StoreEntry[] } | { readonly ok: false; readonly tooLarge: string };
+
 /** A regular file the listing shows under a name the harness may use: null otherwise (the checks say why). */
 function regular(files: readonly StoreEntry[], path: string): StoreEntry | null {
   const entry = entryAt(files, path);
@@ -40,8 +44,18 @@ export class BackupGatherer {
     this.#plan = plan;
   }
 
-  async read(name: string): Promise<BackupFacts> {
-    const files = await this.#store.listSnapshotTree(name);
+  /** Every entry of the backup, links not followed; a tree over the listing's bound is a value. */
+  async list(name: string): Promise<BackupListing> {
+    try {
+      return { ok: true, files: await this.#store.listSnapshotTree(name) };
+    } catch (error) {
+      if (!(error instanceof TreeTooLargeError) || this.#plan.signal.aborted) throw error;
+      return { ok: false, tooLarge: error.message };
+    }
+  }
+
+  /** What is read of the backup whose listing is `files`. */
+  async read(name: string, files: readonly StoreEntry[]): Promise<BackupFacts> {
     const databases: Record<string, DatabaseFacts> = {};
     for (const { path, tables } of DATABASES) {
       let missingTables: string[] | null = null;
@@ -51,7 +65,7 @@ export class BackupGatherer {
       databases[path] = { ...facts, missingTables };
     }
     const tarballs: Record<string, TarFacts> = {};
-    for (const { path } of TARBALLS) tarballs[path] = await this.#tarball(name, files, path);
+    for (const { path, holds } of TARBALLS) tarballs[path] = await this.#tarball(name, files, path, holds?.dir);
     const collections = regular(files, COLLECTIONS_FILE);
     const collectionsRead = collections ? await this.#store.readSnapshotFile(name, COLLECTIONS_FILE, MAX_COLLECTIONS_BYTES) : null;
     return { name, files, databases, tarballs, collectionsRead, catalogue: await this.#catalogue(name, files) };
@@ -107,10 +121,10 @@ export class BackupGatherer {
     }
   }
 
-  async #tarball(name: string, files: readonly StoreEntry[], path: string): Promise<TarFacts> {
+  async #tarball(name: string, files: readonly StoreEntry[], path: string, filesUnder: string | undefined): Promise<TarFacts> {
     const entry = regular(files, path);
     if (!entry) return null;
-    const reader = new TarGzReader();
+    const reader = new TarGzReader(filesUnder === undefined ? {} : { filesUnder });
     try {
       const outcome = await this.#store.streamSnapshotFile(name, path, entry.size, (chunk) => reader.write(chunk));
       if (!outcome.ok) {

@@ -61,7 +61,13 @@ export interface BackupSummary {
   readonly timeMs: number;
   /** why it does not count as a restore point (null: it does) */
   readonly unusable: string | null;
-  readonly totalBytes: number;
+  /** what its regular files take on disk (allocated, not apparent, sizes); null: not known (its listing was refused) */
+  readonly totalBytes: number | null;
+}
+
+/** What a backup's regular files take on disk: the blocks allocated to them (a sparse file's holes take none), else their sizes. */
+export function bytesOnDisk(files: readonly StoreEntry[]): number {
+  return files.filter((f) => f.type === 'file').reduce((sum, f) => sum + (f.allocatedBytes ?? f.size), 0);
 }
 
 const MAX_NAMED = 50;
@@ -77,7 +83,7 @@ function isFuture(timeMs: number, nowMs: number): boolean {
 }
 
 /** Where `latest` points, as a backup name (null: not a link, or not to a backup directory of this root). */
-function latestTarget(entry: StoreEntry, root: string): string | null {
+export function latestTarget(entry: StoreEntry, root: string): string | null {
   if (entry.type !== 'symlink' || entry.linkTarget === null) return null;
   const target = entry.linkTarget.replace(/\/+$/, '');
   if (!target.includes('/')) return target;
@@ -86,10 +92,11 @@ function latestTarget(entry: StoreEntry, root: string): string | null {
 
 /**
  * jellycore.backups.listing: the root holds backups. `latest` and `lost+found` are expected
- * beside them; `latest` (the corrected scripts' pointer) should name the newest backup.
+ * beside them; `latest` (the corrected scripts' pointer) should name the newest backup, or
+ * the newest before backups `recent` enough to be still being written (in-progress.ts).
  * Anything else is named (JSON-escaped) and left alone.
  */
-export function checkRootListing(where: string, root: string, listing: RootListing, nowMs: number): CheckResult {
+export function checkRootListing(where: string, root: string, listing: RootListing, nowMs: number, recent: ReadonlyMap<string, unknown> = new Map()): CheckResult {
   const id = OVERALL_CHECK.listing;
   const backups = listing.backups.filter((b) => !isFuture(b.timeMs, nowMs));
   const evidence: Record<string, unknown> = { where, backups: listing.backups.length, expected: listing.expected.map((e) => ({ name: e.path, type: e.type })) };
@@ -113,7 +120,12 @@ export function checkRootListing(where: string, root: string, listing: RootListi
     evidence.latest = { type: latest.type, link_target: latest.linkTarget === null ? null : clip(latest.linkTarget), names: target };
     if (latest.type !== 'symlink') warnings.push(`${LATEST_LINK} is ${latest.type === 'dir' ? 'a directory' : `a ${latest.type}`}, not a link to the newest backup`);
     else if (target === null || !listing.backups.some((b) => b.name === target)) warnings.push(`${LATEST_LINK} points to ${JSON.stringify(clip(latest.linkTarget ?? '', 120))}, not a backup of this root`);
-    else if (target !== newest.name) warnings.push(`${LATEST_LINK} names ${target}, not the newest backup ${newest.name}: what reads it (the off-site sync) gets an older backup`);
+    else if (target !== newest.name) {
+      // listing.backups is oldest first: what comes after the target is newer
+      const newer = listing.backups.slice(listing.backups.findIndex((b) => b.name === target) + 1).filter((b) => !isFuture(b.timeMs, nowMs));
+      if (newer.length > 0 && newer.every((b) => recent.has(b.name))) evidence.newer_than_latest_recent = newer.map((b) => b.name).slice(0, MAX_NAMED);
+      else warnings.push(`${LATEST_LINK} names ${target}, not the newest backup ${newest.name}: what reads it (the off-site sync) gets an older backup (or a newer backup never finished)`);
+    }
   }
   if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
   return check(id, 'pass', `${listing.backups.length} backup(s)${latest ? `, ${LATEST_LINK} → ${newest.name}` : ''}`, evidence);
@@ -142,7 +154,7 @@ function age(summary: BackupSummary, nowMs: number): number {
  * sound, not named in the future) is younger than the RPO (6 hours by the plan). Warns when
  * the newest backup does not count (the evidence says why).
  */
-export function checkFreshness(summaries: readonly BackupSummary[], nowMs: number, rpoMs: number, zone: StampZone): { result: CheckResult; rpoSeconds: number | null } {
+export function checkFreshness(summaries: readonly BackupSummary[], nowMs: number, rpoMs: number, zone: StampZone, beingWritten: ReadonlyArray<{ readonly name: string; readonly timeMs: number }> = []): { result: CheckResult; rpoSeconds: number | null } {
   const id = OVERALL_CHECK.rpo;
   const sorted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort((a, b) => b.timeMs - a.timeMs);
   const newest = sorted[0];
@@ -158,10 +170,17 @@ export function checkFreshness(summaries: readonly BackupSummary[], nowMs: numbe
     newest_usable_at: usable ? new Date(usable.timeMs).toISOString() : null,
     newest_usable_age_s: usableAge === null ? null : Math.round(usableAge / 1000),
     ...(passedOver.length > 0 ? { not_usable: passedOver.slice(0, MAX_NAMED).map((s) => ({ backup: s.name, why: s.unusable })) } : {}),
+    ...(beingWritten.length > 0 ? { being_written: beingWritten.slice(0, MAX_NAMED).map((b) => b.name) } : {}),
   };
   const rpoSeconds = usableAge === null ? null : Math.round(usableAge / 1000);
-  if (!usable) return { result: check(id, 'fail', newest ? `no usable backup: none counts (newest ${newest.name}: ${newest.unusable})` : 'no backup made before now', evidence), rpoSeconds };
+  const writing = beingWritten.length > 0 ? `; ${beingWritten.map((b) => b.name).join(', ')} being written` : '';
+  if (!usable) return { result: check(id, 'fail', `${newest ? `no usable backup: none counts (newest ${newest.name}: ${newest.unusable})` : 'no backup made before now'}${writing}`, evidence), rpoSeconds };
   const passedOverNote = newest && usable !== newest ? `the newest backup, ${newest.name}, does not count (${newest.unusable}); counting from ${usable.name}` : null;
+  // the next backup started while this one was still within the RPO and is being written: the schedule held, the exposure is real but brief
+  const onTime = beingWritten.find((b) => b.timeMs > usable.timeMs && b.timeMs <= usable.timeMs + rpoMs);
+  if (usableAge! > rpoMs && onTime) {
+    return { result: check(id, 'warn', [`the newest usable backup, ${usable.name}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)}), but the next, ${onTime.name}, started on time and is being written`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
+  }
   if (usableAge! > rpoMs) {
     return { result: check(id, 'fail', [`the newest usable backup, ${usable.name}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
   }
@@ -194,7 +213,7 @@ export function checkRetention(summaries: readonly BackupSummary[], nowMs: numbe
   Object.assign(evidence, { oldest_usable: oldest.name, reach_s: Math.round(reachMs / 1000), overdue: overdue.slice(0, MAX_NAMED).map((s) => s.name), gaps: gaps.slice(0, MAX_NAMED) });
   const warnings: string[] = [];
   if (overdue.length > 0) {
-    const bytes = overdue.reduce((sum, s) => sum + s.totalBytes, 0);
+    const bytes = overdue.reduce((sum, s) => sum + (s.totalBytes ?? 0), 0);
     warnings.push(`${overdue.length} backup(s) older than ${span(retentionMs)} are still here (${(bytes / 1024 ** 2).toFixed(1)} MiB; the oldest ${counted[0]!.name}): the rotation is not deleting them, and they take disk`);
   }
   if (gaps.length > 0) warnings.push(`${gaps.length} gap(s) of more than ${formatDuration(2 * intervalMs)} between usable backups: ${gaps.slice(0, 5).map((g) => `${g.after} → ${g.before} (${g.hours}h)`).join(', ')}`);
@@ -205,18 +224,23 @@ export function checkRetention(summaries: readonly BackupSummary[], nowMs: numbe
   return check(id, 'pass', `the usable backups reach back ${span(reachMs)} (oldest ${oldest.name}), as promised (${span(retentionMs)})`, evidence);
 }
 
-/** jellycore.disk.headroom: the backup root's filesystem has room for the next backups, judged by the newest one's size. */
+/**
+ * jellycore.disk.headroom: the backup root's filesystem has room for the next backups, judged
+ * by what the newest one (whose listing was read) takes on disk: its files' allocated blocks,
+ * so a sparse file's holes (which its apparent size counts, and the next `sqlite3 .backup`
+ * does not write) do not count.
+ */
 export function checkHeadroom(space: DiskSpace, summaries: readonly BackupSummary[]): CheckResult {
   const id = OVERALL_CHECK.disk;
-  const newest = [...summaries].sort((a, b) => b.timeMs - a.timeMs)[0];
+  const newest = summaries.filter((s) => s.totalBytes !== null).sort((a, b) => b.timeMs - a.timeMs)[0];
   if (!newest) return check(id, 'skip', 'no backup to size the next one by', { available_bytes: space.availableBytes });
-  const need = newest.totalBytes;
+  const need = newest.totalBytes!;
   const multiple = need > 0 ? space.availableBytes / need : Number.POSITIVE_INFINITY;
-  const evidence = { available_bytes: space.availableBytes, total_bytes: space.totalBytes, newest_backup: newest.name, newest_backup_bytes: need, room_for_backups: Number.isFinite(multiple) ? Math.floor(multiple) : null };
+  const evidence = { available_bytes: space.availableBytes, total_bytes: space.totalBytes, newest_backup: newest.name, newest_backup_bytes: need, sized_by: 'bytes allocated on disk', room_for_backups: Number.isFinite(multiple) ? Math.floor(multiple) : null };
   const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(2)} GiB`;
   if (multiple < HEADROOM_FAIL_MULTIPLE) return check(id, 'fail', `${gib(space.availableBytes)} free: room for fewer than ${HEADROOM_FAIL_MULTIPLE} backups of ${gib(need)}`, evidence);
   if (multiple < HEADROOM_WARN_MULTIPLE) return check(id, 'warn', `${gib(space.availableBytes)} free: room for ${Math.floor(multiple)} backups of ${gib(need)}`, evidence);
-  return check(id, 'pass', `${gib(space.availableBytes)} free, room for ${Number.isFinite(multiple) ? Math.floor(multiple) : 'any number of'} backups like the newest`, evidence);
+  return check(id, 'pass', `${gib(space.availableBytes)} free, room for ${Number.isFinite(multiple) ? Math.floor(multiple) : 'any number of'} backups like the newest (${gib(need)} on disk)`, evidence);
 }
 
 /** The overall checks a run that could not finish never reached: skipped, with why. */

@@ -6,10 +6,11 @@ import { decideVerdict } from '../../report/verdict.js';
 import { clip } from '../snapshot-checks.js';
 import type { SnapshotStore, StoreContext } from '../store.js';
 import type { ValidationObserver } from '../validate.js';
-import { judgeBackup, judgeNotADirectory, unusableReason } from './checks.js';
-import { BackupGatherer } from './gather.js';
+import { judgeBackup, judgeNotADirectory, judgeTooLarge, unusableReason } from './checks.js';
+import { BackupGatherer, type BackupListing } from './gather.js';
+import { judgeInProgress, recentBackups, unwrittenParts, type RecentBackup } from './in-progress.js';
 import { describeZone, type StampZone } from './layout.js';
-import { checkFreshness, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
+import { bytesOnDisk, checkFreshness, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
 
 export interface JellyCoreValidationOptions extends ValidationRunOptions {
   /** opens the backup root (a directory here, or over SSH) */
@@ -47,6 +48,10 @@ class JellyCoreValidationRun {
   readonly #metrics: DrillReport['metrics'] = { rto_ms: null, restore_ms: null, rpo_s: null, snapshots: null, inspected: null, deep_checked: null };
   #store: SnapshotStore | undefined;
   #backups: readonly BackupDirectory[] = [];
+  /** backups the listing allows to be still being written (in-progress.ts) */
+  #recent: ReadonlyMap<string, RecentBackup> = new Map();
+  /** those whose directory showed they are: not judged, not restore points */
+  readonly #beingWritten: RecentBackup[] = [];
 
   constructor(options: JellyCoreValidationOptions) {
     this.#options = options;
@@ -88,7 +93,8 @@ class JellyCoreValidationRun {
     const store = this.#store!;
     const entries = await store.listSnapshots();
     const listing = sortRoot(entries, this.#options.zone);
-    this.#overall.push(checkRootListing(store.where, store.snapshotsDir, listing, this.#options.nowMs), checkFuture(listing.backups, this.#options.nowMs, this.#options.zone));
+    this.#recent = recentBackups(listing, store.snapshotsDir, this.#options.nowMs);
+    this.#overall.push(checkRootListing(store.where, store.snapshotsDir, listing, this.#options.nowMs, this.#recent), checkFuture(listing.backups, this.#options.nowMs, this.#options.zone));
     this.#backups = listing.backups;
     for (const entry of listing.refused) this.#publish(judgeNotADirectory(entry), null);
     this.#metrics.snapshots = listing.backups.length + listing.refused.length;
@@ -99,15 +105,25 @@ class JellyCoreValidationRun {
   async #checkBackups(): Promise<string> {
     const gatherer = new BackupGatherer(this.#store!, { scratchDir: this.#options.scratchDir, deadline: this.#deadline, signal: this.#run.internal.signal });
     const queue = [...this.#backups];
-    const judged = new Map<string, { report: SnapshotReport; backup: BackupDirectory; bytes: number }>();
+    const judged = new Map<string, { report: SnapshotReport; backup: BackupDirectory; bytes: number | null }>();
+    const writing = new Map<string, SnapshotReport>();
     let firstFailure: unknown;
     const worker = async (): Promise<void> => {
       for (let backup = queue.shift(); backup; backup = queue.shift()) {
         if (this.#run.internal.signal.aborted) throw interruption(this.#run.internal.signal);
-        const facts = await gatherer.read(backup.name);
+        const listed = await gatherer.list(backup.name);
+        const inProgress = this.#inProgress(backup, listed);
+        if (inProgress) {
+          writing.set(backup.name, inProgress);
+          continue;
+        }
+        if (!listed.ok) {
+          judged.set(backup.name, { report: judgeTooLarge(backup.name), backup, bytes: null });
+          continue;
+        }
+        const facts = await gatherer.read(backup.name, listed.files);
         for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
-        const bytes = facts.files.filter((f) => f.type === 'file').reduce((sum, f) => sum + f.size, 0);
-        judged.set(backup.name, { report: judgeBackup(facts), backup, bytes });
+        judged.set(backup.name, { report: judgeBackup(facts), backup, bytes: bytesOnDisk(listed.files) });
       }
     };
     const workers = Array.from({ length: Math.max(1, Math.min(this.#options.concurrency, queue.length)) }, () =>
@@ -120,13 +136,28 @@ class JellyCoreValidationRun {
     if (firstFailure !== undefined) throw firstFailure;
     // in time order, as the overall checks and the console read them
     for (const backup of this.#backups) {
+      const unfinished = writing.get(backup.name);
+      if (unfinished) {
+        this.#beingWritten.push(this.#recent.get(backup.name)!);
+        this.#publish(unfinished, null);
+        continue;
+      }
       const done = judged.get(backup.name)!;
       this.#publish(done.report, { name: backup.name, timeMs: backup.timeMs, unusable: unusableReason(done.report), totalBytes: done.bytes });
     }
     const databases = [...judged.values()].flatMap((j) => j.report.checks).filter((c) => c.evidence.integrity_checked === true).length;
-    this.#metrics.inspected = judged.size;
+    // a backup refused for its size was judged, never read
+    this.#metrics.inspected = [...judged.values()].filter((j) => j.bytes !== null).length;
     this.#metrics.deep_checked = databases;
-    return `${judged.size} backup(s) checked, ${databases} database(s) with the harness's own integrity_check`;
+    return `${judged.size} backup(s) checked, ${databases} database(s) with the harness's own integrity_check${writing.size > 0 ? `, ${writing.size} being written (not judged)` : ''}`;
+  }
+
+  /** The finding of a backup still being written (null: it is judged as any backup). */
+  #inProgress(backup: BackupDirectory, listed: BackupListing): SnapshotReport | null {
+    const recent = this.#recent.get(backup.name);
+    if (!recent || !listed.ok) return null;
+    const unwritten = unwrittenParts(listed.files);
+    return unwritten.length > 0 ? judgeInProgress(recent, unwritten, this.#options.nowMs) : null;
   }
 
   #publish(report: SnapshotReport, summary: BackupSummary | null): void {
@@ -152,7 +183,7 @@ class JellyCoreValidationRun {
 
   #judgeOverall(): void {
     const { nowMs, rpoMs, retentionMs, zone } = this.#options;
-    const freshness = checkFreshness(this.#summaries, nowMs, rpoMs, zone);
+    const freshness = checkFreshness(this.#summaries, nowMs, rpoMs, zone, this.#beingWritten);
     this.#overall.push(freshness.result, checkRetention(this.#summaries, nowMs, retentionMs, rpoMs));
     this.#metrics.rpo_s = freshness.rpoSeconds;
   }
@@ -169,7 +200,8 @@ class JellyCoreValidationRun {
     this.#reports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
     const finishedAt = new Date();
     const store = this.#store;
-    const newest = this.#backups.filter((b) => b.timeMs - options.nowMs <= 5 * 60_000).at(-1) ?? null;
+    const writing = new Set(this.#beingWritten.map((b) => b.name));
+    const newest = this.#backups.filter((b) => b.timeMs - options.nowMs <= 5 * 60_000 && !writing.has(b.name)).at(-1) ?? null;
     return {
       schema: 'atocore-drill/report@1',
       kind: 'validate',

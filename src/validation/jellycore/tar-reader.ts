@@ -28,6 +28,13 @@ export interface TarVerdict {
   readonly firstNames: readonly string[];
   /** entries whose name is absolute or climbs out with `..`: a restore extracting it would write elsewhere */
   readonly escapingNames: readonly string[];
+  /** regular files under the directory the reader was asked about (`filesUnder`; null: not asked) */
+  readonly filesUnder: number | null;
+}
+
+export interface TarReadOptions {
+  /** a directory the archive must hold files in (`auth`): its regular files are counted, `./` before it or not */
+  readonly filesUnder?: string;
 }
 
 function octalField(header: Buffer, start: number, length: number): number | null {
@@ -86,6 +93,12 @@ function escapes(name: string): boolean {
   return name.startsWith('/') || name.split('/').includes('..');
 }
 
+/** Whether `name` is an entry inside `dir` as tar extracts it (`dir/x`, `./dir/x`, never `dir` itself). */
+function isInside(name: string, dir: string): boolean {
+  const parts = name.split('/').filter((part) => part !== '' && part !== '.');
+  return parts.length > 1 && parts[0] === dir && !escapes(name);
+}
+
 /** The tar format, block by block: headers checked, data skipped. */
 class TarWalker {
   #state: 'header' | 'data' | 'meta' | 'end' = 'header';
@@ -109,6 +122,12 @@ class TarWalker {
   fileBytes = 0;
   readonly firstNames: string[] = [];
   readonly escapingNames: string[] = [];
+  readonly #filesUnder: string | null;
+  filesUnder = 0;
+
+  constructor(filesUnder: string | null) {
+    this.#filesUnder = filesUnder;
+  }
 
   get ended(): boolean {
     return this.#state === 'end';
@@ -191,6 +210,7 @@ class TarWalker {
     if (type === '0' || type === '\0' || type === '7') {
       this.files++;
       this.fileBytes += size;
+      if (this.#filesUnder !== null && isInside(name, this.#filesUnder)) this.filesUnder++;
     }
     this.#skip = hasData ? padded : 0;
     this.#state = this.#skip > 0 ? 'data' : 'header';
@@ -230,14 +250,17 @@ class TarWalker {
 /** Feeds a .tar.gz through gunzip and the tar walker, chunk by chunk as it is read. */
 export class TarGzReader {
   readonly #gunzip: Gunzip;
-  readonly #walker = new TarWalker();
+  readonly #walker: TarWalker;
+  readonly #asked: boolean;
   #compressed = 0;
   #gzipProblem: string | null = null;
   #closed = false;
   /** writes waiting for the inflater: a stream that fails mid-chunk never calls their callbacks */
   readonly #waiting = new Set<() => void>();
 
-  constructor() {
+  constructor(options: TarReadOptions = {}) {
+    this.#walker = new TarWalker(options.filesUnder ?? null);
+    this.#asked = options.filesUnder !== undefined;
     this.#gunzip = createGunzip();
     this.#gunzip.on('data', (chunk: Buffer) => this.#walker.push(chunk));
     this.#gunzip.on('error', (error: NodeJS.ErrnoException) => {
@@ -297,6 +320,7 @@ export class TarGzReader {
       fileBytes: walker.fileBytes,
       firstNames: walker.firstNames,
       escapingNames: walker.escapingNames,
+      filesUnder: this.#asked ? walker.filesUnder : null,
     };
   }
 

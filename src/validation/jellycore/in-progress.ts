@@ -1,0 +1,79 @@
+import { formatDuration } from '../../common/duration.js';
+import { check, type SnapshotReport } from '../../report/model.js';
+import { FUTURE_SKEW_MS } from '../overall-checks.js';
+import { entryAt } from '../snapshot-checks.js';
+import type { StoreEntry } from '../store.js';
+import { CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, AUTH_TAR, LATEST_LINK, NANOCLAW_DB, ORACLE_DB } from './layout.js';
+import { latestTarget, type BackupDirectory, type RootListing } from './overall.js';
+
+/**
+ * A backup still being written. Both backup scripts name the directory when they start and
+ * fill it part by part (`.ipc-secret` last); the corrected one moves `latest` onto it only at
+ * the end. A validation that overlaps the 6-hourly run (a cron'd one) must not call that
+ * backup broken, and a backup that never finished must not hide for ever. The rule, decided
+ * here alone: a backup is in progress when
+ *  - its name is at most IN_PROGRESS_WINDOW_MS before now (or within the clock skew after it),
+ *  - it is newer than the backup `latest` names (every backup is, when the root has no
+ *    `latest` link to one of its backups: the plan's scripts write none), and
+ *  - its listing lacks a part the scripts write (a complete directory is judged as any other).
+ * Such a backup is listed, never read, reported as `jellycore.backup.in_progress` (skip) and
+ * not counted as a restore point. Older than the window it is judged like any backup: an
+ * unfinished one fails.
+ */
+
+/** How long after the time its name says a backup may still be being written (the JellyCore plan's runs take minutes). */
+export const IN_PROGRESS_WINDOW_MS = 30 * 60_000;
+
+export const IN_PROGRESS_CHECK = 'jellycore.backup.in_progress';
+
+/** What every run of the backup scripts writes into its directory, in the order they write it. */
+const PARTS = [NANOCLAW_DB, ORACLE_DB, COLLECTIONS_FILE, CHROMA_DIR, KNOWLEDGE_TAR, AUTH_TAR, IPC_SECRET] as const;
+
+/** A backup that may still be being written, and why its name says so. */
+export interface RecentBackup {
+  readonly name: string;
+  readonly timeMs: number;
+  /** the backup `latest` names (null: the root has no `latest` link to one of its backups) */
+  readonly latest: string | null;
+}
+
+/** The backups the root's listing alone allows to be in progress (named recently, newer than `latest`), by name. */
+export function recentBackups(listing: RootListing, root: string, nowMs: number): ReadonlyMap<string, RecentBackup> {
+  const link = listing.expected.find((e) => e.path === LATEST_LINK);
+  const named = link ? latestTarget(link, root) : null;
+  const latest = named !== null ? (listing.backups.find((b) => b.name === named) ?? null) : null;
+  const recent = new Map<string, RecentBackup>();
+  for (const backup of listing.backups) {
+    if (isRecent(backup, nowMs) && (latest === null || isNewer(backup, latest))) recent.set(backup.name, { name: backup.name, timeMs: backup.timeMs, latest: latest?.name ?? null });
+  }
+  return recent;
+}
+
+function isRecent(backup: BackupDirectory, nowMs: number): boolean {
+  const age = nowMs - backup.timeMs;
+  return age <= IN_PROGRESS_WINDOW_MS && age >= -FUTURE_SKEW_MS;
+}
+
+function isNewer(backup: BackupDirectory, than: BackupDirectory): boolean {
+  return backup.timeMs > than.timeMs || (backup.timeMs === than.timeMs && backup.name > than.name);
+}
+
+/** The parts the scripts write that a backup's listing lacks (empty: the directory is complete). */
+export function unwrittenParts(files: readonly StoreEntry[]): string[] {
+  return PARTS.filter((part) => !entryAt(files, part));
+}
+
+/** The one finding of a backup in progress: skipped, with why it is taken for one. */
+export function judgeInProgress(recent: RecentBackup, unwritten: readonly string[], nowMs: number): SnapshotReport {
+  const age = Math.max(0, nowMs - recent.timeMs);
+  const newer = recent.latest === null ? `the root has no ${LATEST_LINK} link to a backup` : `newer than ${recent.latest}, which ${LATEST_LINK} names`;
+  const evidence = {
+    named_at: new Date(recent.timeMs).toISOString(),
+    age_s: Math.round(age / 1000),
+    window: formatDuration(IN_PROGRESS_WINDOW_MS),
+    latest: recent.latest,
+    not_yet_written: [...unwritten],
+  };
+  const message = `being written, not judged: named ${formatDuration(age)} ago (${newer}) and without ${unwritten.join(', ')} yet; not counted as a restore point. Still unfinished ${formatDuration(IN_PROGRESS_WINDOW_MS)} after its name's time, it is judged as a backup and fails`;
+  return { stamp: recent.name, status: 'skip', checks: [check(IN_PROGRESS_CHECK, 'skip', message, evidence)] };
+}
