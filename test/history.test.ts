@@ -263,6 +263,21 @@ describe('history FILE on a history written by someone else', () => {
   });
 });
 
+describe('history FILE through a pipe', () => {
+  it('a long listing (5,001 runs, 1.5 MB of JSON) arrives whole: the command waits for the pipe before it exits', async () => {
+    const path = place('long.sqlite');
+    recordRun(path, aRun('2026-11-01T10:00:00.000Z'));
+    const append = "INSERT INTO runs (kind, target, verdict, started_at, duration_ms, failing_checks, recorded_at) VALUES ('drill', 'process', 'pass', '2026-11-03T10:00:00.000Z', 1, '[]', 'now')";
+    execFileSync('python3', ['-c', `import sqlite3\nc = sqlite3.connect(${JSON.stringify(path)})\nfor i in range(5000): c.execute(${JSON.stringify(append)})\nc.commit()`]);
+    const json = await runCli(['history', path, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as unknown[]).length).toBe(5001);
+    const table = await runCli(['history', path]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout.trimEnd().split('\n')).toHaveLength(5002);
+  });
+});
+
 describe('a history that cannot be written after the run', () => {
   it('a passing run exits 3 with an error line naming the file; its report keeps the verdict pass', async () => {
     const history = place('gone.sqlite');
@@ -407,6 +422,36 @@ describe('history FILE where this user cannot write: read from a private copy, n
     expect(run.stderr).toContain(`history FILE: ${good} is read from a private copy (this user cannot write it or its folder), which could not be made in ${closed}`);
     expect(readdirSync(closed)).toEqual([]);
     expect(folderState(dir)).toEqual(before);
+  });
+
+  it('while its owner keeps appending (and checkpointing): each read shows a state the history was in, never a torn copy', async () => {
+    const dir = place('ro-busy');
+    mkdirSync(dir);
+    const path = join(dir, 'history.sqlite');
+    recordRun(path, aRun('2026-11-01T10:00:00.000Z'));
+    chmodSync(work, 0o755);
+    chmodSync(dir, 0o755);
+    chmodSync(path, 0o644);
+    const append = "INSERT INTO runs (kind, target, verdict, started_at, duration_ms, failing_checks, recorded_at) VALUES ('drill', 'process', 'pass', '2026-11-03T10:00:00.000Z', 1, '[]', 'now')";
+    const writer = spawn('python3', ['-c', `import sqlite3, time\nc = sqlite3.connect(${JSON.stringify(path)}, isolation_level=None)\nc.execute('PRAGMA wal_autocheckpoint = 2')\nfor i in range(100000):\n    c.execute(${JSON.stringify(append)})\n    time.sleep(0.002)`], { stdio: 'ignore' });
+    try {
+      let last = 0;
+      for (let i = 0; i < 8; i++) {
+        const shown = await show(path, asNobody);
+        // another process writing it the whole time may make every copy differ (exit 3): never a damaged read (exit 2)
+        if (shown.code === 3) {
+          expect(shown.stderr).toContain('times it was copied to be read (another process is writing it)');
+          continue;
+        }
+        expect(shown.code, shown.stderr).toBe(0);
+        expect(shown.runs.length).toBeGreaterThanOrEqual(last);
+        last = shown.runs.length;
+        expect(shown.tempLeft).toEqual([]);
+      }
+      expect(last).toBeGreaterThan(1);
+    } finally {
+      writer.kill('SIGKILL');
+    }
   });
 
   it('a read-only history in a folder this user can write: no -wal or -shm is left beside it', async () => {

@@ -11,7 +11,7 @@ import { budgetInputs } from '../inputs/history.js';
 import { checkOutputPlace } from '../output/output-file.js';
 import { terminalText } from '../output/console.js';
 import { writeOutputFile } from '../output/output-file.js';
-import type { ReportPaths } from '../output/report-files.js';
+import { writeStream, type ReportPaths } from '../output/report-files.js';
 import type { DrillReport } from '../report/model.js';
 import { runOutcome, type FailOn } from '../report/outcome.js';
 import { renderHistoryChart } from '../render/chart.js';
@@ -136,6 +136,21 @@ function isLink(path: string): boolean {
   }
 }
 
+/**
+ * Prints to standard output and waits until the stream took it all: the process exits right
+ * after, and a pipe (`history FILE --json | jq`) takes a long listing in parts. False when the
+ * reader went away (`| head`): it chose to stop reading, nothing more to say.
+ */
+async function printed(stream: NodeJS.WriteStream, text: string): Promise<boolean> {
+  try {
+    await writeStream(stream, text);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return false;
+    throw new InfrastructureError(`standard output: not written: ${errorMessage(error)}`);
+  }
+}
+
 async function showHistory(file: string, flags: RawHistoryFlags, io: Io): Promise<number> {
   const { history, chart, budgets, limit } = namedForSync(CLI_NAMES, () => historyFlags(file, flags));
   const store = HistoryStore.openForReading(history, 'history FILE');
@@ -147,8 +162,8 @@ async function showHistory(file: string, flags: RawHistoryFlags, io: Io): Promis
       store.close();
     }
   }
-  if (flags.json) io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-  else io.stdout.write(runs.length === 0 ? `atocore-drill: no runs recorded in ${terminalText(history)}${flags.kind || flags.target ? ' (for this kind/target)' : ''}\n` : historyTable(runs));
+  const shown = flags.json ? `${JSON.stringify(runs, null, 2)}\n` : runs.length === 0 ? `atocore-drill: no runs recorded in ${terminalText(history)}${flags.kind || flags.target ? ' (for this kind/target)' : ''}\n` : historyTable(runs);
+  if (!(await printed(io.stdout, shown))) return ExitCode.ok;
   if (chart !== null) {
     const title = [flags.kind, flags.target].filter(Boolean).join(' · ') || 'all runs';
     try {

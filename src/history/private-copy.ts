@@ -121,9 +121,16 @@ function copyOnce(path: string, copy: string, name: string): boolean {
   const before = [signature(path), signature(wal)];
   rmSync(copy, { force: true });
   rmSync(`${copy}-wal`, { force: true });
-  const copied = copyFile(path, copy, HISTORY_COPY_LIMIT_BYTES, { name, path });
-  if (before[1] !== 'none') copyFile(wal, `${copy}-wal`, HISTORY_COPY_LIMIT_BYTES - copied, { name, path });
-  return signature(path) === before[0] && signature(wal) === before[1];
+  const unchanged = (): boolean => signature(path) === before[0] && signature(wal) === before[1];
+  try {
+    const copied = copyFile(path, copy, HISTORY_COPY_LIMIT_BYTES, { name, path });
+    if (before[1] !== 'none') copyFile(wal, `${copy}-wal`, HISTORY_COPY_LIMIT_BYTES - copied, { name, path });
+  } catch (error) {
+    // a -wal its writer removed, a file replaced: copied again, not refused
+    if (!unchanged()) return false;
+    throw error;
+  }
+  return unchanged();
 }
 
 /** A private copy of the history at `path` (already checked to be a regular SQLite file); `name` names it in messages. */

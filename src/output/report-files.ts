@@ -62,7 +62,8 @@ export interface UnwrittenReport {
   readonly reason: string;
 }
 
-function writeStream(stream: NodeJS.WritableStream, content: string): Promise<void> {
+/** Writes to a stream and waits until it took the text (a pipe takes it in parts; the process may exit right after). */
+export function writeStream(stream: NodeJS.WritableStream, content: string): Promise<void> {
   return new Promise((resolveWrite, reject) => {
     // a closed pipe (EPIPE) is also emitted as an event: not a crash, a report not written
     const onError = (error: Error): void => reject(error);
