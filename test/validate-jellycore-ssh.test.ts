@@ -183,4 +183,31 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     expect(denied.report!.error).toMatch(/oracle\.db/);
     expect(readFileSync(join(dir!, 'oracle.db')).length).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a backup being written that the read-only user cannot list yet (umask 077): in progress within 30 minutes of its name, exit 3 after', async () => {
+    const root = join(trees, 'writing');
+    plantBackups(root, join(good, names.at(-1)!), names.slice(-4));
+    readableByAll(root);
+    const partialName = backupNameAt(NEWEST_MS + 6 * 60_000);
+    const partial = join(root, partialName);
+    mkdirSync(partial, { mode: 0o700 });
+    writeFileSync(join(partial, 'nanoclaw.db'), readFileSync(join(good, names.at(-1)!, 'nanoclaw.db')));
+    chmodSync(partial, 0o700);
+    const at = (minutes: number): string[] => sshArgs(root).map((arg) => (arg === NOW ? new Date(NEWEST_MS + minutes * 60_000).toISOString() : arg));
+    const during = await run(at(7));
+    // the week is short (retention fails); what matters: no error, and the partial backup is its own skip
+    expect(during.report!.steps.every((s) => s.status === 'pass'), during.stdout + during.stderr).toBe(true);
+    const finding = during.report!.snapshots.find((s) => s.stamp === partialName)!;
+    expect(finding.checks.map((c) => `${c.id} ${c.status}`)).toEqual(['jellycore.backup.in_progress skip']);
+    expect(finding.checks[0]!.message).toMatch(/its listing failed twice while it changed \(.*Permission denied/);
+    expect(overall(during.report!)['jellycore.rpo.fresh']).toBe('pass');
+    const after = await run(at(6 + 31));
+    expect(after.code, after.stdout + after.stderr).toBe(3);
+    expect(after.report!.error).toContain(partialName);
+  }, 60_000);
 });
+
+/** `YYYYMMDD_HHMMSS` for a UTC instant. */
+function backupNameAt(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_');
+}

@@ -111,7 +111,10 @@ export class SshSnapshotStore implements SnapshotStore {
       { op: 'list', path, recursive },
       { what, timeoutMs: this.#context.deadline.bound(LIST_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: MAX_LISTING_BYTES },
     );
-    if (result.overflowed) throw new (recursive ? TreeTooLargeError : InfrastructureError)(`${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`);
+    if (result.overflowed) {
+      const message = `${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`;
+      throw recursive ? new TreeTooLargeError(message, `${MAX_LISTING_BYTES} bytes of listing (${MAX_TREE_ENTRIES} entries of 256 bytes)`) : new InfrastructureError(message);
+    }
     if (result.exitCode !== 0) throw new InfrastructureError(`${what} on ${this.#connection.where}: find exited ${result.exitCode}: ${firstLine(result.stderr)}`);
     // names that are not UTF-8 shown as locally (\xNN escapes), so --dir and --ssh report the same
     return parseListing(result.stdout, displayName).map(toEntry);

@@ -133,7 +133,14 @@ export const MAX_TREE_ENTRIES = 200_000;
  * entries). An InfrastructureError, as for any listing that could not be made; a caller for
  * whom an over-large snapshot is evidence about that snapshot (JellyCore's) catches this one.
  */
-export class TreeTooLargeError extends InfrastructureError {}
+export class TreeTooLargeError extends InfrastructureError {
+  /** the bound it passed, in words (`200000 entries`) */
+  readonly bound: string;
+  constructor(message: string, bound: string) {
+    super(message);
+    this.bound = bound;
+  }
+}
 
 /** Per-operation time limits, each capped by what is left of the run's --timeout. */
 export const LIST_TIMEOUT_MS = 60_000;

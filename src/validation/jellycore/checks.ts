@@ -4,7 +4,7 @@ import type { SnapshotDatabaseInspection } from '../database.js';
 import { checkSidecarsBeside } from '../sidecars.js';
 import { boundedValue, checkFileTypes, clip, describeEntry, entryAt, firstFew, isSafeSnapshotPath, isSparse, linkDestinationInside, showValue, snapshotStatus } from '../snapshot-checks.js';
 import { judgeSqliteHeader } from '../../sqlite/header.js';
-import { MAX_TREE_ENTRIES, type ReadOutcome, type StoreEntry } from '../store.js';
+import type { ReadOutcome, StoreEntry } from '../store.js';
 import { AUTH_TAR, CHROMA_CATALOGUE, CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, NANOCLAW_DB, ORACLE_DB } from './layout.js';
 import type { TarVerdict } from './tar-reader.js';
 
@@ -328,12 +328,12 @@ export function judgeNotADirectory(entry: StoreEntry): SnapshotReport {
 }
 
 /**
- * A backup whose listing passed the harness's bound (MAX_TREE_ENTRIES entries): a JellyCore
- * backup holds tens. Evidence about that backup alone: it fails jellycore.backup.paths and is
- * read no further; the other backups are judged as usual.
+ * A backup whose listing passed the harness's bound (`bound`, in words): a JellyCore backup
+ * holds tens of entries. Evidence about that backup alone: it fails jellycore.backup.paths and
+ * is read no further; the other backups are judged as usual.
  */
-export function judgeTooLarge(name: string): SnapshotReport {
-  const refused = check(BACKUP_CHECK.paths, 'fail', `the backup ${name} holds more than ${MAX_TREE_ENTRIES} entries (a JellyCore backup holds tens: two databases, two tarballs, Chroma's directory, the collection list and the IPC secret); not listed further, nothing in it read`, { bound_entries: MAX_TREE_ENTRIES });
+export function judgeTooLarge(name: string, bound: string): SnapshotReport {
+  const refused = check(BACKUP_CHECK.paths, 'fail', `the backup ${name} is larger than the harness lists: more than ${bound} (a JellyCore backup holds tens of entries: two databases, two tarballs, Chroma's directory, the collection list and the IPC secret); not listed further, nothing in it read`, { bound });
   return { stamp: name, status: 'fail', checks: [refused] };
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Deadline } from '../../common/deadline.js';
 import { InfrastructureError } from '../../common/errors.js';
 import { ScratchSpaceError } from '../../sqlite/scratch-copy.js';
@@ -27,8 +28,19 @@ export interface BackupGatherPlan {
   readonly signal: AbortSignal;
 }
 
-/** A backup directory's entries, or why they are not judged: more than the harness lists (evidence about the backup, never the run's trouble). */
-export type BackupListing = { readonly ok: true; readonly files: readonly StoreEntry[] } | { readonly ok: false; readonly tooLarge: string };
+/**
+ * A backup directory's entries; or more than the harness lists (evidence about the backup,
+ * never the run's trouble); or, asked for a backup that may be being written, why it could
+ * not be listed (entries vanish while a run writes: a `-journal` beside a database, a failed
+ * run's directory removed).
+ */
+export type BackupListing =
+  | { readonly kind: 'listed'; readonly files: readonly StoreEntry[] }
+  | { readonly kind: 'too_large'; readonly bound: string }
+  | { readonly kind: 'unlisted'; readonly problem: string };
+
+/** How long a listing that failed while its backup may be being written waits before it is tried once more. */
+const RELIST_DELAY_MS = 250;
 
 /** A regular file the listing shows under a name the harness may use: null otherwise (the checks say why). */
 function regular(files: readonly StoreEntry[], path: string): StoreEntry | null {
@@ -44,13 +56,22 @@ export class BackupGatherer {
     this.#plan = plan;
   }
 
-  /** Every entry of the backup, links not followed; a tree over the listing's bound is a value. */
-  async list(name: string): Promise<BackupListing> {
-    try {
-      return { ok: true, files: await this.#store.listSnapshotTree(name) };
-    } catch (error) {
-      if (!(error instanceof TreeTooLargeError) || this.#plan.signal.aborted) throw error;
-      return { ok: false, tooLarge: error.message };
+  /**
+   * Every entry of the backup, links not followed; a tree over the listing's bound is a value.
+   * With `mayBeWriting` (in-progress.ts), a listing that fails is tried once more, then its
+   * failure is a value too; the run's own end (abort, budget) always throws.
+   */
+  async list(name: string, mayBeWriting = false): Promise<BackupListing> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { kind: 'listed', files: await this.#store.listSnapshotTree(name) };
+      } catch (error) {
+        if (this.#plan.signal.aborted || !(error instanceof InfrastructureError)) throw error;
+        if (error instanceof TreeTooLargeError) return { kind: 'too_large', bound: error.bound };
+        if (!mayBeWriting || this.#plan.deadline.remainingMs() <= RELIST_DELAY_MS) throw error;
+        if (attempt === 2) return { kind: 'unlisted', problem: error.message };
+        await delay(RELIST_DELAY_MS, undefined, { signal: this.#plan.signal }).catch(() => {});
+      }
     }
   }
 

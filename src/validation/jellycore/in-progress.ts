@@ -1,7 +1,7 @@
 import { formatDuration } from '../../common/duration.js';
 import { check, type SnapshotReport } from '../../report/model.js';
 import { FUTURE_SKEW_MS } from '../overall-checks.js';
-import { entryAt } from '../snapshot-checks.js';
+import { clip, entryAt } from '../snapshot-checks.js';
 import type { StoreEntry } from '../store.js';
 import { CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, AUTH_TAR, LATEST_LINK, NANOCLAW_DB, ORACLE_DB } from './layout.js';
 import { latestTarget, type BackupDirectory, type RootListing } from './overall.js';
@@ -15,7 +15,8 @@ import { latestTarget, type BackupDirectory, type RootListing } from './overall.
  *  - its name is at most IN_PROGRESS_WINDOW_MS before now (or within the clock skew after it),
  *  - it is newer than the backup `latest` names (every backup is, when the root has no
  *    `latest` link to one of its backups: the plan's scripts write none), and
- *  - its listing lacks a part the scripts write (a complete directory is judged as any other).
+ *  - its listing lacks a part the scripts write (a complete directory is judged as any other),
+ *    or its listing fails twice (entries vanish while a run writes; a failed run removes its directory).
  * Such a backup is listed, never read, reported as `jellycore.backup.in_progress` (skip) and
  * not counted as a restore point. Older than the window it is judged like any backup: an
  * unfinished one fails.
@@ -63,17 +64,27 @@ export function unwrittenParts(files: readonly StoreEntry[]): string[] {
   return PARTS.filter((part) => !entryAt(files, part));
 }
 
+/** What the backup's own directory showed: parts not yet written, or a listing that failed twice while it may be changing. */
+export type Unfinished = { readonly unwritten: readonly string[] } | { readonly unlisted: string };
+
 /** The one finding of a backup in progress: skipped, with why it is taken for one. */
-export function judgeInProgress(recent: RecentBackup, unwritten: readonly string[], nowMs: number): SnapshotReport {
+export function judgeInProgress(recent: RecentBackup, unfinished: Unfinished, nowMs: number): SnapshotReport {
   const age = Math.max(0, nowMs - recent.timeMs);
   const newer = recent.latest === null ? `the root has no ${LATEST_LINK} link to a backup` : `newer than ${recent.latest}, which ${LATEST_LINK} names`;
-  const evidence = {
+  const evidence: Record<string, unknown> = {
     named_at: new Date(recent.timeMs).toISOString(),
     age_s: Math.round(age / 1000),
     window: formatDuration(IN_PROGRESS_WINDOW_MS),
     latest: recent.latest,
-    not_yet_written: [...unwritten],
   };
-  const message = `being written, not judged: named ${formatDuration(age)} ago (${newer}) and without ${unwritten.join(', ')} yet; not counted as a restore point. Still unfinished ${formatDuration(IN_PROGRESS_WINDOW_MS)} after its name's time, it is judged as a backup and fails`;
+  let shows: string;
+  if ('unwritten' in unfinished) {
+    evidence.not_yet_written = [...unfinished.unwritten];
+    shows = `without ${unfinished.unwritten.join(', ')} yet`;
+  } else {
+    evidence.listing_problem = clip(unfinished.unlisted, 300);
+    shows = `its listing failed twice while it changed (${clip(unfinished.unlisted, 300)})`;
+  }
+  const message = `being written, not judged: named ${formatDuration(age)} ago (${newer}), ${shows}; not counted as a restore point. Still unfinished ${formatDuration(IN_PROGRESS_WINDOW_MS)} after its name's time, it is judged as a backup and fails`;
   return { stamp: recent.name, status: 'skip', checks: [check(IN_PROGRESS_CHECK, 'skip', message, evidence)] };
 }

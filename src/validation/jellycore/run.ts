@@ -111,16 +111,18 @@ class JellyCoreValidationRun {
     const worker = async (): Promise<void> => {
       for (let backup = queue.shift(); backup; backup = queue.shift()) {
         if (this.#run.internal.signal.aborted) throw interruption(this.#run.internal.signal);
-        const listed = await gatherer.list(backup.name);
+        const listed = await gatherer.list(backup.name, this.#recent.has(backup.name));
         const inProgress = this.#inProgress(backup, listed);
         if (inProgress) {
           writing.set(backup.name, inProgress);
           continue;
         }
-        if (!listed.ok) {
-          judged.set(backup.name, { report: judgeTooLarge(backup.name), backup, bytes: null });
+        if (listed.kind === 'too_large') {
+          judged.set(backup.name, { report: judgeTooLarge(backup.name, listed.bound), backup, bytes: null });
           continue;
         }
+        // only a backup that may be being written comes back unlisted, and #inProgress took it
+        if (listed.kind !== 'listed') throw new Error(`unreachable: ${backup.name} unlisted`);
         const facts = await gatherer.read(backup.name, listed.files);
         for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
         judged.set(backup.name, { report: judgeBackup(facts), backup, bytes: bytesOnDisk(listed.files) });
@@ -155,9 +157,10 @@ class JellyCoreValidationRun {
   /** The finding of a backup still being written (null: it is judged as any backup). */
   #inProgress(backup: BackupDirectory, listed: BackupListing): SnapshotReport | null {
     const recent = this.#recent.get(backup.name);
-    if (!recent || !listed.ok) return null;
+    if (!recent || listed.kind === 'too_large') return null;
+    if (listed.kind === 'unlisted') return judgeInProgress(recent, { unlisted: listed.problem }, this.#options.nowMs);
     const unwritten = unwrittenParts(listed.files);
-    return unwritten.length > 0 ? judgeInProgress(recent, unwritten, this.#options.nowMs) : null;
+    return unwritten.length > 0 ? judgeInProgress(recent, { unwritten }, this.#options.nowMs) : null;
   }
 
   #publish(report: SnapshotReport, summary: BackupSummary | null): void {
