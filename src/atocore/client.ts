@@ -1,6 +1,6 @@
 import { InfrastructureError, InterruptedError, ServiceNotHealthyError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
-import { sleep } from '../common/sleep.js';
+import { pollUntil } from '../common/sleep.js';
 import { httpCall, type CallBudget, type HttpAnswer } from '../common/http.js';
 
 export type { CallBudget, HttpAnswer };
@@ -59,30 +59,31 @@ export class AtoCoreClient {
    * and the bound; `isAlive` lets the caller stop early when the process died.
    */
   async waitHealthy(timeoutMs: number, isAlive: () => string | undefined, boundName: string): Promise<HttpAnswer> {
-    const started = Date.now();
-    let last = 'no answer yet';
-    for (;;) {
+    const exited = (): void => {
       const died = isAlive();
       if (died) throw new ServiceNotHealthyError('exited', `AtoCore exited before it became healthy at ${this.baseUrl}/health: ${died}`);
-      const left = timeoutMs - (Date.now() - started);
-      if (left <= 0) {
-        throw new ServiceNotHealthyError(
-          'unhealthy',
-          `AtoCore did not become healthy: GET ${this.baseUrl}/health gave no 200 within ${formatDuration(timeoutMs)} (${boundName}); last: ${last}`,
-        );
-      }
-      const attemptMs = Math.min(2_000, left);
-      try {
-        const answer = await this.call('GET', '/health', undefined, attemptMs);
-        if (answer.status === 200) return answer;
-        last = `HTTP ${answer.status}`;
-      } catch (error) {
-        if (error instanceof InterruptedError) throw error;
-        // an attempt cut short by the end of the budget says nothing about the service
-        if (attemptMs >= 500) last = errorMessage(error);
-      }
-      await sleep(Math.min(200, Math.max(1, timeoutMs - (Date.now() - started))), this.#signal);
-    }
+    };
+    let last = 'no answer yet';
+    const healthy = await pollUntil(
+      timeoutMs,
+      async (attemptMs) => {
+        exited();
+        try {
+          const answer = await this.call('GET', '/health', undefined, attemptMs);
+          if (answer.status === 200) return answer;
+          last = `HTTP ${answer.status}`;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          // an attempt cut short by the end of the budget says nothing about the service
+          if (attemptMs >= 500) last = errorMessage(error);
+        }
+        return undefined;
+      },
+      { signal: this.#signal },
+    );
+    if (healthy) return healthy;
+    exited();
+    throw new ServiceNotHealthyError('unhealthy', `AtoCore did not become healthy: GET ${this.baseUrl}/health gave no 200 within ${formatDuration(timeoutMs)} (${boundName}); last: ${last}`);
   }
 }
 

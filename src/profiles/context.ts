@@ -9,7 +9,7 @@ import type { Deadline } from '../common/deadline.js';
 import { formatDuration, parseDuration } from '../common/duration.js';
 import { InterruptedError } from '../common/errors.js';
 import { httpCall, type HttpAnswer } from '../common/http.js';
-import { sleep } from '../common/sleep.js';
+import { pollUntil } from '../common/sleep.js';
 import type { EnvironmentMark } from '../runtimes/port-owner.js';
 import type { LoadedProfile, ProfileRequest, ServiceProfile } from './profile.js';
 import { expand } from './template.js';
@@ -109,24 +109,24 @@ export class ProfileContext {
    * `ownLimitMs` (capped by the budget).
    */
   async waitDown(ownLimitMs: number): Promise<{ down: true } | { down: false; budgetLimited: boolean }> {
-    const health = this.profile.service.health;
-    const expected = health.status ?? 200;
+    const expected = this.profile.service.health.status ?? 200;
     const budgetLimited = this.deadline.limitedBy(ownLimitMs);
-    const until = Date.now() + this.deadline.bound(ownLimitMs);
-    // each ask gets a fair bound of its own: a call cut short by the end of the wait says nothing
-    while (until - Date.now() >= 500) {
-      try {
-        const answer = await this.http(health, {}, Math.min(2_000, until - Date.now()));
-        if (answer.status !== expected) return { down: true };
-      } catch (error) {
-        if (error instanceof InterruptedError) throw error;
-        // no answer: nothing listens any more
-        return { down: true };
-      }
-      await sleep(Math.max(1, Math.min(200, until - Date.now())), this.signal);
-    }
-    if (this.signal?.aborted) throw this.signal.reason;
-    return { down: false, budgetLimited };
+    const down = await pollUntil(
+      this.deadline.bound(ownLimitMs),
+      async (attemptMs) => {
+        try {
+          const answer = await this.http(this.profile.service.health, {}, attemptMs);
+          return answer.status !== expected ? true : undefined;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          // no answer: nothing listens any more
+          return true;
+        }
+      },
+      // each ask gets a fair bound of its own: a call cut short by the end of the wait says nothing
+      { signal: this.signal, minAttemptMs: 500 },
+    );
+    return down ? { down } : { down: false, budgetLimited };
   }
 
   /**
@@ -134,23 +134,24 @@ export class ProfileContext {
    * (capped by the budget): 'healthy', or the last thing seen when it never did.
    */
   async waitHealthy(ownLimitMs: number): Promise<{ healthy: true } | { healthy: false; last: string; budgetLimited: boolean }> {
-    const health = this.profile.service.health;
-    const expected = health.status ?? 200;
+    const expected = this.profile.service.health.status ?? 200;
     const budgetLimited = this.deadline.limitedBy(ownLimitMs);
-    const until = Date.now() + this.deadline.bound(ownLimitMs);
     let last = 'no answer yet';
-    while (Date.now() < until) {
-      try {
-        const answer = await this.http(health, {}, Math.max(1, Math.min(2_000, until - Date.now())));
-        if (answer.status === expected) return { healthy: true };
-        last = `HTTP ${answer.status}`;
-      } catch (error) {
-        if (error instanceof InterruptedError) throw error;
-        last = error instanceof Error ? error.message : String(error);
-      }
-      await sleep(Math.max(1, Math.min(200, until - Date.now())), this.signal);
-    }
-    if (this.signal?.aborted) throw this.signal.reason;
-    return { healthy: false, last, budgetLimited };
+    const healthy = await pollUntil(
+      this.deadline.bound(ownLimitMs),
+      async (attemptMs) => {
+        try {
+          const answer = await this.http(this.profile.service.health, {}, attemptMs);
+          if (answer.status === expected) return true;
+          last = `HTTP ${answer.status}`;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          last = error instanceof Error ? error.message : String(error);
+        }
+        return undefined;
+      },
+      { signal: this.signal },
+    );
+    return healthy ? { healthy } : { healthy: false, last, budgetLimited };
   }
 }
