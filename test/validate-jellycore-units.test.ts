@@ -229,7 +229,7 @@ describe('the overall checks', () => {
     expect(unwrittenParts([file('nanoclaw.db')])).toEqual(['oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
     // the listing check does not call latest stale for a backup being written
     const writing = root(finished, fresh, ['latest', finished]);
-    expect(checkRootListing('dir /b', '/b', writing, NOW, recentBackups(writing, '/b', NOW))).toMatchObject({ status: 'pass', evidence: { newer_than_latest_recent: [fresh] } });
+    expect(checkRootListing('dir /b', '/b', writing, NOW, recentBackups(writing, '/b', NOW))).toMatchObject({ status: 'pass', message: `2 backup(s), latest → ${finished} (1 newer, named in the last minutes: being written?)`, evidence: { newer_than_latest_recent: [fresh] } });
     const stale = root(finished, old, ['latest', finished]);
     expect(checkRootListing('dir /b', '/b', stale, NOW, recentBackups(stale, '/b', NOW))).toMatchObject({ status: 'warn', message: expect.stringMatching(/never finished/) });
   });

@@ -455,6 +455,8 @@ describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.
       return { root, partial, partialName };
     }
     const at = (minutes: number): string => new Date(NEWEST_MS + minutes * MINUTE).toISOString();
+    /** a backup being written: its own skip, and what its listing shows judged */
+    const IN_PROGRESS = ['jellycore.backup.in_progress skip', 'jellycore.backup.paths pass', 'jellycore.backup.file_types pass'];
 
     it('named minutes ago and newer than latest: its own skip, not counted, the run passes; still unfinished after the window it fails', async () => {
       const { root, partialName } = rootWithPartial('in-progress', 6);
@@ -462,7 +464,7 @@ describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const report = run.report!;
       expect(report.verdict).toBe('pass');
-      expect(statuses(report, partialName)).toEqual(['jellycore.backup.in_progress skip']);
+      expect(statuses(report, partialName)).toEqual(IN_PROGRESS);
       const finding = checkOf(report, partialName, 'jellycore.backup.in_progress');
       expect(finding.message).toMatch(new RegExp(`being written, not judged: named 1m00s ago \\(newer than ${names.at(-1)!}, which latest names\\)`));
       expect(finding.evidence.not_yet_written).toEqual(['oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
@@ -492,7 +494,7 @@ describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.
       const run = await validate(['--dir', root, '--now', at(6 * 60 + 2)]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.report!.verdict).toBe('warn');
-      expect(statuses(run.report!, partialName)).toEqual(['jellycore.backup.in_progress skip']);
+      expect(statuses(run.report!, partialName)).toEqual(IN_PROGRESS);
       const rpo = run.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
       expect(rpo.status).toBe('warn');
       expect(rpo.message).toMatch(new RegExp(`${names.at(-1)!}, is 6h02m old \\(RPO 6h00m\\), but the next, ${partialName}, started on time and is being written`));
@@ -517,8 +519,15 @@ describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.
       const plan = rootWithPartial('no-latest', 6, { latest: false });
       const planRun = await validate(['--dir', plan.root, '--now', at(7)]);
       expect(planRun.code, planRun.stdout + planRun.stderr).toBe(0);
-      expect(statuses(planRun.report!, plan.partialName)).toEqual(['jellycore.backup.in_progress skip']);
+      expect(statuses(planRun.report!, plan.partialName)).toEqual(IN_PROGRESS);
       expect(checkOf(planRun.report!, plan.partialName, 'jellycore.backup.in_progress').message).toMatch(/the root has no latest link to a backup/);
+      // what its listing shows is judged all the same: a link out of it fails now, not in 30 minutes
+      symlinkSync('/etc', join(plan.partial, 'chromadb'));
+      const linked = await validate(['--dir', plan.root, '--now', at(7)]);
+      expect(linked.code, linked.stdout + linked.stderr).toBe(1);
+      expect(statuses(linked.report!, plan.partialName)).toEqual(['jellycore.backup.in_progress skip', 'jellycore.backup.paths fail', 'jellycore.backup.file_types pass']);
+      expect(linked.report!.snapshots.find((s) => s.stamp === plan.partialName)!.status).toBe('fail');
+      rmSync(join(plan.partial, 'chromadb'));
       // a partial directory named in the future is not in progress: it is named wrong
       const ahead = await validate(['--dir', plan.root, '--now', at(-4)]);
       expect(ahead.code).toBe(1);

@@ -1,9 +1,10 @@
 import { formatDuration } from '../../common/duration.js';
-import { check, type SnapshotReport } from '../../report/model.js';
+import { check, type CheckResult, type SnapshotReport } from '../../report/model.js';
 import { FUTURE_SKEW_MS } from '../overall-checks.js';
 import { clip, entryAt } from '../snapshot-checks.js';
 import type { StoreEntry } from '../store.js';
 import { CHROMA_DIR, COLLECTIONS_FILE, IPC_SECRET, KNOWLEDGE_TAR, AUTH_TAR, LATEST_LINK, NANOCLAW_DB, ORACLE_DB } from './layout.js';
+import { checkBackupFileTypes, checkBackupPaths } from './checks.js';
 import { latestTarget, type BackupDirectory, type RootListing } from './overall.js';
 
 /**
@@ -18,7 +19,8 @@ import { latestTarget, type BackupDirectory, type RootListing } from './overall.
  *  - its listing lacks a part the scripts write (a complete directory is judged as any other),
  *    or its listing fails twice (entries vanish while a run writes; a failed run removes its directory).
  * Such a backup is listed, never read, reported as `jellycore.backup.in_progress` (skip) and
- * not counted as a restore point. Older than the window it is judged like any backup: an
+ * not counted as a restore point; what its listing shows is still judged (a link leaving it,
+ * a FIFO: the scripts write neither, finished or not), so nothing hides there. Older than the window it is judged like any backup: an
  * unfinished one fails.
  */
 
@@ -64,8 +66,8 @@ export function unwrittenParts(files: readonly StoreEntry[]): string[] {
   return PARTS.filter((part) => !entryAt(files, part));
 }
 
-/** What the backup's own directory showed: parts not yet written, or a listing that failed twice while it may be changing. */
-export type Unfinished = { readonly unwritten: readonly string[] } | { readonly unlisted: string };
+/** What the backup's own directory showed: its listing and the parts not yet written, or a listing that failed twice while it may be changing. */
+export type Unfinished = { readonly files: readonly StoreEntry[]; readonly unwritten: readonly string[] } | { readonly unlisted: string };
 
 /** The one finding of a backup in progress: skipped, with why it is taken for one. */
 export function judgeInProgress(recent: RecentBackup, unfinished: Unfinished, nowMs: number): SnapshotReport {
@@ -78,13 +80,17 @@ export function judgeInProgress(recent: RecentBackup, unfinished: Unfinished, no
     latest: recent.latest,
   };
   let shows: string;
+  const listed: CheckResult[] = [];
   if ('unwritten' in unfinished) {
     evidence.not_yet_written = [...unfinished.unwritten];
     shows = `without ${unfinished.unwritten.join(', ')} yet`;
+    listed.push(checkBackupPaths(unfinished.files), checkBackupFileTypes(unfinished.files));
   } else {
     evidence.listing_problem = clip(unfinished.unlisted, 300);
     shows = `its listing failed twice while it changed (${clip(unfinished.unlisted, 300)})`;
   }
   const message = `being written, not judged: named ${formatDuration(age)} ago (${newer}), ${shows}; not counted as a restore point. Still unfinished ${formatDuration(IN_PROGRESS_WINDOW_MS)} after its name's time, it is judged as a backup and fails`;
-  return { stamp: recent.name, status: 'skip', checks: [check(IN_PROGRESS_CHECK, 'skip', message, evidence)] };
+  // not judged as a whole: skip, unless what its listing shows is already wrong
+  const status = listed.some((c) => c.status === 'fail') ? 'fail' : listed.some((c) => c.status === 'warn') ? 'warn' : 'skip';
+  return { stamp: recent.name, status, checks: [check(IN_PROGRESS_CHECK, 'skip', message, evidence), ...listed] };
 }

@@ -115,6 +115,7 @@ export function checkRootListing(where: string, root: string, listing: RootListi
   }
   const latest = listing.expected.find((e) => e.path === LATEST_LINK);
   const newest = backups.at(-1) ?? listing.backups.at(-1)!;
+  let pointer = '';
   if (latest) {
     const target = latestTarget(latest, root);
     evidence.latest = { type: latest.type, link_target: latest.linkTarget === null ? null : clip(latest.linkTarget), names: target };
@@ -123,12 +124,14 @@ export function checkRootListing(where: string, root: string, listing: RootListi
     else if (target !== newest.name) {
       // listing.backups is oldest first: what comes after the target is newer
       const newer = listing.backups.slice(listing.backups.findIndex((b) => b.name === target) + 1).filter((b) => !isFuture(b.timeMs, nowMs));
-      if (newer.length > 0 && newer.every((b) => recent.has(b.name))) evidence.newer_than_latest_recent = newer.map((b) => b.name).slice(0, MAX_NAMED);
-      else warnings.push(`${LATEST_LINK} names ${target}, not the newest backup ${newest.name}: what reads it (the off-site sync) gets an older backup (or a newer backup never finished)`);
-    }
+      if (newer.length > 0 && newer.every((b) => recent.has(b.name))) {
+        evidence.newer_than_latest_recent = newer.map((b) => b.name).slice(0, MAX_NAMED);
+        pointer = `, ${LATEST_LINK} → ${target} (${newer.length} newer, named in the last minutes: being written?)`;
+      } else warnings.push(`${LATEST_LINK} names ${target}, not the newest backup ${newest.name}: what reads it (the off-site sync) gets an older backup (or a newer backup never finished)`);
+    } else pointer = `, ${LATEST_LINK} → ${target}`;
   }
   if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
-  return check(id, 'pass', `${listing.backups.length} backup(s)${latest ? `, ${LATEST_LINK} → ${newest.name}` : ''}`, evidence);
+  return check(id, 'pass', `${listing.backups.length} backup(s)${pointer}`, evidence);
 }
 
 /** jellycore.backups.future: no backup is named later than now (beyond 5 minutes of clock skew), read in the stamp zone. */

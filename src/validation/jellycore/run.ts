@@ -160,7 +160,7 @@ class JellyCoreValidationRun {
     if (!recent || listed.kind === 'too_large') return null;
     if (listed.kind === 'unlisted') return judgeInProgress(recent, { unlisted: listed.problem }, this.#options.nowMs);
     const unwritten = unwrittenParts(listed.files);
-    return unwritten.length > 0 ? judgeInProgress(recent, { unwritten }, this.#options.nowMs) : null;
+    return unwritten.length > 0 ? judgeInProgress(recent, { files: listed.files, unwritten }, this.#options.nowMs) : null;
   }
 
   #publish(report: SnapshotReport, summary: BackupSummary | null): void {
