@@ -341,16 +341,20 @@ describe('a check fails only on what the service did', () => {
     const json = join(dir, 'report.json');
     let port: number | null = null;
     let squatter: Server | null = null;
+    let squatError: Error | null = null;
     const done = await startCli(['drill', '--profile', file, '--timeout', '50s', '--work-dir', tmp, '--report-json', json], (output) => {
       if (port === null && /… Back up with/.test(output)) port = servicePort(tmp);
       if (squatter === null && port !== null && /… Restore the backup, confirmed/.test(output)) {
         // someone else's program (another job on the runner) answers on that port now
-        squatter = createServer((_req, res) => res.writeHead(status).end('not the notes service')).listen(port, '127.0.0.1');
+        squatter = createServer((_req, res) => res.writeHead(status).end('not the notes service'))
+          .on('error', (error) => (squatError = error))
+          .listen(port, '127.0.0.1');
       }
     });
     (squatter as Server | null)?.close();
     killAll(processesUnder(tmp));
     expect(squatter, done.output).not.toBeNull();
+    expect(squatError, done.output).toBeNull();
     const health = readReport(json).checks.find((c) => c.id === 'service.health')!;
     expect(health.status, `${health.message}\n${done.output}`).not.toBe(wrong);
     expect(done.code).toBe(3);

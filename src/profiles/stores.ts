@@ -14,7 +14,8 @@ import { hashTree, isHarnessReadError, type ReadBounds } from '../engine/files.j
 import { fingerprintOf } from '../sqlite/inspect.js';
 import { ownWriteAsync } from '../engine/own-writes.js';
 import { openDatabase } from '../sqlite/open.js';
-import { BROKEN_DATABASE_CODES, queryInChildProcess } from '../sqlite/query-process.js';
+import { saysDatabaseBroken } from '../sqlite/broken.js';
+import { queryInChildProcess } from '../sqlite/query-process.js';
 import type { ProfileContext } from './context.js';
 import type { ProfileStore } from './profile.js';
 
@@ -23,8 +24,6 @@ export class StoreFinding extends Error {}
 
 const STORE_CALL_MS = 30_000;
 const FILE_MARKER_MAX_BYTES = 64 * 1024;
-/** SQLite's answers that say the database itself is broken or not what it was (the restore's doing). */
-const BROKEN_DATABASE = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY_DBMOVED']);
 
 export class StoreMarkers {
   private readonly context: ProfileContext;
@@ -95,7 +94,7 @@ export class StoreMarkers {
         // in a child process: the query runs over whatever the restore left (a view that never ends included)
         const answer = await queryInChildProcess(path, store.marker.find, { marker }, { write: false, what: `store ${store.id}: looking for the marker`, ...ctx.bounded(STORE_CALL_MS) });
         if (answer.ok) return answer.row;
-        if (answer.errcode !== null && BROKEN_DATABASE_CODES.has(answer.errcode) && !/syntax error/i.test(answer.message)) {
+        if (saysDatabaseBroken(answer.errcode, answer.message)) {
           throw new StoreFinding(`the database ${path} cannot be read: ${answer.message}`);
         }
         throw new InfrastructureError(`store ${store.id}: ${path}: ${answer.message}`);
@@ -179,8 +178,7 @@ function withDatabase<T>(path: string, readonly: boolean, storeId: string, work:
     db = openDatabase(path, { readonly, timeoutMs: 10_000 });
     return work(db);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && BROKEN_DATABASE.has(code) && !/SQL logic error|syntax error/i.test(errorMessage(error))) {
+    if (saysDatabaseBroken((error as { code?: unknown }).code, errorMessage(error))) {
       throw new StoreFinding(`the database ${path} ${readonly ? 'cannot be read' : 'cannot be written'}: ${errorMessage(error)}`);
     }
     throw new InfrastructureError(`store ${storeId}: ${path}: ${errorMessage(error)}`, { cause: error });

@@ -33,9 +33,6 @@ process.stdin.on('end', () => {
 
 export type QueryAnswer = { readonly ok: true; readonly row: boolean } | { readonly ok: false; readonly errcode: number | null; readonly message: string };
 
-/** SQLite's primary result codes that say the database itself is not what a query needs (corrupt, not a database, cannot be opened, no such table). */
-export const BROKEN_DATABASE_CODES: ReadonlySet<number> = new Set([1, 11, 14, 26]);
-
 /**
  * Runs `sql` with `params` bound by name on the database at `path` (read-only unless `write`):
  * whether it returned a row, or SQLite's error. An interrupt, the bound, or a child that could
