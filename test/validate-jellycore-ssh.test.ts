@@ -88,9 +88,13 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     sshd = await startSshd(join(work, 'ssh'));
   }, 180_000);
 
+  /** tmpfs mounted by the tests, unmounted before the work directory goes */
+  const mounts: string[] = [];
+
   afterAll(async () => {
     stack?.stop();
     await sshd?.stop();
+    for (const mount of mounts) execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -183,6 +187,31 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     expect(denied.report!.error).toMatch(/oracle\.db/);
     expect(readFileSync(join(dir!, 'oracle.db')).length).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a backup whose listing passes the SSH bound (its bytes) fails its paths check naming it; the others are read on the same connection', async () => {
+    const disk = join(trees, 'long-names');
+    mkdirSync(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', disk]);
+    mounts.push(disk);
+    chmodSync(disk, 0o755);
+    const root = join(disk, 'backups');
+    const dirs = plantBackups(root, join(good, names.at(-1)!), names.slice(-4));
+    // 16000 entries whose paths are 3500 bytes long: more than 200000 × 256 bytes of listing
+    let deep = join(dirs.at(-1)!, 'chromadb');
+    for (let i = 0; i < 13; i++) deep = join(deep, `${String(i).padStart(2, '0')}${'d'.repeat(248)}`);
+    mkdirSync(deep, { recursive: true });
+    for (let i = 0; i < 16_000; i++) closeSync(openSync(join(deep, `${String(i).padStart(5, '0')}${'f'.repeat(245)}`), 'w'));
+    readableByAll(root);
+    const before = sshd.connections();
+    const over = await run(sshArgs(root));
+    expect(over.report!.steps.every((s) => s.status === 'pass'), over.stdout + over.stderr).toBe(true);
+    const refused = over.report!.snapshots.find((s) => s.stamp === names.at(-1))!;
+    expect(refused.checks.map((c) => `${c.id} ${c.status}`)).toEqual(['jellycore.backup.paths fail']);
+    expect(refused.checks[0]!.message).toMatch(/is larger than the harness lists: more than 51200000 bytes of listing \(200000 entries of 256 bytes\)/);
+    expect(`${over.stdout}${over.stderr}${JSON.stringify(over.report)}`).not.toMatch(/AtoCore/);
+    for (const name of names.slice(-4, -1)) expect(over.report!.snapshots.find((s) => s.stamp === name)!.status, name).toBe('pass');
+    expect(sshd.connections() - before).toBe(1);
+  }, 120_000);
 
   it('a backup being written that the read-only user cannot list yet (umask 077): in progress within 30 minutes of its name, exit 3 after', async () => {
     const root = join(trees, 'writing');
