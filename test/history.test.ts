@@ -529,6 +529,8 @@ describe('a history another process holds locked', () => {
       // the report keeps its verdict; neither file claims the run exited 0
       expect(readReport(reportFile).verdict).toBe('pass');
       expect(readFileSync(summary, 'utf8')).not.toMatch(/exit 0/i);
+      // the summary says what was not kept and what it does to the exit code
+      expect(readFileSync(summary, 'utf8')).toMatch(/> \*\*Run history not kept:\*\* --history: .* could not be written: database is locked.*The verdict stands; the run exits 3 for this/);
     } finally {
       holder.kill('SIGKILL');
     }

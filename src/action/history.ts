@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import * as core from '@actions/core';
 import { errorMessage } from '../common/errors.js';
-import { exitCodeAfterHistory, keepRunHistory, summaryTrend, type RunHistoryOptions } from '../history/keep.js';
+import { exitCodeAfterHistory, keepRunHistory, historySummaryExtras, type RunHistoryOptions } from '../history/keep.js';
 import { targetLabel } from '../history/run.js';
 import type { SummaryExtras } from '../render/markdown.js';
 import type { DrillReport } from '../report/model.js';
@@ -125,7 +125,7 @@ export async function keepActionHistory(report: DrillReport, history: ActionHist
   const kept = await keepRunHistory(report, history, names);
   for (const problem of kept.problems) core.error(problem);
   await saveHistory(history);
-  return { summaryExtras: { trend: summaryTrend(report.kind, kept.runs, history) }, problems: kept.problems };
+  return { summaryExtras: historySummaryExtras(report.kind, kept, history), problems: kept.problems };
 }
 
 /** Whether the step fails because the history could not be kept (the CLI's rule: exitCodeAfterHistory). */

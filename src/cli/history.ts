@@ -3,7 +3,7 @@ import { formatDuration } from '../common/duration.js';
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, InfrastructureError, UsageError, errorMessage } from '../common/errors.js';
-import { historyExitOverride, keepRunHistory, summaryTrend, CHART_RUNS } from '../history/keep.js';
+import { historyExitOverride, historySummaryExtras, keepRunHistory, CHART_RUNS } from '../history/keep.js';
 import type { StoredRun } from '../history/run.js';
 import { HistoryStore, HISTORY_READ_LIMIT } from '../history/store.js';
 import { forField, namedFor, namedForSync } from '../inputs/fields.js';
@@ -46,7 +46,7 @@ export async function finishWithHistory(report: DrillReport, inputs: RunWithHist
   const kept = await keepRunHistory(report, { history: inputs.history, chart: inputs.chart, ...budgets }, { history: CLI_NAMES.one('history'), chart: CLI_NAMES.one('chart') });
   for (const problem of kept.problems) io.stderr.write(`atocore-drill: ${terminalText(problem)}\n`);
   const exit = historyExitOverride(runOutcome(report.verdict, inputs.failOn).exitCode, kept.problems);
-  const code = await finishRun(report, inputs, io, { trend: summaryTrend(report.kind, kept.runs, budgets) }, exit ?? undefined);
+  const code = await finishRun(report, inputs, io, historySummaryExtras(report.kind, kept, budgets), exit ?? undefined);
   if (kept.problems.length === 0) {
     const chart = inputs.chart === null ? '' : `; chart: ${terminalText(inputs.chart)}`;
     consoleStream(inputs, io).write(`atocore-drill: recorded in ${terminalText(inputs.history)} (${kept.runs.length} run(s) of this target${chart})\n`);

@@ -3,6 +3,7 @@ import { writeOutputFile } from '../output/output-file.js';
 import { check, type CheckResult, type DrillReport } from '../report/model.js';
 import { renderHistoryChart } from '../render/chart.js';
 import type { FigureTrend } from '../render/mermaid.js';
+import type { SummaryExtras } from '../render/markdown.js';
 import { regressionBaseline, rpoBudgetCheck, rtoBudgetCheck, rtoRegressionCheck, withRunChecks, type RunBudgets } from './budgets.js';
 import { historyRunOf, targetLabel, type StoredRun } from './run.js';
 import { HistoryStore } from './store.js';
@@ -131,6 +132,11 @@ export function exitCodeAfterHistory(verdictExitCode: number, problems: readonly
 export function historyExitOverride(verdictExitCode: number, problems: readonly string[]): { exitCode: number; why: string } | null {
   const exitCode = exitCodeAfterHistory(verdictExitCode, problems);
   return exitCode === verdictExitCode ? null : { exitCode, why: 'the history was not kept' };
+}
+
+/** What the summary shows of a kept history: its trend, and what was not kept (the run exits 3 for it when it passed). */
+export function historySummaryExtras(kind: string, kept: { readonly runs: readonly StoredRun[]; readonly problems: readonly string[] }, budgets: RunBudgets): SummaryExtras {
+  return { trend: summaryTrend(kind, kept.runs, budgets), ...(kept.problems.length > 0 ? { historyProblems: kept.problems } : {}) };
 }
 
 /**

@@ -87,6 +87,8 @@ class BoundedText {
 /** What the summary shows beside the report itself: the trend of this target's runs, this one included (`--history`). */
 export interface SummaryExtras {
   readonly trend?: FigureTrend;
+  /** why the run history was not kept (`--history`): the verdict stands, a pass exits 3 */
+  readonly historyProblems?: readonly string[];
 }
 
 /**
@@ -115,6 +117,10 @@ export function renderMarkdownSummary(report: DrillReport, failOn: FailOn = 'fai
       targets.map((t) => `| ${ICON[t.verdict] ?? '?'} | ${cell(t.label, 200)} | ${t.verdict.toUpperCase()} | ${formatDuration(t.duration_ms)} | ${cell(firstLine(cutText(t.headline, 1_000)), 200)} |`),
       'targets',
     );
+    out.add('');
+  }
+  for (const problem of extras.historyProblems ?? []) {
+    out.add(`> **Run history not kept:** ${cell(firstLine(cutText(problem, 1_000)), 400)}. The verdict stands${report.verdict === 'pass' || report.verdict === 'warn' ? '; the run exits 3 for this (docs/history.md)' : ''}.`);
     out.add('');
   }
   if (report.error) {
