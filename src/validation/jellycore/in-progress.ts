@@ -17,11 +17,12 @@ import { latestTarget, type BackupDirectory, type RootListing } from './overall.
  *  - it is newer than the backup `latest` names (every backup is, when the root has no
  *    `latest` link to one of its backups: the plan's scripts write none), and
  *  - its listing lacks a part the scripts write (a complete directory is judged as any other),
- *    or its listing fails twice (entries vanish while a run writes; a failed run removes its directory).
+ *    or the listing fails twice (entries vanish while a run writes; a failed run removes its
+ *    directory; umask 077 keeps a reading account out of it).
  * Such a backup is listed, never read, reported as `jellycore.backup.in_progress` (skip) and
  * not counted as a restore point; what its listing shows is still judged (a link leaving it,
- * a FIFO: the scripts write neither, finished or not), so nothing hides there. Older than the window it is judged like any backup: an
- * unfinished one fails.
+ * a FIFO: the scripts write neither, finished or not), so nothing hides there. Older than the
+ * window it is judged like any backup: an unfinished one fails.
  */
 
 /** How long after the time its name says a backup may still be being written (the JellyCore plan's runs take minutes). */
@@ -87,7 +88,7 @@ export function judgeInProgress(recent: RecentBackup, unfinished: Unfinished, no
     listed.push(checkBackupPaths(unfinished.files), checkBackupFileTypes(unfinished.files));
   } else {
     evidence.listing_problem = clip(unfinished.unlisted, 300);
-    shows = `its listing failed twice while it changed (${clip(unfinished.unlisted, 300)})`;
+    shows = `its listing failed twice (${clip(unfinished.unlisted, 300)})`;
   }
   const message = `being written, not judged: named ${formatDuration(age)} ago (${newer}), ${shows}; not counted as a restore point. Still unfinished ${formatDuration(IN_PROGRESS_WINDOW_MS)} after its name's time, it is judged as a backup and fails`;
   // not judged as a whole: skip, unless what its listing shows is already wrong

@@ -1,5 +1,6 @@
 import { interruption, RunSteps, type ValidationRunOptions } from '../run-steps.js';
 import { Deadline } from '../../common/deadline.js';
+import { InfrastructureError } from '../../common/errors.js';
 import { formatDuration } from '../../common/duration.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../../report/model.js';
 import { decideVerdict } from '../../report/verdict.js';
@@ -121,8 +122,8 @@ class JellyCoreValidationRun {
           judged.set(backup.name, { report: judgeTooLarge(backup.name, listed.bound), backup, bytes: null });
           continue;
         }
-        // only a backup that may be being written comes back unlisted, and #inProgress took it
-        if (listed.kind !== 'listed') throw new Error(`unreachable: ${backup.name} unlisted`);
+        // only a backup that may be being written comes back unlisted (and #inProgress took it): anything else could not be listed
+        if (listed.kind === 'unlisted') throw new InfrastructureError(listed.problem);
         const facts = await gatherer.read(backup.name, listed.files);
         for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
         judged.set(backup.name, { report: judgeBackup(facts), backup, bytes: bytesOnDisk(listed.files) });
