@@ -468,6 +468,8 @@ describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.
       const finding = checkOf(report, partialName, 'jellycore.backup.in_progress');
       expect(finding.message).toMatch(new RegExp(`being written, not judged: named 1m00s ago \\(newer than ${names.at(-1)!}, which latest names\\)`));
       expect(finding.evidence.not_yet_written).toEqual(['oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
+      // the console says why on the backup's own line
+      expect(run.stdout).toMatch(new RegExp(`^ {4}- ${partialName}: being written, not judged`, 'm'));
       expect(overall(report)).toEqual({
         'jellycore.backups.listing': 'pass',
         'jellycore.backups.future': 'pass',
