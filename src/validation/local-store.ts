@@ -105,7 +105,7 @@ export class LocalSnapshotStore implements SnapshotStore {
       const names = await readdir(raw, { encoding: 'buffer' });
       const named = names.map((name) => ({ name, shown: displayName(name) })).sort((a, b) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
       for (const { name, shown } of named) {
-        if (entries.length >= MAX_TREE_ENTRIES) throw new TreeTooLargeError(`listing ${root}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`, `${MAX_TREE_ENTRIES} entries`);
+        if (entries.length >= MAX_TREE_ENTRIES) throw new TreeTooLargeError(`listing ${root}: more than ${MAX_TREE_ENTRIES} entries (the bound on one listing)`, `${MAX_TREE_ENTRIES} entries`);
         assertWithinBounds(this.#bounds, `listing ${root}`);
         const path = relative === '' ? shown : `${relative}/${shown}`;
         const full = joinRaw(raw, name);

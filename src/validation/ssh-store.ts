@@ -112,7 +112,7 @@ export class SshSnapshotStore implements SnapshotStore {
       { what, timeoutMs: this.#context.deadline.bound(LIST_TIMEOUT_MS), deadline: this.#context.deadline, signal: this.#context.signal, maxStdoutBytes: MAX_LISTING_BYTES },
     );
     if (result.overflowed) {
-      const message = `${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries; not an AtoCore snapshot`;
+      const message = `${what} on ${this.#connection.where}: more than ${MAX_TREE_ENTRIES} entries (the bound on one listing)`;
       throw recursive ? new TreeTooLargeError(message, `${MAX_LISTING_BYTES} bytes of listing (${MAX_TREE_ENTRIES} entries of 256 bytes)`) : new InfrastructureError(message);
     }
     if (result.exitCode !== 0) throw new InfrastructureError(`${what} on ${this.#connection.where}: find exited ${result.exitCode}: ${firstLine(result.stderr)}`);

@@ -125,7 +125,7 @@ export const CHROMA_DIR = 'chroma';
 export const MAX_METADATA_BYTES = 1024 * 1024;
 export const MAX_REGISTRY_BYTES = 8 * 1024 * 1024;
 export const MAX_VALIDATOR_OUTPUT_BYTES = 4 * 1024 * 1024;
-/** a snapshot with more entries than this is refused as not an AtoCore snapshot */
+/** a snapshot (or backup) with more entries than this is refused: no service this harness knows writes that many */
 export const MAX_TREE_ENTRIES = 200_000;
 
 /**
