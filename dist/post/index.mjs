@@ -10,10 +10,10 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-3WE4SG6V.mjs";
+} from "../chunks/chunk-PMT35RNV.mjs";
 import "../chunks/chunk-QR3QX2CR.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
-import "../chunks/chunk-DCZBHMJG.mjs";
+import "../chunks/chunk-GSHHR6W6.mjs";
 import "../chunks/chunk-5U54YLIR.mjs";
 import {
   getState,
