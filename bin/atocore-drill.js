@@ -26,5 +26,21 @@ if (required && (major < required.major || (major === required.major && minor < 
 // report asked for on standard output is named as not written by the writer itself.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
+/**
+ * Whatever the stream still holds is written before the exit: a pipe takes 64 KiB at a time,
+ * and a reader slower than the run (a pager, a busy log collector) would otherwise lose the
+ * end of the output, the verdict line included. Bounded: a reader that stopped reading for
+ * good does not keep the process alive.
+ */
+function flushed(stream) {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+const FLUSH_WAIT_MS = 30_000;
+
 const { main } = await import('../lib/cli/main.js');
-process.exit(await main(process.argv.slice(2)));
+const code = await main(process.argv.slice(2));
+await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, FLUSH_WAIT_MS).unref())]);
+process.exit(code);

@@ -103,3 +103,33 @@ describe('a CLI interrupted mid-drill leaves nothing behind', () => {
     expect(readdirSync(tmp)).toEqual([]);
   });
 });
+
+describe('the console output reaches a slow reader whole', () => {
+  // 600 empty snapshot directories: each fails, so the console says far more than a pipe's 64 KiB
+  const root = join(work, 'many');
+  for (let hour = 0; hour < 600; hour++) mkdirSync(join(root, 'snapshots', new Date(Date.UTC(2026, 0, 1, hour)).toISOString().replace(/[-:]|\.\d+/g, '')), { recursive: true });
+
+  it('a reader that waits before reading (a pager, a busy log collector) still gets the verdict line, and the exit code is the verdict\'s', async () => {
+    // a real pipe to a reader that sleeps first: the run ends long before it reads
+    const script = 'set -o pipefail; "$0" "$1" validate --dir "$2" --now 2026-01-26T00:00:00Z | { sleep 1.5; cat; }';
+    const child = spawn('bash', ['-c', script, process.execPath, CLI, root], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let errors = '';
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const out = Buffer.concat(chunks).toString('utf8');
+    expect(out.length, errors).toBeGreaterThan(128 * 1024);
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/^verdict: FAIL \(exit 1\) — /);
+    expect(code).toBe(1);
+  });
+
+  it('a reader that goes away (| head -1) ends the run at once with its own exit code', async () => {
+    const child = spawn(process.execPath, [CLI, 'validate', '--dir', root, '--now', '2026-01-26T00:00:00Z'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const began = Date.now();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(Date.now() - began).toBeLessThan(20_000);
+  });
+});
