@@ -20,6 +20,7 @@ import { planDrill, type DrillStepId } from '../src/atocore/drill/plan.js';
 import { runDrill } from '../src/atocore/drill/drill.js';
 import { loadSeed } from '../src/atocore/drill/seed.js';
 import type { DrillReport } from '../src/report/model.js';
+import type { SnapshotStamp } from '../src/atocore/stamp.js';
 import { portOwner } from '../src/runtimes/port-owner.js';
 import { ProcessRuntime } from '../src/runtimes/process.js';
 import { CLI, PROJECT_ROOT, readReport, runCli, startCli } from './support/cli.js';
@@ -141,6 +142,65 @@ describe('/context/build answers, as real AtoCore and older builds give them', (
       expect(verdict.status, JSON.stringify(answer)).toBe('fail');
       expect(verdict.message).toMatch(why);
     }
+  });
+});
+
+describe('when the backup was made: the harness\'s own clock bounds what the answer claims', () => {
+  const stamp = '20261129T120000Z' as SnapshotStamp;
+  const asked = Date.parse('2026-11-29T12:00:00.200Z');
+  const answered = asked + 800;
+
+  it('backupMoment: a created_at inside the request window is taken; a zone-less, misdated or missing one falls back to the request, never later', () => {
+    expect(checks.backupMoment({ created_at: '2026-11-29T12:00:00.500+00:00' }, stamp, asked, answered)).toEqual({ ms: asked + 300, problem: null });
+    // one-second stamps: a created_at truncated to the second still counts, clamped into the window
+    expect(checks.backupMoment({ created_at: '2026-11-29T12:00:00Z' }, stamp, asked, answered)).toEqual({ ms: asked, problem: null });
+    // no created_at: the stamp stands in
+    expect(checks.backupMoment({}, stamp, asked, answered).problem).toBeNull();
+    const later = checks.backupMoment({ created_at: '2026-11-29T19:00:00+00:00' }, stamp, asked, answered);
+    expect(later).toMatchObject({ ms: asked });
+    expect(later.problem).toMatch(/its created_at "2026-11-29T19:00:00\+00:00" is 7h00m after AtoCore answered .*; the RPO counts from when the harness asked for the backup/);
+    expect(checks.backupMoment({ created_at: '2020-01-01T00:00:00Z' }, stamp, asked, answered).problem).toMatch(/before the harness asked for the backup/);
+    expect(checks.backupMoment({ created_at: '2026-11-29T12:00:00.500' }, stamp, asked, answered).problem).toMatch(/is not an ISO-8601 time with a zone/);
+    expect(checks.backupMoment({ created_at: 'not-a-date' }, stamp, asked, answered)).toMatchObject({ ms: asked });
+  });
+
+  it.each([
+    ['seven hours ahead (local time labelled UTC)', () => new Date(Date.now() + 7 * 3_600_000).toISOString().replace('Z', '+00:00')],
+    ['years behind', () => '2020-01-01T00:00:00+00:00'],
+  ])('a backup whose created_at is %s: backup.created warns, the RPO is the harness\'s own and never negative, rpo.budget judged on it', async (_what, createdAt) => {
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-clock-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const wrapper = join(dir, 'clock.py');
+    writeFileSync(
+      wrapper,
+      [
+        'import os',
+        'from atocore import server',
+        'made = server.AtoCoreService.create_backup',
+        'def create_backup(self, request):',
+        '    answer = dict(made(self, request))',
+        '    answer["created_at"] = os.environ["CLAIMED_CREATED_AT"]',
+        '    return answer',
+        'server.AtoCoreService.create_backup = create_backup',
+        'raise SystemExit(server.main())',
+        '',
+      ].join('\n'),
+    );
+    const json = join(dir, 'report.json');
+    const run = await runCli(['drill', '--command', `python3 ${wrapper}`, '--backup-cli', 'python3 -m atocore.ops.backup', '--rpo', '1m', '--report-json', json], {
+      env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore'), CLAIMED_CREATED_AT: createdAt(), TMPDIR: dir },
+      timeoutMs: 90_000,
+    });
+    const report = readReport(json);
+    const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(report.verdict).toBe('warn');
+    expect(status['backup.created']).toBe('warn');
+    expect(report.checks.find((c) => c.id === 'backup.created')!.message).toMatch(/but its created_at .* the RPO counts from when the harness asked for the backup/);
+    expect(report.metrics.rpo_s).toBeGreaterThanOrEqual(0);
+    expect(report.metrics.rpo_s).toBeLessThan(60);
+    expect(status['rpo.budget']).toBe('pass');
+    expect(Object.values(status).filter((s) => s === 'fail')).toEqual([]);
   });
 });
 

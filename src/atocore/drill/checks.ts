@@ -5,6 +5,8 @@
 import type { BackupCliCall, BackupMetadata, RestoreAnswer, ValidateAnswer } from '../backup-cli.js';
 import { summarizeBackupCliCall } from '../backup-cli.js';
 import { describeProcessResult } from '../../common/child-process.js';
+import { formatDuration } from '../../common/duration.js';
+import { stampTime, type SnapshotStamp } from '../stamp.js';
 import { fingerprintDifferences, type DbFingerprint, type DbInspection } from '../../sqlite/inspect.js';
 import { whyNotEvidence } from '../../engine/classification.js';
 import { treeDifferences } from '../../engine/files.js';
@@ -12,12 +14,36 @@ import { check, type CheckResult } from '../../report/model.js';
 
 export interface SnapshotObservation {
   readonly answer: BackupMetadata;
-  readonly stamp: string | null;
+  readonly stamp: SnapshotStamp | null;
   readonly snapshotDir: string | null;
   readonly metadataOnDisk: boolean;
   readonly dbBytesOnDisk: number | null;
   readonly chromaRequested: boolean;
   readonly chromaFilesOnDisk: number | null;
+  /** when the harness asked for the backup, and when the answer came (its own clock) */
+  readonly requestedAtMs: number;
+  readonly answeredAtMs: number;
+}
+
+/** How far the backup's own time may lie outside the request's window: its one-second stamps and the rounding of a clock. */
+const BACKUP_TIME_TOLERANCE_MS = 2_000;
+
+/**
+ * When the backup was made, for the RPO: the answer's created_at (or, without one, its stamp)
+ * when that is a time with a zone inside the window in which the harness asked for it and got
+ * the answer. Anything else (a zone-less time, local time labelled UTC, a date years away) is
+ * not when it was made: the moment the harness asked stands in (the earliest the backup can
+ * be, so the RPO is never understated, never negative), and `problem` says why.
+ */
+export function backupMoment(answer: BackupMetadata, stamp: SnapshotStamp, requestedAtMs: number, answeredAtMs: number): { ms: number; problem: string | null } {
+  const claimed = typeof answer.created_at === 'string' ? answer.created_at : null;
+  const named = claimed === null ? `its stamp ${stamp}` : `its created_at ${JSON.stringify(claimed.slice(0, 80))}`;
+  const ms = claimed === null ? stampTime(stamp) : /(Z|[+-]\d{2}:?\d{2})$/.test(claimed) ? Date.parse(claimed) : Number.NaN;
+  const fallback = (why: string): { ms: number; problem: string } => ({ ms: requestedAtMs, problem: `${named} ${why}; the RPO counts from when the harness asked for the backup` });
+  if (Number.isNaN(ms)) return fallback('is not an ISO-8601 time with a zone');
+  if (ms < requestedAtMs - BACKUP_TIME_TOLERANCE_MS) return fallback(`is ${formatDuration(requestedAtMs - ms)} before the harness asked for the backup (${new Date(requestedAtMs).toISOString()})`);
+  if (ms > answeredAtMs + BACKUP_TIME_TOLERANCE_MS) return fallback(`is ${formatDuration(ms - answeredAtMs)} after AtoCore answered (${new Date(answeredAtMs).toISOString()})`);
+  return { ms: Math.min(Math.max(ms, requestedAtMs), answeredAtMs), problem: null };
 }
 
 export function backupCreatedCheck(o: SnapshotObservation): CheckResult {
@@ -37,7 +63,11 @@ export function backupCreatedCheck(o: SnapshotObservation): CheckResult {
     }
   }
   if (problems.length > 0) return check('backup.created', 'fail', `snapshot ${o.stamp}: ${problems.join('; ')}`, { ...evidence, problems });
-  return check('backup.created', 'pass', `snapshot ${o.stamp} written (${o.dbBytesOnDisk} bytes of database${o.chromaRequested ? `, ${o.chromaFilesOnDisk} Chroma files` : ''})`, evidence);
+  const written = `snapshot ${o.stamp} written (${o.dbBytesOnDisk} bytes of database${o.chromaRequested ? `, ${o.chromaFilesOnDisk} Chroma files` : ''})`;
+  // a backup that misstates when it was made misleads every RPO figure read from it
+  const moment = backupMoment(o.answer, o.stamp, o.requestedAtMs, o.answeredAtMs);
+  if (moment.problem) return check('backup.created', 'warn', `${written}, but ${moment.problem}`, { ...evidence, requested_at: new Date(o.requestedAtMs).toISOString(), answered_at: new Date(o.answeredAtMs).toISOString() });
+  return check('backup.created', 'pass', written, evidence);
 }
 
 /** AtoCore's own validator. `valid` absent is not valid; exit 0 does not mean valid. */

@@ -187,9 +187,11 @@ class DrillRun extends PlannedRun<DrillStepId> {
   }
 
   private async backUp(): Promise<string> {
+    const requestedAtMs = Date.now();
     const answer = await this.requestBackup();
-    const stamp = await this.judgeBackupCreated(answer);
-    this.backupFacts.createdAt = typeof answer.created_at === 'string' ? Date.parse(answer.created_at) : stampTime(stamp);
+    const window = { requestedAtMs, answeredAtMs: Date.now() };
+    const stamp = await this.judgeBackupCreated(answer, window);
+    this.backupFacts.createdAt = checks.backupMoment(answer, stamp, window.requestedAtMs, window.answeredAtMs).ms;
     this.lastSnapshotMoment = Math.max(stampTime(stamp), Date.now());
     // the harness's own look first, while the snapshot is exactly as AtoCore wrote it
     const inspection = await this.target.inspect(this.target.snapshotDbPath(stamp), (db) => {
@@ -433,7 +435,7 @@ class DrillRun extends PlannedRun<DrillStepId> {
   }
 
   /** backup.created, from the answer and what is on disk; the snapshot's stamp, or a finding. */
-  private async judgeBackupCreated(answer: BackupMetadata): Promise<SnapshotStamp> {
+  private async judgeBackupCreated(answer: BackupMetadata, window: { requestedAtMs: number; answeredAtMs: number }): Promise<SnapshotStamp> {
     const includeChroma = this.options.includeChroma;
     const name = typeof answer.backup_root === 'string' ? basename(answer.backup_root.replace(/\/+$/, '')) : '';
     const stamp = isSnapshotStamp(name) ? name : null;
@@ -449,6 +451,7 @@ class DrillRun extends PlannedRun<DrillStepId> {
       dbBytesOnDisk: dbBytes,
       chromaRequested: includeChroma,
       chromaFilesOnDisk: chromaFiles,
+      ...window,
     });
     this.record(created);
     if (!stamp) throw new StepFinding(created.message);
