@@ -258,10 +258,36 @@ describe('validate --dir on hostile snapshots: bounded in type, size and time', 
     for (const c of allChecks(run.report!)) expect(c.message.length, c.id).toBeLessThan(2_000);
     expect(checkOf(run.report!, NEWEST, 'snapshot.paths')).toMatchObject({ status: 'warn' });
     expect(checkOf(run.report!, NEWEST, 'snapshot.paths').message).toContain('db/\\\\xff\\\\xfeA');
+    // nesting deeper than 64 is refused before JSON.parse builds it (a finding about the file, like malformed JSON)
     const metadataCheck = checkOf(run.report!, '20260407T060000Z', 'snapshot.metadata');
     expect(metadataCheck.status).toBe('fail');
-    expect(metadataCheck.message).toMatch(/created_at is a list of 1, not a string/);
-    expect(checkOf(run.report!, '20260406T060000Z', 'snapshot.registry')).toMatchObject({ status: 'pass', message: '20000 project(s)' });
+    expect(metadataCheck.message).toMatch(/^backup-metadata\.json is nested more than 64 levels deep \(at character \d+\); not parsed$/);
+    const registryCheck = checkOf(run.report!, '20260406T060000Z', 'snapshot.registry');
+    expect(registryCheck.status).toBe('fail');
+    expect(registryCheck.message).toMatch(/^config\/project-registry\.json is nested more than 64 levels deep/);
+    expect(checkOf(run.report!, '20260405T060000Z', 'snapshot.registry')).toMatchObject({ status: 'pass' });
+  });
+
+  it('an 8 MiB registry nested 4 million deep in every snapshot: refused by its nesting, in bounded memory', async () => {
+    const root = copyOfBase('deep-registries');
+    // the largest registry that is read (8 MiB), as deep as it can be; inside a string, brackets do not count
+    const deep = `{"note":"[[[\\\"[[","projects":${'['.repeat(4_190_000)}${']'.repeat(4_190_000)}}`;
+    for (const day of ['20260405', '20260406', '20260407', '20260408']) writeFileSync(join(snapshotDir(root, `${day}T060000Z`), 'config/project-registry.json'), deep);
+    // 64 levels (a string holding brackets and escaped quotes among them) is still read
+    const atBound = `{"projects":[{"id":"p\\\"[{","x":${'['.repeat(61)}${']'.repeat(61)}}]}`;
+    expect(atBound.length).toBeLessThan(200);
+    const shallow = copyOfBase('registry-at-bound');
+    writeFileSync(join(snapshotDir(shallow), 'config/project-registry.json'), atBound);
+    // a heap the parsed tree (~0.5 GB per registry) would not fit in: an out-of-memory abort, no report, without the scan
+    const [run, ok] = await Promise.all([validate(['--dir', root, '--timeout', '20s'], { NODE_OPTIONS: '--max-old-space-size=160' }), validate(['--dir', shallow, '--timeout', '20s'])]);
+    const past = deep.indexOf('[', deep.indexOf('"projects"')) + 63;
+    expect(run.code, run.output).toBe(1);
+    expect(run.report!.steps.every((s) => s.status === 'pass')).toBe(true);
+    for (const day of ['20260405', '20260406', '20260407', '20260408']) {
+      expect(checkOf(run.report!, `${day}T060000Z`, 'snapshot.registry').message).toBe(`config/project-registry.json is nested more than 64 levels deep (at character ${past}); not parsed`);
+    }
+    expect(ok.code, ok.output).toBe(0);
+    expect(checkOf(ok.report!, NEWEST, 'snapshot.registry')).toMatchObject({ status: 'pass', message: '1 project(s)' });
   });
 });
 

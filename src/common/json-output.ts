@@ -1,3 +1,5 @@
+import { parseUntrustedJson } from './json-depth.js';
+
 /**
  * The last complete top-level JSON object in a program's output. AtoCore's backup CLI
  * prints indented JSON and a structured logger may write JSON lines before it, so
@@ -29,12 +31,9 @@ export function lastJsonObject(text: string): Record<string, unknown> | undefine
   }
   for (let i = candidates.length - 1; i >= 0; i--) {
     const [from, to] = candidates[i]!;
-    try {
-      const value: unknown = JSON.parse(text.slice(from, to));
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    } catch {
-      // not JSON after all; try the one before
-    }
+    // not JSON after all, or nested deeper than any answer (never built: json-depth.ts): try the one before
+    const parsed = parseUntrustedJson(text.slice(from, to));
+    if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) return parsed.value as Record<string, unknown>;
   }
   return undefined;
 }

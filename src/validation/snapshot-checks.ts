@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
-import { errorMessage } from '../common/errors.js';
+import { parseUntrustedJson } from '../common/json-depth.js';
 import { lastJsonObject } from '../common/json-output.js';
 import { check, type CheckResult } from '../report/model.js';
 import type { IntegrityResult, ForeignKeyResult } from '../sqlite/inspect.js';
@@ -41,7 +41,7 @@ export function regularSafeFiles(files: readonly StoreEntry[]): StoreEntry[] {
 }
 
 /** How far created_at may sit from the stamp (they come from the same clock reading). */
-const CREATED_AT_TOLERANCE_MS = 60_000;
+export const CREATED_AT_TOLERANCE_MS = 60_000;
 
 const REQUIRED_FIELDS: ReadonlyArray<[string, 'string' | 'number' | 'boolean']> = [
   ['created_at', 'string'],
@@ -139,12 +139,9 @@ export function checkMetadata(stamp: SnapshotStamp, files: readonly StoreEntry[]
   if (entry.type !== 'file') return { result: check(id, 'fail', `${METADATA_FILE} is ${describeEntry(entry)}; not read`, { file: METADATA_FILE, type: entry.type, link_target: entry.linkTarget }), metadata: null };
   if (!read) return { result: check(id, 'skip', `${METADATA_FILE} was not read`, {}), metadata: null };
   if (!read.ok) return { result: check(id, 'fail', `${METADATA_FILE}: ${read.reason}`, { file: METADATA_FILE }), metadata: null };
-  let value: unknown;
-  try {
-    value = JSON.parse(read.data.toString('utf8'));
-  } catch (error) {
-    return { result: check(id, 'fail', `${METADATA_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, { file: METADATA_FILE, bytes: read.data.length }), metadata: null };
-  }
+  const parsed = parseUntrustedJson(read.data.toString('utf8'));
+  if (!parsed.ok) return { result: check(id, 'fail', `${METADATA_FILE} is ${clip(oneLine(parsed.reason))}`, { file: METADATA_FILE, bytes: read.data.length }), metadata: null };
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { result: check(id, 'fail', `${METADATA_FILE} is not a JSON object`, { file: METADATA_FILE }), metadata: null };
   }
@@ -385,12 +382,9 @@ export function checkRegistry(files: readonly StoreEntry[], metadata: SnapshotMe
   if (entry.type !== 'file') return check(id, 'fail', `${REGISTRY_FILE} is ${describeEntry(entry)}; not read`, { file: REGISTRY_FILE, type: entry.type, link_target: entry.linkTarget });
   if (!read) return check(id, 'skip', `${REGISTRY_FILE} was not read`, {});
   if (!read.ok) return check(id, 'fail', `${REGISTRY_FILE}: ${read.reason}`, { file: REGISTRY_FILE });
-  let value: unknown;
-  try {
-    value = JSON.parse(read.data.toString('utf8'));
-  } catch (error) {
-    return check(id, 'fail', `${REGISTRY_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, { file: REGISTRY_FILE, bytes: read.data.length });
-  }
+  const parsed = parseUntrustedJson(read.data.toString('utf8'));
+  if (!parsed.ok) return check(id, 'fail', `${REGISTRY_FILE} is ${clip(oneLine(parsed.reason))}`, { file: REGISTRY_FILE, bytes: read.data.length });
+  const value = parsed.value;
   const projects = value !== null && typeof value === 'object' ? (value as { projects?: unknown }).projects : undefined;
   if (!Array.isArray(projects)) return check(id, 'warn', `${REGISTRY_FILE} is JSON but has no "projects" list`, { file: REGISTRY_FILE });
   const bad = projects.flatMap((project, index) => (projectId(project) === null ? [index] : []));

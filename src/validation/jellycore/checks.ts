@@ -1,4 +1,4 @@
-import { errorMessage } from '../../common/errors.js';
+import { parseUntrustedJson } from '../../common/json-depth.js';
 import { check, type CheckResult, type SnapshotReport } from '../../report/model.js';
 import type { SnapshotDatabaseInspection } from '../database.js';
 import { checkSidecarsBeside } from '../sidecars.js';
@@ -262,13 +262,9 @@ function judgeCollections(files: readonly StoreEntry[], read: ReadOutcome | null
   if (!read.ok) return fail(check(id, 'fail', `${COLLECTIONS_FILE}: ${read.reason}`, { file: COLLECTIONS_FILE }));
   const evidence: Record<string, unknown> = { file: COLLECTIONS_FILE, bytes: read.data.length };
   if (read.data.length === 0) return fail(check(id, 'fail', `${COLLECTIONS_FILE} is empty: the backup did not get the collection list from Chroma (a failed run's leftover?)`, evidence));
-  let value: unknown;
-  try {
-    // V8's JSON parser is iterative: deep nesting costs memory (bounded by the 8 MiB read), never the stack
-    value = JSON.parse(read.data.toString('utf8'));
-  } catch (error) {
-    return fail(check(id, 'fail', `${COLLECTIONS_FILE} is not valid JSON: ${clip(oneLine(errorMessage(error)))}`, evidence));
-  }
+  const parsed = parseUntrustedJson(read.data.toString('utf8'));
+  if (!parsed.ok) return fail(check(id, 'fail', `${COLLECTIONS_FILE} is ${clip(oneLine(parsed.reason))}`, evidence));
+  const value = parsed.value;
   if (!Array.isArray(value)) return fail(check(id, 'fail', `${COLLECTIONS_FILE} is JSON but not a list (it is ${showValue(value)})`, evidence));
   const bad = value.flatMap((item, index) => (collectionName(item) === null ? [index] : []));
   evidence.collections = value.length;

@@ -1,0 +1,60 @@
+/**
+ * JSON read from a place the harness does not trust (a snapshot's metadata and registry, a
+ * backup's collection list), parsed only when it is shallow. JSON.parse builds the whole
+ * value: 8 MiB of `[` makes a tree ~60 times the input (half a gigabyte), enough for an
+ * out-of-memory kill on a small runner, with no report. The files read this way are a few
+ * levels deep by design (AtoCore's metadata is flat, its registry a list of project objects
+ * holding lists of aliases and source roots; JellyCore's collection list a list of objects),
+ * so anything deeper than MAX_JSON_DEPTH is no such file: refused after one scan that
+ * allocates nothing.
+ */
+
+/** Far beyond what the files are (3–4 levels) and what any writer of them produces; far below what costs memory. */
+export const MAX_JSON_DEPTH = 64;
+
+export type UntrustedJson = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The value of `text`, or why not: "nested more than 64 levels deep …" (found by the scan,
+ * before anything is built) or "not valid JSON: …" (JSON.parse's own words).
+ */
+export function parseUntrustedJson(text: string, maxDepth = MAX_JSON_DEPTH): UntrustedJson {
+  const tooDeepAt = jsonNestingPast(text, maxDepth);
+  if (tooDeepAt !== null) return { ok: false, reason: `nested more than ${maxDepth} levels deep (at character ${tooDeepAt}); not parsed` };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, reason: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * Where `text` first opens its (maxDepth + 1)th level of arrays and objects, or null when it
+ * never does. Brackets inside strings (escapes included) do not count. It does not validate:
+ * text that is not JSON is JSON.parse's to refuse; this only keeps deep text from reaching it.
+ */
+export function jsonNestingPast(text: string, maxDepth: number): number | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
+      if (++depth > maxDepth) return i;
+    } else if ((code === CLOSE_BRACKET || code === CLOSE_BRACE) && depth > 0) {
+      depth--;
+    }
+  }
+  return null;
+}
