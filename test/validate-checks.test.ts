@@ -189,7 +189,7 @@ describe('retention (7 daily, 4 weekly, 6 monthly)', () => {
 });
 
 describe('overall checks', () => {
-  const summary = (stamp: string, dbBytes: number, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({ stamp: s(stamp), dbBytes, totalBytes: dbBytes, hasChroma: true, unusable: null, ...extra });
+  const summary = (stamp: string, dbBytes: number, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({ stamp: s(stamp), dbBytes, totalBytes: dbBytes, hasChroma: true, inspected: true, unusable: null, createdAtMs: null, integrityUnchecked: null, ...extra });
   const now = Date.parse('2026-04-08T07:00:00Z');
 
   it('rpo.fresh counts from the newest usable snapshot, Chroma separately', () => {
@@ -392,7 +392,7 @@ describe('hostile input: types, sidecars, future stamps, bounded messages', () =
 
   it('snapshots.future and rpo.fresh: a stamp ahead by more than 5 minutes is its own finding and never "fresh"', () => {
     const now = Date.parse('2026-04-08T07:00:00Z');
-    const summary = (stamp: string): SnapshotSummary => ({ stamp: s(stamp), dbBytes: 1, totalBytes: 1, hasChroma: true, unusable: null });
+    const summary = (stamp: string): SnapshotSummary => ({ stamp: s(stamp), dbBytes: 1, totalBytes: 1, hasChroma: true, inspected: true, unusable: null, createdAtMs: null, integrityUnchecked: null });
     expect(checkFutureStamps([s('20260408T070400Z')], now).status).toBe('pass');
     expect(checkFutureStamps([s('20260408T070600Z'), s('20260408T060000Z')], now)).toMatchObject({ status: 'fail', evidence: { future: ['20260408T070600Z'] } });
     const rpo = checkRpo([summary('20260401T060000Z'), summary('20260420T060000Z')], now, 86_400_000, null);

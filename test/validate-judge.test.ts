@@ -5,7 +5,7 @@ import type { RowIndex, SnapshotDatabaseInspection } from '../src/validation/dat
 import type { SnapshotFacts } from '../src/validation/gather.js';
 import { judgeDisk, judgeListing, judgeNotADirectory, judgeOverall, judgeSnapshot, SnapshotJudge, unfinishedRunSkips, type SnapshotJudgePlan } from '../src/validation/judge.js';
 import type { LedgerSnapshot } from '../src/validation/ledger.js';
-import { summaryOf } from '../src/validation/overall-checks.js';
+import { summaryOf, type SnapshotStanding } from '../src/validation/overall-checks.js';
 import type { StoreEntry, ValidatorRun } from '../src/validation/store.js';
 
 /**
@@ -87,6 +87,8 @@ const ALL_PASS: Readonly<Record<string, string>> = Object.fromEntries(
 );
 const statuses = (checks: readonly CheckResult[]): Record<string, string> => Object.fromEntries(checks.map((c) => [c.id, c.status]));
 const byId = (checks: readonly CheckResult[], id: string): CheckResult => checks.find((c) => c.id === id)!;
+/** A snapshot inspected this run that counts, its database shown intact, timed by its stamp. */
+const USABLE: SnapshotStanding = { unusable: null, createdAtMs: null, integrityUnchecked: null };
 
 describe('judging one snapshot from its facts', () => {
   const stamp = s('20260407T060000Z');
@@ -96,7 +98,7 @@ describe('judging one snapshot from its facts', () => {
     const judged = judgeSnapshot(factsOf(stamp), next, plan());
     expect(statuses(judged.report.checks)).toEqual(ALL_PASS);
     expect(judged.report.status).toBe('pass');
-    expect(judged.summary).toEqual({ stamp, dbBytes: DB_BYTES, totalBytes: DB_BYTES + 20, hasChroma: false, unusable: null });
+    expect(judged.summary).toEqual({ stamp, dbBytes: DB_BYTES, totalBytes: DB_BYTES + 20, hasChroma: false, inspected: true, unusable: null, createdAtMs: Date.parse('2026-04-07T06:00:00Z'), integrityUnchecked: null });
     expect(judged.validatorCouldNotRun).toBeNull();
     // first seen: recorded, with this run's deep check
     expect(judged.ledgerEntry).toMatchObject({ first_seen: NOW_ISO, deep_checked_at: NOW_ISO, deep_result: 'pass', changed_since: null });
@@ -240,7 +242,7 @@ describe('the database header, read every run: a file that is not an SQLite data
     expect(byId(judged.report.checks, 'snapshot.integrity')).toMatchObject({ status: 'warn', message: expect.stringMatching(/mostly holes.*never counts as a usable snapshot/) });
     expect(judged.summary.unusable).toBe('its database could not be verified (snapshot.integrity warn)');
     const now = Date.parse(NOW_ISO);
-    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', DB_BYTES)], null);
+    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', DB_BYTES)], USABLE);
     const rpo = byId(judgeOverall([older, judged.summary], [older.stamp, stamp], null, { nowMs: now, rpoMs: 48 * 3600_000, chromaRpoMs: null, sizeDropPercent: 50 }).checks, 'rpo.fresh');
     expect(rpo).toMatchObject({ status: 'warn', evidence: { newest_usable: older.stamp } });
   });
@@ -275,7 +277,7 @@ describe('judging what is not a snapshot and the run as a whole', () => {
   it('a stamp-named symlink is refused as snapshot.paths fail and counts as a failed snapshot', () => {
     const { report, summary } = judgeNotADirectory({ path: '20260408T060000Z', type: 'symlink', size: 0, linkTarget: '/etc' });
     expect(report).toMatchObject({ status: 'fail', checks: [{ id: 'snapshot.paths', status: 'fail', message: 'the snapshot is a symlink to "/etc"; refused, never opened' }] });
-    expect(summary).toEqual({ stamp: '20260408T060000Z', dbBytes: null, totalBytes: 0, hasChroma: false, unusable: 'snapshot.paths failed' });
+    expect(summary).toEqual({ stamp: '20260408T060000Z', dbBytes: null, totalBytes: 0, hasChroma: false, inspected: true, unusable: 'snapshot.paths failed', createdAtMs: null, integrityUnchecked: null });
   });
 
   it('the listing: a foreign entry warns, a stamp in the future fails', () => {
@@ -285,8 +287,8 @@ describe('judging what is not a snapshot and the run as a whole', () => {
 
   it('the overall checks count from the summaries; disk headroom is sized by the newest snapshot', () => {
     const now = Date.parse(NOW_ISO);
-    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', 1000)], null);
-    const newest = summaryOf(s('20260408T060000Z'), [file('db/atocore.db', 100)], 'snapshot.integrity failed');
+    const older = summaryOf(s('20260407T060000Z'), [file('db/atocore.db', 1000)], USABLE);
+    const newest = summaryOf(s('20260408T060000Z'), [file('db/atocore.db', 100)], { ...USABLE, unusable: 'snapshot.integrity failed' });
     const { checks, rpoSeconds } = judgeOverall([newest, older], [older.stamp, newest.stamp], null, { nowMs: now, rpoMs: 48 * 3600_000, chromaRpoMs: null, sizeDropPercent: 50 });
     expect(checks.map((c) => c.id)).toEqual(['rpo.fresh', 'retention.policy', 'size.anomaly']);
     // the newest failed a check: freshness counts from the one before it, which is within the 48 h
@@ -302,5 +304,126 @@ describe('judging what is not a snapshot and the run as a whole', () => {
     expect(skips.map((c) => c.id)).toEqual(['retention.policy', 'size.anomaly', 'disk.headroom', 'offhost.copy']);
     expect(skips.every((c) => c.status === 'skip' && c.message === 'not evaluated: the run could not finish (check each snapshot: ENOSPC)')).toBe(true);
     expect(unfinishedRunSkips([], false, undefined).map((c) => c.id)).not.toContain('offhost.copy');
+  });
+});
+
+describe('rpo.fresh counts only what this run has evidence for', () => {
+  const now = Date.parse(NOW_ISO);
+  const overall = { nowMs: now, rpoMs: 24 * 3600_000, chromaRpoMs: null, sizeDropPercent: 50 };
+  const rpoOf = (summaries: ReturnType<typeof summaryOf>[]) => {
+    const { checks, rpoSeconds } = judgeOverall(summaries, summaries.map((x) => x.stamp), null, overall);
+    return { rpo: byId(checks, 'rpo.fresh'), rpoSeconds };
+  };
+  /** A healthy snapshot whose metadata says it was created at `createdAt`, whatever its stamp. */
+  const createdAt = (stamp: SnapshotStamp, at: string): SnapshotFacts => {
+    const metadata = JSON.parse(metadataOf(stamp).data.toString('utf8')) as Record<string, unknown>;
+    return factsOf(stamp, { metadataRead: text({ ...metadata, created_at: at }) });
+  };
+
+  it('an old snapshot renamed to a fresh stamp counts from its created_at, the older of the two, and says so', () => {
+    const renamed = s('20260408T060000Z');
+    const judged = judgeSnapshot(createdAt(renamed, '2026-03-30T06:00:00+00:00'), null, plan());
+    expect(byId(judged.report.checks, 'snapshot.metadata').status).toBe('warn');
+    expect(judged.summary).toMatchObject({ unusable: null, createdAtMs: Date.parse('2026-03-30T06:00:00Z') });
+    const { rpo, rpoSeconds } = rpoOf([judged.summary]);
+    expect(rpo).toMatchObject({
+      status: 'fail',
+      message: 'the newest usable snapshot, 20260408T060000Z (counted from its created_at 2026-03-30T06:00:00.000Z, 216h00m before its stamp: a renamed directory?), is 217h00m old (RPO 24h00m)',
+      evidence: { newest_usable: renamed, newest_usable_counted_from: 'created_at', counted_from_created_at: [{ stamp: renamed, created_at: '2026-03-30T06:00:00.000Z' }] },
+    });
+    expect(rpoSeconds).toBe(217 * 3600);
+    // a real snapshot taken before it still counts, and the renamed one is named
+    const real = judgeSnapshot(factsOf(s('20260407T080000Z')), null, plan()).summary;
+    const both = rpoOf([real, judged.summary]);
+    expect(both.rpo).toMatchObject({ status: 'warn', evidence: { newest: renamed, newest_usable: real.stamp, newest_usable_counted_from: 'stamp' } });
+    expect(both.rpo.message).toBe('20260408T060000Z (counted from its created_at 2026-03-30T06:00:00.000Z, 216h00m before its stamp: a renamed directory?) counts as older than 20260407T080000Z; counting from 20260407T080000Z');
+    expect(both.rpoSeconds).toBe(23 * 3600);
+  });
+
+  it('a created_at within the tolerance of its stamp, or later than it, leaves the stamp as the time', () => {
+    const stamp = s('20260408T060000Z');
+    for (const at of ['2026-04-08T05:59:10+00:00', '2026-04-08T09:00:00+00:00']) {
+      const { rpo, rpoSeconds } = rpoOf([judgeSnapshot(createdAt(stamp, at), null, plan()).summary]);
+      expect(rpo, at).toMatchObject({ status: 'pass', message: 'newest 20260408T060000Z, 1h00m old', evidence: { newest_usable_counted_from: 'stamp' } });
+      expect(rpoSeconds).toBe(3600);
+    }
+  });
+
+  it('a snapshot outside --stamp never counts: a checked one within the RPO passes, only unchecked ones within it is skip, none within it fails', () => {
+    const newer = summaryOf(s('20260408T060000Z'), [file('db/atocore.db', DB_BYTES)], null);
+    expect(newer).toMatchObject({ inspected: false, unusable: 'not inspected this run (outside --stamp)' });
+    const checked = judgeSnapshot(factsOf(s('20260407T080000Z')), null, plan()).summary;
+    const fresh = rpoOf([checked, newer]);
+    expect(fresh.rpo).toMatchObject({
+      status: 'pass',
+      message: 'newest inspected 20260407T080000Z, 23h00m old; 1 newer snapshot(s) not inspected this run (outside --stamp), not counted: 20260408T060000Z',
+      evidence: { newest: newer.stamp, newest_usable: checked.stamp, not_inspected: [newer.stamp] },
+    });
+    expect(fresh.rpoSeconds).toBe(23 * 3600);
+
+    const old = judgeSnapshot(factsOf(s('20260405T060000Z')), null, plan()).summary;
+    const unknown = rpoOf([old, newer]);
+    expect(unknown.rpo).toMatchObject({ status: 'skip', evidence: { newest_usable: old.stamp, not_inspected: [newer.stamp] } });
+    expect(unknown.rpo.message).toBe(
+      'freshness not judged: only snapshots not inspected this run (outside --stamp) could be within the RPO of 24h00m: 20260408T060000Z; the newest usable snapshot inspected, 20260405T060000Z, is 73h00m old; validate them (without --stamp, or --stamp 20260408T060000Z) to judge it',
+    );
+    expect(unknown.rpoSeconds).toBeNull();
+    // nothing inspected counts at all: the same
+    expect(rpoOf([newer]).rpo).toMatchObject({ status: 'skip', message: expect.stringMatching(/; no snapshot inspected counts; validate them/) });
+
+    const stale = summaryOf(s('20260406T060000Z'), [file('db/atocore.db', DB_BYTES)], null);
+    expect(rpoOf([old, stale]).rpo).toMatchObject({ status: 'fail', message: 'the newest usable snapshot, 20260405T060000Z, is 73h00m old (RPO 24h00m); 1 newer snapshot(s) not inspected this run (outside --stamp), not counted: 20260406T060000Z' });
+    expect(rpoOf([stale]).rpo).toMatchObject({ status: 'fail', message: 'no usable snapshot: none of them was inspected this run (newest 20260406T060000Z, outside --stamp)' });
+  });
+
+  it('Chroma freshness alike: only an unchecked snapshot with Chroma files within the Chroma RPO is skip', () => {
+    const chromaFiles = [file('db/atocore.db', DB_BYTES), dir('chroma'), file('chroma/chroma.sqlite3')];
+    const newer = summaryOf(s('20260408T060000Z'), chromaFiles, null);
+    const checked = judgeSnapshot(factsOf(s('20260407T080000Z')), null, plan()).summary;
+    const { checks, rpoSeconds, chromaRpoSeconds } = judgeOverall([checked, newer], [checked.stamp, newer.stamp], null, { ...overall, chromaRpoMs: 8 * 86_400_000 });
+    expect(byId(checks, 'rpo.fresh')).toMatchObject({ status: 'skip', message: expect.stringMatching(/^Chroma freshness not judged: only snapshots not inspected this run \(outside --stamp\) hold Chroma files within the Chroma RPO of 192h00m: 20260408T060000Z; no snapshot with Chroma inspected counts/) });
+    expect([rpoSeconds, chromaRpoSeconds]).toEqual([23 * 3600, null]);
+  });
+
+  it('a database nothing checked this run (no deep check, no validator) still counts, and rpo.fresh warns that its integrity was not checked', () => {
+    const stamp = s('20260408T060000Z');
+    const unchecked = judgeSnapshot(factsOf(stamp, { inspection: null, validatorRun: null }), null, plan({ deepShare: new Set(), notInShareReason: 'integrity_check not run over SSH without --deep' }));
+    expect(unchecked.summary).toMatchObject({ unusable: null, integrityUnchecked: "integrity_check not run over SSH without --deep; AtoCore's validator not run (--atocore-validator none)" });
+    const { rpo, rpoSeconds } = rpoOf([unchecked.summary]);
+    expect(rpo).toMatchObject({
+      status: 'warn',
+      message: "the integrity of the newest snapshot, 20260408T060000Z, was not checked by anything this run (integrity_check not run over SSH without --deep; AtoCore's validator not run (--atocore-validator none)); only its size and SQLite header are known",
+      evidence: { newest_usable: stamp, integrity_unchecked: [{ stamp, why: expect.stringMatching(/without --deep/) }] },
+    });
+    expect(rpoSeconds).toBe(3600);
+    // AtoCore's validator saying valid, or the harness's own check, is evidence: no warning
+    for (const facts of [factsOf(stamp, { inspection: null }), factsOf(stamp, { validatorRun: null })]) {
+      const judged = judgeSnapshot(facts, null, plan({ deepShare: facts.inspection ? new Set([stamp]) : new Set() }));
+      expect(judged.summary.integrityUnchecked).toBeNull();
+      expect(rpoOf([judged.summary]).rpo.status).toBe('pass');
+    }
+  });
+
+  it('with a ledger: an earlier deep check of unchanged files is evidence; an earlier failed one keeps the snapshot from counting', () => {
+    const stamp = s('20260408T060000Z');
+    const recordedAs = (deep_result: 'pass' | 'fail'): Record<string, LedgerSnapshot> => {
+      const first = judgeSnapshot(factsOf(stamp), null, plan()).ledgerEntry!;
+      return { [stamp]: { ...first, first_seen: '2026-04-08T06:30:00.000Z', deep_checked_at: '2026-04-08T06:30:00.000Z', deep_result } };
+    };
+    const notThisRun = (ledger: Record<string, LedgerSnapshot>, change: Partial<SnapshotFacts> = {}) =>
+      judgeSnapshot(factsOf(stamp, { inspection: null, validatorRun: null, ...change }), null, plan({ deepShare: new Set(), ledger }));
+    const passed = notThisRun(recordedAs('pass'));
+    expect(byId(passed.report.checks, 'snapshot.immutable').status).toBe('pass');
+    expect(passed.summary).toMatchObject({ unusable: null, integrityUnchecked: null });
+    expect(rpoOf([passed.summary]).rpo.status).toBe('pass');
+
+    const failed = notThisRun(recordedAs('fail'));
+    expect(failed.summary.unusable).toBe("its database failed the harness's integrity_check at 2026-04-08T06:30:00.000Z (the ledger), and its files are unchanged since");
+    expect(rpoOf([failed.summary]).rpo).toMatchObject({ status: 'fail', message: expect.stringMatching(/^no usable snapshot: none counts \(newest 20260408T060000Z: its database failed the harness's integrity_check at/) });
+
+    // files changed since: the earlier check says nothing about them (and snapshot.immutable fails)
+    const rotten = new Map(factsOf(stamp).hashes!);
+    rotten.set('db/atocore.db', 'b'.repeat(64));
+    expect(notThisRun(recordedAs('pass'), { hashes: rotten }).summary.unusable).toBe('snapshot.immutable failed');
   });
 });

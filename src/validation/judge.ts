@@ -90,19 +90,55 @@ export function judgeSnapshot(facts: SnapshotFacts, next: NextInspected | null, 
     checks.push(result);
   }
   const report: SnapshotReport = { stamp, status: snapshotStatus(checks), checks };
-  return { report, summary: summaryOf(stamp, files, unusableReason(checks, integrity)), validatorCouldNotRun, ledgerEntry };
+  const earlier = earlierDeepCheck(checks, plan.ledger?.[stamp]);
+  const standing = {
+    unusable: unusableReason(checks, integrity, earlier),
+    createdAtMs: metadata?.createdAtMs ?? null,
+    integrityUnchecked: integrityUnchecked(checks, integrity, earlier, facts, plan),
+  };
+  return { report, summary: summaryOf(stamp, files, standing), validatorCouldNotRun, ledgerEntry };
 }
 
 /**
- * Why a judged snapshot does not count for rpo.fresh (null: it does): a check failed, or its
- * database is not shown usable (integrityShowsUsable). One not deep-checked this run still
- * counts when its size and SQLite header are right: the rotation checks it on a later run.
+ * The harness's own integrity_check of this snapshot on an earlier run, as the ledger recorded
+ * it, when it still holds: this run found every file unchanged since first seen
+ * (snapshot.immutable passed). Null: no such record, or the files are not shown unchanged.
  */
-function unusableReason(checks: readonly CheckResult[], integrity: CheckResult): string | null {
+function earlierDeepCheck(checks: readonly CheckResult[], recorded: LedgerSnapshot | undefined): { at: string; result: 'pass' | 'fail' } | null {
+  if (!recorded?.deep_checked_at || !recorded.deep_result) return null;
+  if (!checks.some((c) => c.id === 'snapshot.immutable' && c.status === 'pass')) return null;
+  return { at: recorded.deep_checked_at, result: recorded.deep_result };
+}
+
+/**
+ * Why a judged snapshot does not count for rpo.fresh (null: it does): a check failed, its
+ * database is not shown usable (integrityShowsUsable), or, not inspected this run, it failed
+ * the harness's integrity_check on an earlier run with the same files. One not deep-checked
+ * this run still counts when its size and SQLite header are right; rpo.fresh warns when
+ * nothing showed it intact (integrityUnchecked).
+ */
+function unusableReason(checks: readonly CheckResult[], integrity: CheckResult, earlier: { at: string; result: 'pass' | 'fail' } | null): string | null {
   const failed = checks.filter((c) => c.status === 'fail').map((c) => c.id);
   if (failed.length > 0) return `${failed.join(', ')} failed`;
   if (!integrityShowsUsable(integrity)) return `its database could not be verified (snapshot.integrity ${integrity.status})`;
+  if (integrity.status !== 'pass' && earlier?.result === 'fail') return `its database failed the harness's integrity_check at ${earlier.at} (the ledger), and its files are unchanged since`;
   return null;
+}
+
+/**
+ * Why nothing shows this snapshot's database intact (null: something does): the harness's own
+ * integrity_check this run, AtoCore's validator saying valid this run, or the harness's
+ * integrity_check on an earlier run with the files unchanged since (the ledger). Over SSH
+ * without --deep and with `--atocore-validator none`, nothing does: only the size and the
+ * SQLite header are known.
+ */
+function integrityUnchecked(checks: readonly CheckResult[], integrity: CheckResult, earlier: { at: string; result: 'pass' | 'fail' } | null, facts: SnapshotFacts, plan: SnapshotJudgePlan): string | null {
+  if (integrity.status === 'pass') return null;
+  if (checks.some((c) => c.id === 'snapshot.atocore_validate' && c.status === 'pass')) return null;
+  if (earlier?.result === 'pass') return null;
+  const harness = plan.deepShare.has(facts.stamp) ? 'the harness did not inspect its database' : plan.notInShareReason;
+  const validator = facts.validatorRefused ? `AtoCore's validator not run: ${facts.validatorRefused}` : facts.validatorRun ? "AtoCore's validator did not say valid" : "AtoCore's validator not run (--atocore-validator none)";
+  return `${harness}; ${validator}`;
 }
 
 function ledgerRecords(files: readonly StoreEntry[], hashes: ReadonlyMap<string, string>): Map<string, LedgerFileRecord> {
@@ -156,7 +192,7 @@ export function judgeNotADirectory(entry: StoreEntry): { report: SnapshotReport;
     `the snapshot is ${entry.type === 'symlink' ? `a symlink to ${JSON.stringify(clip(entry.linkTarget ?? '', 120))}` : 'not a directory'}; refused, never opened`,
     { type: entry.type, link_target: entry.linkTarget === null ? null : clip(entry.linkTarget) },
   );
-  return { report: { stamp, status: 'fail', checks: [refused] }, summary: summaryOf(stamp, [], 'snapshot.paths failed') };
+  return { report: { stamp, status: 'fail', checks: [refused] }, summary: summaryOf(stamp, [], { unusable: 'snapshot.paths failed', createdAtMs: null, integrityUnchecked: null }) };
 }
 
 /** snapshots.listing and snapshots.future, from the entries of `snapshots/`. */

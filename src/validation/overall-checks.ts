@@ -1,7 +1,7 @@
 import { isSnapshotStamp, stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { formatDuration } from '../common/duration.js';
 import { check, type CheckResult } from '../report/model.js';
-import { entryAt, regularSafeFiles } from './snapshot-checks.js';
+import { CREATED_AT_TOLERANCE_MS, entryAt, regularSafeFiles } from './snapshot-checks.js';
 import { CHROMA_DIR, DB_FILE, type StoreEntry } from './store.js';
 
 /**
@@ -17,15 +17,31 @@ export interface SnapshotSummary {
   readonly totalBytes: number;
   /** the listing shows a Chroma directory with files */
   readonly hasChroma: boolean;
+  /** it got the per-snapshot checks this run (false: outside --stamp, only listed) */
+  readonly inspected: boolean;
   /**
-   * why it does not count as a usable restore point (a check failed, or its database could
-   * not be shown usable); null: it counts, including when it was not checked this run
+   * why it does not count as a usable restore point (a check failed, its database could not
+   * be shown usable, or it was not inspected this run); null: it counts
    */
   readonly unusable: string | null;
+  /** its metadata's created_at (null: not read, or not valid) */
+  readonly createdAtMs: number | null;
+  /** why nothing shows its database intact (null: something does; see judge.ts integrityUnchecked) */
+  readonly integrityUnchecked: string | null;
 }
 
-/** What the overall checks need of a snapshot, from its listing. */
-export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], unusable: string | null): SnapshotSummary {
+/** What this run's per-snapshot checks found of a snapshot, as the overall checks need it. */
+export interface SnapshotStanding {
+  readonly unusable: string | null;
+  readonly createdAtMs: number | null;
+  readonly integrityUnchecked: string | null;
+}
+
+/** Why a snapshot outside this run's --stamp selection does not count: only its listing was read. */
+export const NOT_INSPECTED = 'not inspected this run (outside --stamp)';
+
+/** What the overall checks need of a snapshot, from its listing and its standing (null: not inspected this run). */
+export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], standing: SnapshotStanding | null): SnapshotSummary {
   const db = entryAt(files, DB_FILE);
   const regular = files.filter((f) => f.type === 'file');
   return {
@@ -33,7 +49,10 @@ export function summaryOf(stamp: SnapshotStamp, files: readonly StoreEntry[], un
     dbBytes: db && db.type === 'file' ? db.size : null,
     totalBytes: regular.reduce((sum, f) => sum + f.size, 0),
     hasChroma: regular.some((f) => f.path.startsWith(`${CHROMA_DIR}/`)),
-    unusable,
+    inspected: standing !== null,
+    unusable: standing ? standing.unusable : NOT_INSPECTED,
+    createdAtMs: standing?.createdAtMs ?? null,
+    integrityUnchecked: standing?.integrityUnchecked ?? null,
   };
 }
 
@@ -95,22 +114,80 @@ export function checkFutureStamps(stamps: readonly SnapshotStamp[], nowMs: numbe
   );
 }
 
+/** When rpo.fresh counts a snapshot's data as taken, and from what. */
+export interface CountedTime {
+  readonly ms: number;
+  readonly from: 'stamp' | 'created_at';
+}
+
 /**
- * rpo.fresh: the newest usable snapshot (no failing check this run, its database shown
- * usable, not stamped in the future) is younger than --rpo, and the newest one holding Chroma younger than
- * --chroma-rpo (unless that is off). Future-dated snapshots are snapshots.future's finding.
+ * The time rpo.fresh counts a snapshot's age from: its stamp, unless its metadata's
+ * created_at is older by more than snapshot.metadata's tolerance. The two come from one clock
+ * reading; apart, one was changed (an old snapshot renamed to a fresh stamp), and only the
+ * older one cannot flatter the backups. A created_at later than the stamp changes nothing.
+ */
+export function countedTime(snapshot: SnapshotSummary): CountedTime {
+  const stampMs = stampTime(snapshot.stamp);
+  if (snapshot.createdAtMs !== null && stampMs - snapshot.createdAtMs > CREATED_AT_TOLERANCE_MS) return { ms: snapshot.createdAtMs, from: 'created_at' };
+  return { ms: stampMs, from: 'stamp' };
+}
+
+/** A snapshot as rpo.fresh names it: its stamp, and the created_at it counts from when that is older. */
+function describeCounted(snapshot: SnapshotSummary): string {
+  const counted = countedTime(snapshot);
+  if (counted.from === 'stamp') return snapshot.stamp;
+  return `${snapshot.stamp} (counted from its created_at ${new Date(counted.ms).toISOString()}, ${formatDuration(stampTime(snapshot.stamp) - counted.ms)} before its stamp: a renamed directory?)`;
+}
+
+const newestStampFirst = (a: SnapshotSummary, b: SnapshotSummary): number => (a.stamp < b.stamp ? 1 : a.stamp > b.stamp ? -1 : 0);
+
+function listStamps(stamps: readonly string[]): string {
+  return `${stamps.slice(0, 5).join(', ')}${stamps.length > 5 ? ` and ${stamps.length - 5} more` : ''}`;
+}
+
+/**
+ * One freshness limit (the RPO, or Chroma's) against what the run knows: met by a snapshot
+ * inspected this run; unknown when only snapshots not inspected this run (outside --stamp)
+ * could meet it, going by their stamps; missed otherwise (a stamp is never later than the time
+ * its snapshot counts from, so one older than the limit cannot meet it).
+ */
+type Window = { readonly state: 'met' } | { readonly state: 'missed' } | { readonly state: 'unknown'; readonly could: readonly SnapshotStamp[] };
+
+/**
+ * rpo.fresh: the newest usable snapshot (inspected this run, no failing check, its database
+ * shown usable, not stamped in the future) is younger than --rpo, and the newest one holding
+ * Chroma younger than --chroma-rpo (unless that is off). Age counts from countedTime. A
+ * snapshot not inspected this run never counts: when only such snapshots could meet a limit
+ * the check is `skip`, naming them. Warns when newer snapshots do not count, and when nothing
+ * this run (or a ledgered earlier check of unchanged files) showed the counted database intact.
+ * Future-dated snapshots are snapshots.future's finding.
  */
 export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, rpoMs: number, chromaRpoMs: number | null): { result: CheckResult; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
   const id = 'rpo.fresh';
   const future = snapshots.filter((s) => isFutureStamp(s.stamp, nowMs)).map((s) => s.stamp);
-  const sorted = snapshots.filter((s) => !isFutureStamp(s.stamp, nowMs)).sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
-  const newest = sorted[0];
-  const usable = sorted.find((s) => s.unusable === null);
-  const chroma = sorted.find((s) => s.unusable === null && s.hasChroma);
-  const skipped = sorted.slice(0, usable ? sorted.indexOf(usable) : sorted.length);
-  const age = (s: SnapshotSummary | undefined): number | null => (s ? Math.max(0, nowMs - stampTime(s.stamp)) : null);
-  const usableAge = age(usable);
-  const chromaAge = age(chroma);
+  const present = snapshots.filter((s) => !isFutureStamp(s.stamp, nowMs)).sort(newestStampFirst);
+  const newest = present[0];
+  // the newest restore point is the usable snapshot taken last, by the time it counts from
+  const usableOnes = present.filter((s) => s.inspected && s.unusable === null).sort((a, b) => countedTime(b).ms - countedTime(a).ms || newestStampFirst(a, b));
+  const usable = usableOnes[0];
+  const chroma = usableOnes.find((s) => s.hasChroma);
+  const later = present.filter((s) => s !== usable && (!usable || s.stamp > usable.stamp));
+  const notUsable = later.filter((s) => s.inspected && s.unusable !== null);
+  const countedOlder = later.filter((s) => s.inspected && s.unusable === null);
+  const notInspected = later.filter((s) => !s.inspected).map((s) => s.stamp);
+  const ageOf = (s: SnapshotSummary | undefined): number | null => (s ? Math.max(0, nowMs - countedTime(s).ms) : null);
+  const usableAge = ageOf(usable);
+  const chromaAge = ageOf(chroma);
+  const window = (counted: SnapshotSummary | undefined, limitMs: number, needsChroma: boolean): Window => {
+    if (counted && ageOf(counted)! <= limitMs) return { state: 'met' };
+    const could = present.filter((s) => !s.inspected && (!needsChroma || s.hasChroma) && nowMs - stampTime(s.stamp) <= limitMs).map((s) => s.stamp);
+    return could.length > 0 ? { state: 'unknown', could } : { state: 'missed' };
+  };
+  const main = window(usable, rpoMs, false);
+  const chromaWindow = chromaRpoMs === null ? null : window(chroma, chromaRpoMs, true);
+
+  const fromCreatedAt = [...new Set([usable, chroma, ...countedOlder])].filter((s): s is SnapshotSummary => s !== undefined && countedTime(s).from === 'created_at');
+  const unchecked = [...new Set([usable, chromaRpoMs === null ? undefined : chroma])].filter((s): s is SnapshotSummary => s !== undefined && s.integrityUnchecked !== null);
   const evidence = {
     now: new Date(nowMs).toISOString(),
     rpo: formatDuration(rpoMs),
@@ -118,29 +195,60 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
     newest: newest?.stamp ?? null,
     newest_usable: usable?.stamp ?? null,
     newest_usable_age_s: usableAge === null ? null : Math.round(usableAge / 1000),
+    newest_usable_counted_from: usable ? countedTime(usable).from : null,
     newest_chroma: chroma?.stamp ?? null,
     newest_chroma_age_s: chromaAge === null ? null : Math.round(chromaAge / 1000),
     ...(future.length > 0 ? { not_counted_future: future.slice(0, MAX_NAMED) } : {}),
-    ...(skipped.length > 0 ? { not_usable: skipped.slice(0, MAX_NAMED).map((s) => ({ stamp: s.stamp, why: s.unusable })) } : {}),
+    ...(notUsable.length > 0 ? { not_usable: notUsable.slice(0, MAX_NAMED).map((s) => ({ stamp: s.stamp, why: s.unusable })) } : {}),
+    ...(fromCreatedAt.length > 0 ? { counted_from_created_at: fromCreatedAt.slice(0, MAX_NAMED).map((s) => ({ stamp: s.stamp, created_at: new Date(s.createdAtMs!).toISOString() })) } : {}),
+    ...(notInspected.length > 0 ? { not_inspected: notInspected.slice(0, MAX_NAMED), not_inspected_total: notInspected.length } : {}),
+    ...(unchecked.length > 0 ? { integrity_unchecked: unchecked.map((s) => ({ stamp: s.stamp, why: s.integrityUnchecked })) } : {}),
   };
-  const rpoSeconds = usableAge === null ? null : Math.round(usableAge / 1000);
-  const chromaRpoSeconds = chromaAge === null ? null : Math.round(chromaAge / 1000);
+
   const failures: string[] = [];
+  const unknowns: string[] = [];
   const warnings: string[] = [];
-  if (!usable) failures.push(newest ? `no usable snapshot: none counts (newest ${newest.stamp}: ${newest.unusable})` : future.length > 0 ? 'no snapshot stamped before now' : 'no snapshot at all');
-  else if (usableAge! > rpoMs) failures.push(`the newest usable snapshot, ${usable.stamp}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`);
-  if (usable && newest && usable !== newest) warnings.push(`the newest snapshot, ${newest.stamp}, does not count (${newest.unusable}); counting from ${usable.stamp}`);
-  if (chromaRpoMs !== null) {
-    if (!chroma) failures.push('no usable snapshot includes Chroma');
-    else if (chromaAge! > chromaRpoMs) failures.push(`the newest usable snapshot with Chroma, ${chroma.stamp}, is ${formatDuration(chromaAge!)} old (Chroma RPO ${formatDuration(chromaRpoMs)})`);
+  const inspectedSays = (counted: SnapshotSummary | undefined, age: number | null, what: string): string =>
+    counted ? `the newest usable ${what} inspected, ${describeCounted(counted)}, is ${formatDuration(age!)} old` : `no ${what} inspected counts`;
+  if (main.state === 'missed') failures.push(usable ? `the newest usable snapshot, ${describeCounted(usable)}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})` : noUsableSnapshot(present, future.length > 0));
+  if (main.state === 'unknown') {
+    unknowns.push(`freshness not judged: only snapshots not inspected this run (outside --stamp) could be within the RPO of ${formatDuration(rpoMs)}: ${listStamps(main.could)}; ${inspectedSays(usable, usableAge, 'snapshot')}; validate them (without --stamp, or --stamp ${main.could[0]}) to judge it`);
   }
+  if (chromaWindow?.state === 'missed') failures.push(chroma ? `the newest usable snapshot with Chroma, ${describeCounted(chroma)}, is ${formatDuration(chromaAge!)} old (Chroma RPO ${formatDuration(chromaRpoMs!)})` : 'no usable snapshot includes Chroma');
+  if (chromaWindow?.state === 'unknown') {
+    unknowns.push(`Chroma freshness not judged: only snapshots not inspected this run (outside --stamp) hold Chroma files within the Chroma RPO of ${formatDuration(chromaRpoMs!)}: ${listStamps(chromaWindow.could)}; ${inspectedSays(chroma, chromaAge, 'snapshot with Chroma')}`);
+  }
+  if (usable) {
+    const first = notUsable[0];
+    if (first) warnings.push(`${first === newest ? 'the newest snapshot' : 'the newest snapshot inspected'}, ${first.stamp}, does not count (${first.unusable})${notUsable.length > 1 ? `, nor ${notUsable.length - 1} more after ${usable.stamp} (not_usable)` : ''}`);
+    for (const renamed of countedOlder.slice(0, 3)) warnings.push(`${describeCounted(renamed)} counts as older than ${usable.stamp}`);
+    if (first || countedOlder.length > 0) warnings.push(`counting from ${usable.stamp}`);
+  }
+  for (const s of unchecked) {
+    warnings.push(`the integrity of ${s === newest ? 'the newest snapshot' : s === usable ? 'the newest usable snapshot' : 'the newest usable snapshot with Chroma'}, ${s.stamp}, was not checked by anything this run (${s.integrityUnchecked}); only its size and SQLite header are known`);
+  }
+  const notes = usable && notInspected.length > 0 ? [`${notInspected.length} newer snapshot(s) not inspected this run (outside --stamp), not counted: ${listStamps(notInspected)}`] : [];
+  const rpoSeconds = main.state === 'unknown' || usableAge === null ? null : Math.round(usableAge / 1000);
+  const chromaRpoSeconds = chromaWindow?.state === 'unknown' || chromaAge === null ? null : Math.round(chromaAge / 1000);
+  const passMessage = `newest ${notInspected.length > 0 ? 'inspected ' : ''}${usable ? describeCounted(usable) : ''}, ${formatDuration(usableAge ?? 0)} old${chroma && chromaRpoMs !== null ? `; Chroma ${formatDuration(chromaAge!)} old` : ''}`;
   const result =
     failures.length > 0
-      ? check(id, 'fail', [...failures, ...warnings].join('; '), evidence)
-      : warnings.length > 0
-        ? check(id, 'warn', warnings.join('; '), evidence)
-        : check(id, 'pass', `newest ${usable!.stamp}, ${formatDuration(usableAge!)} old${chroma && chromaRpoMs !== null ? `; Chroma ${formatDuration(chromaAge!)} old` : ''}`, evidence);
+      ? check(id, 'fail', [...failures, ...unknowns, ...warnings, ...notes].join('; '), evidence)
+      : unknowns.length > 0
+        ? check(id, 'skip', [...unknowns, ...warnings].join('; '), evidence)
+        : warnings.length > 0
+          ? check(id, 'warn', [...warnings, ...notes].join('; '), evidence)
+          : check(id, 'pass', [passMessage, ...notes].join('; '), evidence);
   return { result, rpoSeconds, chromaRpoSeconds };
+}
+
+/** rpo.fresh's failure when no inspected snapshot counts. */
+function noUsableSnapshot(present: readonly SnapshotSummary[], anyFuture: boolean): string {
+  const newest = present[0];
+  if (!newest) return anyFuture ? 'no snapshot stamped before now' : 'no snapshot at all';
+  const newestInspected = present.find((s) => s.inspected);
+  if (!newestInspected) return `no usable snapshot: none of them was inspected this run (newest ${newest.stamp}, outside --stamp)`;
+  return `no usable snapshot: none counts (newest ${newestInspected === newest ? '' : 'inspected '}${newestInspected.stamp}: ${newestInspected.unusable})`;
 }
 
 /** How many earlier snapshots make the baseline a database size is compared with. */
