@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +181,39 @@ describe('validate --dir on the fixture trees', () => {
     rmSync(join(copy, 'backups/snapshots/20260408T060000Z'), { recursive: true });
     const behind = await validate(['--dir', good, '--offhost', copy]);
     expect(behind.report!.checks.find((c) => c.id === 'offhost.copy')!.message).toMatch(/20260408T060000Z is not in the off-host copy.*its newest is 20260407T060000Z/);
+  });
+
+  it('--offhost DIR: the listings are compared first; only files on both sides with equal sizes are read', async () => {
+    const copy = join(work, 'offhost-listing');
+    cpSync(join(good, 'backups'), join(copy, 'backups'), { recursive: true });
+    const there = join(copy, 'backups/snapshots/20260408T060000Z');
+    // an extra 8 GiB file and a registry of another size (8 GiB): holes, but reading them takes longer than the run has
+    writeFileSync(join(there, 'junk.bin'), '');
+    truncateSync(join(there, 'junk.bin'), 8 * 1024 ** 3);
+    truncateSync(join(there, 'config/project-registry.json'), 8 * 1024 ** 3);
+    // the same size, other bytes: only the hash tells
+    const metadata = join(there, 'backup-metadata.json');
+    const text = readFileSync(metadata, 'utf8');
+    writeFileSync(metadata, text.replace('"', "'"));
+    expect(readFileSync(metadata).length).toBe(Buffer.byteLength(text));
+    // a special file and a link there are no regular files: not the snapshot's files
+    execFileSync('mkfifo', [join(there, 'pipe')]);
+    symlinkSync('/dev/zero', join(there, 'zero'));
+    const began = Date.now();
+    const run = await validate(['--dir', good, '--offhost', copy, '--timeout', '8s']);
+    expect(Date.now() - began).toBeLessThan(8_000);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.report!.steps.find((s) => s.id === 'offhost')).toMatchObject({ status: 'pass' });
+    const offhost = run.report!.checks.find((c) => c.id === 'offhost.copy')!;
+    expect(offhost.status).toBe('fail');
+    expect(offhost.evidence.extra).toEqual(['junk.bin']);
+    expect(offhost.evidence.missing).toEqual([]);
+    const differing = offhost.evidence.differing as Array<{ path: string; here: string | null; there: string | null; size_there: number }>;
+    expect(differing.map((d) => d.path).sort()).toEqual(['backup-metadata.json', 'config/project-registry.json']);
+    // read and hashed: equal sizes; never read: the other size
+    expect(differing.find((d) => d.path === 'backup-metadata.json')).toMatchObject({ here: expect.stringMatching(/^[0-9a-f]{64}$/), there: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(differing.find((d) => d.path === 'config/project-registry.json')).toMatchObject({ there: null, size_there: 8 * 1024 ** 3 });
+    expect(offhost.message).toMatch(/2 file\(s\) differ: .*; 1 extra file\(s\) there: junk\.bin$/);
   });
 
   it('more damage on copies of the good tree: half-written or missing metadata, a stamp-named link, a lost Sunday, no snapshot at all', async () => {

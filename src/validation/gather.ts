@@ -5,7 +5,6 @@ import { validatorArgv } from '../remote/commands.js';
 import type { IntegrityWorkers } from '../sqlite/integrity-workers.js';
 import { ScratchSpaceError } from '../sqlite/scratch-copy.js';
 import { inspectSnapshotDatabase, type SnapshotDatabaseInspection } from './database.js';
-import { classifySnapshotEntries } from './overall-checks.js';
 import { SIDECAR_HEAD_BYTES, SIDECAR_PATHS } from './sidecars.js';
 import { checkMetadata, databaseCopyRefusal, entryAt, isSafeSnapshotPath, regularSafeFiles, validatorRefusal } from './snapshot-checks.js';
 import { SQLITE_HEADER_BYTES } from '../sqlite/header.js';
@@ -169,20 +168,6 @@ export class SnapshotGatherer {
 /** SHA-256 of a snapshot's regular files with safe names (those `wanted`), by path. */
 function hashRegularFiles(store: SnapshotStore, stamp: SnapshotStamp, files: readonly StoreEntry[], wanted: (path: string) => boolean = () => true): Promise<Map<string, string>> {
   return store.hashSnapshotFiles(stamp, regularSafeFiles(files).map((f) => f.path).filter(wanted));
-}
-
-/** What an off-host copy holds: its newest stamp, and one snapshot's files with their hashes (null: not there as a directory). */
-export interface OffhostFacts {
-  readonly newestThere: string | null;
-  readonly copy: { readonly files: readonly StoreEntry[]; readonly hashes: ReadonlyMap<string, string> } | null;
-}
-
-export async function gatherOffhostCopy(store: SnapshotStore, stamp: SnapshotStamp): Promise<OffhostFacts> {
-  const stamps = classifySnapshotEntries(await store.listSnapshots()).stamps;
-  const newestThere = stamps.map((e) => e.path).sort().pop() ?? null;
-  if (!stamps.some((e) => e.path === stamp && e.type === 'dir')) return { newestThere, copy: null };
-  const files = await store.listSnapshotTree(stamp);
-  return { newestThere, copy: { files, hashes: await hashRegularFiles(store, stamp, files) } };
 }
 
 /** A slot pool whose slots are handed back by the consumer, so finished work waiting in line stays bounded. */

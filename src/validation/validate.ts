@@ -7,7 +7,8 @@ import { FieldError } from '../inputs/fields.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
 import { IntegrityWorkers } from '../sqlite/integrity-workers.js';
 import { decideVerdict } from '../report/verdict.js';
-import { gatherOffhostCopy, Slots, SnapshotGatherer, type GatheredSnapshot } from './gather.js';
+import { Slots, SnapshotGatherer, type GatheredSnapshot } from './gather.js';
+import { gatherOffhostCopy } from './offhost.js';
 import { judgeDisk, judgeListing, judgeNotADirectory, judgeOverall, SnapshotJudge, unfinishedRunSkips, type JudgedSnapshot } from './judge.js';
 import { loadLedger, saveLedger, selectForDeepCheck, type Ledger } from './ledger.js';
 import { checkOffhost, classifySnapshotEntries, fileSetOf, isFutureStamp, summaryOf, type SnapshotFileSet, type SnapshotSummary } from './overall-checks.js';
@@ -309,7 +310,7 @@ class ValidationRun {
     this.#offhost = offhost;
     const here = this.#newestFileSet;
     if (!here) throw new Error(`the newest snapshot ${stamp} was not hashed`);
-    const { newestThere, copy } = await gatherOffhostCopy(offhost, stamp);
+    const { newestThere, copy } = await gatherOffhostCopy(offhost, stamp, here);
     this.#overall.push(checkOffhost(offhost.where, stamp, here, copy ? fileSetOf(copy.files, copy.hashes) : null, newestThere));
     return `${offhost.where}: ${copy ? `${stamp} found` : `${stamp} not found`}`;
   }
