@@ -6,6 +6,7 @@ import { Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, UsageError } from '../common/errors.js';
+import { describeForeignLink, foreignLinkOn } from './foreign-links.js';
 
 /**
  * How a file the user names is written, decided from what the path is *now* (lstat first):
@@ -16,7 +17,9 @@ import { errorMessage, UsageError } from '../common/errors.js';
  * - `/dev/stdout`, `/dev/fd/N`, `/proc/…/fd/N` leading to a regular file: appended to
  *   through the link (the shell's redirection), not replaced;
  * - a symbolic link otherwise: followed; the same rules apply to what it points at, and
- *   the link stays;
+ *   the link stays; but never one that another user planted in a sticky world-writable
+ *   directory (the kernel's fs.protected_symlinks rule, foreign-links.ts), wherever in the
+ *   path it is;
  * - a directory, a block device, a socket: refused.
  */
 export type OutputKind = 'file' | 'device' | 'fifo' | 'append';
@@ -94,8 +97,17 @@ function placeOf(stats: Stats, path: string, given: string, rules: OutputRules):
   throw new OutputRefused(`${given} is ${describeFileKind(stats)}; refusing to write a report there`);
 }
 
-/** What writing to `path` would do, decided now. Throws OutputRefused. */
+/** A link on the way that another user planted in /tmp or the like: refused before anything is followed. */
+function refuseForeignLinks(path: string): void {
+  const uid = process.geteuid?.();
+  if (uid === undefined) return; // no owners to compare off POSIX
+  const found = foreignLinkOn(path, uid);
+  if (found) throw new OutputRefused(found.link === path ? describeForeignLink(found) : `${path}: ${describeForeignLink(found)}`);
+}
+
+/** What writing to `path` would do, decided now (before the run and again when writing). Throws OutputRefused. */
 export function outputPlace(path: string, rules: OutputRules): OutputPlace {
+  refuseForeignLinks(path);
   let own: Stats;
   try {
     own = lstatSync(path);
