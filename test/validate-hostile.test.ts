@@ -9,6 +9,8 @@ import { InterruptedError } from '../src/common/errors.js';
 import { copyRegularFile, NotRegularFileError, openRegularFile, ScratchSpaceError } from '../src/sqlite/scratch-copy.js';
 import { inspectDatabaseFile } from '../src/sqlite/inspect.js';
 import { inspectSnapshotDatabase } from '../src/validation/database.js';
+import { killedWithin } from '../src/common/child-process.js';
+import { hasExited } from '../src/runtimes/port-owner.js';
 import { CLI, readReport, runCli } from './support/cli.js';
 import { buildSnapshotTree, snapshotFindings, STANDIN_VALIDATOR, standinValidatorEnv } from './support/snapshot-tree.js';
 
@@ -350,6 +352,53 @@ describe('AtoCore\'s validator cut off: never a verdict about the snapshot', () 
     expect(checkOf(run.report!, NEWEST, 'snapshot.atocore_validate')).toMatchObject({ status: 'skip' });
     expect(checkOf(run.report!, NEWEST, 'snapshot.atocore_validate').message).toMatch(/could not run.*timed out/);
     expect(run.report!.steps.find((s) => s.id === 'atocore_validate')).toMatchObject({ status: 'error' });
+  });
+
+  it('one that ignores TERM and leaves a setsid child: KILLed by the budget, not 2 s after it; the child it left is killed too', async () => {
+    const stubborn = join(work, 'stubborn-validator.sh');
+    const leftPid = join(work, 'stubborn-left.pid');
+    // as a validator that daemonizes a helper might: the helper leaves the process group and ignores TERM and HUP
+    writeFileSync(stubborn, `#!/bin/sh\ntrap '' TERM INT HUP\nsetsid sh -c 'echo $$ > "${leftPid}"; trap "" TERM HUP; exec sleep 300' &\nsleep 300\n`);
+    chmodSync(stubborn, 0o755);
+    const run = await validate(['--dir', base, '--stamp', NEWEST, '--timeout', '6s', '--atocore-validator', `${stubborn} {stamp}`]);
+    expect(run.code, run.output).toBe(3);
+    expect(run.elapsedMs).toBeLessThan(15_000);
+    const message = checkOf(run.report!, NEWEST, 'snapshot.atocore_validate').message;
+    // TERM came 2 s before the end of the budget, KILL at its end (then 50 ms for what is left in the pipes the
+    // setsid child holds): the call lasted the budget, not the budget and 2 s more
+    const lasted = Number(/timed out after (\d+)ms/.exec(message)?.[1]);
+    expect(lasted, message).toBeLessThan(6_500);
+    expect(lasted, message).toBeGreaterThan(3_000);
+    const pid = Number(readFileSync(leftPid, 'utf8'));
+    expect(pid).toBeGreaterThan(1);
+    expect(await hasExited(pid), `pid ${pid} outlived the run`).toBe(true);
+  });
+
+  it('one that answers and leaves something running: what carries its mark is killed when the call ends', async () => {
+    const answering = join(work, 'answering-validator.sh');
+    const leftPids = join(work, 'answering-left.pid');
+    rmSync(leftPids, { force: true });
+    // one helper in its group without the pipes, one in a session of its own holding them
+    writeFileSync(answering, `#!/bin/sh\nsh -c 'echo $$ >> "${leftPids}"; exec sleep 300' </dev/null >/dev/null 2>&1 &\nsetsid sh -c 'echo $$ >> "${leftPids}"; trap "" TERM HUP; exec sleep 300' &\nsleep 0.3\necho '{"valid": true, "stamp": "'"$1"'"}'\n`);
+    chmodSync(answering, 0o755);
+    const run = await validate(['--dir', base, '--stamp', NEWEST, '--timeout', '20s', '--atocore-validator', `${answering} {stamp}`]);
+    expect(run.code, run.output).toBe(0);
+    expect(checkOf(run.report!, NEWEST, 'snapshot.atocore_validate')).toMatchObject({ status: 'pass' });
+    const pids = readFileSync(leftPids, 'utf8').trim().split('\n').map(Number);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(await hasExited(pid), `pid ${pid} outlived the run`).toBe(true);
+  });
+
+  it('killedWithin: TERM early enough that KILL comes by the bound', () => {
+    expect(killedWithin(300_000)).toEqual({ timeoutMs: 298_000, killGraceMs: 2_000 });
+    expect(killedWithin(4_000)).toEqual({ timeoutMs: 2_000, killGraceMs: 2_000 });
+    expect(killedWithin(3_000)).toEqual({ timeoutMs: 2_250, killGraceMs: 750 });
+    for (const total of [1, 2, 3, 10, 999, 3_999, 4_001, 60_000]) {
+      const { timeoutMs, killGraceMs } = killedWithin(total);
+      expect(timeoutMs, String(total)).toBeGreaterThan(0);
+      expect(killGraceMs, String(total)).toBeGreaterThan(0);
+      expect(timeoutMs + killGraceMs, String(total)).toBeLessThanOrEqual(Math.max(2, total));
+    }
   });
 
   it('interrupted by SIGINT while it runs: exit 3 at once, the check is never fail or pass', async () => {

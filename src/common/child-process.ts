@@ -31,9 +31,22 @@ export interface RunProcessOptions {
   /** output beyond this many bytes per stream is dropped (the head and the tail are kept) */
   readonly maxOutputBytes?: number;
   readonly input?: string;
+  /** between TERM (at timeoutMs) and KILL; 2 s unless given (see killedWithin) */
+  readonly killGraceMs?: number;
 }
 
 const KILL_GRACE_MS = 2_000;
+
+/**
+ * timeoutMs and killGraceMs for a process that must be gone, KILL included, within `totalMs`
+ * (the run's --timeout): TERM 2 s before the end, or with less than 4 s a quarter of what
+ * there is before it. A process that ignores TERM then ends by the bound, not 2 s after.
+ */
+export function killedWithin(totalMs: number): { timeoutMs: number; killGraceMs: number } {
+  const total = Math.max(1, totalMs);
+  const killGraceMs = total >= 2 * KILL_GRACE_MS ? KILL_GRACE_MS : Math.max(1, Math.floor(total / 4));
+  return { timeoutMs: Math.max(1, total - killGraceMs), killGraceMs };
+}
 /**
  * How long the pipes may stay open once the process has ended: its last words are in them
  * at once; a process it left behind (a daemon, a `setsid` child) may hold them for good.
@@ -73,7 +86,7 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
     const kill = (): void => {
       if (pid === undefined) return;
       signalProcessGroup(pid, 'SIGTERM');
-      setTimeout(() => signalProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+      setTimeout(() => signalProcessGroup(pid, 'SIGKILL'), timerMs(options.killGraceMs ?? KILL_GRACE_MS)).unref();
     };
     const timer = setTimeout(() => {
       timedOut = true;

@@ -1,8 +1,11 @@
 import { fileKindOf } from '../common/file-kind.js';
 import { lstat, readdir, readlink, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import type { SnapshotStamp } from '../atocore/stamp.js';
-import { describeProcessResult, runProcess } from '../common/child-process.js';
+import { describeProcessResult, killedWithin, runProcess, type ProcessResult } from '../common/child-process.js';
+import { registerEmergencyKill } from '../common/emergency-cleanup.js';
+import { hasExited, killCarryingNow, processesCarrying, type EnvironmentMark } from '../runtimes/port-owner.js';
 import { DrillError, errorMessage, InfrastructureError } from '../common/errors.js';
 import { FieldError, type FieldId } from '../inputs/fields.js';
 import { assertWithinBounds, cloneRegularFile, NotRegularFileError, openRegularFile, readOpenFile, scratchDirectory, streamOpenFile, type CopyBounds } from '../sqlite/scratch-copy.js';
@@ -24,6 +27,27 @@ import {
   type StreamOutcome,
   type ValidatorRun,
 } from './store.js';
+
+/** The variable that marks a local validator's processes, its value one call's own (calls run side by side). */
+export const VALIDATOR_MARK_VARIABLE = 'ATOCORE_DRILL_VALIDATOR';
+/** How long the processes a call left behind get to die once KILLed (the kernel delivers it when it next schedules them). */
+const LEFTOVER_EXIT_WAIT_MS = 1_000;
+
+/** SIGKILL to every process that carries the mark, then a short wait until none of them runs. */
+async function killLeftovers(mark: EnvironmentMark): Promise<void> {
+  const pids = await processesCarrying(mark);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  const until = Date.now() + LEFTOVER_EXIT_WAIT_MS;
+  for (const pid of pids) {
+    while (!(await hasExited(pid)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /** A sink that wants no more: ends the local read early (never leaves this module). */
 class StopReading extends Error {}
@@ -225,12 +249,27 @@ export class LocalSnapshotStore implements SnapshotStore {
     }
   }
 
+  /**
+   * AtoCore's validator on this machine, ended (KILL included) within its bound. Its processes
+   * carry a mark of their own in their environment: whatever still carries it when the call
+   * ends (a child it left running, one that left its process group with setsid) is killed.
+   */
   async runValidator(argv: readonly string[], stamp: SnapshotStamp): Promise<ValidatorRun> {
-    const result = await runProcess(argv, {
-      timeoutMs: this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS),
-      signal: this.#context.signal,
-      maxOutputBytes: MAX_VALIDATOR_OUTPUT_BYTES,
-    });
+    const mark: EnvironmentMark = { name: VALIDATOR_MARK_VARIABLE, value: randomUUID() };
+    // a second signal or an exit of the harness: they go at once
+    const unregisterKill = registerEmergencyKill(() => killCarryingNow(mark));
+    let result: ProcessResult;
+    try {
+      result = await runProcess(argv, {
+        ...killedWithin(this.#context.deadline.bound(VALIDATOR_TIMEOUT_MS)),
+        env: { ...process.env, [mark.name]: mark.value },
+        signal: this.#context.signal,
+        maxOutputBytes: MAX_VALIDATOR_OUTPUT_BYTES,
+      });
+    } finally {
+      await killLeftovers(mark);
+      unregisterKill();
+    }
     // interrupted: the run ends with the interruption as its cause, not "the validator could not run"
     if (result.aborted) assertWithinBounds({ signal: this.#context.signal }, `running AtoCore's validator for ${stamp}`);
     const couldNotRun = result.spawnError || result.timedOut || result.aborted || result.signal ? `${argv.join(' ')} for ${stamp}: ${describeProcessResult(result)}` : null;
