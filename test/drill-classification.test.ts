@@ -204,6 +204,38 @@ describe('when the backup was made: the harness\'s own clock bounds what the ans
   });
 });
 
+describe('a service that dies on the restored data says why on the console', () => {
+  it('its last words are under the failed restart, and the evidence line shows the end of its log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-dies-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const wrapper = join(dir, 'dies.py');
+    // the first start is the stand-in; the start on the restored data dies with a traceback
+    writeFileSync(
+      wrapper,
+      [
+        'import os, sys',
+        'from atocore import server',
+        'count = os.path.join(os.environ["ATOCORE_DATA_DIR"], "..", "starts")',
+        'n = len(open(count).read()) if os.path.exists(count) else 0',
+        'open(count, "a").write("x")',
+        'if n >= 1:',
+        '    print("loading the restored database", flush=True)',
+        '    raise RuntimeError("boom: schema version 7 not supported")',
+        'raise SystemExit(server.main())',
+        '',
+      ].join('\n'),
+    );
+    const run = await runCli(['drill', '--command', `python3 ${wrapper}`, '--backup-cli', 'python3 -m atocore.ops.backup', '--timeout', '60s'], {
+      env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore'), TMPDIR: dir },
+      timeoutMs: 90_000,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const restart = run.stdout.slice(run.stdout.indexOf('✗ Start AtoCore on the restored data'));
+    expect(restart, run.stdout).toMatch(/^✗ Start AtoCore on the restored data[^\n]*\n(?: {4}.*\n)*? {4}AtoCore's output[^\n]*\n(?: {4}.*\n)*? {4}\| RuntimeError: boom: schema version 7 not supported/);
+    expect(run.stdout).toMatch(/evidence: \{.*"logs_tail":"….*boom: schema version 7 not supported/);
+  });
+});
+
 describe('hostile answers never crash or bloat a report', () => {
   it('a /health answer nested a million deep, huge strings and arrays: the check serializes, bounded', () => {
     const deep = JSON.parse(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`) as unknown;

@@ -81,7 +81,7 @@ export abstract class PlannedRun<Id extends string> {
   /**
    * A step that threw: a finding fails it, anything else (an interrupt above all) is an error.
    * Checks it recorded before it threw stand: each was decided on a call that ended by itself.
-   * `serviceOutput`: what the service said lately, shown under an error.
+   * `serviceOutput`: what the service said lately, shown under a step that failed or could not run.
    */
   protected failure(step: PlannedStep<Id>, error: unknown, serviceOutput?: string): StepOutcome {
     const interrupted: unknown = this.signal?.aborted ? this.signal.reason : undefined;
@@ -89,7 +89,8 @@ export abstract class PlannedRun<Id extends string> {
     const status = stepStatusFor(error, interrupted !== undefined);
     let detail = reason;
     if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
-    if (status === 'error' && serviceOutput !== undefined) detail = `${detail}${serviceOutput}`;
+    // under a step that found a problem or could not run: a service that died says why there
+    if (status !== 'pass' && serviceOutput !== undefined) detail = `${detail}${serviceOutput}`;
     return { status, detail, reason };
   }
 

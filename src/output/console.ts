@@ -124,13 +124,24 @@ function verdictHead(report: DrillReport, failOn: FailOn, exit?: ExitOverride): 
   return `verdict: ${report.verdict.toUpperCase()} (${failing}${exitText}) — ${count('pass')}/${checks.length} checks passed${others.map((o) => `, ${o}`).join('')}`;
 }
 
+/** A `*_tail` field (what a service said last) keeps its end, where its last words are, and comes last. */
+const TAIL_CHARS = 300;
+
+/** A check's evidence as one line of the console summary. */
+function evidenceLine(evidence: Record<string, unknown>): string {
+  const entries = Object.entries(evidence);
+  const isTail = ([key, value]: [string, unknown]): boolean => key.endsWith('_tail') && typeof value === 'string';
+  const shown = [...entries.filter((e) => !isTail(e)), ...entries.filter(isTail).map(([key, value]) => [key, (value as string).length > TAIL_CHARS ? `…${(value as string).slice(-TAIL_CHARS)}` : value] as const)];
+  return terminalText(JSON.stringify(Object.fromEntries(shown)) ?? 'null', 600);
+}
+
 /** The readable end of a run: verdict, failing checks with evidence, RTO. */
 export function renderConsoleSummary(report: DrillReport, failOn: FailOn = 'fail', exit?: ExitOverride): string {
   const lines: string[] = [''];
   const failing = [...report.checks, ...report.snapshots.flatMap((s) => s.checks)].filter((c) => c.status === 'fail' || c.status === 'warn');
   for (const c of failing) {
     lines.push(`${c.status.toUpperCase()} ${c.id}: ${terminalText(c.message)}`);
-    lines.push(`     evidence: ${terminalText(JSON.stringify(c.evidence) ?? 'null', 600)}`);
+    lines.push(`     evidence: ${evidenceLine(c.evidence)}`);
   }
   if (report.error) lines.push(`ERROR: ${terminalText(report.error.split('\n')[0] ?? '')}`);
   if (typeof report.target.data_root === 'string') lines.push(`kept the drill root for inspection: ${terminalText(report.target.data_root)}`);
