@@ -3,6 +3,26 @@
 // newer Node and fail with stack traces of their own on an older one.
 import { readFileSync } from 'node:fs';
 
+/**
+ * Loading the CLI's modules takes a moment (~200 ms) before the run's own signal handling
+ * (src/common/interrupt.ts) is in place; a signal then would end the process with Node's
+ * default (exit 143, not a word). Nothing has been created yet: say so, and exit 3 (could not
+ * run), as any interrupted run does. Written to run on any Node: it is in place before the
+ * version check.
+ */
+const EARLY_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+const INTERRUPTED_EXIT_CODE = 3;
+function interruptedEarly(signal) {
+  try {
+    // synchronous for files, pipes and terminals on POSIX: written before the exit
+    process.stderr.write(`atocore-drill: interrupted by ${signal} before the run began: nothing was created, no report was written\n`);
+  } catch {
+    // a closed terminal (SIGHUP): the exit code says it
+  }
+  process.exit(INTERRUPTED_EXIT_CODE);
+}
+for (const signal of EARLY_SIGNALS) process.on(signal, interruptedEarly);
+
 /** [major, minor] of `engines.node` (">=22.22"), or null when it says something else. */
 function requiredNode() {
   try {
@@ -41,6 +61,11 @@ function flushed(stream) {
 const FLUSH_WAIT_MS = 30_000;
 
 const { main } = await import('../lib/cli/main.js');
-const code = await main(process.argv.slice(2));
+// main sets up a run's signal handling before it returns its promise (before anything is
+// created); the interim handlers step aside only then, so there is no moment without one.
+// Commands that handle no signals (history, merge, cleanup) get Node's default back.
+const running = main(process.argv.slice(2));
+for (const signal of EARLY_SIGNALS) process.off(signal, interruptedEarly);
+const code = await running;
 await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, FLUSH_WAIT_MS).unref())]);
 process.exit(code);
