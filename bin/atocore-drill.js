@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 /**
  * Loading the CLI's modules takes a moment (~200 ms) before the run's own signal handling
  * (src/common/interrupt.ts) is in place; a signal then would end the process with Node's
- * default (exit 143, not a word). Nothing has been created yet: say so, and exit 3 (could not
- * run), as any interrupted run does. Written to run on any Node: it is in place before the
- * version check.
+ * default (exit 143, not a word). With these handlers in place it is caught instead. Where
+ * Node loads the modules without turning the event loop (Node 24), it waits and the run's
+ * own handling takes it as its first signal (reports with verdict error, exit 3); where the
+ * loop turns during the load, it lands here: nothing has been created yet, so say so and
+ * exit 3 (could not run). Written to run on any Node: it is in place before the version check.
  */
 const EARLY_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 const INTERRUPTED_EXIT_CODE = 3;
