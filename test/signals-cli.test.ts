@@ -72,6 +72,28 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     expect(readdirSync(cli.tmp)).toEqual([]);
   });
 
+  it('a signal during the teardown hurries it (the service killed at once): the teardown is an error, exit 3, the checks keep their evidence, nothing left', async () => {
+    // a service that ignores SIGTERM: its orderly stop takes the whole stop bound
+    const stubborn = join(work, 'ignores-term.py');
+    writeFileSync(stubborn, ['import signal', 'signal.signal(signal.SIGTERM, signal.SIG_IGN)', 'from atocore import server', 'raise SystemExit(server.main())', ''].join('\n'));
+    const report = join(work, 'teardown-signal.json');
+    const cli = startDrill('teardown', ['--command', `python3 ${stubborn}`, '--backup-cli', 'python3 -m atocore.ops.backup', '--report-json', report]);
+    await waitFor('the teardown', cli, () => cli.output().includes('… Tear down'));
+    cli.child.kill('SIGINT');
+    const { code } = await cli.closed;
+    expect(code, cli.output()).toBe(3);
+    const written = JSON.parse(readFileSync(report, 'utf8')) as DrillReport;
+    expect(written.verdict).toBe('error');
+    const teardown = written.steps.find((s) => s.id === 'teardown')!;
+    expect(teardown.status).toBe('error');
+    expect(teardown.detail).toMatch(/interrupted by SIGINT while this step ran: it was cut short/);
+    // every check was decided before the signal, on its own evidence
+    expect(written.checks.filter((c) => c.status !== 'pass').map((c) => c.id)).toEqual([]);
+    expect(cli.output()).toMatch(/verdict: ERROR \(exit 3\)/);
+    expect(processesUnder(cli.tmp)).toEqual([]);
+    expect(readdirSync(cli.tmp)).toEqual([]);
+  });
+
   it('a second signal kills a backup CLI that ignores SIGTERM (its whole process group) at once: exit 3, report written', async () => {
     const scripts = mkdtempSync(join(work, 'scripts-'));
     const stubborn = stubbornScript(scripts);

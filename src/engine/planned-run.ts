@@ -39,10 +39,15 @@ export abstract class PlannedRun<Id extends string> {
 
   protected async perform(step: PlannedStep<Id>): Promise<StepOutcome> {
     let outcome: StepOutcome;
+    const interruptedBefore = this.signal?.aborted === true;
     try {
       // a cleanup step runs whatever happened, interrupt and budget included
       if (!step.always) this.assertMayStart(step);
       const detail = await this.actions[step.id]();
+      // an interrupt while the step ran cut it short (a teardown hurried: the service killed at once), whatever it reports
+      if (!interruptedBefore && this.signal?.aborted) {
+        return { status: 'error', detail: `${errorMessage(this.signal.reason)} while this step ran: it was cut short (${detail})` };
+      }
       // a step whose checks found a problem found it; the run goes on to see the rest
       outcome = this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
     } catch (error) {
