@@ -14,7 +14,15 @@ import { readFileSync } from 'node:fs';
  */
 const EARLY_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 const INTERRUPTED_EXIT_CODE = 3;
+let commandStarted = false;
 function interruptedEarly(signal) {
+  if (commandStarted) {
+    // a command with no signal handling of its own (history, merge, cleanup), or a signal
+    // held during the load for it: ended as Node would have, never swallowed
+    for (const name of EARLY_SIGNALS) process.off(name, interruptedEarly);
+    process.kill(process.pid, signal);
+    return;
+  }
   try {
     // synchronous for files, pipes and terminals on POSIX: written before the exit
     process.stderr.write(`atocore-drill: interrupted by ${signal} before the run began: nothing was created, no report was written\n`);
@@ -63,11 +71,15 @@ function flushed(stream) {
 const FLUSH_WAIT_MS = 30_000;
 
 const { main } = await import('../lib/cli/main.js');
-// main sets up a run's signal handling before it returns its promise (before anything is
-// created); the interim handlers step aside only then, so there is no moment without one.
-// Commands that handle no signals (history, merge, cleanup) get Node's default back.
+// A run (drill, validate, rehearse) sets up its signal handling before main returns its
+// promise, before anything is created: the interim handlers step aside only then, so there
+// is no moment without one, and a signal held during the load goes to the run alone.
+const listenersBefore = EARLY_SIGNALS.map((signal) => process.listenerCount(signal));
 const running = main(process.argv.slice(2));
-for (const signal of EARLY_SIGNALS) process.off(signal, interruptedEarly);
+commandStarted = true;
+if (EARLY_SIGNALS.some((signal, index) => process.listenerCount(signal) > listenersBefore[index])) {
+  for (const signal of EARLY_SIGNALS) process.off(signal, interruptedEarly);
+}
 const code = await running;
 await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, FLUSH_WAIT_MS).unref())]);
 process.exit(code);

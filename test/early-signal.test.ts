@@ -42,14 +42,15 @@ interface Ended {
 }
 
 /**
- * Starts `drill --report-json`, and sends `signal` the moment the CLI's first lines have run
- * (the earliest a program can catch anything: before that, Node is still starting).
+ * Starts `drill --report-json` (or `command`, given the report path), and sends `signal` the
+ * moment the CLI's first lines have run (the earliest a program can catch anything: before
+ * that, Node is still starting).
  */
-async function signalledAtOnce(name: string, signal: NodeJS.Signals, slowLoad?: 'block' | 'await'): Promise<Ended> {
+async function signalledAtOnce(name: string, signal: NodeJS.Signals, slowLoad?: 'block' | 'await' | 'bare', command = (report: string): string[] => ['drill', '--report-json', report]): Promise<Ended> {
   const tmp = join(work, name);
   mkdirSync(tmp);
   const report = join(tmp, 'report.json');
-  const args = [...(slowLoad ? ['--import', SLOW_LOAD] : []), CLI, 'drill', '--report-json', report];
+  const args = [...(slowLoad ? ['--import', SLOW_LOAD] : []), CLI, ...command(report)];
   const env = { ...process.env, TMPDIR: tmp, ...(slowLoad ? { ATOCORE_DRILL_TEST_SLOW_LOAD: slowLoad } : {}) };
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -97,6 +98,18 @@ describe('a signal while the CLI is loading: exit 3 with a word, never a silent 
     expect(report.verdict).toBe('error');
     expect(report.checks.every((check) => check.status === 'skip')).toBe(true);
     expect(leftovers(ended.tmp)).toEqual([]);
+
+    // a command with no signal handling of its own (merge-reports): the held signal ends it as Node would have, never swallowed
+    const merged = await signalledAtOnce('block-merge', 'SIGTERM', 'block', (out) => ['merge-reports', ended.report, '--report-json', out]);
+    expect({ code: merged.code, signal: merged.signal }, merged.stdout + merged.stderr).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(merged.stderr).not.toContain('before the run began');
+    expect(existsSync(merged.report)).toBe(false);
+  });
+
+  it('a command with no signal handling of its own and nothing else listening: the signal held during the load ends it as Node would have, never swallowed', async () => {
+    const ended = await signalledAtOnce('bare', 'SIGTERM', 'bare');
+    expect({ code: ended.code, signal: ended.signal }, ended.stdout + ended.stderr).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(ended.stderr).toBe('');
   });
 
   it('the real load, signalled at once, five times: exit 3 every time, one way or the other, never both', async () => {
