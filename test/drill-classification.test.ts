@@ -503,9 +503,16 @@ describe.concurrent('interrupting the drill at every step: error, nothing passed
 
   it.each(EVERY_STEP)('shortly into %s', async (step) => {
     const { report, root, firedDuring } = await drillWith({ kind: 'interrupt', step, afterMs: 30, faults: [] });
-    if (firedDuring === null || firedDuring === 'teardown') {
+    if (firedDuring === null) {
       // the work was done before the signal came: the verdict stands on its evidence
       expect(report.verdict).toBe('pass');
+      return;
+    }
+    if (firedDuring === 'teardown') {
+      // the checks stand on their evidence; the teardown the signal hurried is an error
+      expect(report.checks.every((c) => c.status === 'pass')).toBe(true);
+      expect(report.steps.at(-1)).toMatchObject({ id: 'teardown', status: 'error' });
+      expect(report.verdict).toBe('error');
       return;
     }
     expectCutAt(report, firedDuring as DrillStepId, root, false);
