@@ -17,7 +17,7 @@ const INTERRUPTED_EXIT_CODE = 3;
 let commandStarted = false;
 function interruptedEarly(signal) {
   if (commandStarted) {
-    // a command with no signal handling of its own (history, merge, cleanup), or a signal
+    // a command with no signal handling of its own (history, merge-reports, cleanup), or a signal
     // held during the load for it: ended as Node would have, never swallowed
     for (const name of EARLY_SIGNALS) process.off(name, interruptedEarly);
     process.kill(process.pid, signal);
