@@ -40,8 +40,8 @@ function lstatOrNull(path: string): Stats | null {
  * resolved one name at a time, as the kernel does: every link on the way is checked in the
  * directory it sits in (the path's folders, its last name, and whatever links point at,
  * a dangling link included), and `..` goes up from where a link led. The machine's own
- * setting is not relied on (it is often off, in containers always): the writer resolves
- * links itself. Where the path stops resolving (a missing name, a loop) the answer is null:
+ * setting is not relied on (it may be off, and the writer resolves links itself, which the
+ * kernel's rule never sees). Where the path stops resolving (a missing name, a loop) the answer is null:
  * nothing more would be followed, and the output rules say what is wrong with the path.
  */
 export function foreignLinkOn(path: string, uid: number): ForeignLink | null {
