@@ -90,7 +90,7 @@ export function registerValidateCommand(
     .option('--identity <file>', `SSH private key file (or the key in $${SSH_KEY_ENV})`)
     .option('--root <dir>', `AtoCore root on the remote host (default ${VALIDATE_DEFAULTS.root}); with --profile jellycore its backup root (default ${JELLYCORE_DEFAULT_ROOT})`)
     .option('--accept-new-host-key', 'trust on first use: accept a host known_hosts does not list yet and append its key (off by default; a changed key is always refused)')
-    .option('--stamp <stamp>', 'only this snapshot gets per-snapshot checks (repeatable); the overall checks still see all', collect)
+    .option('--stamp <stamp>', 'only this snapshot gets per-snapshot checks (repeatable); the overall checks still see all, but only these count for rpo.fresh', collect)
     .option('--deep', 'over SSH: stream every snapshot database here and run the harness\'s own integrity_check + foreign_key_check (locally always done)')
     .option('--max-deep <n>', 'at most N deep checks per run, the least recently verified first, so successive runs cover every snapshot (implies --deep; needs --ledger)')
     .option('--ledger <file>', 'JSON ledger kept across runs: SHA-256 of every snapshot file when first seen (a change later is bit rot), last deep check')
