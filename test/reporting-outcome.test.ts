@@ -277,6 +277,17 @@ describe('JUnit for a failed drill', () => {
     writeFileSync(path, xml);
     expect(parseStrictly([path])[0]!.ok).toBe(true);
   });
+
+  it('bidirectional controls never reorder what a reader sees: JUnit, the summary, the check run and its annotations show them as escapes', () => {
+    const message = 'restore ok \u202e\u2066liaf\u2069 \u200f\u061c';
+    const report = base('fail', { checks: [{ id: 'service.context', status: 'fail', message, evidence: { body: message } }] });
+    const target: PublishTarget = { checkName: 'Restore drill', headSha: 'a'.repeat(40), detailsUrl: null, externalId: null, annotationPath: '.github/workflows/drill.yml', failOn: 'fail', checksDocUrl: null };
+    const outputs = [renderJunit(report), renderMarkdownSummary(report), JSON.stringify(checkRunFinishPayloads(report, target, true)), JSON.stringify(reportAnnotations(report, target))];
+    for (const text of outputs) {
+      expect(text).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+      expect(text).toMatch(/\\+u202e/);
+    }
+  });
 });
 
 describe('titles name the service and the drills that ran', () => {

@@ -5,10 +5,14 @@ import { cutText } from '../common/cut-text.js';
 
 /**
  * The characters XML 1.0 forbids (controls other than tab, newline and carriage return;
- * U+FFFE, U+FFFF) and lone surrogates, each replaced by U+FFFD.
+ * U+FFFE, U+FFFF) and lone surrogates, each replaced by U+FFFD; and the bidirectional
+ * controls that would reorder what a reader sees (a check message spoofing another), shown
+ * as their escape (`\u202e`), as the console shows them.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export { cutText };
