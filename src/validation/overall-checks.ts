@@ -153,46 +153,71 @@ function listStamps(stamps: readonly string[]): string {
  */
 type Window = { readonly state: 'met' } | { readonly state: 'missed' } | { readonly state: 'unknown'; readonly could: readonly SnapshotStamp[] };
 
-/**
- * rpo.fresh: the newest usable snapshot (inspected this run, no failing check, its database
- * shown usable, not stamped in the future) is younger than --rpo, and the newest one holding
- * Chroma younger than --chroma-rpo (unless that is off). Age counts from countedTime. A
- * snapshot not inspected this run never counts: when only such snapshots could meet a limit
- * the check is `skip`, naming them. Warns when newer snapshots do not count, and when nothing
- * this run (or a ledgered earlier check of unchanged files) showed the counted database intact.
- * Future-dated snapshots are snapshots.future's finding.
- */
-export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, rpoMs: number, chromaRpoMs: number | null): { result: CheckResult; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
-  const id = 'rpo.fresh';
-  const future = snapshots.filter((s) => isFutureStamp(s.stamp, nowMs)).map((s) => s.stamp);
+/** Which snapshots rpo.fresh counts from and which it passes over, by the rules above. */
+interface FreshnessSelection {
+  /** stamped up to now, newest stamp first */
+  readonly present: readonly SnapshotSummary[];
+  /** stamped in the future: never counted */
+  readonly future: readonly SnapshotStamp[];
+  /** the newest by stamp */
+  readonly newest: SnapshotSummary | undefined;
+  /** the newest restore point: the usable snapshot that counts from the latest time */
+  readonly usable: SnapshotSummary | undefined;
+  /** the same among those holding Chroma files */
+  readonly chroma: SnapshotSummary | undefined;
+  /** stamped after `usable`: inspected and not usable */
+  readonly notUsable: readonly SnapshotSummary[];
+  /** stamped after `usable`: usable, but counting from an older created_at */
+  readonly countedOlder: readonly SnapshotSummary[];
+  /** stamped after `usable`: not inspected this run */
+  readonly notInspected: readonly SnapshotStamp[];
+}
+
+function selectForFreshness(snapshots: readonly SnapshotSummary[], nowMs: number): FreshnessSelection {
   const present = snapshots.filter((s) => !isFutureStamp(s.stamp, nowMs)).sort(newestStampFirst);
-  const newest = present[0];
-  // the newest restore point is the usable snapshot taken last, by the time it counts from
   const usableOnes = present.filter((s) => s.inspected && s.unusable === null).sort((a, b) => countedTime(b).ms - countedTime(a).ms || newestStampFirst(a, b));
   const usable = usableOnes[0];
-  const chroma = usableOnes.find((s) => s.hasChroma);
   const later = present.filter((s) => s !== usable && (!usable || s.stamp > usable.stamp));
-  const notUsable = later.filter((s) => s.inspected && s.unusable !== null);
-  const countedOlder = later.filter((s) => s.inspected && s.unusable === null);
-  const notInspected = later.filter((s) => !s.inspected).map((s) => s.stamp);
-  const ageOf = (s: SnapshotSummary | undefined): number | null => (s ? Math.max(0, nowMs - countedTime(s).ms) : null);
-  const usableAge = ageOf(usable);
-  const chromaAge = ageOf(chroma);
-  const window = (counted: SnapshotSummary | undefined, limitMs: number, needsChroma: boolean): Window => {
-    if (counted && ageOf(counted)! <= limitMs) return { state: 'met' };
-    const could = present.filter((s) => !s.inspected && (!needsChroma || s.hasChroma) && nowMs - stampTime(s.stamp) <= limitMs).map((s) => s.stamp);
-    return could.length > 0 ? { state: 'unknown', could } : { state: 'missed' };
+  return {
+    present,
+    future: snapshots.filter((s) => isFutureStamp(s.stamp, nowMs)).map((s) => s.stamp),
+    newest: present[0],
+    usable,
+    chroma: usableOnes.find((s) => s.hasChroma),
+    notUsable: later.filter((s) => s.inspected && s.unusable !== null),
+    countedOlder: later.filter((s) => s.inspected && s.unusable === null),
+    notInspected: later.filter((s) => !s.inspected).map((s) => s.stamp),
   };
-  const main = window(usable, rpoMs, false);
-  const chromaWindow = chromaRpoMs === null ? null : window(chroma, chromaRpoMs, true);
+}
 
-  const fromCreatedAt = [...new Set([usable, chroma, ...countedOlder])].filter((s): s is SnapshotSummary => s !== undefined && countedTime(s).from === 'created_at');
-  const unchecked = [...new Set([usable, chromaRpoMs === null ? undefined : chroma])].filter((s): s is SnapshotSummary => s !== undefined && s.integrityUnchecked !== null);
-  const evidence = {
+/** A snapshot's age as rpo.fresh counts it (within the clock skew ahead: 0). */
+function ageOf(snapshot: SnapshotSummary | undefined, nowMs: number): number | null {
+  return snapshot ? Math.max(0, nowMs - countedTime(snapshot).ms) : null;
+}
+
+function freshnessWindow(selection: FreshnessSelection, counted: SnapshotSummary | undefined, limitMs: number, needsChroma: boolean, nowMs: number): Window {
+  if (counted && ageOf(counted, nowMs)! <= limitMs) return { state: 'met' };
+  const could = selection.present.filter((s) => !s.inspected && (!needsChroma || s.hasChroma) && nowMs - stampTime(s.stamp) <= limitMs).map((s) => s.stamp);
+  return could.length > 0 ? { state: 'unknown', could } : { state: 'missed' };
+}
+
+/** The snapshots rpo.fresh counts from (the newest usable one, and with Chroma when that is judged): those nothing showed intact. */
+function countedUnchecked(selection: FreshnessSelection, chromaJudged: boolean): SnapshotSummary[] {
+  const counted = new Set([selection.usable, chromaJudged ? selection.chroma : undefined]);
+  return [...counted].filter((s): s is SnapshotSummary => s !== undefined && s.integrityUnchecked !== null);
+}
+
+function freshnessEvidence(selection: FreshnessSelection, nowMs: number, rpoMs: number, chromaRpoMs: number | null): Record<string, unknown> {
+  const { usable, chroma, future, notUsable, notInspected } = selection;
+  const usableAge = ageOf(usable, nowMs);
+  const chromaAge = ageOf(chroma, nowMs);
+  const fromCreatedAt = [...new Set([usable, chroma, ...selection.countedOlder])].filter((s): s is SnapshotSummary => s !== undefined && countedTime(s).from === 'created_at');
+  const unchecked = countedUnchecked(selection, chromaRpoMs !== null);
+  return {
     now: new Date(nowMs).toISOString(),
     rpo: formatDuration(rpoMs),
     chroma_rpo: chromaRpoMs === null ? 'off' : formatDuration(chromaRpoMs),
-    newest: newest?.stamp ?? null,
+    newest: selection.newest?.stamp ?? null,
     newest_usable: usable?.stamp ?? null,
     newest_usable_age_s: usableAge === null ? null : Math.round(usableAge / 1000),
     newest_usable_counted_from: usable ? countedTime(usable).from : null,
@@ -204,13 +229,49 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
     ...(notInspected.length > 0 ? { not_inspected: notInspected.slice(0, MAX_NAMED), not_inspected_total: notInspected.length } : {}),
     ...(unchecked.length > 0 ? { integrity_unchecked: unchecked.map((s) => ({ stamp: s.stamp, why: s.integrityUnchecked })) } : {}),
   };
+}
+
+/** What rpo.fresh warns about even when the newest usable snapshot is fresh: newer ones that do not count, and a database nothing checked. */
+function freshnessWarnings(selection: FreshnessSelection, chromaJudged: boolean): string[] {
+  const { newest, usable, notUsable, countedOlder } = selection;
+  const warnings: string[] = [];
+  if (usable) {
+    const first = notUsable[0];
+    if (first) warnings.push(`${first === newest ? 'the newest snapshot' : 'the newest snapshot inspected'}, ${first.stamp}, does not count (${first.unusable})${notUsable.length > 1 ? `, nor ${notUsable.length - 1} more after ${usable.stamp} (not_usable)` : ''}`);
+    for (const renamed of countedOlder.slice(0, 3)) warnings.push(`${describeCounted(renamed)} counts as older than ${usable.stamp}`);
+    if (first || countedOlder.length > 0) warnings.push(`counting from ${usable.stamp}`);
+  }
+  for (const s of countedUnchecked(selection, chromaJudged)) {
+    const which = s === newest ? 'the newest snapshot' : s === usable ? 'the newest usable snapshot' : 'the newest usable snapshot with Chroma';
+    warnings.push(`the integrity of ${which}, ${s.stamp}, was not checked by anything this run (${s.integrityUnchecked}); only its size and SQLite header are known`);
+  }
+  return warnings;
+}
+
+/**
+ * rpo.fresh: the newest usable snapshot (inspected this run, no failing check, its database
+ * shown usable, not stamped in the future) is younger than --rpo, and the newest one holding
+ * Chroma younger than --chroma-rpo (unless that is off). Age counts from countedTime. A
+ * snapshot not inspected this run never counts: when only such snapshots could meet a limit
+ * the check is `skip`, naming them. Warns when newer snapshots do not count, and when nothing
+ * this run (or a ledgered earlier check of unchanged files) showed the counted database intact.
+ * Future-dated snapshots are snapshots.future's finding.
+ */
+export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, rpoMs: number, chromaRpoMs: number | null): { result: CheckResult; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
+  const id = 'rpo.fresh';
+  const selection = selectForFreshness(snapshots, nowMs);
+  const { usable, chroma, notInspected } = selection;
+  const usableAge = ageOf(usable, nowMs);
+  const chromaAge = ageOf(chroma, nowMs);
+  const main = freshnessWindow(selection, usable, rpoMs, false, nowMs);
+  const chromaWindow = chromaRpoMs === null ? null : freshnessWindow(selection, chroma, chromaRpoMs, true, nowMs);
+  const evidence = freshnessEvidence(selection, nowMs, rpoMs, chromaRpoMs);
 
   const failures: string[] = [];
   const unknowns: string[] = [];
-  const warnings: string[] = [];
   const inspectedSays = (counted: SnapshotSummary | undefined, age: number | null, what: string): string =>
     counted ? `the newest usable ${what} inspected, ${describeCounted(counted)}, is ${formatDuration(age!)} old` : `no ${what} inspected counts`;
-  if (main.state === 'missed') failures.push(usable ? `the newest usable snapshot, ${describeCounted(usable)}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})` : noUsableSnapshot(present, future.length > 0));
+  if (main.state === 'missed') failures.push(usable ? `the newest usable snapshot, ${describeCounted(usable)}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})` : noUsableSnapshot(selection));
   if (main.state === 'unknown') {
     unknowns.push(`freshness not judged: only snapshots not inspected this run (outside --stamp) could be within the RPO of ${formatDuration(rpoMs)}: ${listStamps(main.could)}; ${inspectedSays(usable, usableAge, 'snapshot')}; validate them (without --stamp, or --stamp ${main.could[0]}) to judge it`);
   }
@@ -218,15 +279,7 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
   if (chromaWindow?.state === 'unknown') {
     unknowns.push(`Chroma freshness not judged: only snapshots not inspected this run (outside --stamp) hold Chroma files within the Chroma RPO of ${formatDuration(chromaRpoMs!)}: ${listStamps(chromaWindow.could)}; ${inspectedSays(chroma, chromaAge, 'snapshot with Chroma')}`);
   }
-  if (usable) {
-    const first = notUsable[0];
-    if (first) warnings.push(`${first === newest ? 'the newest snapshot' : 'the newest snapshot inspected'}, ${first.stamp}, does not count (${first.unusable})${notUsable.length > 1 ? `, nor ${notUsable.length - 1} more after ${usable.stamp} (not_usable)` : ''}`);
-    for (const renamed of countedOlder.slice(0, 3)) warnings.push(`${describeCounted(renamed)} counts as older than ${usable.stamp}`);
-    if (first || countedOlder.length > 0) warnings.push(`counting from ${usable.stamp}`);
-  }
-  for (const s of unchecked) {
-    warnings.push(`the integrity of ${s === newest ? 'the newest snapshot' : s === usable ? 'the newest usable snapshot' : 'the newest usable snapshot with Chroma'}, ${s.stamp}, was not checked by anything this run (${s.integrityUnchecked}); only its size and SQLite header are known`);
-  }
+  const warnings = freshnessWarnings(selection, chromaRpoMs !== null);
   const notes = usable && notInspected.length > 0 ? [`${notInspected.length} newer snapshot(s) not inspected this run (outside --stamp), not counted: ${listStamps(notInspected)}`] : [];
   const rpoSeconds = main.state === 'unknown' || usableAge === null ? null : Math.round(usableAge / 1000);
   const chromaRpoSeconds = chromaWindow?.state === 'unknown' || chromaAge === null ? null : Math.round(chromaAge / 1000);
@@ -243,9 +296,9 @@ export function checkRpo(snapshots: readonly SnapshotSummary[], nowMs: number, r
 }
 
 /** rpo.fresh's failure when no inspected snapshot counts. */
-function noUsableSnapshot(present: readonly SnapshotSummary[], anyFuture: boolean): string {
+function noUsableSnapshot({ present, future }: FreshnessSelection): string {
   const newest = present[0];
-  if (!newest) return anyFuture ? 'no snapshot stamped before now' : 'no snapshot at all';
+  if (!newest) return future.length > 0 ? 'no snapshot stamped before now' : 'no snapshot at all';
   const newestInspected = present.find((s) => s.inspected);
   if (!newestInspected) return `no usable snapshot: none of them was inspected this run (newest ${newest.stamp}, outside --stamp)`;
   return `no usable snapshot: none counts (newest ${newestInspected === newest ? '' : 'inspected '}${newestInspected.stamp}: ${newestInspected.unusable})`;
