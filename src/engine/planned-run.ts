@@ -95,7 +95,7 @@ export abstract class PlannedRun<Id extends string> {
     let detail = reason;
     if (!isExpectedError(error) && !interrupted) detail = `${detail}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}`;
     // under a step that found a problem or could not run: a service that died says why there
-    if (status !== 'pass' && serviceOutput !== undefined) detail = `${detail}${serviceOutput}`;
+    if (serviceOutput !== undefined) detail = `${detail}${serviceOutput}`;
     return { status, detail, reason };
   }
 
