@@ -427,3 +427,20 @@ describe('rpo.fresh counts only what this run has evidence for', () => {
     expect(notThisRun(recordedAs('pass'), { hashes: rotten }).summary.unusable).toBe('snapshot.immutable failed');
   });
 });
+
+describe('a ledger record of another shape is no evidence', () => {
+  it('a deep result that is neither pass nor fail, or no time, leaves the database unchecked', () => {
+    const stamp = s('20260408T060000Z');
+    const first = judgeSnapshot(factsOf(stamp), null, plan()).ledgerEntry!;
+    const shapes = [
+      { deep_checked_at: '2026-04-08T06:30:00.000Z', deep_result: 'ok' },
+      { deep_checked_at: 12, deep_result: 'pass' },
+      { deep_checked_at: null, deep_result: 'pass' },
+    ];
+    for (const shape of shapes) {
+      const ledger = { [stamp]: { ...first, ...shape } as unknown as LedgerSnapshot };
+      const judged = judgeSnapshot(factsOf(stamp, { inspection: null, validatorRun: null }), null, plan({ deepShare: new Set(), ledger }));
+      expect(judged.summary, JSON.stringify(shape)).toMatchObject({ unusable: null, integrityUnchecked: expect.stringMatching(/--atocore-validator none/) });
+    }
+  });
+});
