@@ -10,8 +10,8 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-PMT35RNV.mjs";
-import "../chunks/chunk-QR3QX2CR.mjs";
+} from "../chunks/chunk-JJ5U5MGH.mjs";
+import "../chunks/chunk-MDZGJSWW.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
 import "../chunks/chunk-GSHHR6W6.mjs";
 import "../chunks/chunk-5U54YLIR.mjs";
@@ -24,7 +24,7 @@ import "../chunks/chunk-I7NQJPZR.mjs";
 import "../chunks/chunk-ELUW7WRM.mjs";
 import "../chunks/chunk-WXOIO7VX.mjs";
 import "../chunks/chunk-2ZH3F3DC.mjs";
-import "../chunks/chunk-2FO3NI5X.mjs";
+import "../chunks/chunk-KVSBDLHU.mjs";
 import "../chunks/chunk-GIZ3PXLO.mjs";
 import {
   errorMessage
