@@ -13,7 +13,7 @@ import { readActionInputs } from '../src/action/inputs.js';
 import { parseValidateFlags } from '../src/cli/validate.js';
 import { FieldError } from '../src/inputs/fields.js';
 import { backupTime, parseStampZone, UTC_ZONE } from '../src/validation/jellycore/layout.js';
-import { checkFreshness, checkHeadroom, checkRetention, checkRootListing, sortRoot, type BackupSummary } from '../src/validation/jellycore/overall.js';
+import { checkFreshness, checkHeadroom, checkRetention, checkRootListing, countedTime, FILE_TIME_TOLERANCE_MS, filesWrittenMs, sortRoot, type BackupSummary } from '../src/validation/jellycore/overall.js';
 import { TarGzReader, type TarReadOptions, type TarVerdict } from '../src/validation/jellycore/tar-reader.js';
 import { IN_PROGRESS_WINDOW_MS, recentBackups, unwrittenParts } from '../src/validation/jellycore/in-progress.js';
 import type { StoreEntry } from '../src/validation/store.js';
@@ -154,9 +154,9 @@ function tar512(name: string, size: number): Buffer {
 
 const entry = (path: string, type: StoreEntry['type'] = 'dir', linkTarget: string | null = null): StoreEntry => ({ path, type, size: 0, linkTarget });
 const NOW = Date.parse('2026-11-29T07:00:00Z');
-const summary = (hoursAgo: number, unusable: string | null = null): BackupSummary => {
+const summary = (hoursAgo: number, unusable: string | null = null, filesHoursAgo: number | null = null): BackupSummary => {
   const ms = NOW - hoursAgo * 3_600_000;
-  return { name: new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_'), timeMs: ms, unusable, totalBytes: 1024 * 1024 };
+  return { name: new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_'), timeMs: ms, unusable, totalBytes: 1024 * 1024, filesWrittenMs: filesHoursAgo === null ? null : NOW - filesHoursAgo * 3_600_000 };
 };
 
 describe('the overall checks', () => {
@@ -190,6 +190,48 @@ describe('the overall checks', () => {
     expect(checkFreshness([summary(1, 'x failed')], NOW, 6 * 3_600_000, UTC_ZONE).result.message).toMatch(/no usable backup/);
     // named in the future: never counts
     expect(checkFreshness([summary(-3), summary(8)], NOW, 6 * 3_600_000, UTC_ZONE).result.status).toBe('fail');
+  });
+
+  it("freshness counts a backup whose files were all written well before its name from its files' times: a renamed old backup is not fresh", () => {
+    const RPO = 6 * 3_600_000;
+    // named an hour ago, its files three days old: `mv` of an old backup
+    const renamed = summary(1, null, 72);
+    const fresh = checkFreshness([renamed], NOW, RPO, UTC_ZONE);
+    expect(fresh).toMatchObject({ result: { status: 'fail', evidence: { newest_usable: renamed.name, newest_usable_counted_from: 'files', newest_usable_age_s: 72 * 3600 } }, rpoSeconds: 72 * 3600 });
+    expect(fresh.result.message).toBe(`the newest usable backup, ${renamed.name} (counted from its files' times, newest 2026-11-26T07:00:00.000Z, 71h00m before its name: a renamed directory?), is 72h00m old (RPO 6h00m)`);
+    expect(fresh.result.evidence.counted_from_files).toEqual([{ backup: renamed.name, named_at: new Date(renamed.timeMs).toISOString(), files_written_at: '2026-11-26T07:00:00.000Z' }]);
+    // files written after the name (a run takes minutes), within the tolerance before it, in the future, or not known: the name counts
+    for (const files of [0.5, 1 + (FILE_TIME_TOLERANCE_MS - 60_000) / 3_600_000, -1, null]) {
+      expect(checkFreshness([summary(1, null, files)], NOW, RPO, UTC_ZONE)).toMatchObject({ result: { status: 'pass', evidence: { newest_usable_counted_from: 'name' } }, rpoSeconds: 3600 });
+    }
+    // just past the tolerance, still within the RPO: counts from the files, and passes saying so
+    const shifted = checkFreshness([summary(1, null, 3)], NOW, RPO, UTC_ZONE);
+    expect(shifted).toMatchObject({ result: { status: 'pass', message: expect.stringMatching(/counted from its files' times.*a renamed directory\?/) }, rpoSeconds: 3 * 3600 });
+    // a real backup before the renamed one counts, and the renamed one is named
+    const both = checkFreshness([renamed, summary(2)], NOW, RPO, UTC_ZONE);
+    expect(both).toMatchObject({ result: { status: 'warn', evidence: { newest: renamed.name, newest_usable: summary(2).name } }, rpoSeconds: 2 * 3600 });
+    expect(both.result.message).toMatch(/counts as older than .*; counting from/);
+  });
+
+  it("a backup's files' time is the newest of those every run writes anew, regular files with a time only", () => {
+    const file = (path: string, mtimeMs?: number, type: StoreEntry['type'] = 'file'): StoreEntry => ({ path, type, size: 1, linkTarget: null, ...(mtimeMs === undefined ? {} : { mtimeMs }) });
+    expect(filesWrittenMs([file('nanoclaw.db', 1000), file('oracle.db', 3000), file('knowledge.tar.gz', 2000), file('auth.tar.gz', 1500), file('chromadb-collections.json', 2500)])).toBe(3000);
+    // Chroma's files and the secret are copied with their own times kept: never counted
+    expect(filesWrittenMs([file('nanoclaw.db', 1000), file('chromadb/chroma.sqlite3', 9000), file('.ipc-secret', 9000)])).toBe(1000);
+    expect(filesWrittenMs([file('nanoclaw.db'), file('oracle.db', 0), file('auth.tar.gz', 5000, 'symlink'), file('knowledge.tar.gz', Number.NaN)])).toBeNull();
+    expect(filesWrittenMs([])).toBeNull();
+    expect(countedTime({ timeMs: NOW, filesWrittenMs: NOW - FILE_TIME_TOLERANCE_MS }, NOW)).toEqual({ ms: NOW, from: 'name' });
+    expect(countedTime({ timeMs: NOW, filesWrittenMs: NOW - FILE_TIME_TOLERANCE_MS - 1 }, NOW)).toEqual({ ms: NOW - FILE_TIME_TOLERANCE_MS - 1, from: 'files' });
+  });
+
+  it('retention places a renamed backup where its files say: it does not fill a gap; overdue goes by names', () => {
+    const week = Array.from({ length: 29 }, (_, i) => summary(1 + 6 * i));
+    // three backups missing in the middle; an old one renamed into the hole does not close it
+    const holed = week.filter((_, i) => i < 10 || i > 12);
+    expect(checkRetention(holed, NOW, 7 * 86_400_000, 6 * 3_600_000)).toMatchObject({ status: 'warn', message: expect.stringMatching(/gap/) });
+    const filled = [...holed, summary(1 + 6 * 11, null, 1 + 6 * 27)];
+    expect(checkRetention(filled, NOW, 7 * 86_400_000, 6 * 3_600_000)).toMatchObject({ status: 'warn', message: expect.stringMatching(/gap/) });
+    expect(checkRetention([...holed, summary(1 + 6 * 11)], NOW, 7 * 86_400_000, 6 * 3_600_000).status).toBe('pass');
   });
 
   it('retention: a short reach fails, backups past the promise and gaps warn', () => {

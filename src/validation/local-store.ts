@@ -108,7 +108,8 @@ export class LocalSnapshotStore implements SnapshotStore {
     const stats = await lstat(full);
     const type = fileKindOf(stats);
     const linkTarget = type === 'symlink' ? displayName(await readlink(full, { encoding: 'buffer' })) : null;
-    return { path: relative, type, size: stats.size, linkTarget, allocatedBytes: stats.blocks * 512 };
+    // whole milliseconds, as find's %T@ comes over SSH: --dir and --ssh list the same times
+    return { path: relative, type, size: stats.size, linkTarget, allocatedBytes: stats.blocks * 512, ...(Number.isFinite(stats.mtimeMs) ? { mtimeMs: Math.round(stats.mtimeMs) } : {}) };
   }
 
   async listSnapshots(): Promise<StoreEntry[]> {

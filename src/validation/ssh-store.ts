@@ -49,6 +49,7 @@ function toEntry(listed: ListedEntry): StoreEntry {
     size: listed.size,
     linkTarget: listed.linkTarget,
     ...(Number.isFinite(listed.allocatedBytes) ? { allocatedBytes: listed.allocatedBytes } : {}),
+    ...(Number.isFinite(listed.mtimeMs) ? { mtimeMs: listed.mtimeMs } : {}),
   };
 }
 

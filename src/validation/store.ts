@@ -18,6 +18,11 @@ export interface StoreEntry {
   readonly linkTarget: string | null;
   /** bytes the filesystem has allocated for it (lstat blocks, find %b): a sparse file claims far more than this */
   readonly allocatedBytes?: number;
+  /**
+   * when its content was last modified, ms since the epoch (lstat mtime, find %T@); absent when
+   * the listing could not say. Set by whoever wrote it: `mv` and `cp -a` keep an old one.
+   */
+  readonly mtimeMs?: number;
 }
 
 export type ReadOutcome = { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly reason: string };

@@ -16,6 +16,14 @@ export const IPC_SECRET = '.ipc-secret';
 /** Chroma's own catalogue in its persistent directory (every Chroma since 0.4 writes it) */
 export const CHROMA_CATALOGUE = `${CHROMA_DIR}/chroma.sqlite3`;
 
+/**
+ * The files every backup run writes anew (`sqlite3 .backup`, `tar czf`, curl's output into a
+ * new file), in the plan's scripts and the corrected ones: their modification times say when
+ * the run was. Not `chromadb/` (the corrected script copies it with `cp -a`, keeping Chroma's
+ * own times) nor `.ipc-secret` (`cp -p`).
+ */
+export const WRITTEN_BY_EACH_RUN: readonly string[] = [NANOCLAW_DB, ORACLE_DB, KNOWLEDGE_TAR, AUTH_TAR, COLLECTIONS_FILE];
+
 /** What may sit beside the backups without being one: the corrected scripts' pointer, a filesystem's own directory. */
 export const LATEST_LINK = 'latest';
 export const EXPECTED_NON_BACKUPS: ReadonlySet<string> = new Set([LATEST_LINK, 'lost+found']);

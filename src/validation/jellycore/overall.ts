@@ -4,7 +4,7 @@ import { check, type CheckResult } from '../../report/model.js';
 import { FUTURE_SKEW_MS, HEADROOM_FAIL_MULTIPLE, HEADROOM_WARN_MULTIPLE } from '../overall-checks.js';
 import { clip } from '../snapshot-checks.js';
 import type { DiskSpace, StoreEntry } from '../store.js';
-import { backupTime, describeZone, EXPECTED_NON_BACKUPS, LATEST_LINK, type StampZone } from './layout.js';
+import { backupTime, describeZone, EXPECTED_NON_BACKUPS, LATEST_LINK, WRITTEN_BY_EACH_RUN, type StampZone } from './layout.js';
 
 /** The checks over all of a JellyCore root's backups together: pure functions of what the run saw. */
 
@@ -63,6 +63,57 @@ export interface BackupSummary {
   readonly unusable: string | null;
   /** what its regular files take on disk (allocated, not apparent, sizes); null: not known (its listing was refused) */
   readonly totalBytes: number | null;
+  /** the newest modification time of the files each run writes anew (filesWrittenMs); null: none listed with one */
+  readonly filesWrittenMs: number | null;
+}
+
+/**
+ * When the files every run writes anew (WRITTEN_BY_EACH_RUN) were last modified: the newest of
+ * their times, so a run that took long still counts from its end. Null when none is listed as
+ * a regular file with a time (a time at or before the epoch is a filesystem that keeps none).
+ */
+export function filesWrittenMs(files: readonly StoreEntry[]): number | null {
+  let newest: number | null = null;
+  for (const f of files) {
+    if (f.type !== 'file' || !WRITTEN_BY_EACH_RUN.includes(f.path) || f.mtimeMs === undefined || !Number.isFinite(f.mtimeMs) || f.mtimeMs <= 0) continue;
+    newest = newest === null ? f.mtimeMs : Math.max(newest, f.mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * How much earlier than its name's time a backup's files may have been written and it still
+ * count from its name: 10 minutes. The name is taken before any file is written, so a real
+ * backup's files are later, never earlier; the allowance is for clocks (a network share
+ * stamping times by its own clock, the 5 minutes of skew the future check allows) and for a
+ * name read in a slightly wrong zone offset. A rename moves a backup by hours, not minutes.
+ */
+export const FILE_TIME_TOLERANCE_MS = 10 * 60_000;
+
+/** When a backup's data counts as taken, and from what. */
+export interface CountedTime {
+  readonly ms: number;
+  readonly from: 'name' | 'files';
+}
+
+/**
+ * The time a backup's age counts from: its name's, unless the files every run writes anew
+ * were all last modified earlier by more than FILE_TIME_TOLERANCE_MS. Nothing inside a
+ * JellyCore backup records when it was made, but `mv` and `cp -a` keep files' times: an old
+ * backup renamed to a fresh name still shows its old ones, and only the older time cannot
+ * flatter the backups. Files' times after the name, in the future, or not known change nothing.
+ */
+export function countedTime(summary: Pick<BackupSummary, 'timeMs' | 'filesWrittenMs'>, nowMs: number): CountedTime {
+  const files = summary.filesWrittenMs;
+  if (files !== null && !isFuture(files, nowMs) && summary.timeMs - files > FILE_TIME_TOLERANCE_MS) return { ms: files, from: 'files' };
+  return { ms: summary.timeMs, from: 'name' };
+}
+
+/** A backup as the freshness check names it: its name, and the files' time it counts from when that is older. */
+function describeCounted(summary: BackupSummary, nowMs: number): string {
+  const counted = countedTime(summary, nowMs);
+  if (counted.from === 'name') return summary.name;
+  return `${summary.name} (counted from its files' times, newest ${new Date(counted.ms).toISOString()}, ${formatDuration(summary.timeMs - counted.ms)} before its name: a renamed directory?)`;
 }
 
 /** What a backup's regular files take on disk: the blocks allocated to them (a sparse file's holes take none), else their sizes. */
@@ -148,21 +199,30 @@ export function checkFuture(backups: readonly BackupDirectory[], nowMs: number, 
   });
 }
 
+/** A backup's age as freshness and retention count it (from countedTime). */
 function age(summary: BackupSummary, nowMs: number): number {
-  return Math.max(0, nowMs - summary.timeMs);
+  return Math.max(0, nowMs - countedTime(summary, nowMs).ms);
 }
+
+const newestNameFirst = (a: BackupSummary, b: BackupSummary): number => b.timeMs - a.timeMs || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
 
 /**
  * jellycore.rpo.fresh: the newest usable backup (no failing check, both databases shown
- * sound, not named in the future) is younger than the RPO (6 hours by the plan). Warns when
- * the newest backup does not count (the evidence says why).
+ * sound, not named in the future) is younger than the RPO (6 hours by the plan), its age
+ * counted from countedTime (its name, or its files' times when those are older: a renamed
+ * directory). Warns when newer backups do not count (the evidence says why).
  */
 export function checkFreshness(summaries: readonly BackupSummary[], nowMs: number, rpoMs: number, zone: StampZone, beingWritten: ReadonlyArray<{ readonly name: string; readonly timeMs: number }> = []): { result: CheckResult; rpoSeconds: number | null } {
   const id = OVERALL_CHECK.rpo;
-  const sorted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort((a, b) => b.timeMs - a.timeMs);
+  const sorted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort(newestNameFirst);
   const newest = sorted[0];
-  const usable = sorted.find((s) => s.unusable === null);
-  const passedOver = sorted.slice(0, usable ? sorted.indexOf(usable) : sorted.length);
+  const usable = sorted.filter((s) => s.unusable === null).sort((a, b) => countedTime(b, nowMs).ms - countedTime(a, nowMs).ms || newestNameFirst(a, b))[0];
+  // named after the backup counted from: not usable, or usable but counting from older files
+  const later = usable ? sorted.filter((s) => s !== usable && s.timeMs > usable.timeMs) : sorted;
+  const passedOver = later.filter((s) => s.unusable !== null);
+  const countedOlder = later.filter((s) => s.unusable === null);
+  const fromFiles = [...(usable ? [usable] : []), ...countedOlder].filter((s) => countedTime(s, nowMs).from === 'files');
+  const counted = usable ? countedTime(usable, nowMs) : null;
   const usableAge = usable ? age(usable, nowMs) : null;
   const evidence = {
     now: new Date(nowMs).toISOString(),
@@ -170,25 +230,33 @@ export function checkFreshness(summaries: readonly BackupSummary[], nowMs: numbe
     stamp_timezone: describeZone(zone),
     newest: newest?.name ?? null,
     newest_usable: usable?.name ?? null,
-    newest_usable_at: usable ? new Date(usable.timeMs).toISOString() : null,
+    newest_usable_at: counted ? new Date(counted.ms).toISOString() : null,
+    newest_usable_counted_from: counted?.from ?? null,
     newest_usable_age_s: usableAge === null ? null : Math.round(usableAge / 1000),
     ...(passedOver.length > 0 ? { not_usable: passedOver.slice(0, MAX_NAMED).map((s) => ({ backup: s.name, why: s.unusable })) } : {}),
+    ...(fromFiles.length > 0 ? { counted_from_files: fromFiles.slice(0, MAX_NAMED).map((s) => ({ backup: s.name, named_at: new Date(s.timeMs).toISOString(), files_written_at: new Date(s.filesWrittenMs!).toISOString() })) } : {}),
     ...(beingWritten.length > 0 ? { being_written: beingWritten.slice(0, MAX_NAMED).map((b) => b.name) } : {}),
   };
   const rpoSeconds = usableAge === null ? null : Math.round(usableAge / 1000);
   const writing = beingWritten.length > 0 ? `; ${beingWritten.map((b) => b.name).join(', ')} being written` : '';
   if (!usable) return { result: check(id, 'fail', `${newest ? `no usable backup: none counts (newest ${newest.name}: ${newest.unusable})` : 'no backup made before now'}${writing}`, evidence), rpoSeconds };
-  const passedOverNote = newest && usable !== newest ? `the newest backup, ${newest.name}, does not count (${newest.unusable}); counting from ${usable.name}` : null;
+  const notes: string[] = [];
+  const firstPassed = passedOver[0];
+  if (firstPassed) notes.push(`${firstPassed === newest ? 'the newest backup' : 'a newer backup'}, ${firstPassed.name}, does not count (${firstPassed.unusable})`);
+  for (const renamed of countedOlder.slice(0, 3)) notes.push(`${describeCounted(renamed, nowMs)} counts as older than ${usable.name}`);
+  if (notes.length > 0) notes.push(`counting from ${usable.name}`);
+  const passedOverNote = notes.length > 0 ? notes.join('; ') : null;
+  const described = describeCounted(usable, nowMs);
   // the next backup started while this one was still within the RPO and is being written: the schedule held, the exposure is real but brief
-  const onTime = beingWritten.find((b) => b.timeMs > usable.timeMs && b.timeMs <= usable.timeMs + rpoMs);
+  const onTime = beingWritten.find((b) => b.timeMs > counted!.ms && b.timeMs <= counted!.ms + rpoMs);
   if (usableAge! > rpoMs && onTime) {
-    return { result: check(id, 'warn', [`the newest usable backup, ${usable.name}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)}), but the next, ${onTime.name}, started on time and is being written`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
+    return { result: check(id, 'warn', [`the newest usable backup, ${described}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)}), but the next, ${onTime.name}, started on time and is being written`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
   }
   if (usableAge! > rpoMs) {
-    return { result: check(id, 'fail', [`the newest usable backup, ${usable.name}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
+    return { result: check(id, 'fail', [`the newest usable backup, ${described}, is ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, ...(passedOverNote ? [passedOverNote] : [])].join('; '), evidence), rpoSeconds };
   }
   if (passedOverNote) return { result: check(id, 'warn', passedOverNote, evidence), rpoSeconds };
-  return { result: check(id, 'pass', `newest ${usable.name}, ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, evidence), rpoSeconds };
+  return { result: check(id, 'pass', `newest ${described}, ${formatDuration(usableAge!)} old (RPO ${formatDuration(rpoMs)})`, evidence), rpoSeconds };
 }
 
 /**
@@ -196,28 +264,31 @@ export function checkFreshness(summaries: readonly BackupSummary[], nowMs: numbe
  * days), give or take one backup interval (the RPO: rotation runs after each backup). Less
  * fails: a restore point promised is not there. Backups kept beyond the promise warn: the
  * rotation is not deleting them, and they take disk. A gap between usable backups of more
- * than two intervals inside the promised days warns.
+ * than two intervals inside the promised days warns. Restore points are placed by
+ * countedTime, as for freshness: a renamed backup stands where its files say it was made,
+ * never in a newer slot. What is overdue goes by names, as the rotation reads them.
  */
 export function checkRetention(summaries: readonly BackupSummary[], nowMs: number, retentionMs: number, intervalMs: number): CheckResult {
   const id = OVERALL_CHECK.retention;
-  const counted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort((a, b) => a.timeMs - b.timeMs);
+  const at = (s: BackupSummary): number => countedTime(s, nowMs).ms;
+  const counted = summaries.filter((s) => !isFuture(s.timeMs, nowMs)).sort((a, b) => at(a) - at(b));
   const usable = counted.filter((s) => s.unusable === null);
   const evidence: Record<string, unknown> = { promise: span(retentionMs), interval: formatDuration(intervalMs), backups: counted.length, usable: usable.length };
   if (usable.length === 0) return check(id, 'skip', counted.length === 0 ? 'no backup made before now' : 'no usable backup to measure the history by (see jellycore.rpo.fresh)', evidence);
   const oldest = usable[0]!;
   const reachMs = age(oldest, nowMs);
-  const overdue = counted.filter((s) => age(s, nowMs) > retentionMs + intervalMs);
+  const overdue = counted.filter((s) => nowMs - s.timeMs > retentionMs + intervalMs).sort((a, b) => a.timeMs - b.timeMs);
   const window = usable.filter((s) => age(s, nowMs) <= retentionMs);
   const gaps: Array<{ after: string; before: string; hours: number }> = [];
   for (let i = 1; i < window.length; i++) {
-    const gap = window[i]!.timeMs - window[i - 1]!.timeMs;
+    const gap = at(window[i]!) - at(window[i - 1]!);
     if (gap > 2 * intervalMs) gaps.push({ after: window[i - 1]!.name, before: window[i]!.name, hours: Math.round(gap / 3_600_000) });
   }
   Object.assign(evidence, { oldest_usable: oldest.name, reach_s: Math.round(reachMs / 1000), overdue: overdue.slice(0, MAX_NAMED).map((s) => s.name), gaps: gaps.slice(0, MAX_NAMED) });
   const warnings: string[] = [];
   if (overdue.length > 0) {
     const bytes = overdue.reduce((sum, s) => sum + (s.totalBytes ?? 0), 0);
-    warnings.push(`${overdue.length} backup(s) older than ${span(retentionMs)} are still here (${(bytes / 1024 ** 2).toFixed(1)} MiB; the oldest ${counted[0]!.name}): the rotation is not deleting them, and they take disk`);
+    warnings.push(`${overdue.length} backup(s) older than ${span(retentionMs)} are still here (${(bytes / 1024 ** 2).toFixed(1)} MiB; the oldest ${overdue[0]!.name}): the rotation is not deleting them, and they take disk`);
   }
   if (gaps.length > 0) warnings.push(`${gaps.length} gap(s) of more than ${formatDuration(2 * intervalMs)} between usable backups: ${gaps.slice(0, 5).map((g) => `${g.after} → ${g.before} (${g.hours}h)`).join(', ')}`);
   if (reachMs < retentionMs - intervalMs) {

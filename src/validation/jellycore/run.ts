@@ -11,7 +11,7 @@ import { judgeBackup, judgeNotADirectory, judgeTooLarge, unusableReason } from '
 import { BackupGatherer, type BackupListing } from './gather.js';
 import { judgeInProgress, recentBackups, unwrittenParts, type RecentBackup } from './in-progress.js';
 import { describeZone, type StampZone } from './layout.js';
-import { bytesOnDisk, checkFreshness, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
+import { bytesOnDisk, checkFreshness, filesWrittenMs, checkFuture, checkHeadroom, checkRetention, checkRootListing, sortRoot, unfinishedSkips, type BackupDirectory, type BackupSummary } from './overall.js';
 
 export interface JellyCoreValidationOptions extends ValidationRunOptions {
   /** opens the backup root (a directory here, or over SSH) */
@@ -106,7 +106,7 @@ class JellyCoreValidationRun {
   async #checkBackups(): Promise<string> {
     const gatherer = new BackupGatherer(this.#store!, { scratchDir: this.#options.scratchDir, deadline: this.#deadline, signal: this.#run.internal.signal });
     const queue = [...this.#backups];
-    const judged = new Map<string, { report: SnapshotReport; backup: BackupDirectory; bytes: number | null }>();
+    const judged = new Map<string, { report: SnapshotReport; backup: BackupDirectory; bytes: number | null; filesWritten: number | null }>();
     const writing = new Map<string, SnapshotReport>();
     let firstFailure: unknown;
     const worker = async (): Promise<void> => {
@@ -119,14 +119,14 @@ class JellyCoreValidationRun {
           continue;
         }
         if (listed.kind === 'too_large') {
-          judged.set(backup.name, { report: judgeTooLarge(backup.name, listed.bound), backup, bytes: null });
+          judged.set(backup.name, { report: judgeTooLarge(backup.name, listed.bound), backup, bytes: null, filesWritten: null });
           continue;
         }
         // only a backup that may be being written comes back unlisted (and #inProgress took it): anything else could not be listed
         if (listed.kind === 'unlisted') throw new InfrastructureError(listed.problem);
         const facts = await gatherer.read(backup.name, listed.files);
         for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
-        judged.set(backup.name, { report: judgeBackup(facts), backup, bytes: bytesOnDisk(listed.files) });
+        judged.set(backup.name, { report: judgeBackup(facts), backup, bytes: bytesOnDisk(listed.files), filesWritten: filesWrittenMs(listed.files) });
       }
     };
     const workers = Array.from({ length: Math.max(1, Math.min(this.#options.concurrency, queue.length)) }, () =>
@@ -146,7 +146,7 @@ class JellyCoreValidationRun {
         continue;
       }
       const done = judged.get(backup.name)!;
-      this.#publish(done.report, { name: backup.name, timeMs: backup.timeMs, unusable: unusableReason(done.report), totalBytes: done.bytes });
+      this.#publish(done.report, { name: backup.name, timeMs: backup.timeMs, unusable: unusableReason(done.report), totalBytes: done.bytes, filesWrittenMs: done.filesWritten });
     }
     const databases = [...judged.values()].flatMap((j) => j.report.checks).filter((c) => c.evidence.integrity_checked === true).length;
     // a backup refused for its size was judged, never read
