@@ -52,6 +52,18 @@ function overall(report: DrillReport): Record<string, string> {
   return Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
 }
 
+/**
+ * Dates a backup's files as its run leaves them (`touch -d`): what the run writes anew a
+ * minute after its name's time, Chroma's copy (`cp -a`) and the secret (`cp -p`) a month
+ * older, keeping the times they had.
+ */
+function dateLikeItsRun(dir: string, name: string): void {
+  const named = Date.UTC(Number(name.slice(0, 4)), Number(name.slice(4, 6)) - 1, Number(name.slice(6, 8)), Number(name.slice(9, 11)), Number(name.slice(11, 13)), Number(name.slice(13, 15)));
+  const at = (ms: number): string => `@${Math.floor(ms / 1000)}`;
+  execFileSync('touch', ['-d', at(named + 60_000), ...['nanoclaw.db', 'oracle.db', 'knowledge.tar.gz', 'auth.tar.gz', 'chromadb-collections.json'].map((f) => join(dir, f))]);
+  execFileSync('find', [join(dir, 'chromadb'), join(dir, '.ipc-secret'), '-exec', 'touch', '-h', '-d', at(named - 30 * 86_400_000), '{}', '+']);
+}
+
 function checkOf(report: DrillReport, name: string, id: string) {
   return report.snapshots.find((s) => s.stamp === name)!.checks.find((c) => c.id === id)!;
 }
@@ -171,6 +183,37 @@ describe('validate --profile jellycore --dir', () => {
     expect(kept.status).toBe('warn');
     expect(kept.message).toMatch(/older than 7d are still here/);
     expect(longRun.report!.verdict).toBe('warn');
+  }, 120_000);
+
+  it("an old backup renamed (mv) to the newest name counts from its files' times, not its name: it is not fresh", async () => {
+    const root = join(work, 'renamed');
+    const names = sixHourly(NEWEST_MS, 7);
+    const dirs = plantBackups(root, corrected, names);
+    dirs.forEach((dir, i) => dateLikeItsRun(dir, names[i]!));
+    // as made: every backup counts from its name, Chroma's month-old files change nothing
+    const asMade = await validate(['--dir', root, '--now', NOW]);
+    expect(asMade.code, asMade.stdout + asMade.stderr).toBe(0);
+    expect(asMade.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toMatchObject({ status: 'pass', evidence: { newest_usable: names.at(-1), newest_usable_counted_from: 'name' } });
+    expect(asMade.report!.metrics.rpo_s).toBe(3600);
+    // the newest lost, and the backup of three days before moved into its place
+    const old = names.at(-13)!;
+    expect(old).toBe('20261126_060000');
+    rmSync(dirs.at(-1)!, { recursive: true });
+    execFileSync('mv', [join(root, old), dirs.at(-1)!]);
+    const renamed = await validate(['--dir', root, '--now', NOW]);
+    expect(renamed.code, renamed.stdout).toBe(1);
+    const rpo = renamed.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
+    expect(rpo.status).toBe('fail');
+    expect(rpo.message).toMatch(/^the newest usable backup, 20261129_000000, is 7h00m old \(RPO 6h00m\); 20261129_060000 \(counted from its files' times, newest 2026-11-26T06:01:00\.000Z, 71h59m before its name: a renamed directory\?\) counts as older than 20261129_000000; counting from 20261129_000000$/);
+    expect(rpo.evidence).toMatchObject({ newest: '20261129_060000', newest_usable: '20261129_000000', counted_from_files: [{ backup: '20261129_060000', named_at: '2026-11-29T06:00:00.000Z', files_written_at: '2026-11-26T06:01:00.000Z' }] });
+    expect(renamed.report!.metrics.rpo_s).toBe(7 * 3600);
+    // alone, it is 3 days old
+    const alone = join(work, 'renamed-alone');
+    mkdirSync(alone);
+    execFileSync('cp', ['-a', dirs.at(-1)!, join(alone, '20261129_060000')]);
+    const aloneRun = await validate(['--dir', alone, '--now', NOW]);
+    expect(aloneRun.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^the newest usable backup, 20261129_060000 \(counted from its files' times.*a renamed directory\?\), is 72h59m old/) });
+    expect(aloneRun.report!.metrics.rpo_s).toBe(3 * 86_400 + 59 * 60);
   }, 120_000);
 
   it("the plan's backups, named by the backup host's local time: in the future as UTC, fresh with --stamp-timezone", async () => {
