@@ -213,6 +213,30 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     expect(sshd.connections() - before).toBe(1);
   }, 120_000);
 
+  it("an old backup renamed to the newest name counts from its files' times over SSH as with --dir: the times find prints are read", async () => {
+    const root = join(trees, 'renamed');
+    const recent = names.slice(-5);
+    const dirs = plantBackups(root, join(good, names.at(-1)!), recent);
+    // what each run writes anew, dated a minute after its name (fractions of a second: both listings round alike)
+    const written = ['nanoclaw.db', 'oracle.db', 'knowledge.tar.gz', 'auth.tar.gz', 'chromadb-collections.json'];
+    recent.forEach((name, i) => execFileSync('touch', ['-d', `@${(nameMs(name) + 60_000) / 1000}.123456789`, ...written.map((f) => join(dirs[i]!, f))]));
+    readableByAll(root);
+    const fresh = await run(sshArgs(root));
+    expect(fresh.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh'), fresh.stdout + fresh.stderr).toMatchObject({ status: 'pass', evidence: { newest_usable_counted_from: 'name' } });
+    // the newest replaced by the oldest, moved into its place (mv keeps its files' times)
+    rmSync(dirs.at(-1)!, { recursive: true });
+    execFileSync('mv', [dirs[0]!, dirs.at(-1)!]);
+    const ssh = await run(sshArgs(root));
+    const rpo = ssh.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!;
+    expect(rpo.status, ssh.stdout + ssh.stderr).toBe('fail');
+    expect(rpo.message).toMatch(new RegExp(`^the newest usable backup, ${recent.at(-2)}, is 7h00m old \\(RPO 6h00m\\); ${recent.at(-1)} \\(counted from its files' times, newest 2026-11-28T06:01:00\\.123Z, 23h59m before its name: a renamed directory\\?\\) counts as older than ${recent.at(-2)}`));
+    expect(rpo.evidence.counted_from_files).toEqual([{ backup: recent.at(-1), named_at: '2026-11-29T06:00:00.000Z', files_written_at: '2026-11-28T06:01:00.123Z' }]);
+    expect(ssh.report!.metrics.rpo_s).toBe(7 * 3600);
+    const dir = await run(['validate', '--profile', 'jellycore', '--dir', root, '--now', NOW]);
+    expect(dir.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')).toEqual(rpo);
+    expect(overall(ssh.report!)).toEqual(overall(dir.report!));
+  }, 120_000);
+
   it('a backup being written that the read-only user cannot list yet (umask 077): in progress within 30 minutes of its name, exit 3 after', async () => {
     const root = join(trees, 'writing');
     plantBackups(root, join(good, names.at(-1)!), names.slice(-4));
@@ -239,4 +263,9 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
 /** `YYYYMMDD_HHMMSS` for a UTC instant. */
 function backupNameAt(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_');
+}
+
+/** The UTC instant a `YYYYMMDD_HHMMSS` name stands for. */
+function nameMs(name: string): number {
+  return Date.UTC(Number(name.slice(0, 4)), Number(name.slice(4, 6)) - 1, Number(name.slice(6, 8)), Number(name.slice(9, 11)), Number(name.slice(11, 13)), Number(name.slice(13, 15)));
 }
