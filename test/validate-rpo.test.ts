@@ -55,6 +55,24 @@ describe('rpo.fresh on a local tree', () => {
     expect(report.metrics.rpo_s).toBe(169 * 3600);
   });
 
+  it('retention.policy places a renamed snapshot on the day it counts from: it does not fill the day of its stamp', async () => {
+    const root = join(work, 'renamed-retention');
+    const week = ['20260402T060000Z', '20260403T060000Z', '20260404T060000Z', '20260405T060000Z', '20260406T060000Z', '20260407T060000Z', '20260408T060000Z'];
+    buildSnapshotTree(root, { snapshots: week.map((stamp) => ({ stamp: stamp as never, kind: 'good' as const })) });
+    const retentionOf = (report: DrillReport): CheckResult => report.checks.find((c) => c.id === 'retention.policy')!;
+    expect(retentionOf((await validate(['--dir', root])).report)).toMatchObject({ status: 'pass', evidence: { missing_days: [] } });
+    // today's snapshot lost, and Friday's renamed into its place
+    rmSync(join(snapshotsOf(root), '20260408T060000Z'), { recursive: true });
+    renameSnapshot(root, '20260403T060000Z', '20260408T060000Z');
+    const { report } = await validate(['--dir', root]);
+    expect(retentionOf(report)).toMatchObject({
+      status: 'warn',
+      message: 'no snapshot on 2026-04-08 (20260408T060000Z counts from its created_at 2026-04-03T06:00:00.000Z: a renamed directory?)',
+      evidence: { missing_days: ['2026-04-08'], prune_due: [], counted_from_created_at: [{ stamp: '20260408T060000Z', created_at: '2026-04-03T06:00:00.000Z' }] },
+    });
+    expect(rpoOf(report)).toMatchObject({ status: 'warn', evidence: { newest_usable: '20260407T060000Z' } });
+  });
+
   describe('--stamp: snapshots outside it are listed, never counted', () => {
     const root = join(work, 'stamp-selection');
     const newest = '20260408T060000Z';

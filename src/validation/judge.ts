@@ -3,7 +3,7 @@ import { check, type CheckResult, type SnapshotReport } from '../report/model.js
 import { checkComplete, type SnapshotDatabaseInspection } from './database.js';
 import type { SnapshotFacts } from './gather.js';
 import { checkImmutable, type LedgerFileRecord, type LedgerSnapshot } from './ledger.js';
-import { checkDiskHeadroom, checkFutureStamps, checkListing, checkRpo, checkSizeAnomaly, classifySnapshotEntries, summaryOf, type SnapshotSummary } from './overall-checks.js';
+import { checkDiskHeadroom, checkFutureStamps, checkListing, checkRpo, checkSizeAnomaly, classifySnapshotEntries, countedTime, summaryOf, type SnapshotSummary } from './overall-checks.js';
 import { checkRetention } from './retention.js';
 import { checkSidecars } from './sidecars.js';
 import {
@@ -217,8 +217,10 @@ export function judgeOverall(
   plan: OverallPlan,
 ): { checks: CheckResult[]; rpoSeconds: number | null; chromaRpoSeconds: number | null } {
   const rpo = checkRpo(summaries, plan.nowMs, plan.rpoMs, plan.chromaRpoMs);
+  // retention places a snapshot where rpo.fresh counts it from: a renamed one is not today's restore point
+  const earlier = new Map(summaries.flatMap((s) => (countedTime(s).from === 'created_at' ? [[s.stamp, countedTime(s).ms] as const] : [])));
   return {
-    checks: [rpo.result, checkRetention(stamps, historyStart, plan.nowMs), checkSizeAnomaly(summaries, plan.sizeDropPercent)],
+    checks: [rpo.result, checkRetention(stamps, historyStart, plan.nowMs, earlier), checkSizeAnomaly(summaries, plan.sizeDropPercent)],
     rpoSeconds: rpo.rpoSeconds,
     chromaRpoSeconds: rpo.chromaRpoSeconds,
   };

@@ -53,14 +53,28 @@ export interface RetentionGaps {
 }
 
 /**
+ * Snapshots whose data is older than their stamp says (rpo.fresh's countedTime: a created_at
+ * well before the stamp, a renamed directory), by the time they count from.
+ */
+export type CountedEarlier = ReadonlyMap<SnapshotStamp, number>;
+
+/** The day a snapshot is a restore point of: its stamp's, or the day it counts from when that is earlier. */
+function restoreDay(stamp: SnapshotStamp, earlier: CountedEarlier): string {
+  const counted = earlier.get(stamp);
+  return counted === undefined ? dayOf(stamp) : dayName(counted);
+}
+
+/**
  * The restore points the policy promises but that are not there: each of the 7 days up to
  * the newest snapshot, the 4 Sundays and the 6 1sts of a month before it, back to where the
- * history starts (the oldest snapshot, or the oldest the ledger ever saw).
+ * history starts (the oldest snapshot, or the oldest the ledger ever saw). A snapshot in
+ * `earlier` stands for the day it counts from, never its stamp's: a renamed old snapshot does
+ * not fill today's place.
  */
-export function retentionGaps(stamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null): RetentionGaps {
+export function retentionGaps(stamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null, earlier: CountedEarlier = new Map()): RetentionGaps {
   if (stamps.length === 0) return { missingDays: [], missingSundays: [], missingFirsts: [] };
   const sorted = [...stamps].sort();
-  const present = new Set(sorted.map(dayOf));
+  const present = new Set(sorted.map((stamp) => restoreDay(stamp, earlier)));
   const newestDay = dayStart(dayOf(sorted[sorted.length - 1]!));
   const oldest = [sorted[0]!, ...(historyStart ? [historyStart] : [])].sort()[0]!;
   const startDay = dayStart(dayOf(oldest));
@@ -90,16 +104,24 @@ export function retentionGaps(stamps: readonly SnapshotStamp[], historyStart: Sn
  * daily restore points and a small cleanup backlog warn; a missing weekly or monthly one (a
  * promise broken for good) or a week's backlog (cleanup not running) fail. Judged up to now:
  * snapshots stamped in the future (snapshots.future's finding) are left out, so they neither
- * demand restore points for days not yet come nor count as kept.
+ * demand restore points for days not yet come nor count as kept. A snapshot in `earlier` is a
+ * restore point of the day it counts from (retentionGaps); what cleanup keeps and deletes
+ * still goes by stamps, as AtoCore's cleanup reads them.
  */
-export function checkRetention(allStamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null, nowMs: number): CheckResult {
+export function checkRetention(allStamps: readonly SnapshotStamp[], historyStart: SnapshotStamp | null, nowMs: number, earlier: CountedEarlier = new Map()): CheckResult {
   const id = 'retention.policy';
   const future = allStamps.filter((stamp) => isFutureStamp(stamp, nowMs)).sort();
   const stamps = allStamps.filter((stamp) => !isFutureStamp(stamp, nowMs));
   const notCounted = future.length > 0 ? { not_counted_future: future.slice(0, 50) } : {};
   if (stamps.length === 0) return check(id, 'skip', future.length > 0 ? 'no snapshot stamped before now' : 'no snapshots', notCounted);
   const plan = planRetention(stamps);
-  const gaps = retentionGaps(stamps, historyStart);
+  const gaps = retentionGaps(stamps, historyStart, earlier);
+  const moved = stamps.filter((stamp) => earlier.has(stamp) && restoreDay(stamp, earlier) !== dayOf(stamp)).sort();
+  /** which missing days a snapshot stamped on them but counted from earlier would have filled */
+  const renamedOn = (days: readonly string[]): string => {
+    const named = moved.filter((stamp) => days.includes(pretty(dayOf(stamp))));
+    return named.length === 0 ? '' : ` (${named.map((stamp) => `${stamp} counts from its created_at ${new Date(earlier.get(stamp)!).toISOString()}: a renamed directory?`).join('; ')})`;
+  };
   const evidence = {
     kept: plan.kept,
     prune_due: plan.prune,
@@ -108,15 +130,16 @@ export function checkRetention(allStamps: readonly SnapshotStamp[], historyStart
     missing_firsts_of_month: gaps.missingFirsts,
     history_start: [...stamps].sort()[0],
     ...(historyStart ? { ledger_history_start: historyStart } : {}),
+    ...(moved.length > 0 ? { counted_from_created_at: moved.slice(0, 50).map((stamp) => ({ stamp, created_at: new Date(earlier.get(stamp)!).toISOString() })) } : {}),
     ...notCounted,
   };
   const failures: string[] = [];
   const warnings: string[] = [];
-  if (gaps.missingSundays.length > 0) failures.push(`no snapshot for Sunday(s) ${gaps.missingSundays.join(', ')}`);
-  if (gaps.missingFirsts.length > 0) failures.push(`no snapshot for the 1st(s) of ${gaps.missingFirsts.join(', ')}`);
+  if (gaps.missingSundays.length > 0) failures.push(`no snapshot for Sunday(s) ${gaps.missingSundays.join(', ')}${renamedOn(gaps.missingSundays)}`);
+  if (gaps.missingFirsts.length > 0) failures.push(`no snapshot for the 1st(s) of ${gaps.missingFirsts.join(', ')}${renamedOn(gaps.missingFirsts)}`);
   if (plan.prune.length >= PRUNE_BACKLOG_FAIL) failures.push(`${plan.prune.length} snapshots the policy deletes are still here: cleanup is not running`);
   else if (plan.prune.length > 0) warnings.push(`${plan.prune.length} snapshot(s) the policy deletes are still here (cleanup overdue): ${plan.prune.join(', ')}`);
-  if (gaps.missingDays.length > 0) warnings.push(`no snapshot on ${gaps.missingDays.join(', ')}`);
+  if (gaps.missingDays.length > 0) warnings.push(`no snapshot on ${gaps.missingDays.join(', ')}${renamedOn(gaps.missingDays)}`);
   if (failures.length > 0) return check(id, 'fail', [...failures, ...warnings].join('; '), evidence);
   if (warnings.length > 0) return check(id, 'warn', warnings.join('; '), evidence);
   return check(id, 'pass', `${plan.kept.length} snapshot(s), exactly what the policy keeps (${KEEP_DAILY} daily, ${KEEP_WEEKLY} weekly, ${KEEP_MONTHLY} monthly)`, evidence);
