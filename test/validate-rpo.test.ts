@@ -70,7 +70,7 @@ describe('rpo.fresh on a local tree', () => {
       message: 'no snapshot on 2026-04-08 (20260408T060000Z counts from its created_at 2026-04-03T06:00:00.000Z: a renamed directory?)',
       evidence: { missing_days: ['2026-04-08'], prune_due: [], counted_from_created_at: [{ stamp: '20260408T060000Z', created_at: '2026-04-03T06:00:00.000Z' }] },
     });
-    expect(rpoOf(report)).toMatchObject({ status: 'warn', evidence: { newest_usable: '20260407T060000Z' } });
+    expect(rpoOf(report)).toMatchObject({ status: 'fail', evidence: { newest_usable: '20260407T060000Z' } });
   });
 
   describe('--stamp: snapshots outside it are listed, never counted', () => {
