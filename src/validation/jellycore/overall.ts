@@ -85,8 +85,8 @@ export function filesWrittenMs(files: readonly StoreEntry[]): number | null {
  * How much earlier than its name's time a backup's files may have been written and it still
  * count from its name: 10 minutes. The name is taken before any file is written, so a real
  * backup's files are later, never earlier; the allowance is for clocks (a network share
- * stamping times by its own clock, the 5 minutes of skew the future check allows) and for a
- * name read in a slightly wrong zone offset. A rename moves a backup by hours, not minutes.
+ * stamping times by its own clock; twice the 5 minutes of skew the future check allows).
+ * A rename moves a backup by hours or days, not minutes.
  */
 export const FILE_TIME_TOLERANCE_MS = 10 * 60_000;
 
