@@ -10,10 +10,10 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-JJ5U5MGH.mjs";
+} from "../chunks/chunk-5LA4FN4J.mjs";
 import "../chunks/chunk-MDZGJSWW.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
-import "../chunks/chunk-GSHHR6W6.mjs";
+import "../chunks/chunk-OZCMDO6K.mjs";
 import "../chunks/chunk-5U54YLIR.mjs";
 import {
   getState,
