@@ -352,15 +352,27 @@ describe('who holds the drill port', () => {
     }
   });
 
-  /** A service command that, before it runs the stand-in, lets another program (no ATOCORE_* marks, a session of its own) listen on the drill's port: at its first start only, or at every one. */
-  function portThief(dir: string, when: 'first start' | 'every start'): { command: string[]; thieves: () => number[] } {
-    const listener = 'import socket,sys,time\ns=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(120)';
+  interface Theft {
+    /** at which starts the port is taken */
+    readonly at: 'first start' | 'every start' | 'restart';
+    /** the other program answers HTTP 200 on it (else it only listens) */
+    readonly answers: boolean;
+    /** how long the command waits, with the port taken, before it runs the stand-in */
+    readonly delayS: number;
+  }
+
+  /** A service command that, before it runs the stand-in, lets another program (no ATOCORE_* marks, a session of its own, holding the command's output pipes) listen on the drill's port. */
+  function portThief(dir: string, theft: Theft): { command: string[]; thieves: () => number[] } {
+    const listener = theft.answers
+      ? 'import http.server,sys\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response(200); self.end_headers(); self.wfile.write(b"{}")\nhttp.server.HTTPServer(("127.0.0.1",int(sys.argv[1])),H).serve_forever()'
+      : 'import socket,sys,time\ns=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(120)';
+    const takes = { 'first start': 'n == 0', 'every start': 'True', restart: 'n == 1' }[theft.at];
     const script = [
       'import os,runpy,socket,subprocess,sys,time',
       `starts = os.path.join(${JSON.stringify(dir)}, "starts")`,
       'n = len(open(starts).read()) if os.path.exists(starts) else 0',
       'open(starts, "a").write("x")',
-      `if n == 0 or ${when === 'every start' ? 'True' : 'False'}:`,
+      `if ${takes}:`,
       '    env = {k: v for k, v in os.environ.items() if not k.startswith("ATOCORE_")}',
       `    p = subprocess.Popen(["setsid", "python3", "-c", ${JSON.stringify(listener)}, os.environ["ATOCORE_PORT"]], env=env)`,
       `    open(os.path.join(${JSON.stringify(dir)}, "thieves"), "a").write(f"{p.pid}\\n")`,
@@ -368,6 +380,7 @@ describe('who holds the drill port', () => {
       '        try:',
       '            socket.create_connection(("127.0.0.1", int(os.environ["ATOCORE_PORT"])), 1).close(); break',
       '        except OSError: time.sleep(0.02)',
+      `    time.sleep(${theft.delayS})`,
       "runpy.run_module('atocore', run_name='__main__')",
     ].join('\n');
     const thieves = (): number[] => {
@@ -380,35 +393,51 @@ describe('who holds the drill port', () => {
     return { command: ['python3', '-c', script], thieves };
   }
 
-  it('another program takes the port before AtoCore binds it: AtoCore starts again on a new port and the drill says so; taken at every try, an error naming it', async () => {
-    for (const when of ['first start', 'every start'] as const) {
-      const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-thief-'));
-      const thief = portThief(dir, when);
-      onTestFinished(() => {
-        for (const pid of thief.thieves()) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone already
-          }
+  async function drillWithThief(theft: Theft): Promise<{ report: DrillReport; text: string; thieves: number[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'atocore-drill-thief-'));
+    const thief = portThief(dir, theft);
+    onTestFinished(() => {
+      for (const pid of thief.thieves()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
         }
-        rmSync(dir, { recursive: true, force: true });
-      });
-      const runtime = new ProcessRuntime({ command: thief.command, env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') } });
-      const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
-      const text = JSON.stringify(report);
-      if (when === 'first start') {
-        expect(report.verdict, text).toBe('pass');
-        expect(thief.thieves()).toHaveLength(1);
-        expect(text).toMatch(/port \d+ was taken by another program before AtoCore bound it; started again on \d+/);
-      } else {
-        expect(report.verdict, text).toBe('error');
-        expect(report.steps[0]).toMatchObject({ id: 'start', status: 'error' });
-        expect(report.error).toMatch(/held by process \d+, not by the AtoCore this drill started: another program took the drill's port/);
-        expect(thief.thieves(), 'three ports tried, then the error').toHaveLength(3);
-        expect(report.checks.every((c) => c.status === 'skip')).toBe(true);
       }
-    }
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const runtime = new ProcessRuntime({ command: thief.command, env: { PYTHONPATH: join(PROJECT_ROOT, 'fixtures/atocore') } });
+    const report = await runDrill({ runtime, seed: await loadSeed(), includeChroma: false, keep: false, timeoutMs: 60_000 });
+    return { report, text: JSON.stringify(report), thieves: thief.thieves() };
+  }
+
+  it('another program takes the port before AtoCore binds it: AtoCore starts again on a new port and the drill says so', async () => {
+    const { report, text, thieves } = await drillWithThief({ at: 'first start', answers: false, delayS: 0 });
+    expect(report.verdict, text).toBe('pass');
+    expect(thieves).toHaveLength(1);
+    expect(text).toMatch(/port \d+ was taken by another program before AtoCore bound it; started again on \d+/);
+  }, 120_000);
+
+  it('taken at every try: an error naming it after three ports', async () => {
+    const { report, thieves } = await drillWithThief({ at: 'every start', answers: false, delayS: 0 });
+    expect(report.verdict).toBe('error');
+    expect(report.steps[0]).toMatchObject({ id: 'start', status: 'error' });
+    expect(report.error).toMatch(/held by process \d+, not by the AtoCore this drill started: another program took the drill's port/);
+    expect(thieves, 'three ports tried, then the error').toHaveLength(3);
+    expect(report.checks.every((c) => c.status === 'skip')).toBe(true);
+  }, 120_000);
+
+  it('at the restart, by a program that answers 200 and keeps the first try\'s pipes: the first try\'s late end is not the second\'s, the drill passes', async () => {
+    const { report, text } = await drillWithThief({ at: 'restart', answers: true, delayS: 3 });
+    expect(report.verdict, text).toBe('pass');
+    expect(report.steps.find((s) => s.id === 'restart')!.detail).toMatch(/was taken by another program before AtoCore bound it; started again on/);
+  }, 120_000);
+
+  it('at the restart, slowly: the spoiled try is the machine\'s time, left out of the RTO', async () => {
+    const { report, text } = await drillWithThief({ at: 'restart', answers: false, delayS: 4 });
+    expect(report.verdict, text).toBe('pass');
+    expect(report.steps.find((s) => s.id === 'restart')!.duration_ms).toBeGreaterThan(4_000);
+    expect(report.metrics.rto_ms, text).toBeLessThan(4_000);
   }, 120_000);
 });
 

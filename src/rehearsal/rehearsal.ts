@@ -194,7 +194,7 @@ class RehearsalRun extends PlannedRun<RehearsalStepId> {
       this.record(checks.healthCheck(null, started.finding, this.runtime.recentLogs()));
       throw new StepFinding(`AtoCore did not come up on the restored snapshot: ${started.finding}`);
     }
-    if (this.restoreStartedAt !== null) this.metrics.rto_ms = Date.now() - this.restoreStartedAt;
+    if (this.restoreStartedAt !== null) this.metrics.rto_ms = Date.now() - this.restoreStartedAt - this.target.lostStartMs;
     const health = await this.target.api().call('GET', '/health', undefined, HTTP_TIMEOUT_MS);
     this.record(checks.healthCheck(health, null, this.runtime.recentLogs()));
     return `healthy at ${started.url}; restore to healthy in ${formatDuration(this.metrics.rto_ms ?? 0)}`;

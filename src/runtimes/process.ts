@@ -124,14 +124,17 @@ export class ProcessRuntime implements AtoCoreRuntime {
    */
   async start(healthTimeoutMs: number, boundName: string): Promise<StartedAtoCore> {
     if (this.#child && this.#exit === undefined) throw new Error('AtoCore is already running');
-    const until = Date.now() + healthTimeoutMs;
+    const began = Date.now();
+    const until = began + healthTimeoutMs;
     const taken: number[] = [];
     for (;;) {
+      const attemptBegan = Date.now();
       try {
-        const started = await this.#startOnce(Math.max(0, until - Date.now()), boundName);
+        const started = await this.#startOnce(Math.max(0, until - attemptBegan), boundName);
         if (taken.length === 0) return started;
         const moved = `port ${taken.join(', then ')} was taken by another program before AtoCore bound it; started again on ${this.#port}`;
-        return { ...started, identityNote: [moved, started.identityNote].filter(Boolean).join('; ') };
+        // the attempts another program spoiled are the machine's time, not the service's
+        return { ...started, identityNote: [moved, started.identityNote].filter(Boolean).join('; '), lostMs: attemptBegan - began };
       } catch (error) {
         if (!(error instanceof PortTakenError) || taken.length + 1 >= PORT_ATTEMPTS || Date.now() >= until) throw error;
         taken.push(error.port);
@@ -150,17 +153,21 @@ export class ProcessRuntime implements AtoCoreRuntime {
     this.#unregisterChild = registerEmergencyKill(() => killProcessGroup(child.pid, 'SIGKILL'));
     child.stdout?.on('data', (chunk: Buffer) => this.#logs.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.#logs.push(chunk));
+    // what an earlier attempt's process does late (its exit, stopped by the harness) is not this one's
+    const ended = (why: string): void => {
+      if (this.#child === child) this.#exit ??= why;
+    };
     child.on('error', (error) => {
-      this.#exit = `could not start ${command}: ${error.message}`;
+      if (this.#child === child) this.#exit = `could not start ${command}: ${error.message}`;
     });
     child.on('exit', (code, signal) => {
       const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
       // its last words may still be in the pipes: wait for them, but not for a grandchild
       // that keeps the pipes open
-      const settle = setTimeout(() => (this.#exit ??= why), 250);
+      const settle = setTimeout(() => ended(why), 250);
       child.once('close', () => {
         clearTimeout(settle);
-        this.#exit ??= why;
+        ended(why);
       });
     });
     const port = this.#port;

@@ -42,6 +42,8 @@ export interface StartedAtoCore {
   readonly baseUrl: string;
   /** set when the runtime could not prove that what answers is the service it started */
   readonly identityNote?: string;
+  /** time spent on attempts the machine spoiled (another program took the port) before the one that came up: not the service's start time */
+  readonly lostMs?: number;
 }
 
 /** Where AtoCore runs. The drill engine only talks to this. */

@@ -291,7 +291,7 @@ class DrillRun extends PlannedRun<DrillStepId> {
       this.record(checks.serviceHealthCheck(null, restarted.finding, this.runtime.recentLogs()));
       throw new StepFinding(`AtoCore did not come back on the restored data: ${restarted.finding}`);
     }
-    if (this.stopStartedAt !== null) this.metrics.rto_ms = Date.now() - this.stopStartedAt;
+    if (this.stopStartedAt !== null) this.metrics.rto_ms = Date.now() - this.stopStartedAt - this.target.lostStartMs;
     const health = await this.target.api().call('GET', '/health');
     this.record(checks.serviceHealthCheck(health.status === 200 ? health : null, `GET /health answered ${health.status}`, this.runtime.recentLogs()));
     return `healthy again at ${restarted.url}; RTO ${formatDuration(this.metrics.rto_ms ?? 0)}`;

@@ -29,6 +29,9 @@ export class DrillTarget {
     this.signal = signal;
   }
 
+  /** Of the last start: the time the machine took from it (attempts spoiled by another program on the port), left out of an RTO. */
+  lostStartMs = 0;
+
   /** The running service's HTTP API. */
   api(): AtoCoreClient {
     if (!this.#client) throw new Error('AtoCore is not running');
@@ -40,6 +43,7 @@ export class DrillTarget {
     const ms = this.deadline.bound(HEALTH_TIMEOUT_MS);
     const name = this.deadline.limitedBy(HEALTH_TIMEOUT_MS) ? `what was left of ${this.deadline.describe()}` : 'the health wait';
     const started = await this.runtime.start(ms, name);
+    this.lostStartMs = started.lostMs ?? 0;
     this.#client = new AtoCoreClient(started.baseUrl, { budget: this.deadline, ...(this.signal ? { signal: this.signal } : {}) });
     return started.identityNote ? `${started.baseUrl} (${started.identityNote})` : started.baseUrl;
   }
