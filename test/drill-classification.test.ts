@@ -359,6 +359,8 @@ describe('who holds the drill port', () => {
     readonly answers: boolean;
     /** how long the command waits, with the port taken, before it runs the stand-in */
     readonly delayS: number;
+    /** how long the try after the theft waits before it runs the stand-in (what the spoiled try does late lands in it) */
+    readonly nextDelayS?: number;
   }
 
   /** A service command that, before it runs the stand-in, lets another program (no ATOCORE_* marks, a session of its own, holding the command's output pipes) listen on the drill's port. */
@@ -381,6 +383,8 @@ describe('who holds the drill port', () => {
       '            socket.create_connection(("127.0.0.1", int(os.environ["ATOCORE_PORT"])), 1).close(); break',
       '        except OSError: time.sleep(0.02)',
       `    time.sleep(${theft.delayS})`,
+      `elif n == ${theft.at === 'restart' ? 2 : 1}:`,
+      `    time.sleep(${theft.nextDelayS ?? 0})`,
       "runpy.run_module('atocore', run_name='__main__')",
     ].join('\n');
     const thieves = (): number[] => {
@@ -428,7 +432,7 @@ describe('who holds the drill port', () => {
   }, 120_000);
 
   it('at the restart, by a program that answers 200 and keeps the first try\'s pipes: the first try\'s late end is not the second\'s, the drill passes', async () => {
-    const { report, text } = await drillWithThief({ at: 'restart', answers: true, delayS: 3 });
+    const { report, text } = await drillWithThief({ at: 'restart', answers: true, delayS: 3, nextDelayS: 1 });
     expect(report.verdict, text).toBe('pass');
     expect(report.steps.find((s) => s.id === 'restart')!.detail).toMatch(/was taken by another program before AtoCore bound it; started again on/);
   }, 120_000);
