@@ -269,6 +269,10 @@ describe('the overall checks', () => {
     const complete = ['nanoclaw.db', 'oracle.db', 'chromadb-collections.json', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret'].map(file);
     expect(unwrittenParts([...complete, entry('chromadb')])).toEqual([]);
     expect(unwrittenParts([file('nanoclaw.db')])).toEqual(['oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
+    expect(unwrittenParts([])).toEqual(['nanoclaw.db', 'oracle.db', 'chromadb-collections.json', 'chromadb', 'knowledge.tar.gz', 'auth.tar.gz', '.ipc-secret']);
+    // a part missing before one the scripts write later: the run has ended, the backup is judged
+    expect(unwrittenParts(complete.filter((f) => f.path !== 'knowledge.tar.gz'))).toEqual([]);
+    expect(unwrittenParts([file('nanoclaw.db'), file('chromadb-collections.json')])).toEqual([]);
     // the listing check does not call latest stale for a backup being written
     const writing = root(finished, fresh, ['latest', finished]);
     expect(checkRootListing('dir /b', '/b', writing, NOW, recentBackups(writing, '/b', NOW))).toMatchObject({ status: 'pass', message: `2 backup(s), latest → ${finished} (1 newer, named in the last minutes: being written?)`, evidence: { newer_than_latest_recent: [fresh] } });

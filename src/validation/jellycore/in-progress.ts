@@ -62,9 +62,17 @@ function isNewer(backup: BackupDirectory, than: BackupDirectory): boolean {
   return backup.timeMs > than.timeMs || (backup.timeMs === than.timeMs && backup.name > than.name);
 }
 
-/** The parts the scripts write that a backup's listing lacks (empty: the directory is complete). */
+/**
+ * The parts the scripts have yet to write, as the listing shows them: the ones after the last
+ * part there, all missing. Empty when the directory is complete, and when a part is missing
+ * before one the scripts write later (a run that went on past it has ended: the backup is
+ * judged, and fails for what it lacks).
+ */
 export function unwrittenParts(files: readonly StoreEntry[]): string[] {
-  return PARTS.filter((part) => !entryAt(files, part));
+  const missing = PARTS.map((part) => !entryAt(files, part));
+  const lastWritten = missing.lastIndexOf(false);
+  if (missing.slice(0, lastWritten + 1).some(Boolean)) return [];
+  return PARTS.slice(lastWritten + 1);
 }
 
 /** What the backup's own directory showed: its listing and the parts not yet written, or a listing that failed twice while it may be changing. */
