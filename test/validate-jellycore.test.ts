@@ -567,12 +567,19 @@ describe('validate --profile jellycore --dir: no weaker than the plan\'s verify.
       expect(statuses(planRun.report!, plan.partialName)).toEqual(IN_PROGRESS);
       expect(checkOf(planRun.report!, plan.partialName, 'jellycore.backup.in_progress').message).toMatch(/the root has no latest link to a backup/);
       // what its listing shows is judged all the same: a link out of it fails now, not in 30 minutes
-      symlinkSync('/etc', join(plan.partial, 'chromadb'));
+      symlinkSync('/etc', join(plan.partial, 'stray-link'));
       const linked = await validate(['--dir', plan.root, '--now', at(7)]);
       expect(linked.code, linked.stdout + linked.stderr).toBe(1);
       expect(statuses(linked.report!, plan.partialName)).toEqual(['jellycore.backup.in_progress skip', 'jellycore.backup.paths fail', 'jellycore.backup.file_types pass']);
       expect(linked.report!.snapshots.find((s) => s.stamp === plan.partialName)!.status).toBe('fail');
-      rmSync(join(plan.partial, 'chromadb'));
+      rmSync(join(plan.partial, 'stray-link'));
+      // a part missing before one the scripts write later: a run that ended, judged at once
+      copyFileSync(join(corrected, 'knowledge.tar.gz'), join(plan.partial, 'knowledge.tar.gz'));
+      const ended = await validate(['--dir', plan.root, '--now', at(7)]);
+      expect(ended.code, ended.stdout + ended.stderr).toBe(1);
+      expect(statuses(ended.report!, plan.partialName)).not.toContain('jellycore.backup.in_progress skip');
+      expect(statuses(ended.report!, plan.partialName)).toContain('jellycore.backup.oracle_db fail');
+      rmSync(join(plan.partial, 'knowledge.tar.gz'));
       // a partial directory named in the future is not in progress: it is named wrong
       const ahead = await validate(['--dir', plan.root, '--now', at(-4)]);
       expect(ahead.code).toBe(1);
