@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, PROJECT_ROOT, runCli } from './support/cli.js';
+import { writeStream } from '../src/output/report-files.js';
 
 const work = mkdtempSync(join(tmpdir(), 'atocore-drill-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -131,5 +132,25 @@ describe('the console output reaches a slow reader whole', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(1);
     expect(Date.now() - began).toBeLessThan(20_000);
+  });
+
+  it('a report on standard output comes after the report files, and a reader that stops reading is given up, not waited for', async () => {
+    const junit = join(work, 'slow-reader-junit.xml');
+    // the reader looks for the JUnit file before it reads a byte
+    const script = '"$0" "$1" validate --dir "$2" --now 2026-01-26T00:00:00Z --report-json - --junit "$3" | { sleep 1.5; test -f "$3" && echo JUNIT-FIRST >&2; cat > /dev/null; }';
+    const child = spawn('bash', ['-c', script, process.execPath, CLI, root, junit], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(errors).toContain('JUNIT-FIRST');
+    // a pipe nobody reads: the write is given up at its bound
+    const stuck = spawn('sleep', ['30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      const began = Date.now();
+      await expect(writeStream(stuck.stdin, 'x'.repeat(4 * 1024 * 1024), 500)).rejects.toThrow(/did not take it within 1 s .*given up/);
+      expect(Date.now() - began).toBeLessThan(5_000);
+    } finally {
+      stuck.kill('SIGKILL');
+    }
   });
 });

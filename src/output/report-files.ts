@@ -62,17 +62,29 @@ export interface UnwrittenReport {
   readonly reason: string;
 }
 
-/** Writes to a stream and waits until it took the text (a pipe takes it in parts; the process may exit right after). */
-export function writeStream(stream: NodeJS.WritableStream, content: string): Promise<void> {
+/** How long a reader of standard output gets for a report: 30 s (as a FIFO's reader), and a second more per MiB. */
+export function streamBoundMs(bytes: number): number {
+  return 30_000 + Math.ceil(bytes / (1024 * 1024)) * 1_000;
+}
+
+/**
+ * Writes to a stream and waits until it took the text (a pipe takes it in parts; the process
+ * may exit right after); a reader that has not taken it within its bound is given up.
+ */
+export function writeStream(stream: NodeJS.WritableStream, content: string, boundMs = streamBoundMs(Buffer.byteLength(content))): Promise<void> {
   return new Promise((resolveWrite, reject) => {
-    // a closed pipe (EPIPE) is also emitted as an event: not a crash, a report not written
-    const onError = (error: Error): void => reject(error);
-    stream.once('error', onError);
-    stream.write(content, (error) => {
+    const done = (error?: Error | null): void => {
+      clearTimeout(timer);
       stream.removeListener('error', onError);
       if (error) reject(error);
       else resolveWrite();
-    });
+    };
+    // a closed pipe (EPIPE) is also emitted as an event: not a crash, a report not written
+    const onError = (error: Error): void => done(error);
+    const timer = setTimeout(() => done(new Error(`the reader did not take it within ${Math.round(boundMs / 1000)} s (it stopped reading?); given up`)), boundMs);
+    timer.unref();
+    stream.once('error', onError);
+    stream.write(content, (error) => done(error));
   });
 }
 
@@ -90,6 +102,8 @@ export async function writeReportFiles(report: DrillReport, paths: ReportPaths, 
     ['--summary', paths.summary, async () => renderMarkdownSummary(report, failOn, options.summaryExtras)],
   ];
   const unwritten: UnwrittenReport[] = [];
+  // files first: a slow reader of standard output keeps none of them waiting
+  files.sort(([, a], [, b]) => Number(a === STDOUT_PATH) - Number(b === STDOUT_PATH));
   for (const [flag, path, render] of files) {
     if (path === null) continue;
     try {
