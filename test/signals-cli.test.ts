@@ -86,7 +86,7 @@ describe('signals: a run that is told to stop stops, and leaves nothing running'
     expect(written.verdict).toBe('error');
     const teardown = written.steps.find((s) => s.id === 'teardown')!;
     expect(teardown.status).toBe('error');
-    expect(teardown.detail).toMatch(/interrupted by SIGINT while this step ran: it was cut short/);
+    expect(teardown.detail).toMatch(/interrupted by SIGINT during this step, which then ended in haste: removed everything the drill created/);
     // every check was decided before the signal, on its own evidence
     expect(written.checks.filter((c) => c.status !== 'pass').map((c) => c.id)).toEqual([]);
     expect(cli.output()).toMatch(/verdict: ERROR \(exit 3\)/);

@@ -44,9 +44,9 @@ export abstract class PlannedRun<Id extends string> {
       // a cleanup step runs whatever happened, interrupt and budget included
       if (!step.always) this.assertMayStart(step);
       const detail = await this.actions[step.id]();
-      // an interrupt while the step ran cut it short (a teardown hurried: the service killed at once), whatever it reports
+      // an interrupt while the step ran made it hurry (a teardown kills the service at once): the run was interrupted, whatever the step reports
       if (!interruptedBefore && this.signal?.aborted) {
-        return { status: 'error', detail: `${errorMessage(this.signal.reason)} while this step ran: it was cut short (${detail})` };
+        return { status: 'error', detail: `${errorMessage(this.signal.reason)} during this step, which then ended in haste: ${detail}` };
       }
       // a step whose checks found a problem found it; the run goes on to see the rest
       outcome = this.checksOf(step).some((c) => c.status === 'fail') ? { status: 'fail', detail, halts: false } : { status: 'pass', detail };
