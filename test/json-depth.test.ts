@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonNestingPast, MAX_JSON_DEPTH, parseUntrustedJson } from '../src/common/json-depth.js';
+import { jsonNestingPast, jsonValuesPast, MAX_JSON_DEPTH, MAX_JSON_VALUES, parseUntrustedJson } from '../src/common/json-depth.js';
 import { lastJsonObject } from '../src/common/json-output.js';
 
 const nested = (levels: number, open = '[', close = ']'): string => `${open.repeat(levels)}${close.repeat(levels)}`;
@@ -35,5 +35,13 @@ describe('JSON from untrusted files is parsed only when shallow', () => {
   it('a validator\'s answer nested past the bound is no answer: the one before it is taken', () => {
     expect(lastJsonObject(`{"log":1}\n{"valid":true,"x":${nested(100)}}`)).toEqual({ log: 1 });
     expect(lastJsonObject(`{"log":1}\n{"valid":true,"x":${nested(10)}}`)).toMatchObject({ valid: true });
+  });
+
+  it('shallow but wide: more than MAX_JSON_VALUES values is refused before anything is built; commas and brackets in strings do not count', () => {
+    const wide = (n: number): string => `[${Array.from({ length: n }, () => '{}').join(',')}]`;
+    expect(parseUntrustedJson(wide(MAX_JSON_VALUES / 2 - 1))).toMatchObject({ ok: true });
+    expect(parseUntrustedJson(wide(MAX_JSON_VALUES))).toMatchObject({ ok: false, reason: expect.stringMatching(/^holds more than 100000 values \(at character \d+\); not parsed$/) });
+    expect(jsonValuesPast(`["${',{['.repeat(1000)}"]`, 10)).toBeNull();
+    expect(jsonValuesPast('[1,2,3]', 2)).toBe(4);
   });
 });

@@ -11,6 +11,11 @@
 
 /** Far beyond what the files are (3–4 levels) and what any writer of them produces; far below what costs memory. */
 export const MAX_JSON_DEPTH = 64;
+/**
+ * Shallow but wide costs memory too (8 MiB of `{},` is half a million objects, ~0.4 GB once
+ * built): the files hold dozens of values (projects, collections, fields), never this many.
+ */
+export const MAX_JSON_VALUES = 100_000;
 
 export type UntrustedJson = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
 
@@ -18,9 +23,11 @@ export type UntrustedJson = { readonly ok: true; readonly value: unknown } | { r
  * The value of `text`, or why not: "nested more than 64 levels deep …" (found by the scan,
  * before anything is built) or "not valid JSON: …" (JSON.parse's own words).
  */
-export function parseUntrustedJson(text: string, maxDepth = MAX_JSON_DEPTH): UntrustedJson {
+export function parseUntrustedJson(text: string, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES): UntrustedJson {
   const tooDeepAt = jsonNestingPast(text, maxDepth);
   if (tooDeepAt !== null) return { ok: false, reason: `nested more than ${maxDepth} levels deep (at character ${tooDeepAt}); not parsed` };
+  const tooManyAt = jsonValuesPast(text, maxValues);
+  if (tooManyAt !== null) return { ok: false, reason: `holds more than ${maxValues} values (at character ${tooManyAt}); not parsed` };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
@@ -34,6 +41,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
 
 /**
  * Where `text` first opens its (maxDepth + 1)th level of arrays and objects, or null when it
@@ -54,6 +62,27 @@ export function jsonNestingPast(text: string, maxDepth: number): number | null {
       if (++depth > maxDepth) return i;
     } else if ((code === CLOSE_BRACKET || code === CLOSE_BRACE) && depth > 0) {
       depth--;
+    }
+  }
+  return null;
+}
+
+/**
+ * Where `text` passes `maxValues` values (arrays, objects and the commas between members,
+ * outside strings), or null when it never does: an upper bound on what JSON.parse would build.
+ */
+export function jsonValuesPast(text: string, maxValues: number): number | null {
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if ((code === OPEN_BRACKET || code === OPEN_BRACE || code === COMMA) && ++values > maxValues) {
+      return i;
     }
   }
   return null;
