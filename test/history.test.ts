@@ -454,6 +454,36 @@ describe('history FILE where this user cannot write: read from a private copy, n
     }
   });
 
+  it('a history in a shared folder (sticky, world-writable, as /tmp) with links another user put at its -wal and -shm names: read from a private copy, the links refused, nothing left beside it', async () => {
+    const dir = place('shared-dir');
+    mkdirSync(dir);
+    chmodSync(dir, 0o1777);
+    chmodSync(work, 0o755);
+    const path = join(dir, 'history.sqlite');
+    recordRun(path, aRun('2026-11-01T10:00:00.000Z'));
+    const victim = place('victim.txt');
+    writeFileSync(victim, 'untouched');
+    // a clean shared folder: read from a copy, all there, nothing beside the file
+    const before = folderState(dir);
+    const clean = await show(path);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.runs).toHaveLength(1);
+    expect(folderState(dir)).toEqual(before);
+    // another user's link at the -shm name: the copy never reads -shm; at the -wal name it is refused by name
+    symlinkSync(victim, `${path}-shm`);
+    execFileSync('chown', ['-h', '65534:65534', `${path}-shm`]);
+    const shm = await show(path);
+    expect(shm.code, shm.stderr).toBe(0);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    rmSync(`${path}-shm`);
+    symlinkSync(victim, `${path}-wal`);
+    execFileSync('chown', ['-h', '65534:65534', `${path}-wal`]);
+    const wal = await show(path);
+    expect(wal.code).toBe(2);
+    expect(wal.stderr).toContain(`${path}-wal is a symlink; refused, not followed`);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+  });
+
   it('a read-only history in a folder this user can write: no -wal or -shm is left beside it', async () => {
     const dir = place('rw-dir');
     mkdirSync(dir);

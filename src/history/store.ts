@@ -239,11 +239,17 @@ function queryOnly(db: SqliteDatabase, release: () => void): Reader {
   };
 }
 
+/**
+ * Whether the history may be read in place: this user can write it and its folder, and the
+ * folder is not a shared one (sticky and world-writable, as /tmp), where another user may
+ * have put links at its -wal and -shm names that SQLite would refuse or leave files beside.
+ */
 function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
     accessSync(dirname(path), constants.W_OK);
-    return true;
+    const folder = lstatSync(dirname(path));
+    return !((folder.mode & 0o1000) !== 0 && (folder.mode & 0o002) !== 0);
   } catch {
     return false;
   }
