@@ -24,10 +24,9 @@ export type UntrustedJson = { readonly ok: true; readonly value: unknown } | { r
  * before anything is built) or "not valid JSON: …" (JSON.parse's own words).
  */
 export function parseUntrustedJson(text: string, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES): UntrustedJson {
-  const tooDeepAt = jsonNestingPast(text, maxDepth);
-  if (tooDeepAt !== null) return { ok: false, reason: `nested more than ${maxDepth} levels deep (at character ${tooDeepAt}); not parsed` };
-  const tooManyAt = jsonValuesPast(text, maxValues);
-  if (tooManyAt !== null) return { ok: false, reason: `holds more than ${maxValues} values (at character ${tooManyAt}); not parsed` };
+  const past = jsonPastBounds(text, maxDepth, maxValues);
+  if (past?.bound === 'depth') return { ok: false, reason: `nested more than ${maxDepth} levels deep (at character ${past.at}); not parsed` };
+  if (past?.bound === 'values') return { ok: false, reason: `holds more than ${maxValues} values (at character ${past.at}); not parsed` };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
@@ -44,34 +43,15 @@ const CLOSE_BRACE = 0x7d;
 const COMMA = 0x2c;
 
 /**
- * Where `text` first opens its (maxDepth + 1)th level of arrays and objects, or null when it
- * never does. Brackets inside strings (escapes included) do not count. It does not validate:
- * text that is not JSON is JSON.parse's to refuse; this only keeps deep text from reaching it.
+ * Where `text` first passes a bound, in one scan that allocates nothing: `depth` where it
+ * opens its (maxDepth + 1)th level of arrays and objects, `values` where it passes maxValues
+ * values (arrays, objects and the commas between members: an upper bound on what JSON.parse
+ * would build); null when it passes neither. Brackets and commas inside strings (escapes
+ * included) do not count. It does not validate: text that is not JSON is JSON.parse's to
+ * refuse; this only keeps deep or wide text from reaching it.
  */
-export function jsonNestingPast(text: string, maxDepth: number): number | null {
+export function jsonPastBounds(text: string, maxDepth: number, maxValues: number): { readonly bound: 'depth' | 'values'; readonly at: number } | null {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === BACKSLASH) i++;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) {
-      inString = true;
-    } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
-      if (++depth > maxDepth) return i;
-    } else if ((code === CLOSE_BRACKET || code === CLOSE_BRACE) && depth > 0) {
-      depth--;
-    }
-  }
-  return null;
-}
-
-/**
- * Where `text` passes `maxValues` values (arrays, objects and the commas between members,
- * outside strings), or null when it never does: an upper bound on what JSON.parse would build.
- */
-export function jsonValuesPast(text: string, maxValues: number): number | null {
   let values = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -81,9 +61,24 @@ export function jsonValuesPast(text: string, maxValues: number): number | null {
       else if (code === QUOTE) inString = false;
     } else if (code === QUOTE) {
       inString = true;
-    } else if ((code === OPEN_BRACKET || code === OPEN_BRACE || code === COMMA) && ++values > maxValues) {
-      return i;
+    } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
+      if (++depth > maxDepth) return { bound: 'depth', at: i };
+      if (++values > maxValues) return { bound: 'values', at: i };
+    } else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) {
+      if (depth > 0) depth--;
+    } else if (code === COMMA && ++values > maxValues) {
+      return { bound: 'values', at: i };
     }
   }
   return null;
+}
+
+/** Where `text` first opens its (maxDepth + 1)th level of arrays and objects, or null (jsonPastBounds). */
+export function jsonNestingPast(text: string, maxDepth: number): number | null {
+  return jsonPastBounds(text, maxDepth, Number.POSITIVE_INFINITY)?.at ?? null;
+}
+
+/** Where `text` passes `maxValues` values, or null (jsonPastBounds). */
+export function jsonValuesPast(text: string, maxValues: number): number | null {
+  return jsonPastBounds(text, Number.POSITIVE_INFINITY, maxValues)?.at ?? null;
 }
