@@ -257,6 +257,14 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     const after = await run(at(6 + 31));
     expect(after.code, after.stdout + after.stderr).toBe(3);
     expect(after.report!.error).toContain(partialName);
+    // that backup is not judged (the harness's trouble); every other one is, and the overall checks see them
+    const unlisted = after.report!.snapshots.find((s) => s.stamp === partialName)!;
+    expect(unlisted.checks.map((c) => `${c.id} ${c.status}`)).toEqual(['jellycore.backup.paths skip']);
+    expect(unlisted.checks[0]!.message).toMatch(/not judged: the harness could not list the backup .*Permission denied/);
+    expect(after.report!.snapshots.filter((s) => s.stamp !== partialName).every((s) => s.checks.length > 3)).toBe(true);
+    // it never counts as a restore point: freshness goes by the backups that were judged
+    expect(after.report!.checks.find((c) => c.id === 'jellycore.rpo.fresh')!.evidence.newest_usable).not.toBe(partialName);
+    expect(after.report!.checks.map((c) => c.status)).not.toContain('error');
   }, 60_000);
 });
 

@@ -333,8 +333,18 @@ export function judgeTooLarge(name: string, bound: string): SnapshotReport {
   return { stamp: name, status: 'fail', checks: [refused] };
 }
 
-/** Why a judged backup does not count as a restore point (null: it does): a check failed, or a database was not shown sound. */
+/**
+ * A backup the harness could not list (the reading account kept out of it, past the time it
+ * may be being written): nothing about it is known, so nothing is judged; the run is an error
+ * for it, and the other backups are judged all the same.
+ */
+export function judgeUnlisted(name: string, problem: string): SnapshotReport {
+  return { stamp: name, status: 'skip', checks: [check(BACKUP_CHECK.paths, 'skip', `not judged: the harness could not list the backup ${name}: ${problem}`, { problem })] };
+}
+
+/** Why a judged backup does not count as a restore point (null: it does): not judged at all, a check failed, or a database was not shown sound. */
 export function unusableReason(report: SnapshotReport): string | null {
+  if (report.status === 'skip') return 'not judged (the harness could not list it)';
   const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
   if (failed.length > 0) return `${failed.join(', ')} failed`;
   const unverified = report.checks.filter((c) => DATABASES.some((db) => db.id === c.id) && c.evidence.integrity_checked !== true).map((c) => c.id);

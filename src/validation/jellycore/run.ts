@@ -1,13 +1,12 @@
 import { interruption, RunSteps, type ValidationRunOptions } from '../run-steps.js';
 import { Deadline } from '../../common/deadline.js';
-import { InfrastructureError } from '../../common/errors.js';
 import { formatDuration } from '../../common/duration.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../../report/model.js';
 import { decideVerdict } from '../../report/verdict.js';
 import { clip } from '../snapshot-checks.js';
 import type { SnapshotStore, StoreContext } from '../store.js';
 import type { ValidationObserver } from '../validate.js';
-import { judgeBackup, judgeNotADirectory, judgeTooLarge, unusableReason } from './checks.js';
+import { judgeBackup, judgeNotADirectory, judgeTooLarge, judgeUnlisted, unusableReason } from './checks.js';
 import { BackupGatherer, type BackupListing } from './gather.js';
 import { judgeInProgress, recentBackups, unwrittenParts, type RecentBackup } from './in-progress.js';
 import { describeZone, type StampZone } from './layout.js';
@@ -122,8 +121,13 @@ class JellyCoreValidationRun {
           judged.set(backup.name, { report: judgeTooLarge(backup.name, listed.bound), backup, bytes: null, filesWritten: null });
           continue;
         }
-        // only a backup that may be being written comes back unlisted (and #inProgress took it): anything else could not be listed
-        if (listed.kind === 'unlisted') throw new InfrastructureError(listed.problem);
+        // only a backup that may be being written comes back unlisted (and #inProgress took it): any
+        // other could not be listed, the harness's trouble: the run is an error, the others are judged
+        if (listed.kind === 'unlisted') {
+          this.#harnessErrors.push(`${backup.name}: ${listed.problem}`);
+          judged.set(backup.name, { report: judgeUnlisted(backup.name, listed.problem), backup, bytes: null, filesWritten: null });
+          continue;
+        }
         const facts = await gatherer.read(backup.name, listed.files);
         for (const [path, db] of Object.entries(facts.databases)) if (db.harnessError) this.#harnessErrors.push(`${backup.name}/${path}: ${db.harnessError}`);
         judged.set(backup.name, { report: judgeBackup(facts), backup, bytes: bytesOnDisk(listed.files), filesWritten: filesWrittenMs(listed.files) });
@@ -179,7 +183,7 @@ class JellyCoreValidationRun {
       title: "the harness's own integrity_check",
       status: 'error',
       duration_ms: 0,
-      detail: `the harness could not inspect ${troubles.length} backup database(s); their checks are skipped, not judged: ${troubles.slice(0, 3).map((t) => clip(t, 300)).join(' | ')}`,
+      detail: `the harness could not list or inspect ${troubles.length} backup(s) or database(s); their checks are skipped, not judged: ${troubles.slice(0, 3).map((t) => clip(t, 300)).join(' | ')}`,
     };
     this.#run.errorText ??= record.detail;
     this.#run.add(record);
