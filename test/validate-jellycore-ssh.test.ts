@@ -259,6 +259,7 @@ describeNeeding('an OpenSSH sshd on loopback', sshdStatus())('validate --profile
     expect(after.report!.error).toContain(partialName);
     // that backup is not judged (the harness's trouble); every other one is, and the overall checks see them
     const unlisted = after.report!.snapshots.find((s) => s.stamp === partialName)!;
+    expect(unlisted, JSON.stringify({ error: after.report!.error, steps: after.report!.steps.map((s) => `${s.id} ${s.status}`), stamps: after.report!.snapshots.map((s) => s.stamp) })).toBeDefined();
     expect(unlisted.checks.map((c) => `${c.id} ${c.status}`)).toEqual(['jellycore.backup.paths skip']);
     expect(unlisted.checks[0]!.message).toMatch(/not judged: the harness could not list the backup .*Permission denied/);
     expect(after.report!.snapshots.filter((s) => s.stamp !== partialName).every((s) => s.checks.length > 3)).toBe(true);
