@@ -58,8 +58,8 @@ export class BackupGatherer {
 
   /**
    * Every entry of the backup, links not followed; a tree over the listing's bound is a value.
-   * With `mayBeWriting` (in-progress.ts), a listing that fails is tried once more, then its
-   * failure is a value too; the run's own end (abort, budget) always throws.
+   * A listing that fails is a value (with `mayBeWriting`, in-progress.ts, after one more try);
+   * the run's own end (abort, budget) always throws.
    */
   async list(name: string, mayBeWriting = false): Promise<BackupListing> {
     for (let attempt = 1; ; attempt++) {
@@ -68,7 +68,11 @@ export class BackupGatherer {
       } catch (error) {
         if (this.#plan.signal.aborted || !(error instanceof InfrastructureError)) throw error;
         if (error instanceof TreeTooLargeError) return { kind: 'too_large', bound: error.bound };
-        if (!mayBeWriting || this.#plan.deadline.remainingMs() <= RELIST_DELAY_MS) throw error;
+        // the run's budget gone: the run's end, not this backup's
+        if (this.#plan.deadline.remainingMs() <= 0) throw error;
+        // a finished backup that cannot be listed: that backup's trouble, the others are still judged (run.ts)
+        if (!mayBeWriting) return { kind: 'unlisted', problem: error.message };
+        if (this.#plan.deadline.remainingMs() <= RELIST_DELAY_MS) throw error;
         if (attempt === 2) return { kind: 'unlisted', problem: error.message };
         await delay(RELIST_DELAY_MS, undefined, { signal: this.#plan.signal }).catch(() => {});
       }
