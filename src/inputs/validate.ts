@@ -1,3 +1,4 @@
+import { zonedTimeMs } from '../common/zoned-time.js';
 import { resolve } from 'node:path';
 import { parseSnapshotStamp } from '../atocore/stamp.js';
 import type { KnownHostsSource, ValidateInputs, ValidateSource } from '../jobs/validate-job.js';
@@ -119,7 +120,7 @@ function identityOf(raw: RawValidateInputs, context: ValidateRuleContext, names:
 
 function parseNow(value: string | undefined): number | null {
   if (value === undefined) return null;
-  const ms = /(Z|[+-]\d{2}:?\d{2})$/.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  const ms = zonedTimeMs(value.trim());
   if (Number.isNaN(ms)) throw new FieldError('now', `"${value}" is not an ISO-8601 time with a zone, e.g. 2026-04-08T07:00:00Z`);
   return ms;
 }

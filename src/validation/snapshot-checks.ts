@@ -1,3 +1,4 @@
+import { zonedTimeMs } from '../common/zoned-time.js';
 import { posix } from 'node:path';
 import { stampTime, type SnapshotStamp } from '../atocore/stamp.js';
 import { parseUntrustedJson } from '../common/json-depth.js';
@@ -158,7 +159,7 @@ export function checkMetadata(stamp: SnapshotStamp, files: readonly StoreEntry[]
   if (errorsField !== undefined && !(Array.isArray(errorsField) && errorsField.every((e) => typeof e === 'string'))) problems.push('validation_errors is not a list of strings');
   const createdAt = typeof object.created_at === 'string' ? object.created_at : '';
   // ISO-8601 with an explicit zone: a zone-less time would be read as local time
-  const createdAtMs = /(Z|[+-]\d{2}:?\d{2})$/.test(createdAt) ? Date.parse(createdAt) : Number.NaN;
+  const createdAtMs = zonedTimeMs(createdAt);
   if (typeof object.created_at === 'string' && Number.isNaN(createdAtMs)) problems.push(`created_at ${showValue(createdAt)} is not an ISO-8601 time with a zone`);
   if (typeof object.db_size_bytes === 'number' && (!Number.isInteger(object.db_size_bytes) || object.db_size_bytes < 0)) problems.push('db_size_bytes is not a byte count');
   if (problems.length > 0) {

@@ -2,6 +2,7 @@
  * The drill's checks: small pure functions from what was observed to a CheckResult.
  * Nothing here does I/O; the runner gathers the observations.
  */
+import { zonedTimeMs } from '../../common/zoned-time.js';
 import type { BackupCliCall, BackupMetadata, RestoreAnswer, ValidateAnswer } from '../backup-cli.js';
 import { summarizeBackupCliCall } from '../backup-cli.js';
 import { describeProcessResult } from '../../common/child-process.js';
@@ -43,7 +44,7 @@ const BACKUP_TIME_TOLERANCE_MS = 60_000;
 export function backupMoment(answer: BackupMetadata, stamp: SnapshotStamp, requestedAtMs: number, answeredAtMs: number): { ms: number; problem: string | null } {
   const claimed = typeof answer.created_at === 'string' ? answer.created_at : null;
   const named = claimed === null ? `its stamp ${stamp}` : `its created_at ${JSON.stringify(claimed.slice(0, 80))}`;
-  const ms = claimed === null ? stampTime(stamp) : /(Z|[+-]\d{2}:?\d{2})$/.test(claimed) ? Date.parse(claimed) : Number.NaN;
+  const ms = claimed === null ? stampTime(stamp) : zonedTimeMs(claimed);
   const fallback = (why: string): { ms: number; problem: string } => ({ ms: requestedAtMs, problem: `${named} ${why}; the RPO counts from when the harness asked for the backup` });
   if (Number.isNaN(ms)) return fallback('is not an ISO-8601 time with a zone');
   if (ms < requestedAtMs - BACKUP_TIME_TOLERANCE_MS) return fallback(`is ${formatDuration(requestedAtMs - ms)} before the harness asked for the backup (${new Date(requestedAtMs).toISOString()})`);
