@@ -3,6 +3,7 @@ import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readS
 import { dirname } from 'node:path';
 import { describeFileKind } from '../common/file-kind.js';
 import { DrillError, errorMessage, InfrastructureError, UsageError } from '../common/errors.js';
+import { isSharedDirectory } from '../output/foreign-links.js';
 import { checkOutputPlace } from '../output/output-file.js';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open.js';
 import { privateCopy } from './private-copy.js';
@@ -248,8 +249,7 @@ function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
     accessSync(dirname(path), constants.W_OK);
-    const folder = lstatSync(dirname(path));
-    return !((folder.mode & 0o1000) !== 0 && (folder.mode & 0o002) !== 0);
+    return !isSharedDirectory(lstatSync(dirname(path)));
   } catch {
     return false;
   }

@@ -7,6 +7,11 @@ const STICKY_AND_OPEN = 0o1002;
 /** The kernel's limit on links followed while resolving one path (ELOOP past it). */
 const MAX_LINK_HOPS = 40;
 
+/** A directory anyone may add names to (sticky and world-writable, as /tmp): another user's links may sit there. */
+export function isSharedDirectory(dir: Pick<Stats, 'mode'>): boolean {
+  return (dir.mode & STICKY_AND_OPEN) === STICKY_AND_OPEN;
+}
+
 /** A link the kernel's rule would not follow: where it is and whose it is. */
 export interface ForeignLink {
   readonly link: string;
@@ -23,7 +28,7 @@ export interface ForeignLink {
  * would aim a root run's writes at any file.
  */
 export function followsForeignLink(dir: Pick<Stats, 'mode' | 'uid'>, link: Pick<Stats, 'uid'>, uid: number): boolean {
-  if ((dir.mode & STICKY_AND_OPEN) !== STICKY_AND_OPEN) return false;
+  if (!isSharedDirectory(dir)) return false;
   return link.uid !== uid && link.uid !== dir.uid;
 }
 
