@@ -199,7 +199,8 @@ async function replaceFile(place: OutputPlace, content: string | Uint8Array): Pr
   }
 }
 
-function bounded<T>(work: Promise<T>, timeoutMs: number, what: string, onTimeout: () => void): Promise<T> {
+/** `work`, or an Error saying `what` did not finish within `timeoutMs`; `onTimeout` lets go of what the work holds. */
+export function bounded<T>(work: Promise<T>, timeoutMs: number, what: string, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { errorMessage, UsageError } from '../common/errors.js';
-import { checkOutputPlace, outputPlace, writeOutputFile } from './output-file.js';
+import { bounded, checkOutputPlace, outputPlace, writeOutputFile } from './output-file.js';
 import type { DrillReport } from '../report/model.js';
 import { renderJsonReport } from '../render/json.js';
 import { renderMarkdownSummary, type SummaryExtras } from '../render/markdown.js';
@@ -69,27 +69,23 @@ export function streamBoundMs(bytes: number): number {
 
 /**
  * Writes to a stream and waits until it took the text (a pipe takes it in parts; the process
- * may exit right after); a reader that has not taken it within its bound is given up.
+ * may exit right after); a reader that has not taken it within its bound is given up, as a
+ * FIFO's reader is (output-file.ts).
  */
-export function writeStream(stream: NodeJS.WritableStream, content: string, boundMs = streamBoundMs(Buffer.byteLength(content))): Promise<void> {
-  return new Promise((resolveWrite, reject) => {
-    const done = (error?: Error | null): void => {
-      clearTimeout(timer);
-      stream.removeListener('error', onError);
-      if (error) reject(error);
-      else resolveWrite();
-    };
+export async function writeStream(stream: NodeJS.WritableStream, content: string, boundMs = streamBoundMs(Buffer.byteLength(content))): Promise<void> {
+  let onError: (error: Error) => void = () => {};
+  const written = new Promise<void>((resolveWrite, reject) => {
     // a closed pipe (EPIPE) is also emitted as an event: not a crash, a report not written
-    const onError = (error: Error): void => done(error);
-    const timer = setTimeout(() => {
-      // the write stays pending: when it fails later (the reader gone), that is no crash
-      stream.on('error', () => {});
-      done(new Error(`the reader did not take it within ${Math.round(boundMs / 1000)} s (it stopped reading?); given up`));
-    }, boundMs);
-    timer.unref();
+    onError = reject;
     stream.once('error', onError);
-    stream.write(content, (error) => done(error));
+    stream.write(content, (error) => (error ? reject(error) : resolveWrite()));
   });
+  try {
+    // given up, the write stays pending: when it fails later (the reader gone), that is no crash
+    await bounded(written, boundMs, 'writing to standard output (its reader stopped reading)', () => stream.on('error', () => {}));
+  } finally {
+    stream.removeListener('error', onError);
+  }
 }
 
 /**
