@@ -204,13 +204,14 @@ interface Reader {
 }
 
 /**
- * A connection that only reads. Where this user can write the history and its folder, on the
- * file itself, read-write (only such a connection removes SQLite's -wal and -shm when it
- * closes, leaving the file as it was); elsewhere on a private copy (private-copy.ts), since
- * SQLite would fail to open the file there or leave -wal and -shm beside it.
+ * A connection that only reads. Where this user can write the history and its folder, and
+ * that folder is not a shared one, on the file itself, read-write (only such a connection
+ * removes SQLite's -wal and -shm when it closes, leaving the file as it was); elsewhere on a
+ * private copy (private-copy.ts), since SQLite would fail to open the file there, leave -wal
+ * and -shm beside it, or meet another user's links at those names.
  */
 function openReader(path: string, name: string): Reader {
-  if (writable(path)) return queryOnly(openDatabase(path, { timeoutMs: BUSY_TIMEOUT_MS }), () => undefined);
+  if (readableInPlace(path)) return queryOnly(openDatabase(path, { timeoutMs: BUSY_TIMEOUT_MS }), () => undefined);
   const copy = privateCopy(path, name);
   try {
     return queryOnly(openDatabase(copy.path, { timeoutMs: BUSY_TIMEOUT_MS }), copy.dispose);
@@ -245,7 +246,7 @@ function queryOnly(db: SqliteDatabase, release: () => void): Reader {
  * folder is not a shared one (sticky and world-writable, as /tmp), where another user may
  * have put links at its -wal and -shm names that SQLite would refuse or leave files beside.
  */
-function writable(path: string): boolean {
+function readableInPlace(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
     accessSync(dirname(path), constants.W_OK);
