@@ -18,7 +18,6 @@ import {
   TreeTooLargeError,
   type ChunkSink,
   type DiskSpace,
-  type EntryType,
   type FetchedDatabase,
   type ReadOutcome,
   type SnapshotStore,

@@ -1,5 +1,6 @@
 import { errorMessage, UsageError } from '../common/errors.js';
-import type { StepRecord } from '../report/model.js';
+import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
+import { decideVerdict } from '../report/verdict.js';
 
 /** Who watches a validation's steps as they run (the console, the action's log groups). */
 export interface StepWatcher {
@@ -85,4 +86,32 @@ export class RunSteps {
   noError(): boolean {
     return this.steps.every((s) => s.status !== 'error');
   }
+}
+
+/**
+ * A validation's report, the same envelope for AtoCore's snapshots and JellyCore's backups:
+ * its steps, the overall checks, each snapshot newest first, the verdict by the one rule
+ * (report/verdict.ts) over all of their checks; `target` after the runtime and image no
+ * validation has.
+ */
+export function validationReport(
+  run: RunSteps,
+  parts: { readonly startedAt: Date; readonly overall: CheckResult[]; readonly snapshots: readonly SnapshotReport[]; readonly metrics: DrillReport['metrics']; readonly target: { readonly backup_stamp: string | null } & Record<string, unknown> },
+): DrillReport {
+  const finishedAt = new Date();
+  const snapshots = [...parts.snapshots].sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
+  return {
+    schema: 'atocore-drill/report@1',
+    kind: 'validate',
+    verdict: decideVerdict(run.steps, [...parts.overall, ...snapshots.flatMap((s) => s.checks)]),
+    started_at: parts.startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_ms: finishedAt.getTime() - parts.startedAt.getTime(),
+    target: { runtime: null, image: null, ...parts.target },
+    steps: run.steps,
+    checks: parts.overall,
+    metrics: parts.metrics,
+    snapshots,
+    ...(run.errorText ? { error: run.errorText } : {}),
+  };
 }

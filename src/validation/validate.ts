@@ -1,4 +1,4 @@
-import { interruption, RunSteps, type ValidationRunOptions } from './run-steps.js';
+import { interruption, RunSteps, validationReport, type ValidationRunOptions } from './run-steps.js';
 import { setFlagsFromString } from 'node:v8';
 import type { SnapshotStamp } from '../atocore/stamp.js';
 import { Deadline } from '../common/deadline.js';
@@ -6,7 +6,6 @@ import { formatDuration } from '../common/duration.js';
 import { FieldError } from '../inputs/fields.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../report/model.js';
 import { IntegrityWorkers } from '../sqlite/integrity-workers.js';
-import { decideVerdict } from '../report/verdict.js';
 import { Slots, SnapshotGatherer, type GatheredSnapshot } from './gather.js';
 import { gatherOffhostCopy } from './offhost.js';
 import { judgeDisk, judgeListing, judgeNotADirectory, judgeOverall, SnapshotJudge, unfinishedRunSkips, type JudgedSnapshot } from './judge.js';
@@ -330,20 +329,13 @@ class ValidationRun {
   #report(): DrillReport {
     const options = this.#options;
     if (!this.#run.noError()) this.#overall.push(...unfinishedRunSkips(this.#overall, options.openOffhost !== null, this.#run.errorText));
-    this.#snapshotReports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
-    const finishedAt = new Date();
-    const allChecks = [...this.#overall, ...this.#snapshotReports.flatMap((s) => s.checks)];
     const store = this.#store;
-    return {
-      schema: 'atocore-drill/report@1',
-      kind: 'validate',
-      verdict: decideVerdict(this.#run.steps, allChecks),
-      started_at: this.#startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      duration_ms: finishedAt.getTime() - this.#startedAt.getTime(),
+    return validationReport(this.#run, {
+      startedAt: this.#startedAt,
+      overall: this.#overall,
+      snapshots: this.#snapshotReports,
+      metrics: this.#metrics,
       target: {
-        runtime: null,
-        image: null,
         backup_stamp: this.#newest,
         ...options.target,
         ...(store ? { where: store.where, snapshots_dir: store.snapshotsDir } : {}),
@@ -351,11 +343,6 @@ class ValidationRun {
         deep: options.deep.mode === 'rotate' ? `rotate ${options.deep.max}` : options.deep.mode,
         time_budget: formatDuration(options.timeoutMs),
       },
-      steps: this.#run.steps,
-      checks: this.#overall,
-      metrics: this.#metrics,
-      snapshots: this.#snapshotReports,
-      ...(this.#run.errorText ? { error: this.#run.errorText } : {}),
-    };
+    });
   }
 }

@@ -1,8 +1,7 @@
-import { interruption, RunSteps, type ValidationRunOptions } from '../run-steps.js';
+import { interruption, RunSteps, validationReport, type ValidationRunOptions } from '../run-steps.js';
 import { Deadline } from '../../common/deadline.js';
 import { formatDuration } from '../../common/duration.js';
 import type { CheckResult, DrillReport, SnapshotReport, StepRecord } from '../../report/model.js';
-import { decideVerdict } from '../../report/verdict.js';
 import { clip } from '../snapshot-checks.js';
 import type { SnapshotStore, StoreContext } from '../store.js';
 import type { ValidationObserver } from '../validate.js';
@@ -205,21 +204,15 @@ class JellyCoreValidationRun {
   #report(): DrillReport {
     const options = this.#options;
     if (!this.#run.noError()) this.#overall.push(...unfinishedSkips(this.#overall, this.#run.errorText));
-    this.#reports.sort((a, b) => (a.stamp < b.stamp ? 1 : -1));
-    const finishedAt = new Date();
     const store = this.#store;
     const writing = new Set(this.#beingWritten.map((b) => b.name));
     const newest = this.#backups.filter((b) => b.timeMs - options.nowMs <= 5 * 60_000 && !writing.has(b.name)).at(-1) ?? null;
-    return {
-      schema: 'atocore-drill/report@1',
-      kind: 'validate',
-      verdict: decideVerdict(this.#run.steps, [...this.#overall, ...this.#reports.flatMap((s) => s.checks)]),
-      started_at: this.#startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      duration_ms: finishedAt.getTime() - this.#startedAt.getTime(),
+    return validationReport(this.#run, {
+      startedAt: this.#startedAt,
+      overall: this.#overall,
+      snapshots: this.#reports,
+      metrics: this.#metrics,
       target: {
-        runtime: null,
-        image: null,
         // as for a profile's drill: the backup's directory name; when it was made (its name read in the stamp zone) beside it
         backup_stamp: newest?.name ?? null,
         backup_time: newest ? new Date(newest.timeMs).toISOString() : null,
@@ -231,11 +224,6 @@ class JellyCoreValidationRun {
         deep: 'all',
         time_budget: formatDuration(options.timeoutMs),
       },
-      steps: this.#run.steps,
-      checks: this.#overall,
-      metrics: this.#metrics,
-      snapshots: this.#reports,
-      ...(this.#run.errorText ? { error: this.#run.errorText } : {}),
-    };
+    });
   }
 }
