@@ -10,7 +10,7 @@ import {
   closeAbandoned,
   readPostInputs,
   readRunContext
-} from "../chunks/chunk-AIWJNYSY.mjs";
+} from "../chunks/chunk-2DRVC5AM.mjs";
 import "../chunks/chunk-MDZGJSWW.mjs";
 import "../chunks/chunk-5DDXJCNI.mjs";
 import "../chunks/chunk-OZCMDO6K.mjs";
